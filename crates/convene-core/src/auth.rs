@@ -1,0 +1,127 @@
+//! Login rules: password lockout and the App ID signature's signed data.
+//!
+//! The HMAC itself is computed by `convene-server` (it owns the crypto crates);
+//! this module says *what* is signed and *when* a login is refused.
+
+/// Consecutive wrong passwords that lock an account name.
+pub const MAX_FAILED_LOGINS: i64 = 5;
+/// How long a locked account name stays locked, in seconds.
+pub const LOCK_SECONDS: i64 = 10 * 60;
+
+/// The failure record kept per account *name*, whether or not such an account
+/// exists, so that lockout answers do not reveal which accounts exist.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginFailures {
+    pub count: i64,
+    pub locked_until: i64,
+}
+
+impl LoginFailures {
+    pub fn is_locked(&self, now: i64) -> bool {
+        self.locked_until > now
+    }
+
+    /// The record after one more wrong password at `now`.
+    pub fn after_failure(self, now: i64) -> LoginFailures {
+        // A lock that has run out starts a fresh count.
+        let count = if self.locked_until != 0 && self.locked_until <= now { 1 } else { self.count + 1 };
+        let locked_until = if count >= MAX_FAILED_LOGINS { now + LOCK_SECONDS } else { 0 };
+        LoginFailures { count, locked_until }
+    }
+}
+
+/// Why an App ID login was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppAuthRefusal {
+    /// The signature's `expireTime` has passed.
+    Expired,
+    /// Malformed request, unknown app, or a signature that does not match.
+    BadSignature,
+}
+
+/// The data the App ID signature covers (spec §3.2): `appId:userId:expireTime:nonce`,
+/// or `appId:corpId:userId:expireTime:nonce` in the multi-tenant mode.
+pub fn app_sign_data(app_id: &str, corp_id: Option<&str>, user_id: &str, expire_time: i64, nonce: &str) -> String {
+    match corp_id {
+        Some(corp) => format!("{app_id}:{corp}:{user_id}:{expire_time}:{nonce}"),
+        None => format!("{app_id}:{user_id}:{expire_time}:{nonce}"),
+    }
+}
+
+/// Checks the fields of an App ID login that need no key: the nonce length
+/// (32..=64) and the expiry (0 = never) against `now`.
+pub fn check_app_auth_fields(user_id: &str, expire_time: i64, nonce: &str, now: i64) -> Result<(), AppAuthRefusal> {
+    if user_id.is_empty() || user_id.len() > 64 || !(32..=64).contains(&nonce.len()) || expire_time < 0 {
+        return Err(AppAuthRefusal::BadSignature);
+    }
+    if expire_time != 0 && expire_time <= now {
+        return Err(AppAuthRefusal::Expired);
+    }
+    Ok(())
+}
+
+/// Parses `HMAC-SHA256 signature=HEX[,access=BASE64]` and returns the signature
+/// bytes. Hex may be upper- or lower-case; `access=` may be absent.
+pub fn parse_app_authorization(header: &str) -> Option<Vec<u8>> {
+    let rest = header.trim().strip_prefix("HMAC-SHA256")?.trim_start();
+    let mut signature = None;
+    for part in rest.split(',') {
+        let (k, v) = part.trim().split_once('=')?;
+        if k.trim().eq_ignore_ascii_case("signature") {
+            signature = Some(v.trim());
+        }
+    }
+    decode_hex(signature?)
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_failures_lock_and_the_lock_runs_out() {
+        let mut f = LoginFailures::default();
+        for i in 1..MAX_FAILED_LOGINS {
+            f = f.after_failure(1000 + i);
+            assert!(!f.is_locked(1000 + i), "locked after {i} failures");
+        }
+        f = f.after_failure(1010);
+        assert!(f.is_locked(1010));
+        assert!(f.is_locked(1010 + LOCK_SECONDS - 1));
+        assert!(!f.is_locked(1010 + LOCK_SECONDS));
+        // After the lock ran out, one failure does not lock again.
+        let g = f.after_failure(1010 + LOCK_SECONDS + 1);
+        assert_eq!(g.count, 1);
+        assert!(!g.is_locked(1010 + LOCK_SECONDS + 1));
+    }
+
+    #[test]
+    fn authorization_header_forms() {
+        let sig = parse_app_authorization("HMAC-SHA256 signature=ABCDEF01,access=YXBw").unwrap();
+        assert_eq!(sig, vec![0xab, 0xcd, 0xef, 0x01]);
+        assert_eq!(parse_app_authorization("HMAC-SHA256 signature=abcdef01"), Some(sig));
+        assert_eq!(parse_app_authorization("Basic abc"), None);
+        assert_eq!(parse_app_authorization("HMAC-SHA256 signature=xyz"), None);
+    }
+
+    #[test]
+    fn sign_data_and_expiry() {
+        assert_eq!(app_sign_data("a", None, "u", 5, "n"), "a:u:5:n");
+        assert_eq!(app_sign_data("a", Some("c"), "u", 5, "n"), "a:c:u:5:n");
+        let nonce = "n".repeat(36);
+        assert_eq!(check_app_auth_fields("u", 0, &nonce, 99), Ok(()));
+        assert_eq!(check_app_auth_fields("u", 100, &nonce, 99), Ok(()));
+        assert_eq!(check_app_auth_fields("u", 99, &nonce, 99), Err(AppAuthRefusal::Expired));
+        assert_eq!(check_app_auth_fields("u", 0, "short", 99), Err(AppAuthRefusal::BadSignature));
+    }
+}

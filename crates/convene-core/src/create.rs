@@ -1,0 +1,344 @@
+//! Creating a meeting: every `CreateConfInfo` field checked, defaults filled,
+//! secrets generated, and the room the meeting needs named.
+//!
+//! [`plan`] is the single code path behind the SDK, the REST API and the web
+//! client: each of them turns its input into a `CreateConfInfo` (plus the
+//! REST-only [`ConfOptions`]) and calls it. The result, a [`NewMeeting`], still
+//! lacks what only storage can decide atomically: the random meeting ID's
+//! uniqueness and which room is free. [`NewMeeting::into_meeting`] completes it.
+
+use convene_proto::*;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{self, ConfId, EnterpriseId, RoomId, UserId};
+use crate::meeting::{ConfState, Meeting};
+
+/// Who creates the meeting: the logged-in caller, who becomes its host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Creator {
+    pub user_id: UserId,
+    pub name: String,
+    pub enterprise_id: EnterpriseId,
+    /// The caller's fixed personal cloud meeting room.
+    pub personal_room: RoomId,
+}
+
+/// Limits and defaults of creation; documented in docs/ARCHITECTURE.md.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateLimits {
+    /// Minutes, when `duration` is omitted (the REST API's default).
+    pub default_duration: i64,
+    pub min_duration: i64,
+    pub max_duration: i64,
+    pub max_subject_chars: usize,
+    pub max_custom_info_chars: usize,
+    pub max_attendees: usize,
+    pub max_concurrent_participants: i64,
+}
+
+impl Default for CreateLimits {
+    fn default() -> Self {
+        CreateLimits {
+            default_duration: 30,
+            min_duration: 15,
+            max_duration: 1440,
+            max_subject_chars: 128,
+            max_custom_info_chars: 1024,
+            max_attendees: 500,
+            max_concurrent_participants: 10_000,
+        }
+    }
+}
+
+/// Settings the REST API has and `CreateConfInfo` has not; kept with the
+/// meeting so that the detail call answers them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfOptions {
+    /// Minutes the meeting may be prolonged by, 0..=60.
+    pub prolong_length: i64,
+    pub allow_guest_start_conf: bool,
+    pub is_send_notify: Option<bool>,
+    pub is_send_sms: Option<bool>,
+    pub is_send_calendar: Option<bool>,
+    pub is_guest_camera_on: Option<bool>,
+    /// 0 off, 1 live, 2 record, 3 live + record.
+    pub record_type: i64,
+}
+
+/// Which cloud meeting room the meeting must occupy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RoomRequest {
+    /// A plain random-ID meeting: no room.
+    None,
+    /// The caller's personal room.
+    Personal(RoomId),
+    /// A named room: the caller's own, or one of the enterprise's shared pool.
+    Specific(RoomId),
+    /// Any free room of the enterprise's shared pool (`confResType` SHARE_VMR).
+    SharedPool,
+}
+
+/// A refused creation: the SDKERR code and a reason for a person.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {reason}")]
+pub struct CreateError {
+    pub code: SdkErr,
+    pub reason: String,
+}
+
+impl CreateError {
+    pub fn new(code: SdkErr, reason: impl Into<String>) -> Self {
+        CreateError { code, reason: reason.into() }
+    }
+}
+
+fn bad(reason: impl Into<String>) -> CreateError {
+    CreateError::new(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, reason)
+}
+
+/// A checked meeting, waiting for storage to give it an ID and a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMeeting {
+    /// The request as checked, with defaults filled (`duration`, `guestPwd`,
+    /// `vmrConfIdType`, `confAllowJoinUser`...).
+    pub info: CreateConfInfo,
+    pub options: ConfOptions,
+    pub room: RoomRequest,
+    pub owner: Creator,
+    pub conf_uuid: String,
+    pub host_pwd: String,
+    pub guest_pwd: Option<String>,
+    pub host_random: String,
+    pub guest_random: String,
+    pub audience_random: String,
+    pub start: i64,
+    pub end: i64,
+}
+
+impl NewMeeting {
+    /// Whether the meeting's ID is the room's fixed ID.
+    pub fn uses_fixed_id(&self) -> bool {
+        self.info.vmr_conf_id_type == Some(VmrConfIdType::Fixed)
+    }
+
+    /// Completes the meeting once storage has settled its ID and room.
+    pub fn into_meeting(self, conf_id: ConfId, room_id: Option<RoomId>) -> Meeting {
+        let mut info = self.info;
+        if let Some(room) = &room_id {
+            info.vmr_id = Some(room.0.clone());
+        }
+        Meeting {
+            conf_id,
+            conf_uuid: self.conf_uuid,
+            room_id,
+            owner_id: self.owner.user_id,
+            owner_name: self.owner.name,
+            enterprise_id: self.owner.enterprise_id,
+            info,
+            options: self.options,
+            host_pwd: self.host_pwd,
+            guest_pwd: self.guest_pwd,
+            host_random: self.host_random,
+            guest_random: self.guest_random,
+            audience_random: self.audience_random,
+            start: self.start,
+            end: self.end,
+            state: ConfState::Created,
+        }
+    }
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn check_len(field: &str, value: &str, max: usize) -> Result<(), CreateError> {
+    if value.chars().count() > max {
+        return Err(bad(format!("{field} is longer than {max} characters")));
+    }
+    Ok(())
+}
+
+fn check_attendee(i: usize, a: &AttendeeBaseInfo) -> Result<(), CreateError> {
+    let at = |what: &str| format!("attendees[{i}].{what}");
+    if a.nick_name.trim().is_empty() {
+        return Err(bad(format!("{} is required", at("nickName"))));
+    }
+    if a.number.is_empty() && a.third_user_id.is_empty() {
+        return Err(bad(format!("{} or {} must be set", at("number"), at("thirdUserId"))));
+    }
+    check_len(&at("nickName"), &a.nick_name, 64)?;
+    check_len(&at("number"), &a.number, 128)?;
+    check_len(&at("thirdUserId"), &a.third_user_id, 128)?;
+    for (name, v, max) in [
+        ("accountId", &a.account_id, 128),
+        ("email", &a.email, 255),
+        ("sms", &a.sms, 32),
+        ("userUuid", &a.user_uuid, 64),
+    ] {
+        if let Some(v) = v {
+            check_len(&at(name), v, max)?;
+        }
+    }
+    if let Some(email) = a.email.as_deref().filter(|e| !e.is_empty()) {
+        if !email.contains('@') {
+            return Err(bad(format!("{} is not an e-mail address", at("email"))));
+        }
+    }
+    if let Some(sms) = a.sms.as_deref().filter(|s| !s.is_empty()) {
+        let digits = sms.strip_prefix('+').unwrap_or(sms);
+        if !is_digits(digits) {
+            return Err(bad(format!("{} is not a phone number", at("sms"))));
+        }
+    }
+    if a.role == Some(ConfRole::Waiting) {
+        return Err(bad(format!("{} cannot be WAITING: that role is given in the meeting, not on invitation", at("role"))));
+    }
+    Ok(())
+}
+
+/// Checks a create request and fills what the server decides. `now` is the
+/// server clock in Unix seconds; `rng` makes the passwords and link codes.
+pub fn plan<R: Rng + ?Sized>(
+    mut info: CreateConfInfo,
+    options: ConfOptions,
+    creator: &Creator,
+    limits: &CreateLimits,
+    now: i64,
+    rng: &mut R,
+) -> Result<NewMeeting, CreateError> {
+    // subject
+    if info.subject.trim().is_empty() {
+        return Err(bad("subject is required"));
+    }
+    if info.subject.chars().count() > limits.max_subject_chars {
+        return Err(CreateError::new(
+            SdkErr::CMS_CONF_SUBJECT_LENGTH_TOO_LONG,
+            format!("subject is longer than {} characters", limits.max_subject_chars),
+        ));
+    }
+    if info.subject.chars().any(char::is_control) {
+        return Err(bad("subject contains control characters"));
+    }
+
+    // duration
+    let duration = info.duration.unwrap_or(limits.default_duration);
+    if !(limits.min_duration..=limits.max_duration).contains(&duration) {
+        return Err(CreateError::new(
+            SdkErr::CMS_CONF_DURATION_OVER_RANGE,
+            format!("duration must be {}..={} minutes, not {duration}", limits.min_duration, limits.max_duration),
+        ));
+    }
+    info.duration = Some(duration);
+    if !(0..=60).contains(&options.prolong_length) {
+        return Err(bad("prolongLength must be 0..=60 minutes"));
+    }
+    if !(0..=3).contains(&options.record_type) {
+        return Err(bad("recordType must be 0, 1, 2 or 3"));
+    }
+
+    // participants
+    let cap = info.concurrent_participants.unwrap_or(0);
+    if !(0..=limits.max_concurrent_participants).contains(&cap) {
+        return Err(bad(format!(
+            "concurrentParticipants must be 0 (unlimited) to {}",
+            limits.max_concurrent_participants
+        )));
+    }
+    info.concurrent_participants = Some(cap);
+    if info.attendees.len() > limits.max_attendees {
+        return Err(bad(format!("at most {} attendees can be invited", limits.max_attendees)));
+    }
+    if info.num_of_attendee < 0 || info.num_of_attendee as usize != info.attendees.len() {
+        return Err(bad(format!(
+            "numOfAttendee is {} but {} attendees are given",
+            info.num_of_attendee,
+            info.attendees.len()
+        )));
+    }
+    for (i, a) in info.attendees.iter().enumerate() {
+        check_attendee(i, a)?;
+    }
+
+    // customInfo
+    if let Some(c) = &info.custom_info {
+        if c.chars().count() > limits.max_custom_info_chars {
+            return Err(bad(format!("customInfo is longer than {} characters", limits.max_custom_info_chars)));
+        }
+    }
+
+    // room and ID type
+    let vmr_id = info.vmr_id.clone().filter(|v| !v.is_empty());
+    if let Some(v) = &vmr_id {
+        if !is_digits(v) || v.len() > 32 {
+            return Err(bad("vmrId must be the digits of a cloud meeting room ID"));
+        }
+    }
+    let shared = info.conf_res_type == Some(ConfResType::ShareVmr);
+    let id_type = info.vmr_conf_id_type.unwrap_or(if vmr_id.is_some() || shared {
+        VmrConfIdType::Fixed
+    } else {
+        VmrConfIdType::Random
+    });
+    info.vmr_conf_id_type = Some(id_type);
+    let room = match (vmr_id, shared, id_type) {
+        (Some(v), _, _) => RoomRequest::Specific(RoomId(v)),
+        (None, true, _) => RoomRequest::SharedPool,
+        (None, false, VmrConfIdType::Fixed) => RoomRequest::Personal(creator.personal_room.clone()),
+        (None, false, VmrConfIdType::Random) => RoomRequest::None,
+    };
+
+    // passwords
+    let given_guest_pwd = info.guest_pwd.clone().filter(|p| !p.is_empty());
+    let guest_pwd = if info.need_password {
+        match given_guest_pwd {
+            Some(p) if is_digits(&p) && (4..=16).contains(&p.len()) => Some(p),
+            Some(_) => {
+                return Err(CreateError::new(
+                    SdkErr::CMS_GUEST_PWD_ILLEGAL,
+                    "guestPwd must be 4 to 16 digits",
+                ))
+            }
+            None => Some(ids::digit_password(rng, 6)),
+        }
+    } else {
+        if given_guest_pwd.is_some() {
+            return Err(CreateError::new(
+                SdkErr::CMS_GUEST_PWD_ILLEGAL,
+                "guestPwd is given but needPassword is false",
+            ));
+        }
+        None
+    };
+    info.guest_pwd = guest_pwd.clone();
+
+    // settings stored as given, with the documented defaults made explicit
+    info.conf_allow_join_user.get_or_insert(ConfAllowJoinUserType::Anyone);
+    info.conf_res_type.get_or_insert(ConfResType::Default);
+    info.is_open_waiting_room.get_or_insert(false);
+    info.auto_mute_mode.get_or_insert(AutoMuteType::Default);
+    info.hard_terminal_auto_mute_mode.get_or_insert(AutoMuteType::Default);
+    info.default_summary_state.get_or_insert(SummaryState::Close);
+    let auto_record = *info.is_auto_record.get_or_insert(false);
+    let allow_record = *info.allow_record.get_or_insert(auto_record || options.record_type >= 2);
+    let mut options = options;
+    if options.record_type == 0 && (allow_record || auto_record) {
+        options.record_type = 2;
+    }
+
+    Ok(NewMeeting {
+        info,
+        options,
+        room,
+        owner: creator.clone(),
+        conf_uuid: ids::random_hex(rng, 16),
+        host_pwd: ids::digit_password(rng, 6),
+        guest_pwd,
+        host_random: ids::join_random(rng),
+        guest_random: ids::join_random(rng),
+        audience_random: ids::join_random(rng),
+        start: now,
+        end: now + duration * 60,
+    })
+}

@@ -1,0 +1,24 @@
+//! The meeting domain of convene as plain rules: no IO, no clock, no async.
+//!
+//! Time is always an argument (`now`, Unix seconds) and randomness is an
+//! `rand::Rng` the caller hands in, so every rule can be tested with simulated
+//! time and seeded randomness (str0m's sans-IO contract). This crate never
+//! touches the network, the disk, tokio or sqlx.
+//!
+//! Modules:
+//! - [`ids`]: typed IDs (`ConfId`, `UserId`, `RoomId`...) and their generators.
+//! - [`create`]: validation of a `CreateConfInfo` into a [`create::NewMeeting`].
+//! - [`rest`]: reading the REST create body into the same input, and writing a
+//!   stored [`meeting::Meeting`] back as the REST `ConferenceInfo`.
+//! - [`meeting`]: the stored meeting, its state and what it answers.
+//! - [`auth`]: login rules (lockout, App ID signature data).
+
+pub mod auth;
+pub mod create;
+pub mod ids;
+pub mod meeting;
+pub mod rest;
+
+pub use create::{CreateError, CreateLimits, Creator, NewMeeting, RoomRequest};
+pub use ids::{ConfId, EnterpriseId, RoomId, UserId};
+pub use meeting::{ConfState, Meeting};

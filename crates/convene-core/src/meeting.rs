@@ -1,0 +1,237 @@
+//! A stored meeting and what it answers: the seed's `CreateConfResult` and the
+//! REST `ConferenceInfo`.
+//!
+//! `Meeting` derives serde because `convene-store` keeps it as one JSON document
+//! beside its indexed columns: one row per meeting means a meeting is written
+//! whole or not at all.
+
+use convene_proto::rest::{ConferenceInfo, PasswordEntry, RestConfConfigDto};
+use convene_proto::*;
+use serde::{Deserialize, Serialize};
+
+use crate::create::ConfOptions;
+use crate::ids::{ConfId, EnterpriseId, RoomId, UserId};
+
+/// Where a meeting is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConfState {
+    /// Created and running (or joinable) until its end time.
+    Created,
+    /// Over: its end time passed or the host ended it.
+    Ended,
+    /// Cancelled by its owner.
+    Cancelled,
+}
+
+impl ConfState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfState::Created => "created",
+            ConfState::Ended => "ended",
+            ConfState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ConfState> {
+        match s {
+            "created" => Some(ConfState::Created),
+            "ended" => Some(ConfState::Ended),
+            "cancelled" => Some(ConfState::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// A meeting as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meeting {
+    pub conf_id: ConfId,
+    pub conf_uuid: String,
+    pub room_id: Option<RoomId>,
+    pub owner_id: UserId,
+    pub owner_name: String,
+    pub enterprise_id: EnterpriseId,
+    /// The create request as checked, defaults filled.
+    pub info: CreateConfInfo,
+    pub options: ConfOptions,
+    pub host_pwd: String,
+    pub guest_pwd: Option<String>,
+    pub host_random: String,
+    pub guest_random: String,
+    pub audience_random: String,
+    pub start: i64,
+    pub end: i64,
+    pub state: ConfState,
+}
+
+/// Formats Unix seconds as the REST API's "yyyy-MM-dd HH:mm" (UTC).
+pub fn rest_time(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// Reads the REST API's "yyyy-MM-dd HH:mm" (UTC) as Unix seconds.
+pub fn parse_rest_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S"))
+        .ok()
+        .map(|t| t.and_utc().timestamp())
+}
+
+/// The caller's relation to a meeting, which decides what they are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// The owner: sees both passwords and both links.
+    Host,
+    /// Anyone else allowed to look: sees no host secret.
+    Other,
+}
+
+impl Meeting {
+    /// The meeting's public room number: the room's fixed ID when it has one.
+    pub fn vmr_conf_id(&self) -> String {
+        self.room_id.as_ref().map(|r| r.0.clone()).unwrap_or_default()
+    }
+
+    /// Whether the meeting still runs at `now`.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.state == ConfState::Created && self.end > now
+    }
+
+    /// The state at `now`: a meeting past its end time reads as ended even
+    /// before anything wrote that down.
+    pub fn state_at(&self, now: i64) -> ConfState {
+        match self.state {
+            ConfState::Created if self.end <= now => ConfState::Ended,
+            s => s,
+        }
+    }
+
+    /// The guest link: opens the meeting with the guest code, no password typed.
+    pub fn guest_join_uri(&self, base_url: &str) -> String {
+        format!("{}/j/{}/{}", base_url.trim_end_matches('/'), self.conf_id, self.guest_random)
+    }
+
+    /// The host link: like the guest link, but joins as host.
+    pub fn host_join_uri(&self, base_url: &str) -> String {
+        format!("{}/j/{}/{}", base_url.trim_end_matches('/'), self.conf_id, self.host_random)
+    }
+
+    /// The audience link.
+    pub fn audience_join_uri(&self, base_url: &str) -> String {
+        format!("{}/j/{}/{}", base_url.trim_end_matches('/'), self.conf_id, self.audience_random)
+    }
+
+    /// The seed's callback result for the meeting's creator.
+    pub fn create_conf_result(&self, base_url: &str) -> CreateConfResult {
+        CreateConfResult {
+            conf_id: self.conf_id.0.clone(),
+            vmr_conf_id: self.vmr_conf_id(),
+            host_pwd: self.host_pwd.clone(),
+            guest_pwd: self.guest_pwd.clone().unwrap_or_default(),
+            media_type: Some(self.info.media_type),
+            guest_join_uri: self.guest_join_uri(base_url),
+            self_conf_role: Some(ConfRole::Host),
+            subject: self.info.subject.clone(),
+            start_time: self.start,
+            end_time: self.end,
+            start_time_stamp: self.start,
+            end_time_stamp: self.end,
+            scheduler_name: self.owner_name.clone(),
+            custom_info: self.info.custom_info.clone().unwrap_or_default(),
+        }
+    }
+
+    /// The REST `ConferenceInfo`, as `viewer` may see it at `now`.
+    pub fn conference_info(&self, base_url: &str, viewer: Viewer, now: i64) -> ConferenceInfo {
+        let info = &self.info;
+        let host = viewer == Viewer::Host;
+        let mut password_entry = Vec::new();
+        if host {
+            password_entry.push(PasswordEntry { conference_role: "chair".into(), password: self.host_pwd.clone() });
+        }
+        if let Some(g) = &self.guest_pwd {
+            password_entry.push(PasswordEntry { conference_role: "general".into(), password: g.clone() });
+        }
+        let auto_mute_flag = |m: Option<AutoMuteType>| match m {
+            Some(AutoMuteType::Mute) => Some(true),
+            Some(AutoMuteType::Unmute) => Some(false),
+            _ => None,
+        };
+        let id_type = info.vmr_conf_id_type;
+        ConferenceInfo {
+            conference_id: self.conf_id.0.clone(),
+            subject: info.subject.clone(),
+            size: info.attendees.len() as i64,
+            time_zone_id: "56".into(), // the product's code for UTC
+            start_time: rest_time(self.start),
+            end_time: rest_time(self.end),
+            media_types: match info.media_type {
+                MediaType::Audio => "Voice".into(),
+                MediaType::Video => "Voice,HDVideo".into(),
+            },
+            conference_state: match self.state_at(now) {
+                ConfState::Created => "Created".into(),
+                ConfState::Ended | ConfState::Cancelled => "Destroyed".into(),
+            },
+            password_entry,
+            user_uuid: self.owner_id.0.clone(),
+            scheduser_name: self.owner_name.clone(),
+            conf_type: "IMMEDIATELY".into(),
+            is_auto_mute: i64::from(info.auto_mute_mode == Some(AutoMuteType::Mute)),
+            is_auto_record: i64::from(info.is_auto_record == Some(true)),
+            chair_join_uri: if host { self.host_join_uri(base_url) } else { String::new() },
+            guest_join_uri: self.guest_join_uri(base_url),
+            audience_join_uri: self.audience_join_uri(base_url),
+            record_type: self.options.record_type,
+            conf_config_info: RestConfConfigDto {
+                is_send_notify: self.options.is_send_notify,
+                is_send_sms: self.options.is_send_sms,
+                is_send_calendar: self.options.is_send_calendar,
+                is_auto_mute: auto_mute_flag(info.auto_mute_mode),
+                is_hard_terminal_auto_mute: auto_mute_flag(info.hard_terminal_auto_mute_mode),
+                is_guest_free_pwd: Some(!info.need_password),
+                call_in_restriction: info.conf_allow_join_user.map(|j| match j {
+                    // The REST API has no "logged-in users" value; the nearest
+                    // wider one is shown and the exact value is `confAllowJoinUser`.
+                    ConfAllowJoinUserType::LoginedUser => 0,
+                    other => i64::from(other.number()),
+                }),
+                allow_guest_start_conf: Some(self.options.allow_guest_start_conf),
+                guest_pwd: None,
+                vmr_id_type: id_type.map(|t| i64::from(t.number())),
+                prolong_length: Some(self.options.prolong_length),
+                enable_waiting_room: info.is_open_waiting_room,
+                is_host_camera_on: info.is_camera_on,
+                is_guest_camera_on: self.options.is_guest_camera_on,
+            },
+            vmr_flag: i64::from(self.room_id.is_some()),
+            vmr_conference_id: self.vmr_conf_id(),
+            conf_uuid: self.conf_uuid.clone(),
+            vmr_id: self.vmr_conf_id(),
+            role: if host { "chair".into() } else { "general".into() },
+            concurrent_participants: info.concurrent_participants.unwrap_or(0),
+            conf_res_type: i64::from(info.conf_res_type.map(|t| t.number()).unwrap_or(0)),
+            start_time_stamp: self.start,
+            end_time_stamp: self.end,
+            custom_info: info.custom_info.clone().unwrap_or_default(),
+            self_conf_role: Some(if host { ConfRole::Host } else { ConfRole::Attendee }),
+            need_password: info.need_password,
+            media_type: Some(info.media_type),
+            allow_record: info.allow_record,
+            conf_allow_join_user: info.conf_allow_join_user,
+            vmr_conf_id_type: id_type,
+            is_open_waiting_room: info.is_open_waiting_room.unwrap_or(false),
+            duration: info.duration.unwrap_or(0),
+            is_mic_on: info.is_mic_on,
+            is_camera_on: info.is_camera_on,
+            num_of_attendee: info.num_of_attendee,
+            attendees: info.attendees.clone(),
+            default_summary_state: info.default_summary_state,
+            auto_mute_mode: info.auto_mute_mode,
+            hard_terminal_auto_mute_mode: info.hard_terminal_auto_mute_mode,
+        }
+    }
+}

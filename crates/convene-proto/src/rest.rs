@@ -1,0 +1,397 @@
+//! The product's REST DTOs (spec §3), as its official clients send and read them.
+//!
+//! Field names follow the product exactly (including `scheduserName`). Fields of
+//! the SDK's `CreateConfInfo` that have no REST twin travel as extra fields of the
+//! same JSON objects (spec "Open points"); the product's clients ignore fields
+//! they do not know, so the extras are invisible to them.
+//!
+//! Numeric REST fields are read as plain integers and checked by `convene-core`,
+//! so that a bad value gets its SDKERR code instead of a JSON parse error.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::conf::*;
+
+/// `POST /v1/usg/acs/auth/account` body; the password travels in HTTP Basic.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AccountAuthRequest {
+    pub account: Option<String>,
+    pub client_type: Option<i64>,
+}
+
+/// `POST /v2/usg/acs/auth/appauth` body (spec §3.2).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AppAuthRequest {
+    pub app_id: Option<String>,
+    pub user_id: Option<String>,
+    pub corp_id: Option<String>,
+    /// Unix seconds; 0 = the signature never expires.
+    pub expire_time: Option<i64>,
+    pub nonce: Option<String>,
+    pub client_type: Option<i64>,
+    pub user_name: Option<String>,
+    pub user_email: Option<String>,
+    pub user_phone: Option<String>,
+    pub dept_code: Option<String>,
+}
+
+/// The logged-in user, as the login answer describes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AuthUser {
+    #[serde(rename = "userUUID")]
+    pub user_uuid: String,
+    /// The login account (for an App ID user: `appId/userId` of the third party).
+    pub user_id: String,
+    pub name: String,
+    pub corp_id: String,
+    /// The third-party user ID, for App ID users; empty otherwise.
+    pub third_account: String,
+    /// The user's fixed personal cloud meeting room ID.
+    #[serde(rename = "vmrID")]
+    pub vmr_id: String,
+}
+
+/// The login answer (the product's `AccessTokenResult`, trimmed to what
+/// clients read).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AuthResult {
+    pub access_token: String,
+    /// Seconds the token stays valid.
+    pub valid_period: i64,
+    /// Unix seconds at which the token expires.
+    pub expire_time: i64,
+    pub create_time: i64,
+    pub token_type: i64,
+    pub user: AuthUser,
+}
+
+/// `RestAttendeeDTO`, plus `thirdUserId` (the SDK's field with no REST twin).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RestAttendeeDto {
+    #[serde(rename = "userUUID", skip_serializing_if = "Option::is_none")]
+    pub user_uuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// 0 guest, 1 host; convene also takes the seed's 2 audience, 3 co-host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_mute: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_auto_invite: Option<i64>,
+    /// `normal`, `terminal`, `mobile`, ... or the seed's number as text.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub attendee_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// Extra: the SDK's `thirdUserId`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub third_user_id: Option<String>,
+}
+
+/// `RestConfConfigDTO`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RestConfConfigDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_send_notify: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_send_sms: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_send_calendar: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_auto_mute: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_hard_terminal_auto_mute: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_guest_free_pwd: Option<bool>,
+    /// 0 everyone, 2 enterprise users, 3 invited users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_in_restriction: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_guest_start_conf: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guest_pwd: Option<String>,
+    #[serde(rename = "vmrIDType", skip_serializing_if = "Option::is_none")]
+    pub vmr_id_type: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prolong_length: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_waiting_room: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_host_camera_on: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_guest_camera_on: Option<bool>,
+}
+
+/// `RestScheduleConfDTO`: the create-meeting body, plus the SDK-only extras.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RestScheduleConfDto {
+    /// "yyyy-MM-dd HH:mm" UTC; absent = an instant meeting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    /// Minutes, 15..=1440.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// "Voice", "Video", "HDVideo", "Data", comma separated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_types: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attendees: Option<Vec<RestAttendeeDto>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_auto_record: Option<i64>,
+    /// 0 off, 1 live, 2 record, 3 live + record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_type: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conf_config_info: Option<RestConfConfigDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmr_flag: Option<i64>,
+    #[serde(rename = "vmrID", skip_serializing_if = "Option::is_none")]
+    pub vmr_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrent_participants: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conf_res_type: Option<i64>,
+    /// Extra: the SDK's `customInfo`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_info: Option<String>,
+    /// Extra: the SDK's `defaultSummaryState` (0/1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_summary_state: Option<i64>,
+    /// Extra: the SDK's `isMicOn` (the creator's microphone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_mic_on: Option<bool>,
+    /// Extra: the SDK's `confAllowJoinUser` (0..=3), which can say 1
+    /// (logged-in users), a value `callInRestriction` cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conf_allow_join_user: Option<i64>,
+    /// Extra: the SDK's `numOfAttendee`; when absent, the attendee count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_of_attendee: Option<i64>,
+}
+
+/// One `passwordEntry` of a `ConferenceInfo`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PasswordEntry {
+    /// "chair" (host) or "general" (guest).
+    pub conference_role: String,
+    pub password: String,
+}
+
+/// `ConferenceInfo`: the product's description of a meeting, plus convene's
+/// extras that carry every `CreateConfInfo` setting back to the caller.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ConferenceInfo {
+    #[serde(rename = "conferenceID")]
+    pub conference_id: String,
+    pub subject: String,
+    /// Number of invited attendees.
+    pub size: i64,
+    #[serde(rename = "timeZoneID")]
+    pub time_zone_id: String,
+    /// "yyyy-MM-dd HH:mm" UTC.
+    pub start_time: String,
+    pub end_time: String,
+    pub media_types: String,
+    /// "Created" (running), "Destroyed" (ended or cancelled).
+    pub conference_state: String,
+    pub password_entry: Vec<PasswordEntry>,
+    #[serde(rename = "userUUID")]
+    pub user_uuid: String,
+    /// Sic: the product's spelling.
+    pub scheduser_name: String,
+    /// "IMMEDIATELY" for instant meetings.
+    pub conf_type: String,
+    pub is_auto_mute: i64,
+    pub is_auto_record: i64,
+    pub chair_join_uri: String,
+    pub guest_join_uri: String,
+    pub audience_join_uri: String,
+    pub record_type: i64,
+    pub conf_config_info: RestConfConfigDto,
+    pub vmr_flag: i64,
+    #[serde(rename = "vmrConferenceID")]
+    pub vmr_conference_id: String,
+    #[serde(rename = "confUUID")]
+    pub conf_uuid: String,
+    #[serde(rename = "vmrID")]
+    pub vmr_id: String,
+    /// The caller's own role: "chair", "general" or "audience".
+    pub role: String,
+    pub concurrent_participants: i64,
+    pub conf_res_type: i64,
+    // --- convene extras: the seed's view of the same meeting ---
+    pub start_time_stamp: i64,
+    pub end_time_stamp: i64,
+    pub custom_info: String,
+    pub self_conf_role: Option<ConfRole>,
+    pub need_password: bool,
+    pub media_type: Option<MediaType>,
+    pub allow_record: Option<bool>,
+    pub conf_allow_join_user: Option<ConfAllowJoinUserType>,
+    pub vmr_conf_id_type: Option<VmrConfIdType>,
+    pub is_open_waiting_room: bool,
+    pub duration: i64,
+    pub is_mic_on: Option<bool>,
+    pub is_camera_on: Option<bool>,
+    pub num_of_attendee: i64,
+    pub attendees: Vec<AttendeeBaseInfo>,
+    pub default_summary_state: Option<SummaryState>,
+    pub auto_mute_mode: Option<AutoMuteType>,
+    pub hard_terminal_auto_mute_mode: Option<AutoMuteType>,
+}
+
+/// `GET /v1/mmc/management/conferences` answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SearchMeetingsResponse {
+    pub offset: i64,
+    pub limit: i64,
+    pub count: i64,
+    pub data: Vec<ConferenceInfo>,
+}
+
+/// The participant page of a detail answer (empty until a meeting is held).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ParticipantPage {
+    pub offset: i64,
+    pub limit: i64,
+    pub count: i64,
+    pub data: Vec<serde_json::Value>,
+}
+
+/// `GET /v1/mmc/management/conferences/confDetail` answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ShowMeetingDetailResponse {
+    pub conference_data: ConferenceInfo,
+    pub data: ParticipantPage,
+}
+
+fn flag(b: Option<bool>) -> Option<i64> {
+    b.map(i64::from)
+}
+
+fn auto_mute_flag(m: Option<AutoMuteType>) -> Option<bool> {
+    match m {
+        Some(AutoMuteType::Mute) => Some(true),
+        Some(AutoMuteType::Unmute) => Some(false),
+        Some(AutoMuteType::Default) | None => None,
+    }
+}
+
+impl From<&AttendeeBaseInfo> for RestAttendeeDto {
+    fn from(a: &AttendeeBaseInfo) -> Self {
+        let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        RestAttendeeDto {
+            user_uuid: a.user_uuid.clone(),
+            account_id: a.account_id.clone(),
+            name: Some(a.nick_name.clone()),
+            role: a.role.map(|r| i64::from(r.number())),
+            phone: non_empty(&a.number),
+            email: a.email.clone(),
+            sms: a.sms.clone(),
+            is_mute: flag(a.is_mute),
+            is_auto_invite: flag(a.is_auto_invite),
+            attendee_type: a.attendee_type.map(|t| t.rest_name().to_owned()),
+            app_id: None,
+            third_user_id: non_empty(&a.third_user_id),
+        }
+    }
+}
+
+impl From<&CreateConfInfo> for RestScheduleConfDto {
+    /// How the SDK says a `CreateConfInfo` in the REST API; the mapping is the
+    /// spec's §3.1 table, and `convene-core` reads it back losslessly.
+    fn from(c: &CreateConfInfo) -> Self {
+        let fixed = c.vmr_conf_id_type == Some(VmrConfIdType::Fixed);
+        let vmr_id = c.vmr_id.clone().filter(|v| !v.is_empty());
+        RestScheduleConfDto {
+            start_time: None,
+            length: c.duration,
+            subject: Some(c.subject.clone()),
+            media_types: Some(match c.media_type {
+                MediaType::Audio => "Voice".into(),
+                MediaType::Video => "HDVideo".into(),
+            }),
+            attendees: Some(c.attendees.iter().map(RestAttendeeDto::from).collect()),
+            is_auto_record: flag(c.is_auto_record),
+            record_type: c.allow_record.map(|a| if a { 2 } else { 0 }),
+            conf_config_info: Some(RestConfConfigDto {
+                is_auto_mute: auto_mute_flag(c.auto_mute_mode),
+                is_hard_terminal_auto_mute: auto_mute_flag(c.hard_terminal_auto_mute_mode),
+                is_guest_free_pwd: Some(!c.need_password),
+                call_in_restriction: c.conf_allow_join_user.and_then(|j| match j {
+                    ConfAllowJoinUserType::LoginedUser => None,
+                    other => Some(i64::from(other.number())),
+                }),
+                guest_pwd: c.guest_pwd.clone(),
+                vmr_id_type: c.vmr_conf_id_type.map(|t| i64::from(t.number())),
+                enable_waiting_room: c.is_open_waiting_room,
+                is_host_camera_on: c.is_camera_on,
+                ..Default::default()
+            }),
+            vmr_flag: Some(i64::from(fixed || vmr_id.is_some())),
+            vmr_id,
+            concurrent_participants: c.concurrent_participants,
+            conf_res_type: c.conf_res_type.map(|t| i64::from(t.number())),
+            custom_info: c.custom_info.clone(),
+            default_summary_state: c.default_summary_state.map(|s| i64::from(s.number())),
+            is_mic_on: c.is_mic_on,
+            conf_allow_join_user: c.conf_allow_join_user.map(|j| i64::from(j.number())),
+            num_of_attendee: Some(c.num_of_attendee),
+        }
+    }
+}
+
+impl ConferenceInfo {
+    /// The password for a role ("chair" or "general"), empty when there is none.
+    pub fn password_for(&self, role: &str) -> String {
+        self.password_entry
+            .iter()
+            .find(|p| p.conference_role == role)
+            .map(|p| p.password.clone())
+            .unwrap_or_default()
+    }
+
+    /// The seed's `CreateConfResult` for this meeting.
+    pub fn to_create_conf_result(&self) -> CreateConfResult {
+        CreateConfResult {
+            conf_id: self.conference_id.clone(),
+            vmr_conf_id: self.vmr_conference_id.clone(),
+            host_pwd: self.password_for("chair"),
+            guest_pwd: self.password_for("general"),
+            media_type: self.media_type,
+            guest_join_uri: self.guest_join_uri.clone(),
+            self_conf_role: self.self_conf_role,
+            subject: self.subject.clone(),
+            start_time: self.start_time_stamp,
+            end_time: self.end_time_stamp,
+            start_time_stamp: self.start_time_stamp,
+            end_time_stamp: self.end_time_stamp,
+            scheduler_name: self.scheduser_name.clone(),
+            custom_info: self.custom_info.clone(),
+        }
+    }
+}

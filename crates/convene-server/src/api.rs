@@ -1,0 +1,263 @@
+//! The product's meeting-management REST API (spec §3): create, list, detail,
+//! cancel; and the join link's landing page.
+//!
+//! Every create, whatever client sent it, goes REST body -> `CreateConfInfo`
+//! (`convene_core::rest`) -> `convene_core::create::plan` -> `Store::create_meeting`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse};
+use axum::Json;
+use convene_core::create::{plan, Creator};
+use convene_core::meeting::Viewer;
+use convene_core::{ConfId, ConfState, Meeting};
+use convene_proto::rest::{ConferenceInfo, ParticipantPage, RestScheduleConfDto, SearchMeetingsResponse, ShowMeetingDetailResponse};
+use convene_proto::SdkErr;
+use convene_store::{ListQuery, User};
+use serde::Deserialize;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::util::{json_body, now};
+use crate::AppState;
+
+fn creator(u: &User) -> Creator {
+    Creator {
+        user_id: u.id.clone(),
+        name: u.name.clone(),
+        enterprise_id: u.enterprise_id.clone(),
+        personal_room: u.personal_room.clone(),
+    }
+}
+
+/// Creates an instant meeting; the caller becomes its host.
+#[utoipa::path(post, path = "/v1/mmc/management/conferences", tag = "meetings",
+    request_body = RestScheduleConfDto,
+    params(("X-Access-Token" = String, Header, description = "from a login call")),
+    responses((status = 200, description = "the meeting, as a one-element array", body = Vec<ConferenceInfo>),
+              (status = 400, description = "invalid field", body = convene_proto::RestError),
+              (status = 401, description = "no or bad token", body = convene_proto::RestError)))]
+pub async fn create_meeting(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Vec<ConferenceInfo>>> {
+    let dto: RestScheduleConfDto = json_body(&body, SdkErr::CMS_CONF_BAD_REQUEST)?;
+    let t = now();
+    let (info, options) = convene_core::rest::create_from_rest(dto, t)?;
+    let new = plan(info, options, &creator(&user), &state.limits, t, &mut rand::thread_rng())?;
+    let meeting = state.store.create_meeting(new, t).await?;
+    Ok(Json(vec![meeting.conference_info(&state.public_url, Viewer::Host, t)]))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    offset: Option<i64>,
+    limit: Option<i64>,
+    search_key: Option<String>,
+    /// convene extra: also list ended and cancelled meetings.
+    include_ended: Option<bool>,
+}
+
+/// Lists the caller's running meetings, newest first.
+#[utoipa::path(get, path = "/v1/mmc/management/conferences", tag = "meetings",
+    params(("offset" = Option<i64>, Query), ("limit" = Option<i64>, Query, description = "1..=500, default 20"),
+           ("searchKey" = Option<String>, Query, description = "subject or meeting ID"),
+           ("includeEnded" = Option<bool>, Query, description = "convene: list ended meetings too")),
+    responses((status = 200, body = SearchMeetingsResponse)))]
+pub async fn list_meetings(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<SearchMeetingsResponse>> {
+    let offset = p.offset.unwrap_or(0);
+    let limit = p.limit.unwrap_or(20);
+    if offset < 0 || !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "offset >= 0 and limit 1..=500"));
+    }
+    let t = now();
+    let q = ListQuery {
+        offset,
+        limit,
+        search: p.search_key.filter(|s| !s.is_empty()),
+        include_ended: p.include_ended.unwrap_or(false),
+    };
+    let (count, meetings) = state.store.list_meetings(&user.id, &q, t).await?;
+    Ok(Json(SearchMeetingsResponse {
+        offset,
+        limit,
+        count,
+        data: meetings.iter().map(|m| m.conference_info(&state.public_url, Viewer::Host, t)).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfParams {
+    #[serde(rename = "conferenceID")]
+    conference_id: Option<String>,
+}
+
+/// The meeting a caller may see: their own (as host), or one of their
+/// enterprise's (as guest). Anything else looks exactly like a missing meeting.
+async fn visible_meeting(state: &AppState, user: &User, conf_id: Option<String>) -> ApiResult<(Meeting, Viewer)> {
+    let conf_id = conf_id.filter(|c| !c.is_empty()).ok_or_else(|| {
+        ApiError::bad_request(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "conferenceID is required")
+    })?;
+    let m = state.store.meeting_by_conf_id(&ConfId(conf_id)).await?.ok_or_else(ApiError::not_found)?;
+    if m.owner_id == user.id {
+        Ok((m, Viewer::Host))
+    } else if m.enterprise_id == user.enterprise_id {
+        Ok((m, Viewer::Other))
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+/// One meeting, with every setting it was created with.
+#[utoipa::path(get, path = "/v1/mmc/management/conferences/confDetail", tag = "meetings",
+    params(("conferenceID" = String, Query)),
+    responses((status = 200, body = ShowMeetingDetailResponse), (status = 404, body = convene_proto::RestError)))]
+pub async fn meeting_detail(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Query(p): Query<ConfParams>,
+) -> ApiResult<Json<ShowMeetingDetailResponse>> {
+    let (m, viewer) = visible_meeting(&state, &user, p.conference_id).await?;
+    Ok(Json(ShowMeetingDetailResponse {
+        conference_data: m.conference_info(&state.public_url, viewer, now()),
+        data: ParticipantPage { offset: 0, limit: 20, count: 0, data: Vec::new() },
+    }))
+}
+
+/// Cancels (ends) a running meeting; only its creator may.
+#[utoipa::path(delete, path = "/v1/mmc/management/conferences", tag = "meetings",
+    params(("conferenceID" = String, Query)),
+    responses((status = 200, description = "cancelled"), (status = 404, body = convene_proto::RestError)))]
+pub async fn cancel_meeting(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Query(p): Query<ConfParams>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (m, viewer) = visible_meeting(&state, &user, p.conference_id).await?;
+    if viewer != Viewer::Host {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS,
+            "only the meeting's creator can cancel it",
+        ));
+    }
+    let t = now();
+    if !state.store.cancel_meeting(&m.conf_uuid, t).await? {
+        return Err(ApiError::bad_request(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has already ended"));
+    }
+    Ok(Json(serde_json::json!({})))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// `GET /j/{confId}/{random}`: where a join link lands. It checks the link's
+/// code and shows the meeting; the code is what `joinConfByRandom` takes.
+pub async fn join_link(State(state): State<AppState>, Path((conf_id, code)): Path<(String, String)>) -> impl IntoResponse {
+    let t = now();
+    let meeting = state.store.meeting_by_conf_id(&ConfId(conf_id)).await.ok().flatten();
+    let role = meeting.as_ref().and_then(|m| {
+        if m.guest_random == code {
+            Some("guest")
+        } else if m.host_random == code {
+            Some("host")
+        } else if m.audience_random == code {
+            Some("audience")
+        } else {
+            None
+        }
+    });
+    let page = |status: StatusCode, title: &str, body: String| {
+        (
+            status,
+            Html(format!(
+                "<!doctype html><html><head><meta charset=utf-8><meta name=viewport content=\"width=device-width\">\
+                 <title>{t}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}}</style>\
+                 </head><body><h1>{t}</h1>{body}</body></html>",
+                t = escape(title)
+            )),
+        )
+    };
+    match (meeting, role) {
+        (Some(m), Some(role)) => {
+            let state_text = match m.state_at(t) {
+                ConfState::Created => "in progress",
+                ConfState::Ended => "ended",
+                ConfState::Cancelled => "cancelled",
+            };
+            page(
+                StatusCode::OK,
+                &m.info.subject,
+                format!(
+                    "<p>Meeting <b id=conf-id>{}</b>, hosted by {}, is <b id=conf-state>{}</b>.</p>\
+                     <p>This link joins you as <b id=join-role>{}</b> without a password.</p>\
+                     <p id=join-random hidden>{}</p>",
+                    escape(m.conf_id.as_str()),
+                    escape(&m.owner_name),
+                    state_text,
+                    role,
+                    escape(&code)
+                ),
+            )
+        }
+        _ => page(StatusCode::NOT_FOUND, "Meeting not found", "<p>This link does not open a meeting.</p>".into()),
+    }
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "convene", description = "The HUAWEI CLOUD Meeting REST API, as convene serves it"),
+    paths(create_meeting, list_meetings, meeting_detail, cancel_meeting),
+    components(schemas(
+        convene_proto::CreateConfInfo,
+        convene_proto::CreateConfResult,
+        convene_proto::rest::AuthResult,
+        convene_proto::rest::AccountAuthRequest,
+        convene_proto::rest::AppAuthRequest,
+    ))
+)]
+pub struct ApiDoc;
+
+pub async fn openapi() -> impl IntoResponse {
+    use utoipa::OpenApi;
+    let mut doc = ApiDoc::openapi();
+    // The login paths take their credentials in headers, described here.
+    doc.paths.paths.insert(
+        "/v1/usg/acs/auth/account".into(),
+        login_path("Authorization: Basic base64(account:password)", "AccountAuthRequest"),
+    );
+    doc.paths.paths.insert(
+        "/v2/usg/acs/auth/appauth".into(),
+        login_path("Authorization: HMAC-SHA256 signature=HEX,access=BASE64(appId)", "AppAuthRequest"),
+    );
+    Json(doc)
+}
+
+fn login_path(auth: &str, body: &str) -> utoipa::openapi::path::PathItem {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let op = OperationBuilder::new()
+        .tag("login")
+        .description(Some(auth))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name(body))).build())
+                .build(),
+        ))
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("an access token")
+                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("AuthResult"))).build()),
+        )
+        .build();
+    PathItem::new(HttpMethod::Post, op)
+}

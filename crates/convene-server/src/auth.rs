@@ -1,0 +1,368 @@
+//! Login and tokens: account + password (HTTP Basic, argon2), App ID
+//! signatures (HMAC-SHA256), access tokens, and the extractor that turns
+//! `X-Access-Token` into the calling [`User`].
+//!
+//! Tokens are 32 random bytes; storage keeps only their SHA-256, so a copy of
+//! the database does not hand out sessions. Validated sessions are cached in
+//! memory; a miss reads the database, so any node can check any token.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use base64::Engine;
+use convene_core::auth::{self as rules, AppAuthRefusal};
+use convene_proto::rest::{AppAuthRequest, AuthResult, AuthUser};
+use convene_proto::SdkErr;
+use convene_store::{App, NewUser, User};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, ApiResult};
+use crate::util::{json_body, now};
+use crate::AppState;
+
+/// Hashes a password with argon2id and a fresh salt.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// The digest under which a token's session is stored.
+pub fn token_key(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Cached, validated sessions: token digest -> (user, expiry).
+#[derive(Default)]
+pub struct SessionCache {
+    inner: RwLock<HashMap<String, (Arc<User>, i64)>>,
+}
+
+impl SessionCache {
+    fn get(&self, key: &str, now: i64) -> Option<Arc<User>> {
+        // A poisoned lock only means another request panicked mid-insert;
+        // the map itself is still a valid cache.
+        let map = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        map.get(key).filter(|(_, exp)| *exp > now).map(|(u, _)| u.clone())
+    }
+
+    fn put(&self, key: String, user: Arc<User>, expires: i64, now: i64) {
+        let mut map = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (_, exp)| *exp > now);
+        }
+        map.insert(key, (user, expires));
+    }
+}
+
+/// Remembers App ID nonces until their signature expires, so a captured
+/// login request cannot be replayed.
+#[derive(Default)]
+pub struct NonceCache {
+    inner: std::sync::Mutex<HashMap<String, i64>>,
+}
+
+/// How long a nonce of a never-expiring signature is remembered.
+const NONCE_MEMORY: i64 = 24 * 3600;
+
+impl NonceCache {
+    /// False when the nonce was seen already.
+    fn first_use(&self, app_id: &str, nonce: &str, expire_time: i64, now: i64) -> bool {
+        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, until| *until > now);
+        }
+        let until = if expire_time == 0 { now + NONCE_MEMORY } else { expire_time };
+        match map.entry(format!("{app_id}\n{nonce}")) {
+            std::collections::hash_map::Entry::Occupied(mut e) if *e.get() <= now => {
+                e.insert(until);
+                true
+            }
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(until);
+                true
+            }
+        }
+    }
+}
+
+/// The logged-in caller of a request.
+pub struct Caller(pub Arc<User>);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get("X-Access-Token")
+            .and_then(|v| v.to_str().ok())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::unauthorized(SdkErr::USG_INVALID_TOKEN, "X-Access-Token is missing"))?;
+        state.user_for_token(token).await.map(Caller)
+    }
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::unauthorized(SdkErr::USG_INVALID_TOKEN, "the access token is invalid or has expired")
+}
+
+impl AppState {
+    /// The user a token belongs to, if the token is valid now.
+    pub async fn user_for_token(&self, token: &str) -> ApiResult<Arc<User>> {
+        let t = now();
+        let key = token_key(token);
+        if let Some(u) = self.sessions.get(&key, t) {
+            return Ok(u);
+        }
+        let (user_id, expires) = self.store.session(&key).await?.ok_or_else(invalid_token)?;
+        if expires <= t {
+            return Err(invalid_token());
+        }
+        let user = Arc::new(self.store.user_by_id(&user_id).await?.ok_or_else(invalid_token)?);
+        self.sessions.put(key, user.clone(), expires, t);
+        Ok(user)
+    }
+
+    async fn issue_token(&self, user: User) -> ApiResult<AuthResult> {
+        let t = now();
+        let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 32);
+        let expires = t + self.config.token_ttl;
+        let key = token_key(&token);
+        self.store.put_session(&key, &user.id, expires, t).await?;
+        let auth_user = AuthUser {
+            user_uuid: user.id.0.clone(),
+            user_id: user.account.clone(),
+            name: user.name.clone(),
+            corp_id: user.enterprise_id.0.clone(),
+            third_account: user.third_user_id.clone().unwrap_or_default(),
+            vmr_id: user.personal_room.0.clone(),
+        };
+        self.sessions.put(key, Arc::new(user), expires, t);
+        Ok(AuthResult {
+            access_token: token,
+            valid_period: self.config.token_ttl,
+            expire_time: expires,
+            create_time: t,
+            token_type: 0,
+            user: auth_user,
+        })
+    }
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get("Authorization")?.to_str().ok()?;
+    let encoded = value.trim().strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (account, password) = text.split_once(':')?;
+    Some((account.to_owned(), password.to_owned()))
+}
+
+/// A well-formed hash that matches no password, checked when the account does
+/// not exist so that both refusals take the same time.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("convene-no-such-account").unwrap_or_default())
+}
+
+/// `POST /v1/usg/acs/auth/account`: account + password in HTTP Basic.
+pub async fn login_account(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<AuthResult>> {
+    let (account, password) = basic_credentials(&headers).ok_or_else(|| {
+        ApiError::bad_request(SdkErr::USG_PARAM_ERR, "Authorization: Basic base64(account:password) is required")
+    })?;
+    if account.is_empty() || password.is_empty() || account.len() > 128 || password.len() > 256 {
+        return Err(ApiError::bad_request(SdkErr::USG_PARAM_ERR, "account and password are required"));
+    }
+    let t = now();
+    let failures = state.store.login_failures(&account).await?;
+    let refused = || ApiError::unauthorized(SdkErr::USG_ERR_PASSWORD, "wrong account or password");
+    if failures.is_locked(t) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            SdkErr::USG_USER_LOCKED,
+            "too many wrong passwords: try again later",
+        ));
+    }
+    let user = state.store.user_by_account(&account).await?;
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
+    let pw = password.clone();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    match user {
+        Some(user) if ok && user.password_hash.is_some() => {
+            if failures.count != 0 {
+                state.store.set_login_failures(&account, Default::default()).await?;
+            }
+            Ok(Json(state.issue_token(user).await?))
+        }
+        _ => {
+            state.store.set_login_failures(&account, failures.after_failure(t)).await?;
+            Err(refused())
+        }
+    }
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn signature_matches(key: &str, data: &str, signature: &[u8]) -> bool {
+    // An HMAC key of any length is accepted, so `new_from_slice` cannot fail.
+    let Ok(mut mac) = HmacSha256::new_from_slice(key.as_bytes()) else { return false };
+    mac.update(data.as_bytes());
+    mac.verify_slice(signature).is_ok()
+}
+
+fn app_refusal(r: AppAuthRefusal) -> ApiError {
+    match r {
+        AppAuthRefusal::Expired => ApiError::unauthorized(SdkErr::USG_APPID_AUTH_EXPIRE, "the signature has expired"),
+        AppAuthRefusal::BadSignature => {
+            ApiError::unauthorized(SdkErr::USG_APPID_AUTH_FAILED, "App ID authentication failed")
+        }
+    }
+}
+
+/// Checks an App ID login request against the app's key.
+pub fn verify_app_auth(app: &App, header: &str, req: &AppAuthRequest, now: i64) -> Result<(), AppAuthRefusal> {
+    let user_id = req.user_id.as_deref().unwrap_or("");
+    let nonce = req.nonce.as_deref().unwrap_or("");
+    let expire_time = req.expire_time.unwrap_or(-1);
+    let signature = rules::parse_app_authorization(header).ok_or(AppAuthRefusal::BadSignature)?;
+    // `access=` is optional; when present it must name the same app.
+    if let Some(access) = header.split(',').find_map(|p| p.trim().strip_prefix("access=")) {
+        let named = base64::engine::general_purpose::STANDARD
+            .decode(access.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok());
+        if named.as_deref() != Some(app.app_id.as_str()) {
+            return Err(AppAuthRefusal::BadSignature);
+        }
+    }
+    let single = rules::app_sign_data(&app.app_id, None, user_id, expire_time, nonce);
+    let multi = req
+        .corp_id
+        .as_deref()
+        .map(|corp| rules::app_sign_data(&app.app_id, Some(corp), user_id, expire_time, nonce));
+    let matches = signature_matches(&app.app_key, &single, &signature)
+        || multi.is_some_and(|m| signature_matches(&app.app_key, &m, &signature));
+    if !matches {
+        return Err(AppAuthRefusal::BadSignature);
+    }
+    // Checked after the signature, so an expired answer proves the caller
+    // holds the key and reveals nothing to anyone else.
+    rules::check_app_auth_fields(user_id, expire_time, nonce, now)
+}
+
+/// `POST /v2/usg/acs/auth/appauth`: App ID login; the user is made on first login.
+pub async fn login_app(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<AuthResult>> {
+    let req: AppAuthRequest = json_body(&body, SdkErr::USG_PARAM_ERR)?;
+    let header = headers.get("Authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let app_id = req.app_id.clone().unwrap_or_default();
+    let t = now();
+    let app = state.store.app(&app_id).await?.ok_or_else(|| app_refusal(AppAuthRefusal::BadSignature))?;
+    verify_app_auth(&app, header, &req, t).map_err(app_refusal)?;
+    let user_id = req.user_id.clone().unwrap_or_default();
+    let nonce = req.nonce.clone().unwrap_or_default();
+    if !state.nonces.first_use(&app.app_id, &nonce, req.expire_time.unwrap_or(0), t) {
+        return Err(app_refusal(AppAuthRefusal::BadSignature));
+    }
+    let clip = |s: Option<String>, n: usize| s.filter(|v| !v.is_empty()).map(|v| v.chars().take(n).collect::<String>());
+    let user = state
+        .store
+        .upsert_app_user(
+            &app,
+            NewUser {
+                enterprise_id: app.enterprise_id.clone(),
+                account: format!("{}/{}", app.app_id, user_id),
+                password_hash: None,
+                name: clip(req.user_name.clone(), 64).unwrap_or_else(|| user_id.clone()),
+                email: clip(req.user_email.clone(), 255),
+                phone: clip(req.user_phone.clone(), 32),
+                app_id: Some(app.app_id.clone()),
+                third_user_id: Some(user_id),
+            },
+            t,
+        )
+        .await?;
+    Ok(Json(state.issue_token(user).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign(key: &str, data: &str) -> String {
+        let mut mac = HmacSha256::new_from_slice(key.as_bytes()).unwrap();
+        mac.update(data.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    #[test]
+    fn app_signatures_in_every_public_form() {
+        let app = App { app_id: "app1".into(), app_key: "k".into(), enterprise_id: "e".into() };
+        let nonce = "n".repeat(40);
+        let req = AppAuthRequest {
+            app_id: Some("app1".into()),
+            user_id: Some("alice".into()),
+            expire_time: Some(2000),
+            nonce: Some(nonce.clone()),
+            ..Default::default()
+        };
+        let sig = sign("k", &format!("app1:alice:2000:{nonce}"));
+        let access = base64::engine::general_purpose::STANDARD.encode("app1");
+        for header in [
+            format!("HMAC-SHA256 signature={},access={access}", sig.to_uppercase()),
+            format!("HMAC-SHA256 signature={sig},access={access}"),
+            format!("HMAC-SHA256 signature={sig}"),
+        ] {
+            assert_eq!(verify_app_auth(&app, &header, &req, 1000), Ok(()), "{header}");
+        }
+        assert_eq!(
+            verify_app_auth(&app, &format!("HMAC-SHA256 signature={sig}"), &req, 2000),
+            Err(AppAuthRefusal::Expired)
+        );
+        let wrong = sign("other", &format!("app1:alice:2000:{nonce}"));
+        assert_eq!(
+            verify_app_auth(&app, &format!("HMAC-SHA256 signature={wrong}"), &req, 1000),
+            Err(AppAuthRefusal::BadSignature)
+        );
+        let bad_access = base64::engine::general_purpose::STANDARD.encode("app2");
+        assert_eq!(
+            verify_app_auth(&app, &format!("HMAC-SHA256 signature={sig},access={bad_access}"), &req, 1000),
+            Err(AppAuthRefusal::BadSignature)
+        );
+        // Multi-tenant form: corpId is signed too.
+        let multi = AppAuthRequest { corp_id: Some("corp".into()), ..req.clone() };
+        let msig = sign("k", &format!("app1:corp:alice:2000:{nonce}"));
+        assert_eq!(verify_app_auth(&app, &format!("HMAC-SHA256 signature={msig}"), &multi, 1000), Ok(()));
+    }
+
+    #[test]
+    fn a_nonce_is_taken_once() {
+        let n = NonceCache::default();
+        assert!(n.first_use("a", "x", 100, 10));
+        assert!(!n.first_use("a", "x", 100, 11));
+        assert!(n.first_use("b", "x", 100, 11));
+        assert!(n.first_use("a", "x", 200, 101), "an expired nonce entry may be reused");
+    }
+}

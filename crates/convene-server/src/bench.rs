@@ -1,0 +1,162 @@
+//! `convene bench create`: N concurrent clients, each on its own HTTP
+//! keep-alive connection, create meetings as fast as the server answers, for
+//! a bounded time, against 127.0.0.1. Reports acknowledged creates per second
+//! and latency percentiles.
+//!
+//! Without `--url` it starts `convene serve --dev` on a fresh data folder in a
+//! child process, so that the server and the load do not share a runtime.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use convene_sdk::{ConveneClient, CreateConfInfo, LoginByAccountInfo, MediaType};
+use hdrhistogram::Histogram;
+use tokio::io::AsyncBufReadExt;
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateBenchArgs {
+    /// A running server (`http://127.0.0.1:PORT`); default: start one.
+    #[arg(long)]
+    pub url: Option<String>,
+    #[arg(long)]
+    pub account: Option<String>,
+    #[arg(long)]
+    pub password: Option<String>,
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    /// Measured seconds (after one second of warm-up), at most 120.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// `--database-url` for the started server (default: its SQLite).
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+struct Child {
+    proc: tokio::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_server(db: Option<&str>) -> anyhow::Result<(String, String, String, Child)> {
+    let dir = tempfile::tempdir()?;
+    let exe = std::env::current_exe()?;
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.args(["serve", "--dev", "--no-tls", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(db) = db {
+        cmd.args(["--database-url", db]);
+    }
+    let mut proc = cmd.spawn().context("starting convene serve")?;
+    let stdout = proc.stdout.take().context("server stdout")?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let url = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(u) = line.strip_prefix("convene listening on ") {
+                return Ok::<_, anyhow::Error>(u.split_whitespace().next().unwrap_or_default().to_owned());
+            }
+        }
+        bail!("the server exited before listening")
+    })
+    .await
+    .context("waiting for the server")??;
+    // Keep draining the server's output so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (account, password, _, _) =
+        crate::admin::read_dev_login(dir.path()).context("reading the dev credentials")?;
+    Ok((url, account, password, Child { proc, _dir: dir }))
+}
+
+fn bench_conf(i: u64) -> CreateConfInfo {
+    let mut c = CreateConfInfo::new(format!("bench {i}"), MediaType::Video, true);
+    c.duration = Some(60);
+    c
+}
+
+pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
+    if args.clients == 0 || args.clients > 1024 || args.seconds == 0 || args.seconds > 120 {
+        bail!("--clients 1..=1024 and --seconds 1..=120");
+    }
+    let (url, account, password, child) = match &args.url {
+        Some(u) => {
+            let (Some(a), Some(p)) = (&args.account, &args.password) else {
+                bail!("--url needs --account and --password");
+            };
+            if !(u.starts_with("http://127.") || u.starts_with("http://localhost") || u.starts_with("http://[::1]")) {
+                bail!("the benchmark only targets loopback addresses");
+            }
+            (u.clone(), a.clone(), p.clone(), None)
+        }
+        None => {
+            let (u, a, p, c) = start_server(args.database_url.as_deref()).await?;
+            (u, a, p, Some(c))
+        }
+    };
+    println!("bench create: {} clients, {} s, against {url}", args.clients, args.seconds);
+
+    let mut clients = Vec::with_capacity(args.clients);
+    let first = ConveneClient::new(&url)?;
+    first.login_by_account_async(LoginByAccountInfo { account: account.clone(), password: password.clone() }).await?;
+    let token = first.access_token().context("no token")?;
+    for _ in 0..args.clients {
+        clients.push(ConveneClient::with_token(&url, &token)?);
+    }
+
+    let warmup = Duration::from_secs(1);
+    let measured = Duration::from_secs(args.seconds);
+    let begin = Instant::now();
+    let start_measure = begin + warmup;
+    let stop = start_measure + measured;
+    let mut tasks = Vec::new();
+    for (n, client) in clients.into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).context("histogram")?;
+            let (mut ok, mut failed) = (0u64, 0u64);
+            let mut i = n as u64 * 1_000_000;
+            loop {
+                let t0 = Instant::now();
+                if t0 >= stop {
+                    break;
+                }
+                i += 1;
+                let r = client.create_conf_async(bench_conf(i)).await;
+                let t1 = Instant::now();
+                if t0 >= start_measure && t1 <= stop {
+                    match r {
+                        Ok(_) => {
+                            ok += 1;
+                            hist.record((t1 - t0).as_micros().max(1) as u64)?;
+                        }
+                        Err(_) => failed += 1,
+                    }
+                }
+            }
+            Ok::<_, anyhow::Error>((hist, ok, failed))
+        }));
+    }
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let (mut ok, mut failed) = (0u64, 0u64);
+    for t in tasks {
+        let (h, o, f) = t.await??;
+        hist.add(h)?;
+        ok += o;
+        failed += f;
+    }
+    let secs = measured.as_secs_f64();
+    let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
+    println!("acknowledged creates: {ok} in {secs:.1} s = {:.0} creates/s ({failed} failed)", ok as f64 / secs);
+    println!(
+        "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
+        ms(0.50),
+        ms(0.90),
+        ms(0.99),
+        ms(0.999),
+        hist.max() as f64 / 1000.0
+    );
+    if let Some(mut c) = child {
+        let _ = c.proc.kill().await;
+    }
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! Server configuration: defaults in code, then a TOML file
+//! (`deny_unknown_fields`), then `CONVENE_*` environment, then flags, then one
+//! validation step ([`Config::resolve`]). Passed explicitly, never global.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use serde::Deserialize;
+
+/// Where the server keeps its data, and which database it uses.
+#[derive(Debug, Clone, Args)]
+pub struct StorageArgs {
+    /// The data folder (SQLite database, generated TLS certificate, dev credentials).
+    #[arg(long, env = "CONVENE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite:PATH` or `postgres://...`; default: SQLite in the data folder.
+    #[arg(long, env = "CONVENE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// A TOML file with the same settings (flags and environment win over it).
+    #[arg(long, env = "CONVENE_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// `convene serve` flags.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Plain HTTP address.
+    #[arg(long, env = "CONVENE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// HTTPS address (the product's official clients speak HTTPS only).
+    #[arg(long, env = "CONVENE_TLS_LISTEN")]
+    pub tls_listen: Option<SocketAddr>,
+    /// PEM certificate chain; without it a self-signed one is made and kept.
+    #[arg(long, env = "CONVENE_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `--tls-cert`.
+    #[arg(long, env = "CONVENE_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// The address people reach the server at, used in join links.
+    #[arg(long, env = "CONVENE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Development mode: a default enterprise, account and App ID are made if
+    /// missing, and how to log in is printed.
+    #[arg(long, env = "CONVENE_DEV")]
+    pub dev: bool,
+    /// Access-token lifetime in seconds.
+    #[arg(long, env = "CONVENE_TOKEN_TTL")]
+    pub token_ttl: Option<i64>,
+    /// Turn off HTTPS.
+    #[arg(long, env = "CONVENE_NO_TLS")]
+    pub no_tls: bool,
+}
+
+/// The TOML file's shape.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    listen: Option<SocketAddr>,
+    tls_listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    public_url: Option<String>,
+    dev: Option<bool>,
+    token_ttl: Option<i64>,
+    no_tls: Option<bool>,
+}
+
+/// A secret string that never shows in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<hidden>")
+    }
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// May carry a password, hence hidden.
+    pub database_url: Secret,
+    pub listen: SocketAddr,
+    /// `None`: no HTTPS.
+    pub tls_listen: Option<SocketAddr>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// `None`: derived from the bound HTTP address.
+    pub public_url: Option<String>,
+    pub dev: bool,
+    pub token_ttl: i64,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_TLS_LISTEN: &str = "127.0.0.1:8443";
+pub const DEFAULT_TOKEN_TTL: i64 = 12 * 3600;
+
+fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+    let Some(path) = path else { return Ok(FileConfig::default()) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// The data folder and database URL of any subcommand.
+pub fn resolve_storage(args: &StorageArgs) -> anyhow::Result<(PathBuf, String)> {
+    let file = read_file_config(args.config.as_deref())?;
+    storage_from(args, &file)
+}
+
+fn storage_from(args: &StorageArgs, file: &FileConfig) -> anyhow::Result<(PathBuf, String)> {
+    let data_dir = args.data_dir.clone().or(file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("data"));
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let url = match args.database_url.clone().or(file.database_url.clone()) {
+        Some(u) => u,
+        None => format!("sqlite:{}", data_dir.join("convene.db").display()),
+    };
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        bail!("--database-url must be sqlite:PATH or postgres://..., not {url:?}");
+    }
+    Ok((data_dir, url))
+}
+
+impl Config {
+    /// Merges defaults, the TOML file, environment and flags, and validates.
+    pub fn resolve(args: &ServeArgs) -> anyhow::Result<Config> {
+        let file = read_file_config(args.storage.config.as_deref())?;
+        let (data_dir, database_url) = storage_from(&args.storage, &file)?;
+        let no_tls = args.no_tls || file.no_tls.unwrap_or(false);
+        // Unwraps below parse constant addresses written in this file.
+        #[allow(clippy::unwrap_used)]
+        let listen = args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().unwrap());
+        #[allow(clippy::unwrap_used)]
+        let tls_listen = (!no_tls).then(|| {
+            args.tls_listen.or(file.tls_listen).unwrap_or_else(|| DEFAULT_TLS_LISTEN.parse().unwrap())
+        });
+        let tls_cert = args.tls_cert.clone().or(file.tls_cert);
+        let tls_key = args.tls_key.clone().or(file.tls_key);
+        if tls_cert.is_some() != tls_key.is_some() {
+            bail!("--tls-cert and --tls-key go together");
+        }
+        let token_ttl = args.token_ttl.or(file.token_ttl).unwrap_or(DEFAULT_TOKEN_TTL);
+        if !(60..=30 * 24 * 3600).contains(&token_ttl) {
+            bail!("--token-ttl must be 60 s to 30 days");
+        }
+        let public_url = args.public_url.clone().or(file.public_url);
+        if let Some(u) = &public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                bail!("--public-url must start with http:// or https://");
+            }
+        }
+        Ok(Config {
+            data_dir,
+            database_url: Secret(database_url),
+            listen,
+            tls_listen,
+            tls_cert,
+            tls_key,
+            public_url,
+            dev: args.dev || file.dev.unwrap_or(false),
+            token_ttl,
+        })
+    }
+
+    /// A configuration for tests: everything on 127.0.0.1:0 in `data_dir`.
+    pub fn for_tests(data_dir: &Path, database_url: Option<String>) -> Config {
+        Config {
+            data_dir: data_dir.to_path_buf(),
+            database_url: Secret(
+                database_url.unwrap_or_else(|| format!("sqlite:{}", data_dir.join("convene.db").display())),
+            ),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            tls_cert: None,
+            tls_key: None,
+            public_url: None,
+            dev: false,
+            token_ttl: DEFAULT_TOKEN_TTL,
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The one place where errors become the product's SDKERR codes and HTTP
+//! statuses. Internals (SQL, IO) are logged, never sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use convene_core::CreateError;
+use convene_proto::{RestError, SdkErr};
+use convene_store::StoreError;
+
+/// An error answered to a client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: SdkErr,
+    pub msg: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: SdkErr, msg: impl Into<String>) -> Self {
+        ApiError { status, code, msg: msg.into() }
+    }
+
+    pub fn bad_request(code: SdkErr, msg: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, msg)
+    }
+
+    pub fn unauthorized(code: SdkErr, msg: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, msg)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, SdkErr::CMS_CONF_DATA_NOT_FOUND, "the meeting does not exist")
+    }
+
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, SdkErr::SDK_COMMON_FAIL, "internal server error")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(RestError::new(self.code, self.msg))).into_response()
+    }
+}
+
+impl From<CreateError> for ApiError {
+    fn from(e: CreateError) -> Self {
+        ApiError::bad_request(e.code, e.reason)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::RoomBusy(r) => ApiError::new(
+                StatusCode::CONFLICT,
+                SdkErr::CMS_CONF_NUM_UP_TO_LIMIT,
+                format!("cloud meeting room {r} already holds a running meeting; end it first or use a random meeting ID"),
+            ),
+            StoreError::RoomNotAllowed(r) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS,
+                format!("cloud meeting room {r} is neither yours nor one of your enterprise's shared rooms"),
+            ),
+            StoreError::NoFreeRoom => ApiError::new(
+                StatusCode::CONFLICT,
+                SdkErr::CMS_CONF_NUM_UP_TO_LIMIT,
+                "every shared cloud meeting room of the enterprise holds a running meeting",
+            ),
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

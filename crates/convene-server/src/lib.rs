@@ -1,0 +1,165 @@
+//! The convene server: the product's REST API over HTTP and HTTPS, login and
+//! tokens, wiring of storage, and the `convene` binary's commands.
+//!
+//! Only this crate knows about HTTP, TLS, clocks and SDKERR-to-status mapping
+//! ([`error`]). Meeting rules live in `convene-core`, SQL in `convene-store`.
+//!
+//! Entry points: [`run`] (what `convene serve` calls) and [`start`] (the same,
+//! returning the bound addresses: tests and benchmarks use it).
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod bench;
+pub mod config;
+pub mod error;
+pub mod tls;
+pub mod util;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::routing::{get, post};
+use axum::Router;
+use convene_core::CreateLimits;
+use convene_store::Store;
+
+pub use config::Config;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<Config>,
+    pub limits: Arc<CreateLimits>,
+    /// Base of join links, without a trailing slash.
+    pub public_url: Arc<str>,
+    pub sessions: Arc<auth::SessionCache>,
+    pub nonces: Arc<auth::NonceCache>,
+}
+
+/// The HTTP routes, shared by the HTTP and HTTPS listeners.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/usg/acs/auth/account", post(auth::login_account))
+        .route("/v2/usg/acs/auth/appauth", post(auth::login_app))
+        .route(
+            "/v1/mmc/management/conferences",
+            post(api::create_meeting).get(api::list_meetings).delete(api::cancel_meeting),
+        )
+        .route("/v1/mmc/management/conferences/confDetail", get(api::meeting_detail))
+        .route("/j/{conf_id}/{code}", get(api::join_link))
+        .route("/openapi.json", get(api::openapi))
+        .route("/healthz", get(|| async { "ok" }))
+        // Create bodies are small; 1 MiB bounds what a client can make us parse.
+        .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
+        .with_state(state)
+}
+
+/// A running server.
+pub struct Running {
+    pub http_addr: SocketAddr,
+    pub https_addr: Option<SocketAddr>,
+    pub store: Arc<dyn Store>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    pub fn https_url(&self) -> Option<String> {
+        self.https_addr.map(|a| format!("https://{a}"))
+    }
+
+    /// Stops accepting, lets requests in flight finish, and waits.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await.context("server task")?
+    }
+}
+
+/// Opens storage, binds the listeners and serves until [`Running::stop`].
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    let store = convene_store::open(&config.database_url.0)
+        .await
+        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+    if config.dev {
+        admin::ensure_dev_setup(store.as_ref(), &config.data_dir).await?;
+    }
+    let http = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let http_addr = http.local_addr()?;
+    let https = match config.tls_listen {
+        Some(addr) => Some(std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?),
+        None => None,
+    };
+    let https_addr = https.as_ref().map(|l| l.local_addr()).transpose()?;
+    let public_url: Arc<str> = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{http_addr}"))
+        .trim_end_matches('/')
+        .into();
+    let tls = match &https {
+        Some(_) => Some(tls::rustls_config(&config).await?),
+        None => None,
+    };
+    let state = AppState {
+        store: store.clone(),
+        config: Arc::new(config),
+        limits: Arc::new(CreateLimits::default()),
+        public_url,
+        sessions: Arc::default(),
+        nonces: Arc::default(),
+    };
+    let app = router(state);
+    let (shutdown, mut rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move {
+        let mut rx2 = rx.clone();
+        let plain = axum::serve(http, app.clone()).with_graceful_shutdown(async move {
+            let _ = rx.wait_for(|s| *s).await;
+        });
+        let secure = async move {
+            let (Some(listener), Some(tls)) = (https, tls) else { return Ok(()) };
+            listener.set_nonblocking(true)?;
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                let _ = rx2.wait_for(|s| *s).await;
+                h.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            axum_server::from_tcp_rustls(listener, tls)?
+                .handle(handle)
+                .serve(app.into_make_service())
+                .await
+        };
+        let (a, b) = tokio::join!(plain, secure);
+        a.context("HTTP server")?;
+        b.context("HTTPS server")?;
+        Ok(())
+    });
+    Ok(Running { http_addr, https_addr, store, shutdown, task })
+}
+
+/// Serves until `shutdown` resolves, then drains. What `convene serve` calls.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let dev = config.dev;
+    let data_dir = config.data_dir.clone();
+    let running = start(config).await?;
+    println!("convene listening on {}", running.http_url());
+    if let Some(u) = running.https_url() {
+        println!("convene listening on {u} (TLS)");
+    }
+    if dev {
+        admin::print_dev_login(&data_dir, &running.http_url());
+    }
+    shutdown.await;
+    println!("convene: draining (a second signal forces exit)");
+    running.stop().await
+}

@@ -1,0 +1,159 @@
+//! The `convene` binary: parses the command line and calls the library.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use convene_server::config::{resolve_storage, ServeArgs, StorageArgs};
+use convene_server::{admin, bench, Config};
+
+#[derive(Parser)]
+#[command(name = "convene", version, about = "A self-hosted cloud meeting service speaking the HUAWEI CLOUD Meeting API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (HTTP and HTTPS side by side).
+    Serve(ServeArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Account(AccountCmd),
+    /// Manage App IDs (App ID login, spec §3.2).
+    #[command(subcommand)]
+    App(AppCmd),
+    /// Manage the enterprise's shared cloud meeting rooms.
+    #[command(subcommand)]
+    Room(RoomCmd),
+    /// Benchmarks against a running server on loopback.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum AccountCmd {
+    /// Add an account (it gets a personal cloud meeting room).
+    Add {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// Enterprise ID; default: the default enterprise.
+        #[arg(long)]
+        enterprise: Option<String>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppCmd {
+    /// Register an App ID; prints its app key.
+    Add {
+        #[arg(long)]
+        app_id: String,
+        /// Use this key instead of a generated one.
+        #[arg(long)]
+        app_key: Option<String>,
+        #[arg(long)]
+        enterprise: Option<String>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoomCmd {
+    /// Add shared rooms to the enterprise's pool (confResType SHARE_VMR); prints their IDs.
+    Add {
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+        #[arg(long)]
+        enterprise: Option<String>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Concurrent clients creating meetings over HTTP keep-alive.
+    Create(bench::CreateBenchArgs),
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        #[cfg(unix)]
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term => {},
+    }
+    // A second signal forces the exit while draining.
+    tokio::spawn(async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("convene: forced exit");
+        std::process::exit(130);
+    });
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CONVENE_LOG").unwrap_or_else(|_| "convene=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            let config = Config::resolve(&args)?;
+            convene_server::run(config, shutdown_signal()).await
+        }
+        Command::Account(AccountCmd::Add { account, password, name, email, phone, enterprise, storage }) => {
+            let store = open(&storage).await?;
+            let spec = admin::AccountSpec {
+                account: &account,
+                password: &password,
+                name: &name,
+                email: email.as_deref(),
+                phone: phone.as_deref(),
+                enterprise: enterprise.as_deref(),
+            };
+            let user = admin::add_account(store.as_ref(), spec).await?;
+            println!("account {} added: userUUID {} personal room {}", user.account, user.id, user.personal_room);
+            Ok(())
+        }
+        Command::App(AppCmd::Add { app_id, app_key, enterprise, storage }) => {
+            let store = open(&storage).await?;
+            let app = admin::add_app(store.as_ref(), &app_id, app_key.as_deref(), enterprise.as_deref()).await?;
+            println!("app_id={}\napp_key={}", app.app_id, app.app_key);
+            Ok(())
+        }
+        Command::Room(RoomCmd::Add { count, enterprise, storage }) => {
+            let store = open(&storage).await?;
+            for room in admin::add_shared_rooms(store.as_ref(), count, enterprise.as_deref()).await? {
+                println!("{room}");
+            }
+            Ok(())
+        }
+        Command::Bench(BenchCmd::Create(args)) => bench::create(args).await,
+    }
+}
+
+async fn open(storage: &StorageArgs) -> anyhow::Result<std::sync::Arc<dyn convene_store::Store>> {
+    let (_, url) = resolve_storage(storage)?;
+    convene_store::open(&url).await.context("opening the database")
+}

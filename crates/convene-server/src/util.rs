@@ -1,0 +1,19 @@
+//! Small helpers of the HTTP edge: the clock and JSON bodies with SDKERR errors.
+
+use convene_proto::SdkErr;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// The server clock in Unix seconds: the only place convene reads the time.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Parses a JSON body; a malformed one is a clear `code` error, not a 422 text.
+pub fn json_body<T: DeserializeOwned>(body: &[u8], code: SdkErr) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(code, format!("malformed JSON body: {e}")))
+}

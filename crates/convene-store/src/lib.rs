@@ -1,0 +1,165 @@
+//! Storage of convene: the [`Store`] trait and its SQLite and PostgreSQL
+//! backends, picked by the database URL's scheme ([`open`]).
+//!
+//! Both backends run the same SQL (written with `$N` placeholders, which both
+//! dialects read), generated once per backend by the `store_impl!` macro in
+//! [`sql`]; each runs its own `migrations/` at start-up.
+//!
+//! What storage decides, because only it can decide atomically: a random
+//! meeting ID that no running meeting or room uses, and which room a meeting
+//! occupies (one running meeting per room, enforced by unique indexes so that
+//! it also holds with several nodes on one PostgreSQL).
+//!
+//! SQLite writes meetings through one writer task that commits whatever has
+//! queued up in one transaction (group commit): every create is durable when
+//! it is acknowledged, and a burst costs one fsync instead of one each.
+//!
+//! This crate knows nothing of HTTP, tokens' wire format or SDKERR codes.
+
+mod sql;
+
+use async_trait::async_trait;
+use convene_core::auth::LoginFailures;
+use convene_core::{ConfId, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
+
+pub use sql::{PgStore, SqliteStore};
+
+/// A storage failure, or a refusal only storage can make.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cloud meeting room {0} already holds a running meeting")]
+    RoomBusy(RoomId),
+    #[error("cloud meeting room {0} is not one the caller may use")]
+    RoomNotAllowed(RoomId),
+    #[error("the enterprise has no free shared cloud meeting room")]
+    NoFreeRoom,
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("unsupported database URL {0:?}: use sqlite:PATH or postgres://...")]
+    BadUrl(String),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("the store is shutting down")]
+    Closed,
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enterprise {
+    pub id: EnterpriseId,
+    pub name: String,
+}
+
+/// An account: a password user, or an App ID user (`app_id` set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub enterprise_id: EnterpriseId,
+    pub account: String,
+    pub password_hash: Option<String>,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub app_id: Option<String>,
+    pub third_user_id: Option<String>,
+    pub personal_room: RoomId,
+}
+
+/// What a new account is made of; the store adds its ID and personal room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub enterprise_id: EnterpriseId,
+    pub account: String,
+    pub password_hash: Option<String>,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub app_id: Option<String>,
+    pub third_user_id: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct App {
+    pub app_id: String,
+    pub app_key: String,
+    pub enterprise_id: EnterpriseId,
+}
+
+impl std::fmt::Debug for App {
+    // The key is a secret: never in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("app_id", &self.app_id)
+            .field("app_key", &"<hidden>")
+            .field("enterprise_id", &self.enterprise_id)
+            .finish()
+    }
+}
+
+/// A page of a user's meetings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    pub offset: i64,
+    pub limit: i64,
+    /// Matched against the subject and the meeting ID.
+    pub search: Option<String>,
+    /// Whether ended and cancelled meetings are listed too.
+    pub include_ended: bool,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The oldest enterprise, created with `name` if there is none.
+    async fn ensure_default_enterprise(&self, name: &str, now: i64) -> Result<Enterprise>;
+    async fn create_enterprise(&self, name: &str, now: i64) -> Result<Enterprise>;
+    async fn enterprise(&self, id: &EnterpriseId) -> Result<Option<Enterprise>>;
+
+    /// Adds an account and its personal room in one transaction.
+    async fn add_user(&self, user: NewUser, now: i64) -> Result<User>;
+    async fn user_by_account(&self, account: &str) -> Result<Option<User>>;
+    async fn user_by_id(&self, id: &UserId) -> Result<Option<User>>;
+    /// The App ID user, created on first login and its profile refreshed after.
+    async fn upsert_app_user(&self, app: &App, user: NewUser, now: i64) -> Result<User>;
+
+    async fn add_app(&self, app: App, now: i64) -> Result<App>;
+    async fn app(&self, app_id: &str) -> Result<Option<App>>;
+    async fn add_shared_room(&self, enterprise: &EnterpriseId, now: i64) -> Result<RoomId>;
+    async fn shared_rooms(&self, enterprise: &EnterpriseId) -> Result<Vec<RoomId>>;
+
+    /// Failures are kept per account *name*, existing or not.
+    async fn login_failures(&self, account: &str) -> Result<LoginFailures>;
+    async fn set_login_failures(&self, account: &str, f: LoginFailures) -> Result<()>;
+
+    /// `key` is a digest of the token, never the token itself.
+    async fn put_session(&self, key: &str, user: &UserId, expires_at: i64, now: i64) -> Result<()>;
+    async fn session(&self, key: &str) -> Result<Option<(UserId, i64)>>;
+
+    /// Stores a checked meeting: settles its ID and room, durably, or refuses.
+    async fn create_meeting(&self, meeting: NewMeeting, now: i64) -> Result<Meeting>;
+    /// The running meeting with this ID, else the latest one that had it.
+    async fn meeting_by_conf_id(&self, conf_id: &ConfId) -> Result<Option<Meeting>>;
+    async fn meeting_by_uuid(&self, conf_uuid: &str) -> Result<Option<Meeting>>;
+    /// A page of the meetings `owner` created, newest first, and the total.
+    async fn list_meetings(&self, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)>;
+    /// Cancels a running meeting; false when it was not running.
+    async fn cancel_meeting(&self, conf_uuid: &str, now: i64) -> Result<bool>;
+}
+
+/// Opens the store a URL names: `sqlite:PATH` (created if missing) or
+/// `postgres://...`; runs its migrations.
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(std::sync::Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(PgStore::open(url).await?))
+    } else {
+        Err(StoreError::BadUrl(url.to_owned()))
+    }
+}

@@ -1,0 +1,690 @@
+//! The SQL of both backends, written once.
+//!
+//! `store_queries!` expands the same functions for SQLite and for PostgreSQL:
+//! every statement uses `$N` placeholders in order of first use and only
+//! `TEXT`/integer columns, which both dialects read the same way. The backends
+//! differ only in how they open, migrate and schedule writes.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use convene_core::auth::LoginFailures;
+use convene_core::create::RoomRequest;
+use convene_core::ids::{nine_digit_id, random_hex};
+use convene_core::{ConfId, ConfState, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{App, Enterprise, ListQuery, NewUser, Result, Store, StoreError, User};
+
+/// How many times a random ID is drawn again after a clash before giving up.
+const ID_ATTEMPTS: usize = 16;
+
+fn decode_meeting(doc: &str, state: &str) -> Result<Meeting> {
+    let mut m: Meeting = serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    m.state = ConfState::parse(state).ok_or_else(|| StoreError::Corrupt(format!("meeting state {state:?}")))?;
+    Ok(m)
+}
+
+fn encode_meeting(m: &Meeting) -> Result<String> {
+    serde_json::to_string(m).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn fresh_id() -> String {
+    nine_digit_id(&mut rand::thread_rng())
+}
+
+macro_rules! store_queries {
+    ($module:ident, $conn:ty, $pool:ty, $row:ty) => {
+        pub(crate) mod $module {
+            use super::*;
+
+            fn user_from_row(r: &$row) -> Result<User> {
+                Ok(User {
+                    id: UserId(r.try_get("id")?),
+                    enterprise_id: EnterpriseId(r.try_get("enterprise_id")?),
+                    account: r.try_get("account")?,
+                    password_hash: r.try_get("password_hash")?,
+                    name: r.try_get("name")?,
+                    email: r.try_get("email")?,
+                    phone: r.try_get("phone")?,
+                    app_id: r.try_get("app_id")?,
+                    third_user_id: r.try_get("third_user_id")?,
+                    personal_room: RoomId(r.try_get("personal_room")?),
+                })
+            }
+
+            const USER_COLS: &str = "id, enterprise_id, account, password_hash, name, email, phone, app_id, third_user_id, personal_room";
+
+            pub async fn first_enterprise(pool: &$pool) -> Result<Option<Enterprise>> {
+                let row = sqlx::query("SELECT id, name FROM enterprises ORDER BY created_at, id LIMIT 1")
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => Some(Enterprise { id: EnterpriseId(r.try_get("id")?), name: r.try_get("name")? }),
+                    None => None,
+                })
+            }
+
+            pub async fn create_enterprise(pool: &$pool, name: &str, now: i64) -> Result<Enterprise> {
+                let id = random_hex(&mut rand::thread_rng(), 8);
+                sqlx::query("INSERT INTO enterprises (id, name, created_at) VALUES ($1, $2, $3)")
+                    .bind(&id)
+                    .bind(name)
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
+                Ok(Enterprise { id: EnterpriseId(id), name: name.to_owned() })
+            }
+
+            pub async fn enterprise(pool: &$pool, id: &EnterpriseId) -> Result<Option<Enterprise>> {
+                let row = sqlx::query("SELECT id, name FROM enterprises WHERE id = $1")
+                    .bind(id.as_str())
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => Some(Enterprise { id: EnterpriseId(r.try_get("id")?), name: r.try_get("name")? }),
+                    None => None,
+                })
+            }
+
+            /// A room ID that no room and no running meeting uses.
+            async fn insert_room(
+                conn: &mut $conn,
+                enterprise: &EnterpriseId,
+                kind: &str,
+                owner: Option<&str>,
+                now: i64,
+            ) -> Result<RoomId> {
+                for _ in 0..ID_ATTEMPTS {
+                    let id = fresh_id();
+                    let taken = sqlx::query("SELECT 1 FROM meetings WHERE active_conf_id = $1")
+                        .bind(&id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    if taken.is_some() {
+                        continue;
+                    }
+                    let done = sqlx::query(
+                        "INSERT INTO rooms (id, enterprise_id, kind, owner_id, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&id)
+                    .bind(enterprise.as_str())
+                    .bind(kind)
+                    .bind(owner)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                    if done.rows_affected() == 1 {
+                        return Ok(RoomId(id));
+                    }
+                }
+                Err(StoreError::Conflict("every room ID drawn".into()))
+            }
+
+            pub async fn add_user(conn: &mut $conn, u: NewUser, now: i64) -> Result<User> {
+                let exists = sqlx::query("SELECT 1 FROM users WHERE account = $1")
+                    .bind(&u.account)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if exists.is_some() {
+                    return Err(StoreError::Conflict(format!("account {:?}", u.account)));
+                }
+                let id = random_hex(&mut rand::thread_rng(), 16);
+                let room = insert_room(&mut *conn, &u.enterprise_id, "personal", Some(&id), now).await?;
+                sqlx::query(
+                    "INSERT INTO users (id, enterprise_id, account, password_hash, name, email, phone, app_id, third_user_id, personal_room, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&id)
+                .bind(u.enterprise_id.as_str())
+                .bind(&u.account)
+                .bind(&u.password_hash)
+                .bind(&u.name)
+                .bind(&u.email)
+                .bind(&u.phone)
+                .bind(&u.app_id)
+                .bind(&u.third_user_id)
+                .bind(room.as_str())
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+                Ok(User {
+                    id: UserId(id),
+                    enterprise_id: u.enterprise_id,
+                    account: u.account,
+                    password_hash: u.password_hash,
+                    name: u.name,
+                    email: u.email,
+                    phone: u.phone,
+                    app_id: u.app_id,
+                    third_user_id: u.third_user_id,
+                    personal_room: room,
+                })
+            }
+
+            pub async fn user_by(pool: &$pool, column: &'static str, value: &str) -> Result<Option<User>> {
+                // `column` is one of this module's own constants, never input.
+                let q = format!("SELECT {USER_COLS} FROM users WHERE {column} = $1");
+                let row = sqlx::query(sqlx::AssertSqlSafe(q)).bind(value).fetch_optional(pool).await?;
+                row.as_ref().map(user_from_row).transpose()
+            }
+
+            pub async fn upsert_app_user(conn: &mut $conn, app: &App, u: NewUser, now: i64) -> Result<User> {
+                let q = format!("SELECT {USER_COLS} FROM users WHERE app_id = $1 AND third_user_id = $2");
+                let row = sqlx::query(sqlx::AssertSqlSafe(q))
+                    .bind(&app.app_id)
+                    .bind(&u.third_user_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                match row {
+                    Some(r) => {
+                        let mut user = user_from_row(&r)?;
+                        sqlx::query("UPDATE users SET name = $1, email = $2, phone = $3 WHERE id = $4")
+                            .bind(&u.name)
+                            .bind(&u.email)
+                            .bind(&u.phone)
+                            .bind(user.id.as_str())
+                            .execute(&mut *conn)
+                            .await?;
+                        user.name = u.name;
+                        user.email = u.email;
+                        user.phone = u.phone;
+                        Ok(user)
+                    }
+                    None => add_user(conn, u, now).await,
+                }
+            }
+
+            pub async fn add_app(pool: &$pool, app: App, now: i64) -> Result<App> {
+                let done = sqlx::query(
+                    "INSERT INTO apps (app_id, app_key, enterprise_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(&app.app_id)
+                .bind(&app.app_key)
+                .bind(app.enterprise_id.as_str())
+                .bind(now)
+                .execute(pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(format!("app {:?}", app.app_id)));
+                }
+                Ok(app)
+            }
+
+            pub async fn app(pool: &$pool, app_id: &str) -> Result<Option<App>> {
+                let row = sqlx::query("SELECT app_id, app_key, enterprise_id FROM apps WHERE app_id = $1")
+                    .bind(app_id)
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => Some(App {
+                        app_id: r.try_get("app_id")?,
+                        app_key: r.try_get("app_key")?,
+                        enterprise_id: EnterpriseId(r.try_get("enterprise_id")?),
+                    }),
+                    None => None,
+                })
+            }
+
+            pub async fn add_shared_room(conn: &mut $conn, enterprise: &EnterpriseId, now: i64) -> Result<RoomId> {
+                insert_room(conn, enterprise, "shared", None, now).await
+            }
+
+            pub async fn shared_rooms(pool: &$pool, enterprise: &EnterpriseId) -> Result<Vec<RoomId>> {
+                let rows = sqlx::query("SELECT id FROM rooms WHERE enterprise_id = $1 AND kind = 'shared' ORDER BY id")
+                    .bind(enterprise.as_str())
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter().map(|r| Ok(RoomId(r.try_get("id")?))).collect()
+            }
+
+            pub async fn login_failures(pool: &$pool, account: &str) -> Result<LoginFailures> {
+                let row = sqlx::query("SELECT count, locked_until FROM login_failures WHERE account = $1")
+                    .bind(account)
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => LoginFailures { count: r.try_get("count")?, locked_until: r.try_get("locked_until")? },
+                    None => LoginFailures::default(),
+                })
+            }
+
+            pub async fn set_login_failures(pool: &$pool, account: &str, f: LoginFailures) -> Result<()> {
+                if f == LoginFailures::default() {
+                    sqlx::query("DELETE FROM login_failures WHERE account = $1").bind(account).execute(pool).await?;
+                } else {
+                    sqlx::query(
+                        "INSERT INTO login_failures (account, count, locked_until) VALUES ($1, $2, $3) \
+                         ON CONFLICT (account) DO UPDATE SET count = excluded.count, locked_until = excluded.locked_until",
+                    )
+                    .bind(account)
+                    .bind(f.count)
+                    .bind(f.locked_until)
+                    .execute(pool)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            pub async fn put_session(pool: &$pool, key: &str, user: &UserId, expires_at: i64, now: i64) -> Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(pool).await?;
+                sqlx::query("INSERT INTO sessions (token_key, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(key)
+                    .bind(user.as_str())
+                    .bind(expires_at)
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn session(pool: &$pool, key: &str) -> Result<Option<(UserId, i64)>> {
+                let row = sqlx::query("SELECT user_id, expires_at FROM sessions WHERE token_key = $1")
+                    .bind(key)
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => Some((UserId(r.try_get("user_id")?), r.try_get("expires_at")?)),
+                    None => None,
+                })
+            }
+
+            /// Frees a conference ID or room whose meeting has run past its end.
+            async fn expire(conn: &mut $conn, column: &'static str, value: &str, now: i64) -> Result<()> {
+                // `column` is one of this module's own constants, never input.
+                let q = format!(
+                    "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL \
+                     WHERE {column} = $1 AND end_ts <= $2"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(q)).bind(value).bind(now).execute(&mut *conn).await?;
+                Ok(())
+            }
+
+            async fn is_active(conn: &mut $conn, column: &'static str, value: &str) -> Result<bool> {
+                let q = format!("SELECT 1 FROM meetings WHERE {column} = $1");
+                Ok(sqlx::query(sqlx::AssertSqlSafe(q)).bind(value).fetch_optional(&mut *conn).await?.is_some())
+            }
+
+            async fn check_room(conn: &mut $conn, room: &RoomId, new: &NewMeeting, shared_only: bool) -> Result<()> {
+                let row = sqlx::query("SELECT enterprise_id, kind, owner_id FROM rooms WHERE id = $1")
+                    .bind(room.as_str())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                let Some(row) = row else {
+                    return Err(StoreError::RoomNotAllowed(room.clone()));
+                };
+                let enterprise: String = row.try_get("enterprise_id")?;
+                let kind: String = row.try_get("kind")?;
+                let owner: Option<String> = row.try_get("owner_id")?;
+                let allowed = match kind.as_str() {
+                    "personal" => !shared_only && owner.as_deref() == Some(new.owner.user_id.as_str()),
+                    _ => enterprise == new.owner.enterprise_id.as_str(),
+                };
+                if allowed { Ok(()) } else { Err(StoreError::RoomNotAllowed(room.clone())) }
+            }
+
+            async fn free_shared_room(conn: &mut $conn, enterprise: &EnterpriseId, now: i64, skip: &[RoomId]) -> Result<Option<RoomId>> {
+                let rows = sqlx::query(
+                    "SELECT id FROM rooms WHERE enterprise_id = $1 AND kind = 'shared' AND id NOT IN \
+                     (SELECT active_room_id FROM meetings WHERE active_room_id IS NOT NULL AND end_ts > $2) ORDER BY id LIMIT 8",
+                )
+                .bind(enterprise.as_str())
+                .bind(now)
+                .fetch_all(&mut *conn)
+                .await?;
+                for r in rows {
+                    let id = RoomId(r.try_get("id")?);
+                    if !skip.contains(&id) {
+                        return Ok(Some(id));
+                    }
+                }
+                Ok(None)
+            }
+
+            async fn insert_meeting(conn: &mut $conn, m: &Meeting) -> Result<bool> {
+                let room = m.room_id.as_ref().map(|r| r.as_str().to_owned());
+                let done = sqlx::query(
+                    "INSERT INTO meetings (conf_uuid, conf_id, active_conf_id, room_id, active_room_id, owner_id, enterprise_id, \
+                     subject, state, start_ts, end_ts, guest_random, host_random, doc) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING",
+                )
+                .bind(&m.conf_uuid)
+                .bind(m.conf_id.as_str())
+                .bind(m.conf_id.as_str())
+                .bind(&room)
+                .bind(&room)
+                .bind(m.owner_id.as_str())
+                .bind(m.enterprise_id.as_str())
+                .bind(&m.info.subject)
+                .bind(m.state.as_str())
+                .bind(m.start)
+                .bind(m.end)
+                .bind(&m.guest_random)
+                .bind(&m.host_random)
+                .bind(encode_meeting(m)?)
+                .execute(&mut *conn)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            /// Settles a new meeting's ID and room and inserts it, inside the
+            /// caller's transaction.
+            pub async fn create_meeting(conn: &mut $conn, new: NewMeeting, now: i64) -> Result<Meeting> {
+                let fixed = new.uses_fixed_id();
+                let mut tried_rooms: Vec<RoomId> = Vec::new();
+                for _ in 0..ID_ATTEMPTS {
+                    let room = match &new.room {
+                        RoomRequest::None => None,
+                        RoomRequest::Personal(r) | RoomRequest::Specific(r) => {
+                            check_room(&mut *conn, r, &new, false).await?;
+                            Some(r.clone())
+                        }
+                        RoomRequest::SharedPool => {
+                            match free_shared_room(&mut *conn, &new.owner.enterprise_id, now, &tried_rooms).await? {
+                                Some(r) => Some(r),
+                                None => return Err(StoreError::NoFreeRoom),
+                            }
+                        }
+                    };
+                    if let Some(r) = &room {
+                        expire(&mut *conn, "active_room_id", r.as_str(), now).await?;
+                        if is_active(&mut *conn, "active_room_id", r.as_str()).await? {
+                            if new.room == RoomRequest::SharedPool {
+                                tried_rooms.push(r.clone());
+                                continue;
+                            }
+                            return Err(StoreError::RoomBusy(r.clone()));
+                        }
+                    }
+                    let conf_id = match (&room, fixed) {
+                        (Some(r), true) => r.as_str().to_owned(),
+                        _ => {
+                            let id = fresh_id();
+                            let is_room = sqlx::query("SELECT 1 FROM rooms WHERE id = $1")
+                                .bind(&id)
+                                .fetch_optional(&mut *conn)
+                                .await?;
+                            if is_room.is_some() {
+                                continue;
+                            }
+                            expire(&mut *conn, "active_conf_id", &id, now).await?;
+                            id
+                        }
+                    };
+                    let meeting = new.clone().into_meeting(ConfId(conf_id), room.clone());
+                    if insert_meeting(&mut *conn, &meeting).await? {
+                        return Ok(meeting);
+                    }
+                    // Lost a race (another node took the room or drew the same
+                    // ID): a named room is busy; anything else draws again.
+                    if let (Some(r), RoomRequest::Personal(_) | RoomRequest::Specific(_)) = (&room, &new.room) {
+                        if is_active(&mut *conn, "active_room_id", r.as_str()).await? {
+                            return Err(StoreError::RoomBusy(r.clone()));
+                        }
+                    }
+                    if let Some(r) = room {
+                        tried_rooms.push(r);
+                    }
+                }
+                Err(StoreError::Conflict("no free meeting ID after repeated draws".into()))
+            }
+
+            pub async fn meeting_by(pool: &$pool, column: &'static str, value: &str) -> Result<Option<Meeting>> {
+                // `column` is one of this module's own constants, never input.
+                let q = format!(
+                    "SELECT doc, state FROM meetings WHERE {column} = $1 \
+                     ORDER BY CASE WHEN active_conf_id IS NULL THEN 1 ELSE 0 END, start_ts DESC LIMIT 1"
+                );
+                let row = sqlx::query(sqlx::AssertSqlSafe(q)).bind(value).fetch_optional(pool).await?;
+                match row {
+                    Some(r) => Ok(Some(decode_meeting(&r.try_get::<String, _>("doc")?, &r.try_get::<String, _>("state")?)?)),
+                    None => Ok(None),
+                }
+            }
+
+            pub async fn list_meetings(pool: &$pool, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
+                let search = q.search.clone().unwrap_or_default();
+                let pattern = format!("%{}%", search.to_lowercase());
+                let filter: &str = "owner_id = $1 AND ($2 = 1 OR (state = 'created' AND end_ts > $3)) \
+                              AND ($4 = '' OR LOWER(subject) LIKE $5 OR conf_id = $4)";
+                let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM meetings WHERE {filter}")))
+                    .bind(owner.as_str())
+                    .bind(i64::from(q.include_ended))
+                    .bind(now)
+                    .bind(&search)
+                    .bind(&pattern)
+                    .fetch_one(pool)
+                    .await?
+                    .try_get("n")?;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT doc, state FROM meetings WHERE {filter} ORDER BY start_ts DESC, conf_uuid LIMIT $6 OFFSET $7"
+                )))
+                .bind(owner.as_str())
+                .bind(i64::from(q.include_ended))
+                .bind(now)
+                .bind(&search)
+                .bind(&pattern)
+                .bind(q.limit)
+                .bind(q.offset)
+                .fetch_all(pool)
+                .await?;
+                let meetings = rows
+                    .iter()
+                    .map(|r| decode_meeting(&r.try_get::<String, _>("doc")?, &r.try_get::<String, _>("state")?))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((count, meetings))
+            }
+
+            pub async fn cancel_meeting(pool: &$pool, conf_uuid: &str, now: i64) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE meetings SET state = 'cancelled', active_conf_id = NULL, active_room_id = NULL \
+                     WHERE conf_uuid = $1 AND state = 'created' AND end_ts > $2",
+                )
+                .bind(conf_uuid)
+                .bind(now)
+                .execute(pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+store_queries!(lite, sqlx::SqliteConnection, SqlitePool, sqlx::sqlite::SqliteRow);
+store_queries!(pg, sqlx::PgConnection, PgPool, sqlx::postgres::PgRow);
+
+/// The `Store` impl of a backend: the same SQL for both, except
+/// `create_meeting`, which each backend schedules its own way.
+macro_rules! impl_store {
+    ($ty:ty, $q:ident) => {
+        #[async_trait]
+        impl Store for $ty {
+        async fn create_meeting(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
+            self.create_meeting_scheduled(meeting, now).await
+        }
+        async fn ensure_default_enterprise(&self, name: &str, now: i64) -> Result<Enterprise> {
+            match $q::first_enterprise(&self.pool).await? {
+                Some(e) => Ok(e),
+                None => $q::create_enterprise(&self.pool, name, now).await,
+            }
+        }
+        async fn create_enterprise(&self, name: &str, now: i64) -> Result<Enterprise> {
+            $q::create_enterprise(&self.pool, name, now).await
+        }
+        async fn enterprise(&self, id: &EnterpriseId) -> Result<Option<Enterprise>> {
+            $q::enterprise(&self.pool, id).await
+        }
+        async fn add_user(&self, user: NewUser, now: i64) -> Result<User> {
+            let mut tx = self.pool.begin().await?;
+            let u = $q::add_user(&mut *tx, user, now).await?;
+            tx.commit().await?;
+            Ok(u)
+        }
+        async fn user_by_account(&self, account: &str) -> Result<Option<User>> {
+            $q::user_by(&self.pool, "account", account).await
+        }
+        async fn user_by_id(&self, id: &UserId) -> Result<Option<User>> {
+            $q::user_by(&self.pool, "id", id.as_str()).await
+        }
+        async fn upsert_app_user(&self, app: &App, user: NewUser, now: i64) -> Result<User> {
+            let mut tx = self.pool.begin().await?;
+            let u = $q::upsert_app_user(&mut *tx, app, user, now).await?;
+            tx.commit().await?;
+            Ok(u)
+        }
+        async fn add_app(&self, app: App, now: i64) -> Result<App> {
+            $q::add_app(&self.pool, app, now).await
+        }
+        async fn app(&self, app_id: &str) -> Result<Option<App>> {
+            $q::app(&self.pool, app_id).await
+        }
+        async fn add_shared_room(&self, enterprise: &EnterpriseId, now: i64) -> Result<RoomId> {
+            let mut tx = self.pool.begin().await?;
+            let r = $q::add_shared_room(&mut *tx, enterprise, now).await?;
+            tx.commit().await?;
+            Ok(r)
+        }
+        async fn shared_rooms(&self, enterprise: &EnterpriseId) -> Result<Vec<RoomId>> {
+            $q::shared_rooms(&self.pool, enterprise).await
+        }
+        async fn login_failures(&self, account: &str) -> Result<LoginFailures> {
+            $q::login_failures(&self.pool, account).await
+        }
+        async fn set_login_failures(&self, account: &str, f: LoginFailures) -> Result<()> {
+            $q::set_login_failures(&self.pool, account, f).await
+        }
+        async fn put_session(&self, key: &str, user: &UserId, expires_at: i64, now: i64) -> Result<()> {
+            $q::put_session(&self.pool, key, user, expires_at, now).await
+        }
+        async fn session(&self, key: &str) -> Result<Option<(UserId, i64)>> {
+            $q::session(&self.pool, key).await
+        }
+        async fn meeting_by_conf_id(&self, conf_id: &ConfId) -> Result<Option<Meeting>> {
+            $q::meeting_by(&self.pool, "conf_id", conf_id.as_str()).await
+        }
+        async fn meeting_by_uuid(&self, conf_uuid: &str) -> Result<Option<Meeting>> {
+            $q::meeting_by(&self.pool, "conf_uuid", conf_uuid).await
+        }
+        async fn list_meetings(&self, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
+            $q::list_meetings(&self.pool, owner, q, now).await
+        }
+        async fn cancel_meeting(&self, conf_uuid: &str, now: i64) -> Result<bool> {
+            $q::cancel_meeting(&self.pool, conf_uuid, now).await
+        }
+        }
+    };
+}
+
+impl_store!(SqliteStore, lite);
+impl_store!(PgStore, pg);
+
+/// One queued meeting creation for the SQLite writer.
+struct CreateJob {
+    meeting: NewMeeting,
+    now: i64,
+    reply: oneshot::Sender<Result<Meeting>>,
+}
+
+/// Most creates one group commit takes.
+const MAX_BATCH: usize = 512;
+
+/// SQLite backend: WAL with `synchronous = FULL`, a read pool, and one writer
+/// task that group-commits meeting creations.
+pub struct SqliteStore {
+    pool: SqlitePool,
+    writer: mpsc::Sender<CreateJob>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite:PATH`).
+    pub async fn open(url: &str) -> Result<SqliteStore> {
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts.clone()).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        let conn = opts.connect().await?;
+        let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(sqlite_writer(conn, rx));
+        Ok(SqliteStore { pool, writer: tx })
+    }
+}
+
+/// Takes every create that is waiting, runs them in one transaction, commits
+/// once, and only then answers each: an acknowledged meeting is on disk.
+async fn sqlite_writer(mut conn: sqlx::SqliteConnection, mut rx: mpsc::Receiver<CreateJob>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let outcome = write_batch(&mut conn, &mut batch).await;
+        match outcome {
+            Ok(results) => {
+                for (job, result) in batch.drain(..).zip(results) {
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, jobs = batch.len(), "group commit failed");
+                let msg = e.to_string();
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(StoreError::Db(sqlx::Error::Protocol(msg.clone()))));
+                }
+            }
+        }
+    }
+}
+
+async fn write_batch(conn: &mut sqlx::SqliteConnection, batch: &mut [CreateJob]) -> Result<Vec<Result<Meeting>>> {
+    let mut tx = conn.begin().await?;
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch.iter() {
+        match lite::create_meeting(&mut tx, job.meeting.clone(), job.now).await {
+            // A database error may leave the transaction unusable: fail the
+            // whole batch (nothing of it is stored) rather than guess.
+            Err(StoreError::Db(e)) => return Err(StoreError::Db(e)),
+            other => results.push(other),
+        }
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+impl SqliteStore {
+    async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .send(CreateJob { meeting, now, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+/// PostgreSQL backend: a connection pool; each create is its own transaction,
+/// and the unique indexes settle races between nodes.
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn open(url: &str) -> Result<PgStore> {
+        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+}
+
+impl PgStore {
+    async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
+        let mut tx = self.pool.begin().await?;
+        let m = pg::create_meeting(&mut tx, meeting, now).await?;
+        tx.commit().await?;
+        Ok(m)
+    }
+}
