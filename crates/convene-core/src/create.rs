@@ -89,7 +89,10 @@ pub struct CreateError {
 
 impl CreateError {
     pub fn new(code: SdkErr, reason: impl Into<String>) -> Self {
-        CreateError { code, reason: reason.into() }
+        CreateError {
+            code,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -166,7 +169,11 @@ fn check_attendee(i: usize, a: &AttendeeBaseInfo) -> Result<(), CreateError> {
         return Err(bad(format!("{} is required", at("nickName"))));
     }
     if a.number.is_empty() && a.third_user_id.is_empty() {
-        return Err(bad(format!("{} or {} must be set", at("number"), at("thirdUserId"))));
+        return Err(bad(format!(
+            "{} or {} must be set",
+            at("number"),
+            at("thirdUserId")
+        )));
     }
     check_len(&at("nickName"), &a.nick_name, 64)?;
     check_len(&at("number"), &a.number, 128)?;
@@ -193,7 +200,10 @@ fn check_attendee(i: usize, a: &AttendeeBaseInfo) -> Result<(), CreateError> {
         }
     }
     if a.role == Some(ConfRole::Waiting) {
-        return Err(bad(format!("{} cannot be WAITING: that role is given in the meeting, not on invitation", at("role"))));
+        return Err(bad(format!(
+            "{} cannot be WAITING: that role is given in the meeting, not on invitation",
+            at("role")
+        )));
     }
     Ok(())
 }
@@ -215,7 +225,10 @@ pub fn plan<R: Rng + ?Sized>(
     if info.subject.chars().count() > limits.max_subject_chars {
         return Err(CreateError::new(
             SdkErr::CMS_CONF_SUBJECT_LENGTH_TOO_LONG,
-            format!("subject is longer than {} characters", limits.max_subject_chars),
+            format!(
+                "subject is longer than {} characters",
+                limits.max_subject_chars
+            ),
         ));
     }
     if info.subject.chars().any(char::is_control) {
@@ -227,7 +240,10 @@ pub fn plan<R: Rng + ?Sized>(
     if !(limits.min_duration..=limits.max_duration).contains(&duration) {
         return Err(CreateError::new(
             SdkErr::CMS_CONF_DURATION_OVER_RANGE,
-            format!("duration must be {}..={} minutes, not {duration}", limits.min_duration, limits.max_duration),
+            format!(
+                "duration must be {}..={} minutes, not {duration}",
+                limits.min_duration, limits.max_duration
+            ),
         ));
     }
     info.duration = Some(duration);
@@ -248,7 +264,10 @@ pub fn plan<R: Rng + ?Sized>(
     }
     info.concurrent_participants = Some(cap);
     if info.attendees.len() > limits.max_attendees {
-        return Err(bad(format!("at most {} attendees can be invited", limits.max_attendees)));
+        return Err(bad(format!(
+            "at most {} attendees can be invited",
+            limits.max_attendees
+        )));
     }
     if info.num_of_attendee < 0 || info.num_of_attendee as usize != info.attendees.len() {
         return Err(bad(format!(
@@ -264,7 +283,10 @@ pub fn plan<R: Rng + ?Sized>(
     // customInfo
     if let Some(c) = &info.custom_info {
         if c.chars().count() > limits.max_custom_info_chars {
-            return Err(bad(format!("customInfo is longer than {} characters", limits.max_custom_info_chars)));
+            return Err(bad(format!(
+                "customInfo is longer than {} characters",
+                limits.max_custom_info_chars
+            )));
         }
     }
 
@@ -276,11 +298,13 @@ pub fn plan<R: Rng + ?Sized>(
         }
     }
     let shared = info.conf_res_type == Some(ConfResType::ShareVmr);
-    let id_type = info.vmr_conf_id_type.unwrap_or(if vmr_id.is_some() || shared {
-        VmrConfIdType::Fixed
-    } else {
-        VmrConfIdType::Random
-    });
+    let id_type = info
+        .vmr_conf_id_type
+        .unwrap_or(if vmr_id.is_some() || shared {
+            VmrConfIdType::Fixed
+        } else {
+            VmrConfIdType::Random
+        });
     info.vmr_conf_id_type = Some(id_type);
     let room = match (vmr_id, shared, id_type) {
         (Some(v), _, _) => RoomRequest::Specific(RoomId(v)),
@@ -314,14 +338,19 @@ pub fn plan<R: Rng + ?Sized>(
     info.guest_pwd = guest_pwd.clone();
 
     // settings stored as given, with the documented defaults made explicit
-    info.conf_allow_join_user.get_or_insert(ConfAllowJoinUserType::Anyone);
+    info.conf_allow_join_user
+        .get_or_insert(ConfAllowJoinUserType::Anyone);
     info.conf_res_type.get_or_insert(ConfResType::Default);
     info.is_open_waiting_room.get_or_insert(false);
     info.auto_mute_mode.get_or_insert(AutoMuteType::Default);
-    info.hard_terminal_auto_mute_mode.get_or_insert(AutoMuteType::Default);
-    info.default_summary_state.get_or_insert(SummaryState::Close);
+    info.hard_terminal_auto_mute_mode
+        .get_or_insert(AutoMuteType::Default);
+    info.default_summary_state
+        .get_or_insert(SummaryState::Close);
     let auto_record = *info.is_auto_record.get_or_insert(false);
-    let allow_record = *info.allow_record.get_or_insert(auto_record || options.record_type >= 2);
+    let allow_record = *info
+        .allow_record
+        .get_or_insert(auto_record || options.record_type >= 2);
     let mut options = options;
     if options.record_type == 0 && (allow_record || auto_record) {
         options.record_type = 2;
@@ -332,7 +361,7 @@ pub fn plan<R: Rng + ?Sized>(
         options,
         room,
         owner: creator.clone(),
-        conf_uuid: ids::random_hex(rng, 16),
+        conf_uuid: ids::time_ordered_uuid(now, rng),
         host_pwd: ids::digit_password(rng, 6),
         guest_pwd,
         host_random: ids::join_random(rng),

@@ -92,7 +92,10 @@ pub enum Viewer {
 impl Meeting {
     /// The meeting's public room number: the room's fixed ID when it has one.
     pub fn vmr_conf_id(&self) -> String {
-        self.room_id.as_ref().map(|r| r.0.clone()).unwrap_or_default()
+        self.room_id
+            .as_ref()
+            .map(|r| r.0.clone())
+            .unwrap_or_default()
     }
 
     /// Whether the meeting still runs at `now`.
@@ -111,17 +114,32 @@ impl Meeting {
 
     /// The guest link: opens the meeting with the guest code, no password typed.
     pub fn guest_join_uri(&self, base_url: &str) -> String {
-        format!("{}/j/{}/{}", base_url.trim_end_matches('/'), self.conf_id, self.guest_random)
+        format!(
+            "{}/j/{}/{}",
+            base_url.trim_end_matches('/'),
+            self.conf_id,
+            self.guest_random
+        )
     }
 
     /// The host link: like the guest link, but joins as host.
     pub fn host_join_uri(&self, base_url: &str) -> String {
-        format!("{}/j/{}/{}", base_url.trim_end_matches('/'), self.conf_id, self.host_random)
+        format!(
+            "{}/j/{}/{}",
+            base_url.trim_end_matches('/'),
+            self.conf_id,
+            self.host_random
+        )
     }
 
     /// The audience link.
     pub fn audience_join_uri(&self, base_url: &str) -> String {
-        format!("{}/j/{}/{}", base_url.trim_end_matches('/'), self.conf_id, self.audience_random)
+        format!(
+            "{}/j/{}/{}",
+            base_url.trim_end_matches('/'),
+            self.conf_id,
+            self.audience_random
+        )
     }
 
     /// The seed's callback result for the meeting's creator.
@@ -150,10 +168,16 @@ impl Meeting {
         let host = viewer == Viewer::Host;
         let mut password_entry = Vec::new();
         if host {
-            password_entry.push(PasswordEntry { conference_role: "chair".into(), password: self.host_pwd.clone() });
+            password_entry.push(PasswordEntry {
+                conference_role: "chair".into(),
+                password: self.host_pwd.clone(),
+            });
         }
         if let Some(g) = &self.guest_pwd {
-            password_entry.push(PasswordEntry { conference_role: "general".into(), password: g.clone() });
+            password_entry.push(PasswordEntry {
+                conference_role: "general".into(),
+                password: g.clone(),
+            });
         }
         let auto_mute_flag = |m: Option<AutoMuteType>| match m {
             Some(AutoMuteType::Mute) => Some(true),
@@ -182,7 +206,11 @@ impl Meeting {
             conf_type: "IMMEDIATELY".into(),
             is_auto_mute: i64::from(info.auto_mute_mode == Some(AutoMuteType::Mute)),
             is_auto_record: i64::from(info.is_auto_record == Some(true)),
-            chair_join_uri: if host { self.host_join_uri(base_url) } else { String::new() },
+            chair_join_uri: if host {
+                self.host_join_uri(base_url)
+            } else {
+                String::new()
+            },
             guest_join_uri: self.guest_join_uri(base_url),
             audience_join_uri: self.audience_join_uri(base_url),
             record_type: self.options.record_type,
@@ -211,13 +239,21 @@ impl Meeting {
             vmr_conference_id: self.vmr_conf_id(),
             conf_uuid: self.conf_uuid.clone(),
             vmr_id: self.vmr_conf_id(),
-            role: if host { "chair".into() } else { "general".into() },
+            role: if host {
+                "chair".into()
+            } else {
+                "general".into()
+            },
             concurrent_participants: info.concurrent_participants.unwrap_or(0),
             conf_res_type: i64::from(info.conf_res_type.map(|t| t.number()).unwrap_or(0)),
             start_time_stamp: self.start,
             end_time_stamp: self.end,
             custom_info: info.custom_info.clone().unwrap_or_default(),
-            self_conf_role: Some(if host { ConfRole::Host } else { ConfRole::Attendee }),
+            self_conf_role: Some(if host {
+                ConfRole::Host
+            } else {
+                ConfRole::Attendee
+            }),
             need_password: info.need_password,
             media_type: Some(info.media_type),
             allow_record: info.allow_record,

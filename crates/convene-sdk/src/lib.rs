@@ -27,7 +27,10 @@ use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
-pub use convene_proto::rest::{AuthResult, ConferenceInfo, RestScheduleConfDto, SearchMeetingsResponse, ShowMeetingDetailResponse};
+pub use convene_proto::rest::{
+    AuthResult, ConferenceInfo, RestScheduleConfDto, SearchMeetingsResponse,
+    ShowMeetingDetailResponse,
+};
 pub use convene_proto::*;
 
 /// A failed call: the SDKERR code and the reason.
@@ -40,7 +43,10 @@ pub struct SdkError {
 
 impl SdkError {
     fn new(code: SdkErr, reason: impl Into<String>) -> Self {
-        SdkError { code, reason: reason.into() }
+        SdkError {
+            code,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -53,7 +59,10 @@ pub struct LoginByAccountInfo {
 
 impl std::fmt::Debug for LoginByAccountInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginByAccountInfo").field("account", &self.account).field("password", &"<hidden>").finish()
+        f.debug_struct("LoginByAccountInfo")
+            .field("account", &self.account)
+            .field("password", &"<hidden>")
+            .finish()
     }
 }
 
@@ -81,7 +90,11 @@ impl LoginByAppIdInfo {
     /// signed info, not the key.
     pub fn signed(mut self, app_key: &str) -> Self {
         if self.nonce.is_empty() {
-            self.nonce = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+            self.nonce = format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            );
         }
         self.signature = app_signature(
             app_key,
@@ -96,13 +109,21 @@ impl LoginByAppIdInfo {
 }
 
 /// HEX(HMAC_SHA256(app_key, appId[:corpId]:userId:expireTime:nonce)), upper case.
-pub fn app_signature(app_key: &str, app_id: &str, corp_id: Option<&str>, user_id: &str, expire_time: i64, nonce: &str) -> String {
+pub fn app_signature(
+    app_key: &str,
+    app_id: &str,
+    corp_id: Option<&str>,
+    user_id: &str,
+    expire_time: i64,
+    nonce: &str,
+) -> String {
     let data = match corp_id {
         Some(c) => format!("{app_id}:{c}:{user_id}:{expire_time}:{nonce}"),
         None => format!("{app_id}:{user_id}:{expire_time}:{nonce}"),
     };
     // HMAC takes keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_key.as_bytes()).expect("HMAC accepts any key length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_key.as_bytes())
+        .expect("HMAC accepts any key length");
     mac.update(data.as_bytes());
     hex::encode_upper(mac.finalize().into_bytes())
 }
@@ -156,7 +177,11 @@ impl ClientBuilder {
             .build()
             .map_err(|e| SdkError::new(SdkErr::UISDK_COMMON_ERROR, format!("HTTP client: {e}")))?;
         Ok(ConveneClient {
-            inner: Arc::new(Inner { base: self.base.trim_end_matches('/').to_owned(), http, token: RwLock::new(None) }),
+            inner: Arc::new(Inner {
+                base: self.base.trim_end_matches('/').to_owned(),
+                http,
+                token: RwLock::new(None),
+            }),
         })
     }
 }
@@ -179,7 +204,9 @@ where
         }
         Err(_) => {
             // No runtime to run on: answer at once rather than never.
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
             match rt {
                 Ok(rt) => rt.block_on(call),
                 Err(e) => tracing_free_fallback(e),
@@ -207,12 +234,20 @@ impl ConveneClient {
     }
 
     pub fn builder(base_url: &str) -> ClientBuilder {
-        ClientBuilder { base: base_url.to_owned(), accept_invalid_certs: false, timeout: std::time::Duration::from_secs(30) }
+        ClientBuilder {
+            base: base_url.to_owned(),
+            accept_invalid_certs: false,
+            timeout: std::time::Duration::from_secs(30),
+        }
     }
 
     /// The access token of the current login, if any.
     pub fn access_token(&self) -> Option<String> {
-        self.inner.token.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.inner
+            .token
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn url(&self, path: &str) -> String {
@@ -220,7 +255,8 @@ impl ConveneClient {
     }
 
     fn token(&self) -> Result<String, SdkError> {
-        self.access_token().ok_or_else(|| SdkError::new(SdkErr::UISDK_UNLOGIN_ERROR, "not logged in"))
+        self.access_token()
+            .ok_or_else(|| SdkError::new(SdkErr::UISDK_UNLOGIN_ERROR, "not logged in"))
     }
 
     async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<T, SdkError> {
@@ -233,15 +269,22 @@ impl ConveneClient {
             SdkError::new(code, e.to_string())
         })?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| SdkError::new(SdkErr::UISDK_NO_NETWORK_ERROR, e.to_string()))?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| SdkError::new(SdkErr::UISDK_NO_NETWORK_ERROR, e.to_string()))?;
         if !status.is_success() {
             return Err(match serde_json::from_slice::<RestError>(&body) {
                 Ok(e) => SdkError::new(e.sdk_err(), e.error_msg),
                 Err(_) => SdkError::new(SdkErr::UISDK_HTTP_SERVER_ERROR, format!("HTTP {status}")),
             });
         }
-        serde_json::from_slice(&body)
-            .map_err(|e| SdkError::new(SdkErr::UISDK_HTTP_SERVER_ERROR, format!("unreadable answer: {e}")))
+        serde_json::from_slice(&body).map_err(|e| {
+            SdkError::new(
+                SdkErr::UISDK_HTTP_SERVER_ERROR,
+                format!("unreadable answer: {e}"),
+            )
+        })
     }
 
     fn logged_in(&self, auth: AuthResult) -> LoginResult {
@@ -256,11 +299,18 @@ impl ConveneClient {
     }
 
     /// `loginByAccount`, async form.
-    pub async fn login_by_account_async(&self, info: LoginByAccountInfo) -> Result<LoginResult, SdkError> {
+    pub async fn login_by_account_async(
+        &self,
+        info: LoginByAccountInfo,
+    ) -> Result<LoginResult, SdkError> {
         if info.account.is_empty() || info.password.is_empty() {
-            return Err(SdkError::new(SdkErr::UISDK_PASSWORD_OR_ACCOUNT_EMPTY, "account and password are required"));
+            return Err(SdkError::new(
+                SdkErr::UISDK_PASSWORD_OR_ACCOUNT_EMPTY,
+                "account and password are required",
+            ));
         }
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", info.account, info.password));
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", info.account, info.password));
         let req = self
             .inner
             .http
@@ -272,13 +322,23 @@ impl ConveneClient {
     }
 
     /// `loginByAccount(info, onResult)`: returns at once, calls back later.
-    pub fn login_by_account(&self, info: LoginByAccountInfo, on_result: impl FnOnce(SdkErr, String, LoginResult) + Send + 'static) {
+    pub fn login_by_account(
+        &self,
+        info: LoginByAccountInfo,
+        on_result: impl FnOnce(SdkErr, String, LoginResult) + Send + 'static,
+    ) {
         let me = self.clone();
-        spawn_with_callback(async move { me.login_by_account_async(info).await }, on_result);
+        spawn_with_callback(
+            async move { me.login_by_account_async(info).await },
+            on_result,
+        );
     }
 
     /// `loginByAppId`, async form.
-    pub async fn login_by_app_id_async(&self, info: LoginByAppIdInfo) -> Result<LoginResult, SdkError> {
+    pub async fn login_by_app_id_async(
+        &self,
+        info: LoginByAppIdInfo,
+    ) -> Result<LoginResult, SdkError> {
         let access = base64::engine::general_purpose::STANDARD.encode(&info.app_id);
         let body = serde_json::json!({
             "appId": info.app_id, "userId": info.third_user_id, "corpId": info.corp_id,
@@ -290,28 +350,51 @@ impl ConveneClient {
             .inner
             .http
             .post(self.url("/v2/usg/acs/auth/appauth"))
-            .header("Authorization", format!("HMAC-SHA256 signature={},access={access}", info.signature))
+            .header(
+                "Authorization",
+                format!("HMAC-SHA256 signature={},access={access}", info.signature),
+            )
             .json(&body);
         let auth: AuthResult = self.send(req).await?;
         Ok(self.logged_in(auth))
     }
 
     /// `loginByAppId(info, onResult)`: returns at once, calls back later.
-    pub fn login_by_app_id(&self, info: LoginByAppIdInfo, on_result: impl FnOnce(SdkErr, String, LoginResult) + Send + 'static) {
+    pub fn login_by_app_id(
+        &self,
+        info: LoginByAppIdInfo,
+        on_result: impl FnOnce(SdkErr, String, LoginResult) + Send + 'static,
+    ) {
         let me = self.clone();
-        spawn_with_callback(async move { me.login_by_app_id_async(info).await }, on_result);
+        spawn_with_callback(
+            async move { me.login_by_app_id_async(info).await },
+            on_result,
+        );
     }
 
     /// `createConf`, async form: the caller becomes the host.
-    pub async fn create_conf_async(&self, info: CreateConfInfo) -> Result<CreateConfResult, SdkError> {
+    pub async fn create_conf_async(
+        &self,
+        info: CreateConfInfo,
+    ) -> Result<CreateConfResult, SdkError> {
         let token = self.token()?;
         let body = RestScheduleConfDto::from(&info);
-        let req = self.inner.http.post(self.url("/v1/mmc/management/conferences")).header("X-Access-Token", token).json(&body);
+        let req = self
+            .inner
+            .http
+            .post(self.url("/v1/mmc/management/conferences"))
+            .header("X-Access-Token", token)
+            .json(&body);
         let confs: Vec<ConferenceInfo> = self.send(req).await?;
         confs
             .first()
             .map(ConferenceInfo::to_create_conf_result)
-            .ok_or_else(|| SdkError::new(SdkErr::UISDK_HTTP_SERVER_ERROR, "the server answered no meeting"))
+            .ok_or_else(|| {
+                SdkError::new(
+                    SdkErr::UISDK_HTTP_SERVER_ERROR,
+                    "the server answered no meeting",
+                )
+            })
     }
 
     /// `createConf(createConfInfo, onCreateConfResult)`, the seed's call:
@@ -323,7 +406,10 @@ impl ConveneClient {
         on_create_conf_result: impl FnOnce(SdkErr, String, CreateConfResult) + Send + 'static,
     ) {
         let me = self.clone();
-        spawn_with_callback(async move { me.create_conf_async(create_conf_info).await }, on_create_conf_result);
+        spawn_with_callback(
+            async move { me.create_conf_async(create_conf_info).await },
+            on_create_conf_result,
+        );
     }
 
     /// The detail of a meeting (every setting it was created with).
@@ -340,7 +426,11 @@ impl ConveneClient {
     }
 
     /// A page of the caller's running meetings.
-    pub async fn list_confs_async(&self, offset: i64, limit: i64) -> Result<SearchMeetingsResponse, SdkError> {
+    pub async fn list_confs_async(
+        &self,
+        offset: i64,
+        limit: i64,
+    ) -> Result<SearchMeetingsResponse, SdkError> {
         let token = self.token()?;
         let req = self
             .inner

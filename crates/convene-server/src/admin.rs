@@ -20,7 +20,10 @@ pub async fn enterprise(store: &dyn Store, id: Option<&str>) -> anyhow::Result<E
             Some(e) => Ok(e.id),
             None => bail!("no enterprise {id:?}"),
         },
-        None => Ok(store.ensure_default_enterprise(DEFAULT_ENTERPRISE, now()).await?.id),
+        None => Ok(store
+            .ensure_default_enterprise(DEFAULT_ENTERPRISE, now())
+            .await?
+            .id),
     }
 }
 
@@ -62,8 +65,18 @@ pub async fn add_account(store: &dyn Store, spec: AccountSpec<'_>) -> anyhow::Re
 }
 
 /// Registers an App ID; the key is generated unless given.
-pub async fn add_app(store: &dyn Store, app_id: &str, app_key: Option<&str>, enterprise_id: Option<&str>) -> anyhow::Result<App> {
-    if app_id.is_empty() || app_id.len() > 64 || !app_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+pub async fn add_app(
+    store: &dyn Store,
+    app_id: &str,
+    app_key: Option<&str>,
+    enterprise_id: Option<&str>,
+) -> anyhow::Result<App> {
+    if app_id.is_empty()
+        || app_id.len() > 64
+        || !app_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
         bail!("--app-id must be 1 to 64 of A-Z a-z 0-9 - _ .");
     }
     let key = match app_key {
@@ -72,14 +85,22 @@ pub async fn add_app(store: &dyn Store, app_id: &str, app_key: Option<&str>, ent
         None => convene_core::ids::random_hex(&mut rand::rngs::OsRng, 32),
     };
     let enterprise_id = enterprise(store, enterprise_id).await?;
-    let app = App { app_id: app_id.to_owned(), app_key: key, enterprise_id };
+    let app = App {
+        app_id: app_id.to_owned(),
+        app_key: key,
+        enterprise_id,
+    };
     match store.add_app(app, now()).await {
         Err(StoreError::Conflict(_)) => bail!("app {app_id:?} already exists"),
         other => Ok(other?),
     }
 }
 
-pub async fn add_shared_rooms(store: &dyn Store, count: usize, enterprise_id: Option<&str>) -> anyhow::Result<Vec<RoomId>> {
+pub async fn add_shared_rooms(
+    store: &dyn Store,
+    count: usize,
+    enterprise_id: Option<&str>,
+) -> anyhow::Result<Vec<RoomId>> {
     let e = enterprise(store, enterprise_id).await?;
     let mut rooms = Vec::with_capacity(count);
     for _ in 0..count {
@@ -101,12 +122,22 @@ pub async fn ensure_dev_setup(store: &dyn Store, data_dir: &Path) -> anyhow::Res
         return Ok(());
     }
     if store.user_by_account(DEV_ACCOUNT).await?.is_some() {
-        bail!("account {DEV_ACCOUNT:?} exists but {} is gone; remove the account or the data folder", file.display());
+        bail!(
+            "account {DEV_ACCOUNT:?} exists but {} is gone; remove the account or the data folder",
+            file.display()
+        );
     }
     let password = convene_core::ids::random_hex(&mut rand::rngs::OsRng, 8);
     add_account(
         store,
-        AccountSpec { account: DEV_ACCOUNT, password: &password, name: "Dev User", email: None, phone: None, enterprise: None },
+        AccountSpec {
+            account: DEV_ACCOUNT,
+            password: &password,
+            name: "Dev User",
+            email: None,
+            phone: None,
+            enterprise: None,
+        },
     )
     .await?;
     let app = match store.app(DEV_APP).await? {
@@ -114,21 +145,37 @@ pub async fn ensure_dev_setup(store: &dyn Store, data_dir: &Path) -> anyhow::Res
         None => add_app(store, DEV_APP, None, None).await?,
     };
     add_shared_rooms(store, 2, None).await?;
-    let text = format!("account={DEV_ACCOUNT}\npassword={password}\napp_id={}\napp_key={}\n", app.app_id, app.app_key);
-    crate::tls::write_private_file(&file, text.as_bytes()).with_context(|| format!("writing {}", file.display()))?;
+    let text = format!(
+        "account={DEV_ACCOUNT}\npassword={password}\napp_id={}\napp_key={}\n",
+        app.app_id, app.app_key
+    );
+    crate::tls::write_private_file(&file, text.as_bytes())
+        .with_context(|| format!("writing {}", file.display()))?;
     Ok(())
 }
 
 /// The dev credentials, as `(account, password, app_id, app_key)`.
 pub fn read_dev_login(data_dir: &Path) -> Option<(String, String, String, String)> {
     let text = std::fs::read_to_string(data_dir.join(DEV_FILE)).ok()?;
-    let get = |k: &str| text.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).map(str::to_owned);
-    Some((get("account")?, get("password")?, get("app_id")?, get("app_key")?))
+    let get = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .map(str::to_owned)
+    };
+    Some((
+        get("account")?,
+        get("password")?,
+        get("app_id")?,
+        get("app_key")?,
+    ))
 }
 
 pub fn print_dev_login(data_dir: &Path, url: &str) {
     if let Some((account, password, app_id, app_key)) = read_dev_login(data_dir) {
         println!("dev mode: log in at {url}/v1/usg/acs/auth/account with account {account:?} and password {password:?}");
-        println!("dev mode: App ID {app_id:?}, app key {app_key:?} (kept in {})", data_dir.join(DEV_FILE).display());
+        println!(
+            "dev mode: App ID {app_id:?}, app key {app_key:?} (kept in {})",
+            data_dir.join(DEV_FILE).display()
+        );
     }
 }

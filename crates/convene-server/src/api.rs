@@ -11,7 +11,10 @@ use axum::Json;
 use convene_core::create::{plan, Creator};
 use convene_core::meeting::Viewer;
 use convene_core::{ConfId, ConfState, Meeting};
-use convene_proto::rest::{ConferenceInfo, ParticipantPage, RestScheduleConfDto, SearchMeetingsResponse, ShowMeetingDetailResponse};
+use convene_proto::rest::{
+    ConferenceInfo, ParticipantPage, RestScheduleConfDto, SearchMeetingsResponse,
+    ShowMeetingDetailResponse,
+};
 use convene_proto::SdkErr;
 use convene_store::{ListQuery, User};
 use serde::Deserialize;
@@ -45,9 +48,20 @@ pub async fn create_meeting(
     let dto: RestScheduleConfDto = json_body(&body, SdkErr::CMS_CONF_BAD_REQUEST)?;
     let t = now();
     let (info, options) = convene_core::rest::create_from_rest(dto, t)?;
-    let new = plan(info, options, &creator(&user), &state.limits, t, &mut rand::thread_rng())?;
+    let new = plan(
+        info,
+        options,
+        &creator(&user),
+        &state.limits,
+        t,
+        &mut rand::thread_rng(),
+    )?;
     let meeting = state.store.create_meeting(new, t).await?;
-    Ok(Json(vec![meeting.conference_info(&state.public_url, Viewer::Host, t)]))
+    Ok(Json(vec![meeting.conference_info(
+        &state.public_url,
+        Viewer::Host,
+        t,
+    )]))
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,7 +88,10 @@ pub async fn list_meetings(
     let offset = p.offset.unwrap_or(0);
     let limit = p.limit.unwrap_or(20);
     if offset < 0 || !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_request(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "offset >= 0 and limit 1..=500"));
+        return Err(ApiError::bad_request(
+            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+            "offset >= 0 and limit 1..=500",
+        ));
     }
     let t = now();
     let q = ListQuery {
@@ -88,7 +105,10 @@ pub async fn list_meetings(
         offset,
         limit,
         count,
-        data: meetings.iter().map(|m| m.conference_info(&state.public_url, Viewer::Host, t)).collect(),
+        data: meetings
+            .iter()
+            .map(|m| m.conference_info(&state.public_url, Viewer::Host, t))
+            .collect(),
     }))
 }
 
@@ -100,11 +120,22 @@ pub struct ConfParams {
 
 /// The meeting a caller may see: their own (as host), or one of their
 /// enterprise's (as guest). Anything else looks exactly like a missing meeting.
-async fn visible_meeting(state: &AppState, user: &User, conf_id: Option<String>) -> ApiResult<(Meeting, Viewer)> {
+async fn visible_meeting(
+    state: &AppState,
+    user: &User,
+    conf_id: Option<String>,
+) -> ApiResult<(Meeting, Viewer)> {
     let conf_id = conf_id.filter(|c| !c.is_empty()).ok_or_else(|| {
-        ApiError::bad_request(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "conferenceID is required")
+        ApiError::bad_request(
+            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+            "conferenceID is required",
+        )
     })?;
-    let m = state.store.meeting_by_conf_id(&ConfId(conf_id)).await?.ok_or_else(ApiError::not_found)?;
+    let m = state
+        .store
+        .meeting_by_conf_id(&ConfId(conf_id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     if m.owner_id == user.id {
         Ok((m, Viewer::Host))
     } else if m.enterprise_id == user.enterprise_id {
@@ -126,7 +157,12 @@ pub async fn meeting_detail(
     let (m, viewer) = visible_meeting(&state, &user, p.conference_id).await?;
     Ok(Json(ShowMeetingDetailResponse {
         conference_data: m.conference_info(&state.public_url, viewer, now()),
-        data: ParticipantPage { offset: 0, limit: 20, count: 0, data: Vec::new() },
+        data: ParticipantPage {
+            offset: 0,
+            limit: 20,
+            count: 0,
+            data: Vec::new(),
+        },
     }))
 }
 
@@ -149,20 +185,34 @@ pub async fn cancel_meeting(
     }
     let t = now();
     if !state.store.cancel_meeting(&m.conf_uuid, t).await? {
-        return Err(ApiError::bad_request(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has already ended"));
+        return Err(ApiError::bad_request(
+            SdkErr::CMS_CONF_IS_CLOSED,
+            "the meeting has already ended",
+        ));
     }
     Ok(Json(serde_json::json!({})))
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// `GET /j/{confId}/{random}`: where a join link lands. It checks the link's
 /// code and shows the meeting; the code is what `joinConfByRandom` takes.
-pub async fn join_link(State(state): State<AppState>, Path((conf_id, code)): Path<(String, String)>) -> impl IntoResponse {
+pub async fn join_link(
+    State(state): State<AppState>,
+    Path((conf_id, code)): Path<(String, String)>,
+) -> impl IntoResponse {
     let t = now();
-    let meeting = state.store.meeting_by_conf_id(&ConfId(conf_id)).await.ok().flatten();
+    let meeting = state
+        .store
+        .meeting_by_conf_id(&ConfId(conf_id))
+        .await
+        .ok()
+        .flatten();
     let role = meeting.as_ref().and_then(|m| {
         if m.guest_random == code {
             Some("guest")
@@ -207,13 +257,20 @@ pub async fn join_link(State(state): State<AppState>, Path((conf_id, code)): Pat
                 ),
             )
         }
-        _ => page(StatusCode::NOT_FOUND, "Meeting not found", "<p>This link does not open a meeting.</p>".into()),
+        _ => page(
+            StatusCode::NOT_FOUND,
+            "Meeting not found",
+            "<p>This link does not open a meeting.</p>".into(),
+        ),
     }
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "convene", description = "The HUAWEI CLOUD Meeting REST API, as convene serves it"),
+    info(
+        title = "convene",
+        description = "The HUAWEI CLOUD Meeting REST API, as convene serves it"
+    ),
     paths(create_meeting, list_meetings, meeting_detail, cancel_meeting),
     components(schemas(
         convene_proto::CreateConfInfo,
@@ -231,11 +288,17 @@ pub async fn openapi() -> impl IntoResponse {
     // The login paths take their credentials in headers, described here.
     doc.paths.paths.insert(
         "/v1/usg/acs/auth/account".into(),
-        login_path("Authorization: Basic base64(account:password)", "AccountAuthRequest"),
+        login_path(
+            "Authorization: Basic base64(account:password)",
+            "AccountAuthRequest",
+        ),
     );
     doc.paths.paths.insert(
         "/v2/usg/acs/auth/appauth".into(),
-        login_path("Authorization: HMAC-SHA256 signature=HEX,access=BASE64(appId)", "AppAuthRequest"),
+        login_path(
+            "Authorization: HMAC-SHA256 signature=HEX,access=BASE64(appId)",
+            "AppAuthRequest",
+        ),
     );
     Json(doc)
 }
@@ -249,14 +312,24 @@ fn login_path(auth: &str, body: &str) -> utoipa::openapi::path::PathItem {
         .description(Some(auth))
         .request_body(Some(
             RequestBodyBuilder::new()
-                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name(body))).build())
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name(body)))
+                        .build(),
+                )
                 .build(),
         ))
         .response(
             "200",
             ResponseBuilder::new()
                 .description("an access token")
-                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("AuthResult"))).build()),
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("AuthResult")))
+                        .build(),
+                ),
         )
         .build();
     PathItem::new(HttpMethod::Post, op)

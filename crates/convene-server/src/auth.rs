@@ -38,7 +38,11 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -58,7 +62,9 @@ impl SessionCache {
         // A poisoned lock only means another request panicked mid-insert;
         // the map itself is still a valid cache.
         let map = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        map.get(key).filter(|(_, exp)| *exp > now).map(|(u, _)| u.clone())
+        map.get(key)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(u, _)| u.clone())
     }
 
     fn put(&self, key: String, user: Arc<User>, expires: i64, now: i64) {
@@ -87,7 +93,11 @@ impl NonceCache {
         if map.len() > 100_000 {
             map.retain(|_, until| *until > now);
         }
-        let until = if expire_time == 0 { now + NONCE_MEMORY } else { expire_time };
+        let until = if expire_time == 0 {
+            now + NONCE_MEMORY
+        } else {
+            expire_time
+        };
         match map.entry(format!("{app_id}\n{nonce}")) {
             std::collections::hash_map::Entry::Occupied(mut e) if *e.get() <= now => {
                 e.insert(until);
@@ -108,19 +118,27 @@ pub struct Caller(pub Arc<User>);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get("X-Access-Token")
             .and_then(|v| v.to_str().ok())
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized(SdkErr::USG_INVALID_TOKEN, "X-Access-Token is missing"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized(SdkErr::USG_INVALID_TOKEN, "X-Access-Token is missing")
+            })?;
         state.user_for_token(token).await.map(Caller)
     }
 }
 
 fn invalid_token() -> ApiError {
-    ApiError::unauthorized(SdkErr::USG_INVALID_TOKEN, "the access token is invalid or has expired")
+    ApiError::unauthorized(
+        SdkErr::USG_INVALID_TOKEN,
+        "the access token is invalid or has expired",
+    )
 }
 
 impl AppState {
@@ -135,7 +153,12 @@ impl AppState {
         if expires <= t {
             return Err(invalid_token());
         }
-        let user = Arc::new(self.store.user_by_id(&user_id).await?.ok_or_else(invalid_token)?);
+        let user = Arc::new(
+            self.store
+                .user_by_id(&user_id)
+                .await?
+                .ok_or_else(invalid_token)?,
+        );
         self.sessions.put(key, user.clone(), expires, t);
         Ok(user)
     }
@@ -169,7 +192,9 @@ impl AppState {
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get("Authorization")?.to_str().ok()?;
     let encoded = value.trim().strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (account, password) = text.split_once(':')?;
     Some((account.to_owned(), password.to_owned()))
@@ -183,12 +208,21 @@ fn dummy_hash() -> &'static str {
 }
 
 /// `POST /v1/usg/acs/auth/account`: account + password in HTTP Basic.
-pub async fn login_account(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<AuthResult>> {
+pub async fn login_account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<AuthResult>> {
     let (account, password) = basic_credentials(&headers).ok_or_else(|| {
-        ApiError::bad_request(SdkErr::USG_PARAM_ERR, "Authorization: Basic base64(account:password) is required")
+        ApiError::bad_request(
+            SdkErr::USG_PARAM_ERR,
+            "Authorization: Basic base64(account:password) is required",
+        )
     })?;
     if account.is_empty() || password.is_empty() || account.len() > 128 || password.len() > 256 {
-        return Err(ApiError::bad_request(SdkErr::USG_PARAM_ERR, "account and password are required"));
+        return Err(ApiError::bad_request(
+            SdkErr::USG_PARAM_ERR,
+            "account and password are required",
+        ));
     }
     let t = now();
     let failures = state.store.login_failures(&account).await?;
@@ -201,7 +235,10 @@ pub async fn login_account(State(state): State<AppState>, headers: HeaderMap) ->
         ));
     }
     let user = state.store.user_by_account(&account).await?;
-    let hash = user.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
+    let hash = user
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| dummy_hash().to_owned());
     let pw = password.clone();
     let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
         .await
@@ -209,12 +246,18 @@ pub async fn login_account(State(state): State<AppState>, headers: HeaderMap) ->
     match user {
         Some(user) if ok && user.password_hash.is_some() => {
             if failures.count != 0 {
-                state.store.set_login_failures(&account, Default::default()).await?;
+                state
+                    .store
+                    .set_login_failures(&account, Default::default())
+                    .await?;
             }
             Ok(Json(state.issue_token(user).await?))
         }
         _ => {
-            state.store.set_login_failures(&account, failures.after_failure(t)).await?;
+            state
+                .store
+                .set_login_failures(&account, failures.after_failure(t))
+                .await?;
             Err(refused())
         }
     }
@@ -224,28 +267,41 @@ type HmacSha256 = Hmac<Sha256>;
 
 fn signature_matches(key: &str, data: &str, signature: &[u8]) -> bool {
     // An HMAC key of any length is accepted, so `new_from_slice` cannot fail.
-    let Ok(mut mac) = HmacSha256::new_from_slice(key.as_bytes()) else { return false };
+    let Ok(mut mac) = HmacSha256::new_from_slice(key.as_bytes()) else {
+        return false;
+    };
     mac.update(data.as_bytes());
     mac.verify_slice(signature).is_ok()
 }
 
 fn app_refusal(r: AppAuthRefusal) -> ApiError {
     match r {
-        AppAuthRefusal::Expired => ApiError::unauthorized(SdkErr::USG_APPID_AUTH_EXPIRE, "the signature has expired"),
-        AppAuthRefusal::BadSignature => {
-            ApiError::unauthorized(SdkErr::USG_APPID_AUTH_FAILED, "App ID authentication failed")
+        AppAuthRefusal::Expired => {
+            ApiError::unauthorized(SdkErr::USG_APPID_AUTH_EXPIRE, "the signature has expired")
         }
+        AppAuthRefusal::BadSignature => ApiError::unauthorized(
+            SdkErr::USG_APPID_AUTH_FAILED,
+            "App ID authentication failed",
+        ),
     }
 }
 
 /// Checks an App ID login request against the app's key.
-pub fn verify_app_auth(app: &App, header: &str, req: &AppAuthRequest, now: i64) -> Result<(), AppAuthRefusal> {
+pub fn verify_app_auth(
+    app: &App,
+    header: &str,
+    req: &AppAuthRequest,
+    now: i64,
+) -> Result<(), AppAuthRefusal> {
     let user_id = req.user_id.as_deref().unwrap_or("");
     let nonce = req.nonce.as_deref().unwrap_or("");
     let expire_time = req.expire_time.unwrap_or(-1);
     let signature = rules::parse_app_authorization(header).ok_or(AppAuthRefusal::BadSignature)?;
     // `access=` is optional; when present it must name the same app.
-    if let Some(access) = header.split(',').find_map(|p| p.trim().strip_prefix("access=")) {
+    if let Some(access) = header
+        .split(',')
+        .find_map(|p| p.trim().strip_prefix("access="))
+    {
         let named = base64::engine::general_purpose::STANDARD
             .decode(access.trim())
             .ok()
@@ -276,17 +332,30 @@ pub async fn login_app(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<AuthResult>> {
     let req: AppAuthRequest = json_body(&body, SdkErr::USG_PARAM_ERR)?;
-    let header = headers.get("Authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let header = headers
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let app_id = req.app_id.clone().unwrap_or_default();
     let t = now();
-    let app = state.store.app(&app_id).await?.ok_or_else(|| app_refusal(AppAuthRefusal::BadSignature))?;
+    let app = state
+        .store
+        .app(&app_id)
+        .await?
+        .ok_or_else(|| app_refusal(AppAuthRefusal::BadSignature))?;
     verify_app_auth(&app, header, &req, t).map_err(app_refusal)?;
     let user_id = req.user_id.clone().unwrap_or_default();
     let nonce = req.nonce.clone().unwrap_or_default();
-    if !state.nonces.first_use(&app.app_id, &nonce, req.expire_time.unwrap_or(0), t) {
+    if !state
+        .nonces
+        .first_use(&app.app_id, &nonce, req.expire_time.unwrap_or(0), t)
+    {
         return Err(app_refusal(AppAuthRefusal::BadSignature));
     }
-    let clip = |s: Option<String>, n: usize| s.filter(|v| !v.is_empty()).map(|v| v.chars().take(n).collect::<String>());
+    let clip = |s: Option<String>, n: usize| {
+        s.filter(|v| !v.is_empty())
+            .map(|v| v.chars().take(n).collect::<String>())
+    };
     let user = state
         .store
         .upsert_app_user(
@@ -319,7 +388,11 @@ mod tests {
 
     #[test]
     fn app_signatures_in_every_public_form() {
-        let app = App { app_id: "app1".into(), app_key: "k".into(), enterprise_id: "e".into() };
+        let app = App {
+            app_id: "app1".into(),
+            app_key: "k".into(),
+            enterprise_id: "e".into(),
+        };
         let nonce = "n".repeat(40);
         let req = AppAuthRequest {
             app_id: Some("app1".into()),
@@ -331,11 +404,18 @@ mod tests {
         let sig = sign("k", &format!("app1:alice:2000:{nonce}"));
         let access = base64::engine::general_purpose::STANDARD.encode("app1");
         for header in [
-            format!("HMAC-SHA256 signature={},access={access}", sig.to_uppercase()),
+            format!(
+                "HMAC-SHA256 signature={},access={access}",
+                sig.to_uppercase()
+            ),
             format!("HMAC-SHA256 signature={sig},access={access}"),
             format!("HMAC-SHA256 signature={sig}"),
         ] {
-            assert_eq!(verify_app_auth(&app, &header, &req, 1000), Ok(()), "{header}");
+            assert_eq!(
+                verify_app_auth(&app, &header, &req, 1000),
+                Ok(()),
+                "{header}"
+            );
         }
         assert_eq!(
             verify_app_auth(&app, &format!("HMAC-SHA256 signature={sig}"), &req, 2000),
@@ -348,13 +428,24 @@ mod tests {
         );
         let bad_access = base64::engine::general_purpose::STANDARD.encode("app2");
         assert_eq!(
-            verify_app_auth(&app, &format!("HMAC-SHA256 signature={sig},access={bad_access}"), &req, 1000),
+            verify_app_auth(
+                &app,
+                &format!("HMAC-SHA256 signature={sig},access={bad_access}"),
+                &req,
+                1000
+            ),
             Err(AppAuthRefusal::BadSignature)
         );
         // Multi-tenant form: corpId is signed too.
-        let multi = AppAuthRequest { corp_id: Some("corp".into()), ..req.clone() };
+        let multi = AppAuthRequest {
+            corp_id: Some("corp".into()),
+            ..req.clone()
+        };
         let msig = sign("k", &format!("app1:corp:alice:2000:{nonce}"));
-        assert_eq!(verify_app_auth(&app, &format!("HMAC-SHA256 signature={msig}"), &multi, 1000), Ok(()));
+        assert_eq!(
+            verify_app_auth(&app, &format!("HMAC-SHA256 signature={msig}"), &multi, 1000),
+            Ok(())
+        );
     }
 
     #[test]
@@ -363,6 +454,9 @@ mod tests {
         assert!(n.first_use("a", "x", 100, 10));
         assert!(!n.first_use("a", "x", 100, 11));
         assert!(n.first_use("b", "x", 100, 11));
-        assert!(n.first_use("a", "x", 200, 101), "an expired nonce entry may be reused");
+        assert!(
+            n.first_use("a", "x", 200, 101),
+            "an expired nonce entry may be reused"
+        );
     }
 }

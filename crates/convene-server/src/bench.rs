@@ -42,10 +42,17 @@ async fn start_server(db: Option<&str>) -> anyhow::Result<(String, String, Strin
     let dir = tempfile::tempdir()?;
     let exe = std::env::current_exe()?;
     let mut cmd = tokio::process::Command::new(exe);
-    cmd.args(["serve", "--dev", "--no-tls", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true);
+    cmd.args([
+        "serve",
+        "--dev",
+        "--no-tls",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+    ])
+    .arg(dir.path())
+    .stdout(std::process::Stdio::piped())
+    .kill_on_drop(true);
     if let Some(db) = db {
         cmd.args(["--database-url", db]);
     }
@@ -55,7 +62,9 @@ async fn start_server(db: Option<&str>) -> anyhow::Result<(String, String, Strin
     let url = tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(line) = lines.next_line().await? {
             if let Some(u) = line.strip_prefix("convene listening on ") {
-                return Ok::<_, anyhow::Error>(u.split_whitespace().next().unwrap_or_default().to_owned());
+                return Ok::<_, anyhow::Error>(
+                    u.split_whitespace().next().unwrap_or_default().to_owned(),
+                );
             }
         }
         bail!("the server exited before listening")
@@ -84,7 +93,10 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
             let (Some(a), Some(p)) = (&args.account, &args.password) else {
                 bail!("--url needs --account and --password");
             };
-            if !(u.starts_with("http://127.") || u.starts_with("http://localhost") || u.starts_with("http://[::1]")) {
+            if !(u.starts_with("http://127.")
+                || u.starts_with("http://localhost")
+                || u.starts_with("http://[::1]"))
+            {
                 bail!("the benchmark only targets loopback addresses");
             }
             (u.clone(), a.clone(), p.clone(), None)
@@ -94,11 +106,19 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
             (u, a, p, Some(c))
         }
     };
-    println!("bench create: {} clients, {} s, against {url}", args.clients, args.seconds);
+    println!(
+        "bench create: {} clients, {} s, against {url}",
+        args.clients, args.seconds
+    );
 
     let mut clients = Vec::with_capacity(args.clients);
     let first = ConveneClient::new(&url)?;
-    first.login_by_account_async(LoginByAccountInfo { account: account.clone(), password: password.clone() }).await?;
+    first
+        .login_by_account_async(LoginByAccountInfo {
+            account: account.clone(),
+            password: password.clone(),
+        })
+        .await?;
     let token = first.access_token().context("no token")?;
     for _ in 0..args.clients {
         clients.push(ConveneClient::with_token(&url, &token)?);
@@ -112,7 +132,8 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
     let mut tasks = Vec::new();
     for (n, client) in clients.into_iter().enumerate() {
         tasks.push(tokio::spawn(async move {
-            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).context("histogram")?;
+            let mut hist =
+                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).context("histogram")?;
             let (mut ok, mut failed) = (0u64, 0u64);
             let mut i = n as u64 * 1_000_000;
             loop {
@@ -146,7 +167,10 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
     }
     let secs = measured.as_secs_f64();
     let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
-    println!("acknowledged creates: {ok} in {secs:.1} s = {:.0} creates/s ({failed} failed)", ok as f64 / secs);
+    println!(
+        "acknowledged creates: {ok} in {secs:.1} s = {:.0} creates/s ({failed} failed)",
+        ok as f64 / secs
+    );
     println!(
         "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
         ms(0.50),

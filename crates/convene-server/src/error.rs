@@ -18,7 +18,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: SdkErr, msg: impl Into<String>) -> Self {
-        ApiError { status, code, msg: msg.into() }
+        ApiError {
+            status,
+            code,
+            msg: msg.into(),
+        }
     }
 
     pub fn bad_request(code: SdkErr, msg: impl Into<String>) -> Self {
@@ -30,11 +34,19 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, SdkErr::CMS_CONF_DATA_NOT_FOUND, "the meeting does not exist")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            SdkErr::CMS_CONF_DATA_NOT_FOUND,
+            "the meeting does not exist",
+        )
     }
 
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, SdkErr::SDK_COMMON_FAIL, "internal server error")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            SdkErr::SDK_COMMON_FAIL,
+            "internal server error",
+        )
     }
 }
 

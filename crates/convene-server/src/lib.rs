@@ -47,9 +47,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/usg/acs/auth/appauth", post(auth::login_app))
         .route(
             "/v1/mmc/management/conferences",
-            post(api::create_meeting).get(api::list_meetings).delete(api::cancel_meeting),
+            post(api::create_meeting)
+                .get(api::list_meetings)
+                .delete(api::cancel_meeting),
         )
-        .route("/v1/mmc/management/conferences/confDetail", get(api::meeting_detail))
+        .route(
+            "/v1/mmc/management/conferences/confDetail",
+            get(api::meeting_detail),
+        )
         .route("/j/{conf_id}/{code}", get(api::join_link))
         .route("/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))
@@ -96,7 +101,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .with_context(|| format!("binding {}", config.listen))?;
     let http_addr = http.local_addr()?;
     let https = match config.tls_listen {
-        Some(addr) => Some(std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?),
+        Some(addr) => {
+            Some(std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?)
+        }
         None => None,
     };
     let https_addr = https.as_ref().map(|l| l.local_addr()).transpose()?;
@@ -126,7 +133,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             let _ = rx.wait_for(|s| *s).await;
         });
         let secure = async move {
-            let (Some(listener), Some(tls)) = (https, tls) else { return Ok(()) };
+            let (Some(listener), Some(tls)) = (https, tls) else {
+                return Ok(());
+            };
             listener.set_nonblocking(true)?;
             let handle = axum_server::Handle::new();
             let h = handle.clone();
@@ -144,7 +153,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         b.context("HTTPS server")?;
         Ok(())
     });
-    Ok(Running { http_addr, https_addr, store, shutdown, task })
+    Ok(Running {
+        http_addr,
+        https_addr,
+        store,
+        shutdown,
+        task,
+    })
 }
 
 /// Serves until `shutdown` resolves, then drains. What `convene serve` calls.

@@ -6,7 +6,11 @@ use convene_server::config::{resolve_storage, ServeArgs, StorageArgs};
 use convene_server::{admin, bench, Config};
 
 #[derive(Parser)]
-#[command(name = "convene", version, about = "A self-hosted cloud meeting service speaking the HUAWEI CLOUD Meeting API")]
+#[command(
+    name = "convene",
+    version,
+    about = "A self-hosted cloud meeting service speaking the HUAWEI CLOUD Meeting API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -90,7 +94,8 @@ enum BenchCmd {
 async fn shutdown_signal() {
     let term = async {
         #[cfg(unix)]
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
             return;
         }
@@ -112,7 +117,8 @@ async fn shutdown_signal() {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CONVENE_LOG").unwrap_or_else(|_| "convene=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("CONVENE_LOG")
+                .unwrap_or_else(|_| "convene=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -122,7 +128,15 @@ async fn main() -> anyhow::Result<()> {
             let config = Config::resolve(&args)?;
             convene_server::run(config, shutdown_signal()).await
         }
-        Command::Account(AccountCmd::Add { account, password, name, email, phone, enterprise, storage }) => {
+        Command::Account(AccountCmd::Add {
+            account,
+            password,
+            name,
+            email,
+            phone,
+            enterprise,
+            storage,
+        }) => {
             let store = open(&storage).await?;
             let spec = admin::AccountSpec {
                 account: &account,
@@ -133,18 +147,38 @@ async fn main() -> anyhow::Result<()> {
                 enterprise: enterprise.as_deref(),
             };
             let user = admin::add_account(store.as_ref(), spec).await?;
-            println!("account {} added: userUUID {} personal room {}", user.account, user.id, user.personal_room);
+            println!(
+                "account {} added: userUUID {} personal room {}",
+                user.account, user.id, user.personal_room
+            );
             Ok(())
         }
-        Command::App(AppCmd::Add { app_id, app_key, enterprise, storage }) => {
+        Command::App(AppCmd::Add {
+            app_id,
+            app_key,
+            enterprise,
+            storage,
+        }) => {
             let store = open(&storage).await?;
-            let app = admin::add_app(store.as_ref(), &app_id, app_key.as_deref(), enterprise.as_deref()).await?;
+            let app = admin::add_app(
+                store.as_ref(),
+                &app_id,
+                app_key.as_deref(),
+                enterprise.as_deref(),
+            )
+            .await?;
             println!("app_id={}\napp_key={}", app.app_id, app.app_key);
             Ok(())
         }
-        Command::Room(RoomCmd::Add { count, enterprise, storage }) => {
+        Command::Room(RoomCmd::Add {
+            count,
+            enterprise,
+            storage,
+        }) => {
             let store = open(&storage).await?;
-            for room in admin::add_shared_rooms(store.as_ref(), count, enterprise.as_deref()).await? {
+            for room in
+                admin::add_shared_rooms(store.as_ref(), count, enterprise.as_deref()).await?
+            {
                 println!("{room}");
             }
             Ok(())
@@ -155,5 +189,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn open(storage: &StorageArgs) -> anyhow::Result<std::sync::Arc<dyn convene_store::Store>> {
     let (_, url) = resolve_storage(storage)?;
-    convene_store::open(&url).await.context("opening the database")
+    convene_store::open(&url)
+        .await
+        .context("opening the database")
 }

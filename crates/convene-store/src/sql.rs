@@ -14,7 +14,9 @@ use convene_core::create::RoomRequest;
 use convene_core::ids::{nine_digit_id, random_hex};
 use convene_core::{ConfId, ConfState, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{ConnectOptions, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
@@ -24,8 +26,10 @@ use crate::{App, Enterprise, ListQuery, NewUser, Result, Store, StoreError, User
 const ID_ATTEMPTS: usize = 16;
 
 fn decode_meeting(doc: &str, state: &str) -> Result<Meeting> {
-    let mut m: Meeting = serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    m.state = ConfState::parse(state).ok_or_else(|| StoreError::Corrupt(format!("meeting state {state:?}")))?;
+    let mut m: Meeting =
+        serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    m.state = ConfState::parse(state)
+        .ok_or_else(|| StoreError::Corrupt(format!("meeting state {state:?}")))?;
     Ok(m)
 }
 
@@ -494,7 +498,12 @@ macro_rules! store_queries {
     };
 }
 
-store_queries!(lite, sqlx::SqliteConnection, SqlitePool, sqlx::sqlite::SqliteRow);
+store_queries!(
+    lite,
+    sqlx::SqliteConnection,
+    SqlitePool,
+    sqlx::sqlite::SqliteRow
+);
 store_queries!(pg, sqlx::PgConnection, PgPool, sqlx::postgres::PgRow);
 
 /// The `Store` impl of a backend: the same SQL for both, except
@@ -503,78 +512,89 @@ macro_rules! impl_store {
     ($ty:ty, $q:ident) => {
         #[async_trait]
         impl Store for $ty {
-        async fn create_meeting(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
-            self.create_meeting_scheduled(meeting, now).await
-        }
-        async fn ensure_default_enterprise(&self, name: &str, now: i64) -> Result<Enterprise> {
-            match $q::first_enterprise(&self.pool).await? {
-                Some(e) => Ok(e),
-                None => $q::create_enterprise(&self.pool, name, now).await,
+            async fn create_meeting(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
+                self.create_meeting_scheduled(meeting, now).await
             }
-        }
-        async fn create_enterprise(&self, name: &str, now: i64) -> Result<Enterprise> {
-            $q::create_enterprise(&self.pool, name, now).await
-        }
-        async fn enterprise(&self, id: &EnterpriseId) -> Result<Option<Enterprise>> {
-            $q::enterprise(&self.pool, id).await
-        }
-        async fn add_user(&self, user: NewUser, now: i64) -> Result<User> {
-            let mut tx = self.pool.begin().await?;
-            let u = $q::add_user(&mut *tx, user, now).await?;
-            tx.commit().await?;
-            Ok(u)
-        }
-        async fn user_by_account(&self, account: &str) -> Result<Option<User>> {
-            $q::user_by(&self.pool, "account", account).await
-        }
-        async fn user_by_id(&self, id: &UserId) -> Result<Option<User>> {
-            $q::user_by(&self.pool, "id", id.as_str()).await
-        }
-        async fn upsert_app_user(&self, app: &App, user: NewUser, now: i64) -> Result<User> {
-            let mut tx = self.pool.begin().await?;
-            let u = $q::upsert_app_user(&mut *tx, app, user, now).await?;
-            tx.commit().await?;
-            Ok(u)
-        }
-        async fn add_app(&self, app: App, now: i64) -> Result<App> {
-            $q::add_app(&self.pool, app, now).await
-        }
-        async fn app(&self, app_id: &str) -> Result<Option<App>> {
-            $q::app(&self.pool, app_id).await
-        }
-        async fn add_shared_room(&self, enterprise: &EnterpriseId, now: i64) -> Result<RoomId> {
-            let mut tx = self.pool.begin().await?;
-            let r = $q::add_shared_room(&mut *tx, enterprise, now).await?;
-            tx.commit().await?;
-            Ok(r)
-        }
-        async fn shared_rooms(&self, enterprise: &EnterpriseId) -> Result<Vec<RoomId>> {
-            $q::shared_rooms(&self.pool, enterprise).await
-        }
-        async fn login_failures(&self, account: &str) -> Result<LoginFailures> {
-            $q::login_failures(&self.pool, account).await
-        }
-        async fn set_login_failures(&self, account: &str, f: LoginFailures) -> Result<()> {
-            $q::set_login_failures(&self.pool, account, f).await
-        }
-        async fn put_session(&self, key: &str, user: &UserId, expires_at: i64, now: i64) -> Result<()> {
-            $q::put_session(&self.pool, key, user, expires_at, now).await
-        }
-        async fn session(&self, key: &str) -> Result<Option<(UserId, i64)>> {
-            $q::session(&self.pool, key).await
-        }
-        async fn meeting_by_conf_id(&self, conf_id: &ConfId) -> Result<Option<Meeting>> {
-            $q::meeting_by(&self.pool, "conf_id", conf_id.as_str()).await
-        }
-        async fn meeting_by_uuid(&self, conf_uuid: &str) -> Result<Option<Meeting>> {
-            $q::meeting_by(&self.pool, "conf_uuid", conf_uuid).await
-        }
-        async fn list_meetings(&self, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
-            $q::list_meetings(&self.pool, owner, q, now).await
-        }
-        async fn cancel_meeting(&self, conf_uuid: &str, now: i64) -> Result<bool> {
-            $q::cancel_meeting(&self.pool, conf_uuid, now).await
-        }
+            async fn ensure_default_enterprise(&self, name: &str, now: i64) -> Result<Enterprise> {
+                match $q::first_enterprise(&self.pool).await? {
+                    Some(e) => Ok(e),
+                    None => $q::create_enterprise(&self.pool, name, now).await,
+                }
+            }
+            async fn create_enterprise(&self, name: &str, now: i64) -> Result<Enterprise> {
+                $q::create_enterprise(&self.pool, name, now).await
+            }
+            async fn enterprise(&self, id: &EnterpriseId) -> Result<Option<Enterprise>> {
+                $q::enterprise(&self.pool, id).await
+            }
+            async fn add_user(&self, user: NewUser, now: i64) -> Result<User> {
+                let mut tx = self.pool.begin().await?;
+                let u = $q::add_user(&mut *tx, user, now).await?;
+                tx.commit().await?;
+                Ok(u)
+            }
+            async fn user_by_account(&self, account: &str) -> Result<Option<User>> {
+                $q::user_by(&self.pool, "account", account).await
+            }
+            async fn user_by_id(&self, id: &UserId) -> Result<Option<User>> {
+                $q::user_by(&self.pool, "id", id.as_str()).await
+            }
+            async fn upsert_app_user(&self, app: &App, user: NewUser, now: i64) -> Result<User> {
+                let mut tx = self.pool.begin().await?;
+                let u = $q::upsert_app_user(&mut *tx, app, user, now).await?;
+                tx.commit().await?;
+                Ok(u)
+            }
+            async fn add_app(&self, app: App, now: i64) -> Result<App> {
+                $q::add_app(&self.pool, app, now).await
+            }
+            async fn app(&self, app_id: &str) -> Result<Option<App>> {
+                $q::app(&self.pool, app_id).await
+            }
+            async fn add_shared_room(&self, enterprise: &EnterpriseId, now: i64) -> Result<RoomId> {
+                let mut tx = self.pool.begin().await?;
+                let r = $q::add_shared_room(&mut *tx, enterprise, now).await?;
+                tx.commit().await?;
+                Ok(r)
+            }
+            async fn shared_rooms(&self, enterprise: &EnterpriseId) -> Result<Vec<RoomId>> {
+                $q::shared_rooms(&self.pool, enterprise).await
+            }
+            async fn login_failures(&self, account: &str) -> Result<LoginFailures> {
+                $q::login_failures(&self.pool, account).await
+            }
+            async fn set_login_failures(&self, account: &str, f: LoginFailures) -> Result<()> {
+                $q::set_login_failures(&self.pool, account, f).await
+            }
+            async fn put_session(
+                &self,
+                key: &str,
+                user: &UserId,
+                expires_at: i64,
+                now: i64,
+            ) -> Result<()> {
+                $q::put_session(&self.pool, key, user, expires_at, now).await
+            }
+            async fn session(&self, key: &str) -> Result<Option<(UserId, i64)>> {
+                $q::session(&self.pool, key).await
+            }
+            async fn meeting_by_conf_id(&self, conf_id: &ConfId) -> Result<Option<Meeting>> {
+                $q::meeting_by(&self.pool, "conf_id", conf_id.as_str()).await
+            }
+            async fn meeting_by_uuid(&self, conf_uuid: &str) -> Result<Option<Meeting>> {
+                $q::meeting_by(&self.pool, "conf_uuid", conf_uuid).await
+            }
+            async fn list_meetings(
+                &self,
+                owner: &UserId,
+                q: &ListQuery,
+                now: i64,
+            ) -> Result<(i64, Vec<Meeting>)> {
+                $q::list_meetings(&self.pool, owner, q, now).await
+            }
+            async fn cancel_meeting(&self, conf_uuid: &str, now: i64) -> Result<bool> {
+                $q::cancel_meeting(&self.pool, conf_uuid, now).await
+            }
         }
     };
 }
@@ -608,7 +628,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts.clone()).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts.clone())
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let conn = opts.connect().await?;
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
@@ -633,33 +656,127 @@ async fn sqlite_writer(mut conn: sqlx::SqliteConnection, mut rx: mpsc::Receiver<
                 tracing::error!(error = %e, jobs = batch.len(), "group commit failed");
                 let msg = e.to_string();
                 for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(StoreError::Db(sqlx::Error::Protocol(msg.clone()))));
+                    let _ = job
+                        .reply
+                        .send(Err(StoreError::Db(sqlx::Error::Protocol(msg.clone()))));
                 }
             }
         }
     }
 }
 
-async fn write_batch(conn: &mut sqlx::SqliteConnection, batch: &mut [CreateJob]) -> Result<Vec<Result<Meeting>>> {
+async fn write_batch(
+    conn: &mut sqlx::SqliteConnection,
+    batch: &mut [CreateJob],
+) -> Result<Vec<Result<Meeting>>> {
     let mut tx = conn.begin().await?;
-    let mut results = Vec::with_capacity(batch.len());
-    for job in batch.iter() {
+    let mut results: Vec<Option<Result<Meeting>>> = (0..batch.len()).map(|_| None).collect();
+    insert_plain_meetings(&mut tx, batch, &mut results).await?;
+    for (job, slot) in batch.iter().zip(results.iter_mut()) {
+        if slot.is_some() {
+            continue;
+        }
         match lite::create_meeting(&mut tx, job.meeting.clone(), job.now).await {
             // A database error may leave the transaction unusable: fail the
             // whole batch (nothing of it is stored) rather than guess.
             Err(StoreError::Db(e)) => return Err(StoreError::Db(e)),
-            other => results.push(other),
+            other => *slot = Some(other),
         }
     }
     tx.commit().await?;
-    Ok(results)
+    // Every slot is filled by now: the loop above fills what the fast path left.
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or(Err(StoreError::Closed)))
+        .collect())
+}
+
+/// The fast path of a group commit: random-ID meetings that need no room go
+/// in with one room-ID check and one multi-row insert for the whole batch.
+/// Whatever clashes (an ID some room or running meeting has) is left for the
+/// per-meeting path, which draws again.
+async fn insert_plain_meetings(
+    conn: &mut sqlx::SqliteConnection,
+    batch: &[CreateJob],
+    results: &mut [Option<Result<Meeting>>],
+) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    let plain: Vec<(usize, Meeting)> = batch
+        .iter()
+        .enumerate()
+        .filter(|(_, j)| j.meeting.room == RoomRequest::None)
+        .map(|(i, j)| (i, j.meeting.clone().into_meeting(ConfId(fresh_id()), None)))
+        .filter(|(_, m)| seen.insert(m.conf_id.clone()))
+        .collect();
+    if plain.is_empty() {
+        return Ok(());
+    }
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT id FROM rooms WHERE id IN (");
+    let mut ids = q.separated(", ");
+    for (_, m) in &plain {
+        ids.push_bind(m.conf_id.as_str());
+    }
+    q.push(")");
+    let room_ids: std::collections::HashSet<String> = q
+        .build()
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    let plain: Vec<(usize, Meeting, String)> = plain
+        .into_iter()
+        .filter(|(_, m)| !room_ids.contains(m.conf_id.as_str()))
+        .map(|(i, m)| encode_meeting(&m).map(|doc| (i, m, doc)))
+        .collect::<Result<_>>()?;
+    if plain.is_empty() {
+        return Ok(());
+    }
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO meetings (conf_uuid, conf_id, active_conf_id, room_id, active_room_id, owner_id, enterprise_id, \
+         subject, state, start_ts, end_ts, guest_random, host_random, doc) ",
+    );
+    q.push_values(&plain, |mut row, (_, m, doc)| {
+        row.push_bind(m.conf_uuid.as_str())
+            .push_bind(m.conf_id.as_str())
+            .push_bind(m.conf_id.as_str())
+            .push_bind(None::<String>)
+            .push_bind(None::<String>)
+            .push_bind(m.owner_id.as_str())
+            .push_bind(m.enterprise_id.as_str())
+            .push_bind(m.info.subject.as_str())
+            .push_bind(m.state.as_str())
+            .push_bind(m.start)
+            .push_bind(m.end)
+            .push_bind(m.guest_random.as_str())
+            .push_bind(m.host_random.as_str())
+            .push_bind(doc.as_str());
+    });
+    q.push(" ON CONFLICT DO NOTHING RETURNING conf_uuid");
+    let inserted: std::collections::HashSet<String> = q
+        .build()
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get("conf_uuid"))
+        .collect::<Result<_, _>>()?;
+    for (i, m, _) in plain {
+        if inserted.contains(&m.conf_uuid) {
+            results[i] = Some(Ok(m));
+        }
+    }
+    Ok(())
 }
 
 impl SqliteStore {
     async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
         let (reply, answer) = oneshot::channel();
         self.writer
-            .send(CreateJob { meeting, now, reply })
+            .send(CreateJob {
+                meeting,
+                now,
+                reply,
+            })
             .await
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
@@ -674,7 +791,10 @@ pub struct PgStore {
 
 impl PgStore {
     pub async fn open(url: &str) -> Result<PgStore> {
-        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore { pool })
     }

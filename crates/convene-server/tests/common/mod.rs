@@ -1,0 +1,102 @@
+//! Shared helpers of the end-to-end tests: a real server on 127.0.0.1:0.
+#![allow(dead_code)]
+
+use convene_sdk::{ConveneClient, LoginByAccountInfo, LoginByAppIdInfo};
+use convene_server::{admin, Config, Running};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestServer {
+    pub running: Running,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let running = convene_server::start(Config::for_tests(dir.path(), None))
+            .await
+            .unwrap();
+        TestServer { running, dir }
+    }
+
+    /// On a fresh database of the PostgreSQL server `CONVENE_TEST_PG` names.
+    pub async fn start_pg(admin_url: &str) -> TestServer {
+        use sqlx::Connection;
+        let name = format!(
+            "convene_e2e_{}",
+            convene_core::ids::random_hex(&mut rand::thread_rng(), 6)
+        );
+        let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let running = convene_server::start(Config::for_tests(
+            dir.path(),
+            Some(format!("{base}/{name}")),
+        ))
+        .await
+        .unwrap();
+        TestServer { running, dir }
+    }
+
+    pub fn url(&self) -> String {
+        self.running.http_url()
+    }
+
+    pub fn https_url(&self) -> String {
+        self.running.https_url().unwrap()
+    }
+
+    pub async fn add_account(&self, account: &str, name: &str) {
+        admin::add_account(
+            self.running.store.as_ref(),
+            admin::AccountSpec {
+                account,
+                password: PASSWORD,
+                name,
+                email: None,
+                phone: None,
+                enterprise: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+
+    pub async fn add_app(&self, app_id: &str) -> String {
+        admin::add_app(self.running.store.as_ref(), app_id, None, None)
+            .await
+            .unwrap()
+            .app_key
+    }
+
+    pub async fn client(&self, account: &str) -> ConveneClient {
+        let c = ConveneClient::new(&self.url()).unwrap();
+        c.login_by_account_async(LoginByAccountInfo {
+            account: account.into(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+        c
+    }
+}
+
+pub fn now() -> i64 {
+    convene_server::util::now()
+}
+
+pub fn app_login(app_id: &str, key: &str, user: &str, expire: i64) -> LoginByAppIdInfo {
+    LoginByAppIdInfo {
+        app_id: app_id.into(),
+        third_user_id: user.into(),
+        user_name: format!("{user} (app)"),
+        expire_time: expire,
+        ..Default::default()
+    }
+    .signed(key)
+}

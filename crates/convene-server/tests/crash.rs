@@ -1,0 +1,136 @@
+//! Issue 2: `kill -9` while 64 clients create meetings. After the restart,
+//! every meeting whose creation was acknowledged is there and complete, and
+//! every stored meeting is whole.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use convene_sdk::*;
+use tokio::io::AsyncBufReadExt;
+
+const CLIENTS: usize = 64;
+/// Acknowledged creates to wait for before the kill.
+const KILL_AFTER: usize = 600;
+
+async fn spawn_server(dir: &std::path::Path) -> (tokio::process::Child, String) {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_convene"))
+        .args([
+            "serve",
+            "--dev",
+            "--no-tls",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("server exited before listening");
+        if let Some(u) = line.strip_prefix("convene listening on ") {
+            break u.to_owned();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_no_acknowledged_meeting() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, url) = spawn_server(dir.path()).await;
+    let (account, password, _, _) = convene_server::admin::read_dev_login(dir.path()).unwrap();
+    let login = LoginByAccountInfo { account, password };
+    let first = ConveneClient::new(&url).unwrap();
+    first.login_by_account_async(login.clone()).await.unwrap();
+    let token = first.access_token().unwrap();
+
+    let acked: Arc<Mutex<Vec<CreateConfResult>>> = Arc::default();
+    let count = Arc::new(AtomicUsize::new(0));
+    let enough = Arc::new(tokio::sync::Notify::new());
+    let mut tasks = Vec::new();
+    for n in 0..CLIENTS {
+        let client = ConveneClient::with_token(&url, &token).unwrap();
+        let (acked, count, enough) = (acked.clone(), count.clone(), enough.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0.. {
+                let mut info =
+                    CreateConfInfo::new(format!("crash {n}-{i}"), MediaType::Video, true);
+                info.custom_info = Some(format!("client {n} create {i}"));
+                match client.create_conf_async(info).await {
+                    Ok(r) => {
+                        acked.lock().unwrap().push(r);
+                        if count.fetch_add(1, Ordering::SeqCst) + 1 == KILL_AFTER {
+                            enough.notify_one();
+                        }
+                    }
+                    // The server died under us: this client is done.
+                    Err(_) => return,
+                }
+            }
+        }));
+    }
+    tokio::time::timeout(std::time::Duration::from_secs(120), enough.notified())
+        .await
+        .expect("creates acknowledged in time");
+    child.start_kill().unwrap(); // SIGKILL
+    child.wait().await.unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= KILL_AFTER);
+
+    let (_child2, url2) = spawn_server(dir.path()).await;
+    let c = ConveneClient::new(&url2).unwrap();
+    c.login_by_account_async(login).await.unwrap();
+    for r in &acked {
+        let d = c
+            .conf_detail_async(&r.conf_id)
+            .await
+            .unwrap_or_else(|e| panic!("acknowledged {} lost: {e}", r.conf_id));
+        let back = d.to_create_conf_result();
+        assert_eq!(
+            (&back.subject, &back.host_pwd, &back.guest_pwd),
+            (&r.subject, &r.host_pwd, &r.guest_pwd)
+        );
+        assert_eq!(back.custom_info, r.custom_info);
+    }
+    // Every stored meeting, acknowledged or not, is whole.
+    let mut offset = 0;
+    let mut stored = 0;
+    loop {
+        let page = c.list_confs_async(offset, 500).await.unwrap();
+        for m in &page.data {
+            assert_eq!(m.conference_id.len(), 9);
+            assert!(m.subject.starts_with("crash "), "{m:?}");
+            assert!(m.custom_info.starts_with("client "), "{m:?}");
+            assert_eq!(m.password_for("chair").len(), 6);
+            assert_eq!(m.password_for("general").len(), 6);
+            assert!(!m.guest_join_uri.is_empty());
+        }
+        stored += page.data.len();
+        if page.data.is_empty() {
+            break;
+        }
+        offset += page.data.len() as i64;
+    }
+    assert!(
+        stored >= acked.len(),
+        "stored {stored} < acknowledged {}",
+        acked.len()
+    );
+    assert!(
+        stored <= acked.len() + CLIENTS,
+        "at most one unacknowledged create per client"
+    );
+}
