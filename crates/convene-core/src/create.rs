@@ -58,9 +58,13 @@ pub struct ConfOptions {
     /// Minutes the meeting may be prolonged by, 0..=60.
     pub prolong_length: i64,
     pub allow_guest_start_conf: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_send_notify: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_send_sms: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_send_calendar: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_guest_camera_on: Option<bool>,
     /// 0 off, 1 live, 2 record, 3 live + record.
     pub record_type: i64,

@@ -13,9 +13,10 @@ use crate::create::ConfOptions;
 use crate::ids::{ConfId, EnterpriseId, RoomId, UserId};
 
 /// Where a meeting is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConfState {
     /// Created and running (or joinable) until its end time.
+    #[default]
     Created,
     /// Over: its end time passed or the host ended it.
     Ended,
@@ -43,13 +44,22 @@ impl ConfState {
 }
 
 /// A meeting as stored.
+///
+/// Its serde form is what storage keeps in the `doc` column; the fields marked
+/// `skip` are columns of their own there (they are searched or unique), so the
+/// document does not carry them twice. Storage fills them back in on reading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meeting {
+    #[serde(skip)]
     pub conf_id: ConfId,
+    #[serde(skip)]
     pub conf_uuid: String,
+    #[serde(skip)]
     pub room_id: Option<RoomId>,
+    #[serde(skip)]
     pub owner_id: UserId,
     pub owner_name: String,
+    #[serde(skip)]
     pub enterprise_id: EnterpriseId,
     /// The create request as checked, defaults filled.
     pub info: CreateConfInfo,
@@ -59,8 +69,11 @@ pub struct Meeting {
     pub host_random: String,
     pub guest_random: String,
     pub audience_random: String,
+    #[serde(skip)]
     pub start: i64,
+    #[serde(skip)]
     pub end: i64,
+    #[serde(skip)]
     pub state: ConfState,
 }
 

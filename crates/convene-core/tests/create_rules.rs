@@ -1,6 +1,8 @@
 //! Issue 2: every CreateConfInfo field, valid values and their effect, each bad
 //! value and its SDKERR. Time is simulated and randomness seeded.
 
+#![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
+
 use convene_core::create::{plan, ConfOptions, CreateLimits, Creator, RoomRequest};
 use convene_core::{ConfId, EnterpriseId, RoomId, UserId};
 use convene_proto::rest::RestScheduleConfDto;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use clap::Args;
 use convene_sdk::{ConveneClient, CreateConfInfo, LoginByAccountInfo, MediaType};
+
 use hdrhistogram::Histogram;
 use tokio::io::AsyncBufReadExt;
 
@@ -78,10 +79,46 @@ async fn start_server(db: Option<&str>) -> anyhow::Result<(String, String, Strin
     Ok((url, account, password, Child { proc, _dir: dir }))
 }
 
-fn bench_conf(i: u64) -> CreateConfInfo {
-    let mut c = CreateConfInfo::new(format!("bench {i}"), MediaType::Video, true);
+/// The create body every client sends: a one-hour video meeting with a
+/// generated guest password, the SDK's own encoding of a `CreateConfInfo`.
+fn bench_body() -> anyhow::Result<bytes::Bytes> {
+    let mut c = CreateConfInfo::new("bench meeting", MediaType::Video, true);
     c.duration = Some(60);
-    c
+    Ok(serde_json::to_vec(&convene_sdk::RestScheduleConfDto::from(&c))?.into())
+}
+
+/// What acknowledges a create: HTTP 200 with the new meeting's ID. The rest of
+/// the answer is read off the wire but not decoded, so that the load
+/// generator spends its CPU on load, not on parsing.
+#[derive(serde::Deserialize)]
+struct Ack {
+    #[serde(rename = "conferenceID")]
+    conference_id: String,
+}
+
+async fn create_once(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &bytes::Bytes,
+) -> anyhow::Result<()> {
+    let resp = http
+        .post(url)
+        .header("X-Access-Token", token)
+        .header("Content-Type", "application/json")
+        .body(body.clone())
+        .send()
+        .await?;
+    let ok = resp.status().is_success();
+    let bytes = resp.bytes().await?;
+    if !ok {
+        bail!("HTTP error: {}", String::from_utf8_lossy(&bytes));
+    }
+    let acks: Vec<Ack> = serde_json::from_slice(&bytes)?;
+    match acks.first() {
+        Some(a) if a.conference_id.len() == 9 => Ok(()),
+        _ => bail!("no meeting ID in the answer"),
+    }
 }
 
 pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
@@ -111,18 +148,19 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
         args.clients, args.seconds
     );
 
-    let mut clients = Vec::with_capacity(args.clients);
     let first = ConveneClient::new(&url)?;
-    first
-        .login_by_account_async(LoginByAccountInfo {
-            account: account.clone(),
-            password: password.clone(),
-        })
-        .await?;
+    let login = LoginByAccountInfo {
+        account: account.clone(),
+        password: password.clone(),
+    };
+    first.login_by_account_async(login).await?;
     let token = first.access_token().context("no token")?;
-    for _ in 0..args.clients {
-        clients.push(ConveneClient::with_token(&url, &token)?);
-    }
+    let create_url = format!("{url}/v1/mmc/management/conferences");
+    let body = bench_body()?;
+    // One HTTP client each: one keep-alive connection per simulated client.
+    let clients = (0..args.clients)
+        .map(|_| reqwest::Client::builder().pool_max_idle_per_host(1).build())
+        .collect::<Result<Vec<_>, _>>()?;
 
     let warmup = Duration::from_secs(1);
     let measured = Duration::from_secs(args.seconds);
@@ -130,19 +168,18 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
     let start_measure = begin + warmup;
     let stop = start_measure + measured;
     let mut tasks = Vec::new();
-    for (n, client) in clients.into_iter().enumerate() {
+    for client in clients {
+        let (create_url, token, body) = (create_url.clone(), token.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
             let mut hist =
                 Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).context("histogram")?;
             let (mut ok, mut failed) = (0u64, 0u64);
-            let mut i = n as u64 * 1_000_000;
             loop {
                 let t0 = Instant::now();
                 if t0 >= stop {
                     break;
                 }
-                i += 1;
-                let r = client.create_conf_async(bench_conf(i)).await;
+                let r = create_once(&client, &create_url, &token, &body).await;
                 let t1 = Instant::now();
                 if t0 >= start_measure && t1 <= stop {
                     match r {

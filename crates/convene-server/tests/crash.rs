@@ -2,6 +2,8 @@
 //! every meeting whose creation was acknowledged is there and complete, and
 //! every stored meeting is whole.
 
+#![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
+
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

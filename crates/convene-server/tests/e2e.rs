@@ -1,5 +1,7 @@
 //! Issue 2 end to end: the Rust SDK against a real server on 127.0.0.1:0.
 
+#![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
+
 mod common;
 
 use common::*;

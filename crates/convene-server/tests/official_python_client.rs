@@ -3,6 +3,8 @@
 //! lists, shows and cancels meetings against convene over HTTPS, unchanged.
 //! The test makes its own venv (kept in the target folder between runs).
 
+#![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
+
 mod common;
 
 use std::path::PathBuf;

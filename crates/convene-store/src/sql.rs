@@ -25,11 +25,31 @@ use crate::{App, Enterprise, ListQuery, NewUser, Result, Store, StoreError, User
 /// How many times a random ID is drawn again after a clash before giving up.
 const ID_ATTEMPTS: usize = 16;
 
-fn decode_meeting(doc: &str, state: &str) -> Result<Meeting> {
+/// The columns a meeting is read back from: its document and the fields
+/// that are columns of their own (see `Meeting`'s serde attributes).
+const MEETING_COLS: &str =
+    "doc, state, conf_id, conf_uuid, room_id, owner_id, enterprise_id, start_ts, end_ts";
+
+fn decode_meeting<R: Row>(r: &R) -> Result<Meeting>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let doc: String = r.try_get("doc")?;
+    let state: String = r.try_get("state")?;
     let mut m: Meeting =
-        serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    m.state = ConfState::parse(state)
+        serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    m.state = ConfState::parse(&state)
         .ok_or_else(|| StoreError::Corrupt(format!("meeting state {state:?}")))?;
+    m.conf_id = ConfId(r.try_get("conf_id")?);
+    m.conf_uuid = r.try_get("conf_uuid")?;
+    m.room_id = r.try_get::<Option<String>, _>("room_id")?.map(RoomId);
+    m.owner_id = UserId(r.try_get("owner_id")?);
+    m.enterprise_id = EnterpriseId(r.try_get("enterprise_id")?);
+    m.start = r.try_get("start_ts")?;
+    m.end = r.try_get("end_ts")?;
     Ok(m)
 }
 
@@ -105,11 +125,7 @@ macro_rules! store_queries {
             ) -> Result<RoomId> {
                 for _ in 0..ID_ATTEMPTS {
                     let id = fresh_id();
-                    let taken = sqlx::query("SELECT 1 FROM meetings WHERE active_conf_id = $1")
-                        .bind(&id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    if taken.is_some() {
+                    if is_active(&mut *conn, "conf_id", &id).await? {
                         continue;
                     }
                     let done = sqlx::query(
@@ -298,18 +314,21 @@ macro_rules! store_queries {
             }
 
             /// Frees a conference ID or room whose meeting has run past its end.
+            /// `column` is `conf_id` or `active_room_id`.
             async fn expire(conn: &mut $conn, column: &'static str, value: &str, now: i64) -> Result<()> {
                 // `column` is one of this module's own constants, never input.
                 let q = format!(
                     "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL \
-                     WHERE {column} = $1 AND end_ts <= $2"
+                     WHERE {column} = $1 AND active_conf_id IS NOT NULL AND end_ts <= $2"
                 );
                 sqlx::query(sqlx::AssertSqlSafe(q)).bind(value).bind(now).execute(&mut *conn).await?;
                 Ok(())
             }
 
+            /// Whether a running meeting has this ID or room; `column` is
+            /// `conf_id` or `active_room_id` (both indexed).
             async fn is_active(conn: &mut $conn, column: &'static str, value: &str) -> Result<bool> {
-                let q = format!("SELECT 1 FROM meetings WHERE {column} = $1");
+                let q = format!("SELECT 1 FROM meetings WHERE {column} = $1 AND active_conf_id IS NOT NULL");
                 Ok(sqlx::query(sqlx::AssertSqlSafe(q)).bind(value).fetch_optional(&mut *conn).await?.is_some())
             }
 
@@ -353,8 +372,8 @@ macro_rules! store_queries {
                 let room = m.room_id.as_ref().map(|r| r.as_str().to_owned());
                 let done = sqlx::query(
                     "INSERT INTO meetings (conf_uuid, conf_id, active_conf_id, room_id, active_room_id, owner_id, enterprise_id, \
-                     subject, state, start_ts, end_ts, guest_random, host_random, doc) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING",
+                     subject, state, start_ts, end_ts, doc) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
                 )
                 .bind(&m.conf_uuid)
                 .bind(m.conf_id.as_str())
@@ -367,8 +386,6 @@ macro_rules! store_queries {
                 .bind(m.state.as_str())
                 .bind(m.start)
                 .bind(m.end)
-                .bind(&m.guest_random)
-                .bind(&m.host_random)
                 .bind(encode_meeting(m)?)
                 .execute(&mut *conn)
                 .await?;
@@ -415,7 +432,10 @@ macro_rules! store_queries {
                             if is_room.is_some() {
                                 continue;
                             }
-                            expire(&mut *conn, "active_conf_id", &id, now).await?;
+                            expire(&mut *conn, "conf_id", &id, now).await?;
+                            if is_active(&mut *conn, "conf_id", &id).await? {
+                                continue;
+                            }
                             id
                         }
                     };
@@ -440,14 +460,11 @@ macro_rules! store_queries {
             pub async fn meeting_by(pool: &$pool, column: &'static str, value: &str) -> Result<Option<Meeting>> {
                 // `column` is one of this module's own constants, never input.
                 let q = format!(
-                    "SELECT doc, state FROM meetings WHERE {column} = $1 \
+                    "SELECT {MEETING_COLS} FROM meetings WHERE {column} = $1 \
                      ORDER BY CASE WHEN active_conf_id IS NULL THEN 1 ELSE 0 END, start_ts DESC LIMIT 1"
                 );
                 let row = sqlx::query(sqlx::AssertSqlSafe(q)).bind(value).fetch_optional(pool).await?;
-                match row {
-                    Some(r) => Ok(Some(decode_meeting(&r.try_get::<String, _>("doc")?, &r.try_get::<String, _>("state")?)?)),
-                    None => Ok(None),
-                }
+                row.as_ref().map(decode_meeting).transpose()
             }
 
             pub async fn list_meetings(pool: &$pool, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
@@ -465,7 +482,7 @@ macro_rules! store_queries {
                     .await?
                     .try_get("n")?;
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT doc, state FROM meetings WHERE {filter} ORDER BY start_ts DESC, conf_uuid LIMIT $6 OFFSET $7"
+                    "SELECT {MEETING_COLS} FROM meetings WHERE {filter} ORDER BY start_ts DESC, conf_uuid LIMIT $6 OFFSET $7"
                 )))
                 .bind(owner.as_str())
                 .bind(i64::from(q.include_ended))
@@ -476,10 +493,7 @@ macro_rules! store_queries {
                 .bind(q.offset)
                 .fetch_all(pool)
                 .await?;
-                let meetings = rows
-                    .iter()
-                    .map(|r| decode_meeting(&r.try_get::<String, _>("doc")?, &r.try_get::<String, _>("state")?))
-                    .collect::<Result<Vec<_>>>()?;
+                let meetings = rows.iter().map(decode_meeting).collect::<Result<Vec<_>>>()?;
                 Ok((count, meetings))
             }
 
@@ -627,16 +641,49 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            .page_size(2048)
+            // A batch's multi-row insert keeps a statement journal; in memory
+            // it costs a copy, on disk a temporary file per batch.
+            .pragma("temp_store", "MEMORY")
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let conn = opts.connect().await?;
+        // The writer never checkpoints: a checkpoint inside its commit would
+        // delay every create of the batch. A background task checkpoints
+        // instead (PASSIVE: it never blocks the writer).
+        let conn = opts
+            .clone()
+            .pragma("wal_autocheckpoint", "0")
+            .connect()
+            .await?;
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(sqlite_writer(conn, rx));
+        tokio::spawn(sqlite_checkpointer(pool.clone(), tx.downgrade()));
         Ok(SqliteStore { pool, writer: tx })
+    }
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(2000);
+
+/// Checkpoints the WAL while the store is open (until its writer is gone).
+async fn sqlite_checkpointer(pool: SqlitePool, alive: mpsc::WeakSender<CreateJob>) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if alive.upgrade().is_none() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        }
     }
 }
 
@@ -711,7 +758,15 @@ async fn insert_plain_meetings(
     if plain.is_empty() {
         return Ok(());
     }
+    // IDs that a room or a running meeting has are left to the slow path.
     let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT id FROM rooms WHERE id IN (");
+    let mut ids = q.separated(", ");
+    for (_, m) in &plain {
+        ids.push_bind(m.conf_id.as_str());
+    }
+    q.push(
+        ") UNION SELECT conf_id FROM meetings WHERE active_conf_id IS NOT NULL AND conf_id IN (",
+    );
     let mut ids = q.separated(", ");
     for (_, m) in &plain {
         ids.push_bind(m.conf_id.as_str());
@@ -734,7 +789,7 @@ async fn insert_plain_meetings(
     }
     let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
         "INSERT INTO meetings (conf_uuid, conf_id, active_conf_id, room_id, active_room_id, owner_id, enterprise_id, \
-         subject, state, start_ts, end_ts, guest_random, host_random, doc) ",
+         subject, state, start_ts, end_ts, doc) ",
     );
     q.push_values(&plain, |mut row, (_, m, doc)| {
         row.push_bind(m.conf_uuid.as_str())
@@ -748,8 +803,6 @@ async fn insert_plain_meetings(
             .push_bind(m.state.as_str())
             .push_bind(m.start)
             .push_bind(m.end)
-            .push_bind(m.guest_random.as_str())
-            .push_bind(m.host_random.as_str())
             .push_bind(doc.as_str());
     });
     q.push(" ON CONFLICT DO NOTHING RETURNING conf_uuid");

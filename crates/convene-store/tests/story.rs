@@ -2,6 +2,8 @@
 //! a PostgreSQL server (a role that may create databases), on a fresh database
 //! there.
 
+#![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
+
 use std::sync::Arc;
 
 use convene_core::auth::LoginFailures;

@@ -1,5 +1,6 @@
 //! Shared helpers of the end-to-end tests: a real server on 127.0.0.1:0.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
 
 use convene_sdk::{ConveneClient, LoginByAccountInfo, LoginByAppIdInfo};
 use convene_server::{admin, Config, Running};

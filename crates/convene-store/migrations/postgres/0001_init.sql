@@ -59,16 +59,16 @@ CREATE TABLE meetings (
     conf_id TEXT NOT NULL,
     active_conf_id TEXT UNIQUE,
     room_id TEXT,
-    active_room_id TEXT UNIQUE,
+    active_room_id TEXT,
     owner_id TEXT NOT NULL,
     enterprise_id TEXT NOT NULL,
     subject TEXT NOT NULL,
     state TEXT NOT NULL,
     start_ts BIGINT NOT NULL,
     end_ts BIGINT NOT NULL,
-    guest_random TEXT NOT NULL,
-    host_random TEXT NOT NULL,
     doc TEXT NOT NULL
 );
+-- Partial: most meetings use no room, and need no entry here.
+CREATE UNIQUE INDEX meetings_active_room ON meetings(active_room_id) WHERE active_room_id IS NOT NULL;
 CREATE INDEX meetings_conf_id ON meetings(conf_id, start_ts);
 CREATE INDEX meetings_owner ON meetings(owner_id, start_ts);

@@ -52,23 +52,26 @@ CREATE INDEX sessions_expiry ON sessions(expires_at);
 
 -- One row per meeting: `doc` is the whole meeting as JSON, the other columns
 -- are what is searched or must be unique. `active_conf_id` / `active_room_id`
--- are set while the meeting runs and cleared when it ends, so the unique
--- indexes say "one running meeting per ID and per room".
+-- are set while the meeting runs and cleared when it ends.
+-- "One running meeting per room" is a unique index. "One running meeting per
+-- ID" is checked by the single writer inside its transaction (SQLite has one
+-- writer), which spares every create a write into a second randomly keyed
+-- index; PostgreSQL, with several nodes, has a unique index instead.
 CREATE TABLE meetings (
     conf_uuid TEXT PRIMARY KEY,
     conf_id TEXT NOT NULL,
-    active_conf_id TEXT UNIQUE,
+    active_conf_id TEXT,
     room_id TEXT,
-    active_room_id TEXT UNIQUE,
+    active_room_id TEXT,
     owner_id TEXT NOT NULL,
     enterprise_id TEXT NOT NULL,
     subject TEXT NOT NULL,
     state TEXT NOT NULL,
     start_ts INTEGER NOT NULL,
     end_ts INTEGER NOT NULL,
-    guest_random TEXT NOT NULL,
-    host_random TEXT NOT NULL,
     doc TEXT NOT NULL
 );
+-- Partial: most meetings use no room, and need no entry here.
+CREATE UNIQUE INDEX meetings_active_room ON meetings(active_room_id) WHERE active_room_id IS NOT NULL;
 CREATE INDEX meetings_conf_id ON meetings(conf_id, start_ts);
 CREATE INDEX meetings_owner ON meetings(owner_id, start_ts);
