@@ -16,6 +16,7 @@
 pub mod auth;
 pub mod create;
 pub mod ids;
+pub mod live;
 pub mod meeting;
 pub mod rest;
 

@@ -1,0 +1,1223 @@
+//! A live meeting as a sans-IO state machine: who is in it, in which role,
+//! muted or not, waiting or admitted, and when it ends.
+//!
+//! [`Live`] takes inputs (a join, a leave, a disconnect, a control request,
+//! the passing of time) and answers with outcomes and [`Event`]s addressed to
+//! an [`Audience`]. It never reads a clock (every input carries `now`), never
+//! sends anything and never stores anything: the server's one task per live
+//! meeting feeds it, delivers its events and persists what it reports in
+//! [`Effects`]. One owner per meeting means every rule (the participant cap,
+//! the waiting room, the lock) is decided without races.
+
+use std::collections::{BTreeMap, HashMap};
+
+use convene_proto::*;
+use serde::Serialize;
+
+use crate::auth::{LOCK_SECONDS, MAX_FAILED_LOGINS};
+use crate::ids::{EnterpriseId, UserId};
+use crate::meeting::{ConfState, Meeting};
+
+/// A participant's ID within one meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ParticipantId(pub u64);
+
+/// How long a disconnected participant keeps its place.
+pub const RECONNECT_GRACE: i64 = 30;
+/// How long before the end participants are warned.
+pub const END_WARNING: i64 = 5 * 60;
+/// Most minutes one extend call adds.
+pub const MAX_EXTEND_MINUTES: i64 = 24 * 60;
+
+/// What the joiner proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// `joinConfById`: a password (empty when none was typed).
+    Password(String),
+    /// `joinConfByRandom`: the code a join link carries.
+    Random(String),
+}
+
+/// A logged-in joiner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub user_id: UserId,
+    pub enterprise_id: EnterpriseId,
+    pub name: String,
+    /// The login account (`accountId` of an invitation).
+    pub account: String,
+    /// The third-party user ID of an App ID user.
+    pub third_user_id: Option<String>,
+}
+
+/// A join request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinRequest {
+    pub credential: Credential,
+    pub nick_name: String,
+    /// `None`: anonymous.
+    pub account: Option<Account>,
+    pub is_mic_on: bool,
+    pub is_camera_on: bool,
+    pub attendee_type: AttendeeType,
+    /// Who is asking, for password-failure lockouts (the client's address).
+    pub client_key: String,
+}
+
+/// One participant as everyone sees it (the spec's attendee info).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attendee {
+    pub participant_id: ParticipantId,
+    pub nick_name: String,
+    pub role: ConfRole,
+    pub is_mic_on: bool,
+    pub is_camera_on: bool,
+    pub hand_raised: bool,
+    pub attendee_type: AttendeeType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_uuid: Option<String>,
+    pub is_anonymous: bool,
+    /// Connected now (false during the reconnect grace period).
+    pub online: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Participant {
+    info: Attendee,
+    /// The role a waiting participant gets when admitted.
+    admitted_role: ConfRole,
+    account: Option<Account>,
+    /// When the connection dropped, during the grace period.
+    disconnected_at: Option<i64>,
+    /// Whether this participant may unmute itself (false after a host's
+    /// "mute all" without "allow unmute by oneself", until a host unmutes).
+    may_unmute: bool,
+    /// The order of arrival, for "admit all" and the attendee list.
+    order: u64,
+}
+
+/// Why the meeting ended, or why a participant is out (spec §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct EndReason(pub SdkErr);
+
+/// Who an event is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Every admitted participant (not those in the waiting room).
+    Admitted,
+    /// Hosts and co-hosts.
+    Hosts,
+    /// One participant.
+    One(ParticipantId),
+}
+
+/// A notification, named after the product SDK's callbacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "name", rename_all = "camelCase")]
+pub enum Event {
+    /// `onConfStateChanged`: 1 on (joined, admitted), 0 off.
+    OnConfStateChanged { state: u8 },
+    /// `onConfInfoNotify`: the meeting as the receiver may see it.
+    OnConfInfoNotify { info: LiveInfo },
+    /// `onAttendeeListChanged`: the whole list of admitted participants.
+    OnAttendeeListChanged { attendees: Vec<Attendee> },
+    /// `onWaitingListChanged`: who waits (hosts only).
+    OnWaitingListChanged { attendees: Vec<Attendee> },
+    /// `onWaitingRoomStateChanged`: the waiting room opened or closed.
+    OnWaitingRoomStateChanged { is_open: bool },
+    /// The receiver's own role changed (admitted, moved back, made co-host...).
+    OnSelfRoleChanged { role: ConfRole },
+    /// `onMeetingInfoChanged`: lock, mute-all or end time changed.
+    OnMeetingInfoChanged {
+        is_locked: bool,
+        is_mute_all: bool,
+        allow_unmute: bool,
+        end_time_stamp: i64,
+    },
+    /// The meeting ends soon (`END_WARNING` before its end).
+    OnConfEndingSoon { end_time_stamp: i64 },
+    /// `onConfEnded(reason)`: the meeting is over for the receiver.
+    OnConfEnded {
+        reason: EndReason,
+        reason_text: String,
+    },
+}
+
+/// What `onConfInfoNotify` carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveInfo {
+    pub conf_id: String,
+    pub subject: String,
+    pub self_conf_role: ConfRole,
+    pub self_participant_id: ParticipantId,
+    pub scheduler_name: String,
+    pub start_time_stamp: i64,
+    pub end_time_stamp: i64,
+    pub media_type: MediaType,
+    pub custom_info: String,
+    /// Only hosts see the passwords and the host link code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_pwd: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guest_pwd: Option<String>,
+    pub is_locked: bool,
+    pub is_waiting_room_open: bool,
+}
+
+/// Events to deliver, in order.
+pub type Outbox = Vec<(Audience, Event)>;
+
+/// What storage must learn of a transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Effects {
+    /// The meeting ended: mark it ended (frees its ID and room).
+    pub ended: bool,
+    /// The end time moved: store the new one.
+    pub end_changed: bool,
+}
+
+/// A control request (spec §1, `IHwmConfCtrl`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Mute or unmute one participant (oneself included).
+    Mute {
+        target: ParticipantId,
+        mute: bool,
+    },
+    MuteAll {
+        mute: bool,
+        allow_unmute: bool,
+    },
+    /// Turn one's own camera on or off.
+    Camera {
+        on: bool,
+    },
+    RaiseHand {
+        raised: bool,
+    },
+    SetCohost {
+        target: ParticipantId,
+        set: bool,
+    },
+    GrantHost {
+        target: ParticipantId,
+    },
+    /// `RequestHostRole(hostPwd)`.
+    ReclaimHost {
+        host_pwd: String,
+    },
+    Lock {
+        lock: bool,
+    },
+    /// `HangupAttendee`: remove a participant, admitted or waiting.
+    Remove {
+        target: ParticipantId,
+    },
+    /// `AllowWaitingAttendeeEnter`.
+    Admit {
+        target: ParticipantId,
+    },
+    AdmitAll,
+    MoveToWaiting {
+        target: ParticipantId,
+    },
+    OpenWaitingRoom {
+        open: bool,
+    },
+    /// Extend the meeting by some minutes.
+    Extend {
+        minutes: i64,
+    },
+    End,
+}
+
+/// A refused request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {reason}")]
+pub struct Refusal {
+    pub code: SdkErr,
+    pub reason: String,
+}
+
+fn refuse(code: SdkErr, reason: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        reason: reason.into(),
+    }
+}
+
+fn forbidden(what: &str) -> Refusal {
+    refuse(
+        SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS,
+        format!("your role may not {what}"),
+    )
+}
+
+/// A successful join.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Joined {
+    pub participant: ParticipantId,
+    pub role: ConfRole,
+}
+
+/// Hard terminals follow `hardTerminalAutoMuteMode`; soft clients `autoMuteMode`.
+pub fn is_hard_terminal(t: AttendeeType) -> bool {
+    matches!(
+        t,
+        AttendeeType::Terminal
+            | AttendeeType::Telepresence
+            | AttendeeType::Board
+            | AttendeeType::IdeaHub
+            | AttendeeType::HwVision
+    )
+}
+
+fn is_host_like(r: ConfRole) -> bool {
+    matches!(r, ConfRole::Host | ConfRole::Cohost)
+}
+
+/// The live state of one meeting.
+#[derive(Debug, Clone)]
+pub struct Live {
+    meeting: Meeting,
+    participants: BTreeMap<ParticipantId, Participant>,
+    next_id: u64,
+    locked: bool,
+    waiting_room_open: bool,
+    mute_all: Option<bool>, // Some(allow_unmute) while "mute all" holds
+    end: i64,
+    /// Minutes of automatic prolonging still available (`prolongLength`).
+    prolong_left: i64,
+    warned_for_end: Option<i64>,
+    ended: bool,
+    failures: HashMap<String, (i64, i64)>, // client -> (count, locked_until)
+}
+
+impl Live {
+    /// A meeting's live state, from its stored form.
+    pub fn new(meeting: Meeting) -> Live {
+        let waiting = meeting.info.is_open_waiting_room.unwrap_or(false);
+        let end = meeting.end;
+        let prolong = meeting.options.prolong_length;
+        let ended = meeting.state != ConfState::Created;
+        Live {
+            meeting,
+            participants: BTreeMap::new(),
+            next_id: 1,
+            locked: false,
+            waiting_room_open: waiting,
+            mute_all: None,
+            end,
+            prolong_left: prolong,
+            warned_for_end: None,
+            ended,
+            failures: HashMap::new(),
+        }
+    }
+
+    pub fn meeting(&self) -> &Meeting {
+        &self.meeting
+    }
+
+    pub fn end_time(&self) -> i64 {
+        self.end
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    pub fn is_locked(&self) -> bool {
+        self.locked
+    }
+
+    pub fn is_waiting_room_open(&self) -> bool {
+        self.waiting_room_open
+    }
+
+    /// The role of a participant, if present.
+    pub fn role(&self, p: ParticipantId) -> Option<ConfRole> {
+        self.participants.get(&p).map(|x| x.info.role)
+    }
+
+    /// Whether a participant's audio may be forwarded (the SFU asks this).
+    pub fn may_speak(&self, p: ParticipantId) -> bool {
+        self.participants
+            .get(&p)
+            .is_some_and(|x| x.info.role != ConfRole::Waiting && x.info.is_mic_on)
+    }
+
+    pub fn attendee(&self, p: ParticipantId) -> Option<&Attendee> {
+        self.participants.get(&p).map(|x| &x.info)
+    }
+
+    /// Everyone present, admitted or waiting, in order of arrival.
+    pub fn participants(&self) -> Vec<Attendee> {
+        let mut v: Vec<&Participant> = self.participants.values().collect();
+        v.sort_by_key(|p| p.order);
+        v.into_iter().map(|p| p.info.clone()).collect()
+    }
+
+    fn list(&self, waiting: bool) -> Vec<Attendee> {
+        let mut v: Vec<&Participant> = self
+            .participants
+            .values()
+            .filter(|p| (p.info.role == ConfRole::Waiting) == waiting)
+            .collect();
+        v.sort_by_key(|p| p.order);
+        v.into_iter().map(|p| p.info.clone()).collect()
+    }
+
+    /// Who an audience is, now.
+    pub fn audience(&self, a: Audience) -> Vec<ParticipantId> {
+        match a {
+            Audience::One(p) => self
+                .participants
+                .contains_key(&p)
+                .then_some(p)
+                .into_iter()
+                .collect(),
+            Audience::Admitted => self
+                .participants
+                .iter()
+                .filter(|(_, p)| p.info.role != ConfRole::Waiting)
+                .map(|(id, _)| *id)
+                .collect(),
+            Audience::Hosts => self
+                .participants
+                .iter()
+                .filter(|(_, p)| is_host_like(p.info.role))
+                .map(|(id, _)| *id)
+                .collect(),
+        }
+    }
+
+    /// The next time [`Live::tick`] has something to do.
+    pub fn next_deadline(&self) -> Option<i64> {
+        if self.ended {
+            return None;
+        }
+        let mut next = self.end;
+        if self.warned_for_end != Some(self.end) && self.end - END_WARNING > self.meeting.start {
+            next = next.min(self.end - END_WARNING);
+        }
+        for p in self.participants.values() {
+            if let Some(t) = p.disconnected_at {
+                next = next.min(t + RECONNECT_GRACE);
+            }
+        }
+        Some(next)
+    }
+
+    /// The meeting as `p` may see it.
+    pub fn info_for(&self, p: ParticipantId) -> Option<LiveInfo> {
+        let me = self.participants.get(&p)?;
+        let m = &self.meeting;
+        let host = is_host_like(me.info.role);
+        Some(LiveInfo {
+            conf_id: m.conf_id.0.clone(),
+            subject: m.info.subject.clone(),
+            self_conf_role: me.info.role,
+            self_participant_id: p,
+            scheduler_name: m.owner_name.clone(),
+            start_time_stamp: m.start,
+            end_time_stamp: self.end,
+            media_type: m.info.media_type,
+            custom_info: m.info.custom_info.clone().unwrap_or_default(),
+            host_pwd: (me.info.role == ConfRole::Host).then(|| m.host_pwd.clone()),
+            guest_pwd: if host { m.guest_pwd.clone() } else { None },
+            is_locked: self.locked,
+            is_waiting_room_open: self.waiting_room_open,
+        })
+    }
+
+    fn meeting_info_event(&self) -> Event {
+        Event::OnMeetingInfoChanged {
+            is_locked: self.locked,
+            is_mute_all: self.mute_all.is_some(),
+            allow_unmute: self.mute_all.unwrap_or(true),
+            end_time_stamp: self.end,
+        }
+    }
+
+    fn push_lists(&self, out: &mut Outbox, attendees: bool, waiting: bool) {
+        if attendees {
+            out.push((
+                Audience::Admitted,
+                Event::OnAttendeeListChanged {
+                    attendees: self.list(false),
+                },
+            ));
+        }
+        if waiting {
+            out.push((
+                Audience::Hosts,
+                Event::OnWaitingListChanged {
+                    attendees: self.list(true),
+                },
+            ));
+        }
+    }
+
+    /// The events a participant gets on arriving in the meeting proper.
+    fn welcome(&self, p: ParticipantId, out: &mut Outbox) {
+        out.push((Audience::One(p), Event::OnConfStateChanged { state: 1 }));
+        if let Some(info) = self.info_for(p) {
+            out.push((Audience::One(p), Event::OnConfInfoNotify { info }));
+        }
+        out.push((Audience::One(p), self.meeting_info_event()));
+        if self
+            .participants
+            .get(&p)
+            .is_some_and(|x| is_host_like(x.info.role))
+        {
+            out.push((
+                Audience::One(p),
+                Event::OnWaitingListChanged {
+                    attendees: self.list(true),
+                },
+            ));
+        }
+    }
+
+    /// The role the credential and the account give, before the waiting room.
+    fn entitled_role(&self, req: &JoinRequest) -> Option<ConfRole> {
+        let m = &self.meeting;
+        let invited = self.invitation(req.account.as_ref());
+        let by_credential = match &req.credential {
+            Credential::Random(code) if !code.is_empty() => {
+                if *code == m.host_random {
+                    Some(ConfRole::Host)
+                } else if *code == m.guest_random {
+                    Some(ConfRole::Attendee)
+                } else if *code == m.audience_random {
+                    Some(ConfRole::Audience)
+                } else {
+                    None
+                }
+            }
+            Credential::Password(pw) if !pw.is_empty() && *pw == m.host_pwd => Some(ConfRole::Host),
+            Credential::Password(pw) if m.guest_pwd.as_deref() == Some(pw.as_str()) => {
+                Some(ConfRole::Attendee)
+            }
+            Credential::Password(pw) if pw.is_empty() && m.guest_pwd.is_none() => {
+                Some(ConfRole::Attendee)
+            }
+            _ => None,
+        };
+        let is_owner = req
+            .account
+            .as_ref()
+            .is_some_and(|a| a.user_id == m.owner_id);
+        match (by_credential, is_owner, invited) {
+            (_, true, _) => Some(ConfRole::Host),
+            (Some(ConfRole::Host), _, _) => Some(ConfRole::Host),
+            // An invitation names the role; it needs no password.
+            (_, _, Some(role)) => Some(role),
+            (Some(r), _, None) => Some(r),
+            (None, false, None) => None,
+        }
+    }
+
+    /// The role stored for an invited account, if the account is invited.
+    fn invitation(&self, account: Option<&Account>) -> Option<ConfRole> {
+        let a = account?;
+        self.meeting
+            .info
+            .attendees
+            .iter()
+            .find(|inv| {
+                inv.user_uuid.as_deref() == Some(a.user_id.as_str())
+                    || inv
+                        .account_id
+                        .as_deref()
+                        .is_some_and(|x| !x.is_empty() && x == a.account)
+                    || (!inv.third_user_id.is_empty()
+                        && a.third_user_id.as_deref() == Some(inv.third_user_id.as_str()))
+            })
+            .map(|inv| inv.role.unwrap_or(ConfRole::Attendee))
+    }
+
+    /// `joinConfById` / `joinConfByRandom`.
+    pub fn join(
+        &mut self,
+        req: JoinRequest,
+        now: i64,
+        out: &mut Outbox,
+    ) -> Result<Joined, Refusal> {
+        if self.ended || now >= self.end {
+            return Err(refuse(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended"));
+        }
+        let (count, locked_until) = self
+            .failures
+            .get(&req.client_key)
+            .copied()
+            .unwrap_or((0, 0));
+        if locked_until > now {
+            return Err(refuse(
+                SdkErr::CMS_PARTICIPANT_CONF_LOGIN_LOCKED,
+                "too many wrong passwords for this meeting: try again later",
+            ));
+        }
+        let Some(role) = self.entitled_role(&req) else {
+            let (count, locked_until) = if locked_until != 0 && locked_until <= now {
+                (0, 0)
+            } else {
+                (count, 0)
+            };
+            let count = count + 1;
+            let until = if count >= MAX_FAILED_LOGINS {
+                now + LOCK_SECONDS
+            } else {
+                locked_until
+            };
+            self.failures.insert(req.client_key.clone(), (count, until));
+            let typed = matches!(&req.credential, Credential::Password(p) if !p.is_empty())
+                || matches!(&req.credential, Credential::Random(_));
+            return Err(if typed {
+                refuse(
+                    SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED,
+                    "the meeting does not exist or the password is wrong",
+                )
+            } else {
+                refuse(
+                    SdkErr::CMS_CONF_AUTHEN_NEED_PASSWORD,
+                    "this meeting needs a password",
+                )
+            });
+        };
+        self.failures.remove(&req.client_key);
+        let m = &self.meeting;
+        // Who may join at all. The host (by password, link or ownership) may always.
+        if role != ConfRole::Host {
+            let anonymous = req.account.is_none();
+            match m
+                .info
+                .conf_allow_join_user
+                .unwrap_or(ConfAllowJoinUserType::Anyone)
+            {
+                ConfAllowJoinUserType::Anyone => {}
+                ConfAllowJoinUserType::LoginedUser if anonymous => {
+                    return Err(refuse(
+                        SdkErr::CMS_CONF_NOT_ALLOW_ANONYMOUS,
+                        "log in to join this meeting",
+                    ))
+                }
+                ConfAllowJoinUserType::LoginedUser => {}
+                ConfAllowJoinUserType::InCompanyUser => match &req.account {
+                    None => {
+                        return Err(refuse(
+                            SdkErr::CMS_CONF_NOT_ALLOW_ANONYMOUS,
+                            "log in to join this meeting",
+                        ))
+                    }
+                    Some(a) if a.enterprise_id != m.enterprise_id => {
+                        return Err(refuse(
+                            SdkErr::CMS_CONF_ONLY_ALLOW_USER_IN_ORG,
+                            "only users of the host's enterprise may join",
+                        ))
+                    }
+                    Some(_) => {}
+                },
+                ConfAllowJoinUserType::InvitedUser => {
+                    if self.invitation(req.account.as_ref()).is_none() {
+                        return Err(refuse(
+                            SdkErr::CMS_CONF_ONLY_ALLOW_USER_INVITED,
+                            "only invited users may join",
+                        ));
+                    }
+                }
+            }
+            if self.locked {
+                return Err(refuse(SdkErr::CMS_CONF_LOCKED, "the meeting is locked"));
+            }
+        }
+        let cap = m.info.concurrent_participants.unwrap_or(0);
+        if cap > 0 && self.participants.len() as i64 >= cap {
+            return Err(refuse(
+                SdkErr::CMS_OVER_MAX_PARTICIPANT_NUMBER,
+                format!("the meeting is full ({cap} participants)"),
+            ));
+        }
+        if req.nick_name.trim().is_empty() && req.account.is_none() {
+            return Err(refuse(
+                SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                "nickName is required to join anonymously",
+            ));
+        }
+        // Starting media state.
+        let invited_mute = req.account.as_ref().and_then(|a| {
+            m.info
+                .attendees
+                .iter()
+                .find(|inv| {
+                    inv.user_uuid.as_deref() == Some(a.user_id.as_str())
+                        || inv.account_id.as_deref() == Some(a.account.as_str())
+                })
+                .and_then(|inv| inv.is_mute)
+        });
+        let (mut mic, mut camera) = (req.is_mic_on, req.is_camera_on);
+        if req
+            .account
+            .as_ref()
+            .is_some_and(|a| a.user_id == m.owner_id)
+        {
+            mic = m.info.is_mic_on.unwrap_or(mic);
+            camera = m.info.is_camera_on.unwrap_or(camera);
+        } else if role != ConfRole::Host && role != ConfRole::Cohost {
+            let mode = if is_hard_terminal(req.attendee_type) {
+                m.info.hard_terminal_auto_mute_mode
+            } else {
+                m.info.auto_mute_mode
+            };
+            match mode.unwrap_or(AutoMuteType::Default) {
+                AutoMuteType::Mute => mic = false,
+                AutoMuteType::Unmute => mic = true,
+                AutoMuteType::Default => {}
+            }
+            if invited_mute == Some(true) {
+                mic = false;
+            }
+            if self.mute_all.is_some() {
+                mic = false;
+            }
+        }
+        if m.info.media_type == MediaType::Audio {
+            camera = false;
+        }
+        let waits = self.waiting_room_open && !is_host_like(role);
+        let id = ParticipantId(self.next_id);
+        self.next_id += 1;
+        let name = if req.nick_name.trim().is_empty() {
+            req.account
+                .as_ref()
+                .map(|a| a.name.clone())
+                .unwrap_or_default()
+        } else {
+            req.nick_name.trim().chars().take(64).collect()
+        };
+        let info = Attendee {
+            participant_id: id,
+            nick_name: name,
+            role: if waits { ConfRole::Waiting } else { role },
+            is_mic_on: mic,
+            is_camera_on: camera,
+            hand_raised: false,
+            attendee_type: req.attendee_type,
+            user_uuid: req.account.as_ref().map(|a| a.user_id.0.clone()),
+            is_anonymous: req.account.is_none(),
+            online: true,
+        };
+        let may_unmute = self.mute_all.unwrap_or(true) || is_host_like(role);
+        self.participants.insert(
+            id,
+            Participant {
+                info,
+                admitted_role: role,
+                account: req.account,
+                disconnected_at: None,
+                may_unmute,
+                order: id.0,
+            },
+        );
+        if role == ConfRole::Host {
+            self.demote_other_hosts(id);
+        }
+        if waits {
+            out.push((
+                Audience::One(id),
+                Event::OnSelfRoleChanged {
+                    role: ConfRole::Waiting,
+                },
+            ));
+            self.push_lists(out, false, true);
+        } else {
+            self.welcome(id, out);
+            self.push_lists(out, true, false);
+        }
+        Ok(Joined {
+            participant: id,
+            role: if waits { ConfRole::Waiting } else { role },
+        })
+    }
+
+    /// One host at a time: a new host makes the previous one a guest.
+    fn demote_other_hosts(&mut self, keep: ParticipantId) {
+        for (id, p) in self.participants.iter_mut() {
+            if *id != keep && p.info.role == ConfRole::Host {
+                p.info.role = ConfRole::Attendee;
+                p.admitted_role = ConfRole::Attendee;
+            }
+        }
+    }
+
+    fn remove(&mut self, p: ParticipantId, out: &mut Outbox) -> bool {
+        match self.participants.remove(&p) {
+            Some(x) => {
+                let waiting = x.info.role == ConfRole::Waiting;
+                self.push_lists(out, !waiting, waiting || is_host_like(x.info.role));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `leaveConf`.
+    pub fn leave(&mut self, p: ParticipantId, out: &mut Outbox) {
+        if self.participants.contains_key(&p) {
+            out.push((
+                Audience::One(p),
+                Event::OnConfEnded {
+                    reason: EndReason(SdkErr::SDK_CONFCTRL_CONF_END_LEAVE_CONF),
+                    reason_text: "you left the meeting".into(),
+                },
+            ));
+            self.remove(p, out);
+        }
+    }
+
+    /// The connection dropped: the participant keeps its place for
+    /// [`RECONNECT_GRACE`] seconds.
+    pub fn disconnect(&mut self, p: ParticipantId, now: i64, out: &mut Outbox) {
+        if let Some(x) = self.participants.get_mut(&p) {
+            x.disconnected_at = Some(now);
+            x.info.online = false;
+            let waiting = x.info.role == ConfRole::Waiting;
+            self.push_lists(out, !waiting, waiting);
+        }
+    }
+
+    /// The participant is back within the grace period.
+    pub fn reconnect(&mut self, p: ParticipantId, out: &mut Outbox) -> bool {
+        match self.participants.get_mut(&p) {
+            Some(x) => {
+                x.disconnected_at = None;
+                x.info.online = true;
+                let waiting = x.info.role == ConfRole::Waiting;
+                self.push_lists(out, !waiting, waiting);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn end_now(
+        &mut self,
+        reason: SdkErr,
+        text: &str,
+        by: Option<ParticipantId>,
+        out: &mut Outbox,
+        fx: &mut Effects,
+    ) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        fx.ended = true;
+        let everyone: Vec<ParticipantId> = self.participants.keys().copied().collect();
+        for p in everyone {
+            let reason = if Some(p) == by {
+                SdkErr::SDK_CONFCTRL_CONF_END_SELF_END
+            } else {
+                reason
+            };
+            out.push((Audience::One(p), Event::OnConfStateChanged { state: 0 }));
+            out.push((
+                Audience::One(p),
+                Event::OnConfEnded {
+                    reason: EndReason(reason),
+                    reason_text: text.into(),
+                },
+            ));
+        }
+        self.participants.clear();
+    }
+
+    /// The passing of time: warnings, the end, and grace periods running out.
+    pub fn tick(&mut self, now: i64, out: &mut Outbox) -> Effects {
+        let mut fx = Effects::default();
+        if self.ended {
+            return fx;
+        }
+        let gone: Vec<ParticipantId> = self
+            .participants
+            .iter()
+            .filter(|(_, p)| {
+                p.disconnected_at
+                    .is_some_and(|t| now >= t + RECONNECT_GRACE)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for p in gone {
+            self.remove(p, out);
+        }
+        if now >= self.end {
+            // prolongLength: a meeting still in use runs on once, by that much.
+            if self.prolong_left > 0
+                && self
+                    .participants
+                    .values()
+                    .any(|p| p.info.role != ConfRole::Waiting)
+            {
+                self.end += self.prolong_left * 60;
+                self.prolong_left = 0;
+                fx.end_changed = true;
+                out.push((Audience::Admitted, self.meeting_info_event()));
+            } else {
+                self.end_now(
+                    SdkErr::SDK_CONFCTRL_CONF_END_STOP_CONF,
+                    "the meeting reached its end time",
+                    None,
+                    out,
+                    &mut fx,
+                );
+                return fx;
+            }
+        }
+        if now >= self.end - END_WARNING && self.warned_for_end != Some(self.end) {
+            self.warned_for_end = Some(self.end);
+            out.push((
+                Audience::Admitted,
+                Event::OnConfEndingSoon {
+                    end_time_stamp: self.end,
+                },
+            ));
+        }
+        fx
+    }
+
+    fn present(&self, p: ParticipantId) -> Result<&Participant, Refusal> {
+        self.participants.get(&p).ok_or_else(|| {
+            refuse(
+                SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+                "you are not in the meeting",
+            )
+        })
+    }
+
+    fn target(&self, t: ParticipantId) -> Result<&Participant, Refusal> {
+        self.participants
+            .get(&t)
+            .ok_or_else(|| refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "no such participant"))
+    }
+
+    /// A control request by participant `by`.
+    pub fn control(
+        &mut self,
+        by: ParticipantId,
+        action: Action,
+        now: i64,
+        out: &mut Outbox,
+    ) -> Result<Effects, Refusal> {
+        let mut fx = Effects::default();
+        if self.ended {
+            return Err(refuse(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended"));
+        }
+        let me = self.present(by)?;
+        let my_role = me.info.role;
+        let host = my_role == ConfRole::Host;
+        let host_like = is_host_like(my_role);
+        if my_role == ConfRole::Waiting
+            && !matches!(action, Action::Camera { .. } | Action::Mute { .. })
+        {
+            return Err(refuse(
+                SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+                "you are in the waiting room",
+            ));
+        }
+        match action {
+            Action::Mute { target, mute } => {
+                let t = self.target(target)?;
+                if target == by {
+                    if !mute && !t.may_unmute && !host_like {
+                        return Err(forbidden("unmute yourself now: the host muted everyone"));
+                    }
+                } else if !host_like {
+                    return Err(forbidden("mute others"));
+                }
+                let by_host = target != by;
+                if let Some(x) = self.participants.get_mut(&target) {
+                    x.info.is_mic_on = !mute;
+                    if by_host && !mute {
+                        x.may_unmute = true;
+                    }
+                }
+                let waiting = self.role(target) == Some(ConfRole::Waiting);
+                self.push_lists(out, !waiting, waiting);
+            }
+            Action::MuteAll { mute, allow_unmute } => {
+                if !host_like {
+                    return Err(forbidden("mute everyone"));
+                }
+                self.mute_all = mute.then_some(allow_unmute);
+                for p in self.participants.values_mut() {
+                    if is_host_like(p.info.role) {
+                        continue;
+                    }
+                    if mute {
+                        p.info.is_mic_on = false;
+                        p.may_unmute = allow_unmute;
+                    } else {
+                        p.may_unmute = true;
+                    }
+                }
+                out.push((Audience::Admitted, self.meeting_info_event()));
+                self.push_lists(out, true, false);
+            }
+            Action::Camera { on } => {
+                let on = on && self.meeting.info.media_type == MediaType::Video;
+                if let Some(x) = self.participants.get_mut(&by) {
+                    x.info.is_camera_on = on;
+                }
+                let waiting = my_role == ConfRole::Waiting;
+                self.push_lists(out, !waiting, waiting);
+            }
+            Action::RaiseHand { raised } => {
+                if let Some(x) = self.participants.get_mut(&by) {
+                    x.info.hand_raised = raised;
+                }
+                self.push_lists(out, true, false);
+            }
+            Action::SetCohost { target, set } => {
+                if !host {
+                    return Err(forbidden("appoint co-hosts"));
+                }
+                let t = self.target(target)?;
+                if t.info.role == ConfRole::Waiting || t.info.role == ConfRole::Host {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        "only an admitted guest can be made co-host",
+                    ));
+                }
+                let role = if set {
+                    ConfRole::Cohost
+                } else {
+                    ConfRole::Attendee
+                };
+                if let Some(x) = self.participants.get_mut(&target) {
+                    x.info.role = role;
+                    x.admitted_role = role;
+                    x.may_unmute = x.may_unmute || set;
+                }
+                out.push((Audience::One(target), Event::OnSelfRoleChanged { role }));
+                if set {
+                    out.push((
+                        Audience::One(target),
+                        Event::OnWaitingListChanged {
+                            attendees: self.list(true),
+                        },
+                    ));
+                }
+                self.push_lists(out, true, false);
+            }
+            Action::GrantHost { target } => {
+                if !host {
+                    return Err(forbidden("hand over the host role"));
+                }
+                let t = self.target(target)?;
+                if t.info.role == ConfRole::Waiting || target == by {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        "the host role goes to another admitted participant",
+                    ));
+                }
+                self.set_host(target, out);
+            }
+            Action::ReclaimHost { host_pwd } => {
+                if host_pwd != self.meeting.host_pwd {
+                    return Err(refuse(
+                        SdkErr::CMS_CONF_PWD_AUTH_FAILED,
+                        "wrong host password",
+                    ));
+                }
+                if !host {
+                    self.set_host(by, out);
+                }
+            }
+            Action::Lock { lock } => {
+                if !host_like {
+                    return Err(forbidden("lock the meeting"));
+                }
+                self.locked = lock;
+                out.push((Audience::Admitted, self.meeting_info_event()));
+            }
+            Action::Remove { target } => {
+                if !host_like {
+                    return Err(forbidden("remove participants"));
+                }
+                let t = self.target(target)?;
+                if t.info.role == ConfRole::Host && !host {
+                    return Err(forbidden("remove the host"));
+                }
+                if target == by {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        "use leave to leave the meeting",
+                    ));
+                }
+                out.push((
+                    Audience::One(target),
+                    Event::OnConfStateChanged { state: 0 },
+                ));
+                out.push((
+                    Audience::One(target),
+                    Event::OnConfEnded {
+                        reason: EndReason(SdkErr::SDK_CONFCTRL_CONF_END_CHAIR_HANGUP),
+                        reason_text: "the host removed you from the meeting".into(),
+                    },
+                ));
+                self.remove(target, out);
+            }
+            Action::Admit { target } => {
+                if !host_like {
+                    return Err(forbidden("admit from the waiting room"));
+                }
+                if self.target(target)?.info.role != ConfRole::Waiting {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        "that participant is not waiting",
+                    ));
+                }
+                self.admit(target, out);
+                self.push_lists(out, true, true);
+            }
+            Action::AdmitAll => {
+                if !host_like {
+                    return Err(forbidden("admit from the waiting room"));
+                }
+                let waiting: Vec<ParticipantId> =
+                    self.list(true).iter().map(|a| a.participant_id).collect();
+                for p in &waiting {
+                    self.admit(*p, out);
+                }
+                self.push_lists(out, true, true);
+            }
+            Action::MoveToWaiting { target } => {
+                if !host_like {
+                    return Err(forbidden("move participants to the waiting room"));
+                }
+                let t = self.target(target)?;
+                if t.info.role == ConfRole::Waiting || t.info.role == ConfRole::Host || target == by
+                {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        "that participant cannot be moved to the waiting room",
+                    ));
+                }
+                if let Some(x) = self.participants.get_mut(&target) {
+                    x.admitted_role = if x.info.role == ConfRole::Cohost {
+                        ConfRole::Attendee
+                    } else {
+                        x.info.role
+                    };
+                    x.info.role = ConfRole::Waiting;
+                }
+                out.push((
+                    Audience::One(target),
+                    Event::OnConfStateChanged { state: 0 },
+                ));
+                out.push((
+                    Audience::One(target),
+                    Event::OnSelfRoleChanged {
+                        role: ConfRole::Waiting,
+                    },
+                ));
+                self.push_lists(out, true, true);
+            }
+            Action::OpenWaitingRoom { open } => {
+                if !host_like {
+                    return Err(forbidden("open or close the waiting room"));
+                }
+                self.waiting_room_open = open;
+                out.push((
+                    Audience::Admitted,
+                    Event::OnWaitingRoomStateChanged { is_open: open },
+                ));
+            }
+            Action::Extend { minutes } => {
+                if !host {
+                    return Err(forbidden("extend the meeting"));
+                }
+                if !(1..=MAX_EXTEND_MINUTES).contains(&minutes) {
+                    return Err(refuse(
+                        SdkErr::CMS_CONF_DURATION_OVER_RANGE,
+                        format!("extend by 1 to {MAX_EXTEND_MINUTES} minutes"),
+                    ));
+                }
+                self.end = self.end.max(now) + minutes * 60;
+                fx.end_changed = true;
+                out.push((Audience::Admitted, self.meeting_info_event()));
+            }
+            Action::End => {
+                if !host {
+                    return Err(refuse(
+                        SdkErr::UISDK_ROLE_NOT_SUPPORT_OPERATION,
+                        "only the host can end the meeting",
+                    ));
+                }
+                self.end_now(
+                    SdkErr::SDK_CONFCTRL_CONF_END_STOP_CONF,
+                    "the host ended the meeting",
+                    Some(by),
+                    out,
+                    &mut fx,
+                );
+            }
+        }
+        Ok(fx)
+    }
+
+    fn set_host(&mut self, new_host: ParticipantId, out: &mut Outbox) {
+        let old: Vec<ParticipantId> = self
+            .participants
+            .iter()
+            .filter(|(_, p)| p.info.role == ConfRole::Host)
+            .map(|(id, _)| *id)
+            .collect();
+        self.demote_other_hosts(new_host);
+        if let Some(x) = self.participants.get_mut(&new_host) {
+            x.info.role = ConfRole::Host;
+            x.admitted_role = ConfRole::Host;
+            x.may_unmute = true;
+        }
+        for o in old {
+            out.push((
+                Audience::One(o),
+                Event::OnSelfRoleChanged {
+                    role: ConfRole::Attendee,
+                },
+            ));
+        }
+        out.push((
+            Audience::One(new_host),
+            Event::OnSelfRoleChanged {
+                role: ConfRole::Host,
+            },
+        ));
+        if let Some(info) = self.info_for(new_host) {
+            out.push((Audience::One(new_host), Event::OnConfInfoNotify { info }));
+        }
+        self.push_lists(out, true, false);
+    }
+
+    fn admit(&mut self, p: ParticipantId, out: &mut Outbox) {
+        let role = match self.participants.get_mut(&p) {
+            Some(x) if x.info.role == ConfRole::Waiting => {
+                x.info.role = x.admitted_role;
+                x.admitted_role
+            }
+            _ => return,
+        };
+        out.push((Audience::One(p), Event::OnSelfRoleChanged { role }));
+        self.welcome(p, out);
+    }
+
+    /// Whether `p` holds the account `user` (a rejoin by the same person).
+    pub fn account_of(&self, p: ParticipantId) -> Option<&Account> {
+        self.participants.get(&p).and_then(|x| x.account.as_ref())
+    }
+}
