@@ -6,22 +6,21 @@
 //! an [`Audience`]. It never reads a clock (every input carries `now`), never
 //! sends anything and never stores anything: the server's one task per live
 //! meeting feeds it, delivers its events and persists what it reports in
-//! [`Effects`]. One owner per meeting means every rule (the participant cap,
+//! [`Effects`]. The event shapes are wire types of `convene_proto::live`. One owner per meeting means every rule (the participant cap,
 //! the waiting room, the lock) is decided without races.
 
 use std::collections::{BTreeMap, HashMap};
 
+pub use convene_proto::live::*;
 use convene_proto::*;
-use serde::Serialize;
 
 use crate::auth::{LOCK_SECONDS, MAX_FAILED_LOGINS};
 use crate::ids::{EnterpriseId, UserId};
 use crate::meeting::{ConfState, Meeting};
 
-/// A participant's ID within one meeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct ParticipantId(pub u64);
+/// The REST control API's caller (it holds the host password's control
+/// token): it acts with the host's rights without being a participant.
+pub const CONTROLLER: ParticipantId = ParticipantId(0);
 
 /// How long a disconnected participant keeps its place.
 pub const RECONNECT_GRACE: i64 = 30;
@@ -65,24 +64,6 @@ pub struct JoinRequest {
     pub client_key: String,
 }
 
-/// One participant as everyone sees it (the spec's attendee info).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Attendee {
-    pub participant_id: ParticipantId,
-    pub nick_name: String,
-    pub role: ConfRole,
-    pub is_mic_on: bool,
-    pub is_camera_on: bool,
-    pub hand_raised: bool,
-    pub attendee_type: AttendeeType,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_uuid: Option<String>,
-    pub is_anonymous: bool,
-    /// Connected now (false during the reconnect grace period).
-    pub online: bool,
-}
-
 #[derive(Debug, Clone)]
 struct Participant {
     info: Attendee,
@@ -98,11 +79,6 @@ struct Participant {
     order: u64,
 }
 
-/// Why the meeting ended, or why a participant is out (spec §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct EndReason(pub SdkErr);
-
 /// Who an event is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
@@ -112,60 +88,6 @@ pub enum Audience {
     Hosts,
     /// One participant.
     One(ParticipantId),
-}
-
-/// A notification, named after the product SDK's callbacks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "name", rename_all = "camelCase")]
-pub enum Event {
-    /// `onConfStateChanged`: 1 on (joined, admitted), 0 off.
-    OnConfStateChanged { state: u8 },
-    /// `onConfInfoNotify`: the meeting as the receiver may see it.
-    OnConfInfoNotify { info: LiveInfo },
-    /// `onAttendeeListChanged`: the whole list of admitted participants.
-    OnAttendeeListChanged { attendees: Vec<Attendee> },
-    /// `onWaitingListChanged`: who waits (hosts only).
-    OnWaitingListChanged { attendees: Vec<Attendee> },
-    /// `onWaitingRoomStateChanged`: the waiting room opened or closed.
-    OnWaitingRoomStateChanged { is_open: bool },
-    /// The receiver's own role changed (admitted, moved back, made co-host...).
-    OnSelfRoleChanged { role: ConfRole },
-    /// `onMeetingInfoChanged`: lock, mute-all or end time changed.
-    OnMeetingInfoChanged {
-        is_locked: bool,
-        is_mute_all: bool,
-        allow_unmute: bool,
-        end_time_stamp: i64,
-    },
-    /// The meeting ends soon (`END_WARNING` before its end).
-    OnConfEndingSoon { end_time_stamp: i64 },
-    /// `onConfEnded(reason)`: the meeting is over for the receiver.
-    OnConfEnded {
-        reason: EndReason,
-        reason_text: String,
-    },
-}
-
-/// What `onConfInfoNotify` carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LiveInfo {
-    pub conf_id: String,
-    pub subject: String,
-    pub self_conf_role: ConfRole,
-    pub self_participant_id: ParticipantId,
-    pub scheduler_name: String,
-    pub start_time_stamp: i64,
-    pub end_time_stamp: i64,
-    pub media_type: MediaType,
-    pub custom_info: String,
-    /// Only hosts see the passwords and the host link code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub host_pwd: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub guest_pwd: Option<String>,
-    pub is_locked: bool,
-    pub is_waiting_room_open: bool,
 }
 
 /// Events to deliver, in order.
@@ -917,8 +839,11 @@ impl Live {
         if self.ended {
             return Err(refuse(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended"));
         }
-        let me = self.present(by)?;
-        let my_role = me.info.role;
+        let my_role = if by == CONTROLLER {
+            ConfRole::Host
+        } else {
+            self.present(by)?.info.role
+        };
         let host = my_role == ConfRole::Host;
         let host_like = is_host_like(my_role);
         if my_role == ConfRole::Waiting
@@ -1216,8 +1141,79 @@ impl Live {
         self.welcome(p, out);
     }
 
+    /// Everything a participant needs to rebuild its view (after a
+    /// reconnect whose missed events are no longer kept).
+    pub fn snapshot(&self, p: ParticipantId, out: &mut Outbox) {
+        match self.role(p) {
+            Some(ConfRole::Waiting) => out.push((
+                Audience::One(p),
+                Event::OnSelfRoleChanged {
+                    role: ConfRole::Waiting,
+                },
+            )),
+            Some(_) => {
+                self.welcome(p, out);
+                out.push((
+                    Audience::One(p),
+                    Event::OnAttendeeListChanged {
+                        attendees: self.list(false),
+                    },
+                ));
+            }
+            None => {}
+        }
+    }
+
     /// Whether `p` holds the account `user` (a rejoin by the same person).
     pub fn account_of(&self, p: ParticipantId) -> Option<&Account> {
         self.participants.get(&p).and_then(|x| x.account.as_ref())
+    }
+}
+
+impl From<ActionMsg> for Action {
+    fn from(m: ActionMsg) -> Action {
+        match m {
+            ActionMsg::MuteAttendee {
+                participant_id,
+                is_mute,
+            } => Action::Mute {
+                target: participant_id,
+                mute: is_mute,
+            },
+            ActionMsg::MuteAllAttendee {
+                is_mute,
+                allow_unmute,
+            } => Action::MuteAll {
+                mute: is_mute,
+                allow_unmute,
+            },
+            ActionMsg::SetCamera { is_on } => Action::Camera { on: is_on },
+            ActionMsg::RaiseHand { is_raised } => Action::RaiseHand { raised: is_raised },
+            ActionMsg::SetCohostRight {
+                participant_id,
+                is_set,
+            } => Action::SetCohost {
+                target: participant_id,
+                set: is_set,
+            },
+            ActionMsg::GrantHostRole { participant_id } => Action::GrantHost {
+                target: participant_id,
+            },
+            ActionMsg::RequestHostRole { host_pwd } => Action::ReclaimHost { host_pwd },
+            ActionMsg::LockConf { is_lock } => Action::Lock { lock: is_lock },
+            ActionMsg::HangupAttendee { participant_id } => Action::Remove {
+                target: participant_id,
+            },
+            ActionMsg::AllowWaitingAttendeeEnter { participant_id } => Action::Admit {
+                target: participant_id,
+            },
+            ActionMsg::AllowAllWaitingAttendeeEnter => Action::AdmitAll,
+            ActionMsg::MoveToWaitingRoom { participant_id } => Action::MoveToWaiting {
+                target: participant_id,
+            },
+            ActionMsg::OpenWaitingRoom { is_open } => Action::OpenWaitingRoom { open: is_open },
+            ActionMsg::ExtendConf { minutes } => Action::Extend { minutes },
+            ActionMsg::EndConf => Action::End,
+        }
     }
 }

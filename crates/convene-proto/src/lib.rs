@@ -12,6 +12,7 @@
 
 pub mod conf;
 pub mod error;
+pub mod live;
 pub mod rest;
 
 pub use conf::*;

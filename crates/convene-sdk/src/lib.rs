@@ -20,6 +20,8 @@
 //! # Ok(()) }
 //! ```
 
+pub mod session;
+
 use std::sync::{Arc, RwLock};
 
 use base64::Engine;
@@ -27,11 +29,13 @@ use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
+pub use convene_proto::live::{Attendee, Event, LiveInfo, ParticipantId};
 pub use convene_proto::rest::{
     AuthResult, ConferenceInfo, RestScheduleConfDto, SearchMeetingsResponse,
     ShowMeetingDetailResponse,
 };
 pub use convene_proto::*;
+pub use session::{ConfSession, JoinConfByIdInfo, JoinConfByRandomInfo, JoinConfResult};
 
 /// A failed call: the SDKERR code and the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -410,6 +414,98 @@ impl ConveneClient {
             async move { me.create_conf_async(create_conf_info).await },
             on_create_conf_result,
         );
+    }
+
+    fn join_msg(
+        &self,
+        conf_id: String,
+        nick_name: String,
+        mic: bool,
+        camera: bool,
+    ) -> convene_proto::live::JoinMsg {
+        convene_proto::live::JoinMsg {
+            conf_id,
+            nick_name,
+            is_mic_on: mic,
+            is_camera_on: camera,
+            access_token: self.access_token(),
+            ..Default::default()
+        }
+    }
+
+    /// `joinConfById`, async form: works without login (then `nick_name` is
+    /// required); a logged-in client joins as its user.
+    pub async fn join_conf_by_id_async(
+        &self,
+        info: JoinConfByIdInfo,
+    ) -> Result<ConfSession, SdkError> {
+        let mut msg = self.join_msg(
+            info.conf_id,
+            info.nick_name,
+            info.is_mic_on,
+            info.is_camera_on,
+        );
+        msg.password = Some(info.password);
+        msg.attendee_type = info.attendee_type;
+        ConfSession::join(&self.inner.base, msg).await
+    }
+
+    /// `joinConfById(info, onResult)`.
+    pub fn join_conf_by_id(
+        &self,
+        info: JoinConfByIdInfo,
+        on_result: impl FnOnce(SdkErr, String, JoinConfResult) + Send + 'static,
+    ) {
+        let me = self.clone();
+        spawn_with_callback(
+            async move {
+                me.join_conf_by_id_async(info)
+                    .await
+                    .map(|s| JoinConfResult { session: Some(s) })
+            },
+            on_result,
+        );
+    }
+
+    /// `joinConfByRandom`, async form: the code of a guest link, no password.
+    pub async fn join_conf_by_random_async(
+        &self,
+        info: JoinConfByRandomInfo,
+    ) -> Result<ConfSession, SdkError> {
+        let mut msg = self.join_msg(
+            info.conf_id,
+            info.nick_name,
+            info.is_mic_on,
+            info.is_camera_on,
+        );
+        msg.random = Some(info.random);
+        ConfSession::join(&self.inner.base, msg).await
+    }
+
+    /// `joinConfByRandom(info, onResult)`.
+    pub fn join_conf_by_random(
+        &self,
+        info: JoinConfByRandomInfo,
+        on_result: impl FnOnce(SdkErr, String, JoinConfResult) + Send + 'static,
+    ) {
+        let me = self.clone();
+        spawn_with_callback(
+            async move {
+                me.join_conf_by_random_async(info)
+                    .await
+                    .map(|s| JoinConfResult { session: Some(s) })
+            },
+            on_result,
+        );
+    }
+
+    /// Reads a guest link (`.../j/{confId}/{random}`) into a `joinConfByRandom` input.
+    pub fn parse_join_link(link: &str) -> Option<(String, String)> {
+        let mut parts = link.trim_end_matches('/').rsplit('/');
+        let random = parts.next()?.to_owned();
+        let conf_id = parts.next()?.to_owned();
+        (parts.next()? == "j" && !random.is_empty() && !conf_id.is_empty())
+            .then_some((conf_id, random))
     }
 
     /// The detail of a meeting (every setting it was created with).

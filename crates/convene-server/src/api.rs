@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::util::{json_body, now};
+use crate::util::json_body;
 use crate::AppState;
 
 fn creator(u: &User) -> Creator {
@@ -46,7 +46,7 @@ pub async fn create_meeting(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Vec<ConferenceInfo>>> {
     let dto: RestScheduleConfDto = json_body(&body, SdkErr::CMS_CONF_BAD_REQUEST)?;
-    let t = now();
+    let t = state.now();
     let (info, options) = convene_core::rest::create_from_rest(dto, t)?;
     let new = plan(
         info,
@@ -93,7 +93,7 @@ pub async fn list_meetings(
             "offset >= 0 and limit 1..=500",
         ));
     }
-    let t = now();
+    let t = state.now();
     let q = ListQuery {
         offset,
         limit,
@@ -156,7 +156,7 @@ pub async fn meeting_detail(
 ) -> ApiResult<Json<ShowMeetingDetailResponse>> {
     let (m, viewer) = visible_meeting(&state, &user, p.conference_id).await?;
     Ok(Json(ShowMeetingDetailResponse {
-        conference_data: m.conference_info(&state.public_url, viewer, now()),
+        conference_data: m.conference_info(&state.public_url, viewer, state.now()),
         data: ParticipantPage {
             offset: 0,
             limit: 20,
@@ -183,7 +183,7 @@ pub async fn cancel_meeting(
             "only the meeting's creator can cancel it",
         ));
     }
-    let t = now();
+    let t = state.now();
     if !state.store.cancel_meeting(&m.conf_uuid, t).await? {
         return Err(ApiError::bad_request(
             SdkErr::CMS_CONF_IS_CLOSED,
@@ -206,7 +206,7 @@ pub async fn join_link(
     State(state): State<AppState>,
     Path((conf_id, code)): Path<(String, String)>,
 ) -> impl IntoResponse {
-    let t = now();
+    let t = state.now();
     let meeting = state
         .store
         .meeting_by_conf_id(&ConfId(conf_id))

@@ -24,7 +24,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult};
-use crate::util::{json_body, now};
+use crate::util::json_body;
 use crate::AppState;
 
 /// Hashes a password with argon2id and a fresh salt.
@@ -144,7 +144,7 @@ fn invalid_token() -> ApiError {
 impl AppState {
     /// The user a token belongs to, if the token is valid now.
     pub async fn user_for_token(&self, token: &str) -> ApiResult<Arc<User>> {
-        let t = now();
+        let t = self.now();
         let key = token_key(token);
         if let Some(u) = self.sessions.get(&key, t) {
             return Ok(u);
@@ -164,7 +164,7 @@ impl AppState {
     }
 
     async fn issue_token(&self, user: User) -> ApiResult<AuthResult> {
-        let t = now();
+        let t = self.now();
         let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 32);
         let expires = t + self.config.token_ttl;
         let key = token_key(&token);
@@ -224,7 +224,7 @@ pub async fn login_account(
             "account and password are required",
         ));
     }
-    let t = now();
+    let t = state.now();
     let failures = state.store.login_failures(&account).await?;
     let refused = || ApiError::unauthorized(SdkErr::USG_ERR_PASSWORD, "wrong account or password");
     if failures.is_locked(t) {
@@ -337,7 +337,7 @@ pub async fn login_app(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let app_id = req.app_id.clone().unwrap_or_default();
-    let t = now();
+    let t = state.now();
     let app = state
         .store
         .app(&app_id)

@@ -11,17 +11,21 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod bench;
+pub mod clock;
 pub mod config;
+pub mod control;
 pub mod error;
+pub mod live;
 pub mod tls;
 pub mod util;
+pub mod ws;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use convene_core::CreateLimits;
 use convene_store::Store;
@@ -38,6 +42,16 @@ pub struct AppState {
     pub public_url: Arc<str>,
     pub sessions: Arc<auth::SessionCache>,
     pub nonces: Arc<auth::NonceCache>,
+    pub clock: Arc<clock::Clock>,
+    pub live: Arc<live::LiveHub>,
+    pub control_tokens: Arc<control::ControlTokens>,
+}
+
+impl AppState {
+    /// The server clock, Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
 }
 
 /// The HTTP routes, shared by the HTTP and HTTPS listeners.
@@ -56,6 +70,23 @@ pub fn router(state: AppState) -> Router {
             get(api::meeting_detail),
         )
         .route("/j/{conf_id}/{code}", get(api::join_link))
+        .route("/v1/convene/ws", get(ws::handler))
+        .route("/v1/mmc/control/conferences/token", get(control::token))
+        .route("/v1/mmc/control/conferences/lock", put(control::lock))
+        .route("/v1/mmc/control/conferences/mute", put(control::mute_all))
+        .route(
+            "/v1/mmc/control/conferences/participants/mute",
+            put(control::mute_one),
+        )
+        .route(
+            "/v1/mmc/control/conferences/participants/cohost",
+            put(control::cohost),
+        )
+        .route(
+            "/v1/mmc/control/conferences/allowWaitingParticipant",
+            put(control::allow_waiting),
+        )
+        .route("/v1/mmc/control/conferences/stop", put(control::stop))
         .route("/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))
         // Create bodies are small; 1 MiB bounds what a client can make us parse.
@@ -68,6 +99,8 @@ pub struct Running {
     pub http_addr: SocketAddr,
     pub https_addr: Option<SocketAddr>,
     pub store: Arc<dyn Store>,
+    /// The server's clock; tests move it forward.
+    pub clock: Arc<clock::Clock>,
     shutdown: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -117,7 +150,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         Some(_) => Some(tls::rustls_config(&config).await?),
         None => None,
     };
+    let clock = Arc::new(clock::Clock::default());
     let state = AppState {
+        live: Arc::new(live::LiveHub::new(store.clone(), clock.clone())),
+        clock: clock.clone(),
+        control_tokens: Arc::default(),
         store: store.clone(),
         config: Arc::new(config),
         limits: Arc::new(CreateLimits::default()),
@@ -129,7 +166,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (shutdown, mut rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(async move {
         let mut rx2 = rx.clone();
-        let plain = axum::serve(http, app.clone()).with_graceful_shutdown(async move {
+        let plain = axum::serve(
+            http,
+            app.clone()
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
             let _ = rx.wait_for(|s| *s).await;
         });
         let secure = async move {
@@ -145,7 +187,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             });
             axum_server::from_tcp_rustls(listener, tls)?
                 .handle(handle)
-                .serve(app.into_make_service())
+                .serve(app.into_make_service_with_connect_info::<SocketAddr>())
                 .await
         };
         let (a, b) = tokio::join!(plain, secure);
@@ -157,6 +199,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         http_addr,
         https_addr,
         store,
+        clock,
         shutdown,
         task,
     })

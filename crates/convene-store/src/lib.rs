@@ -155,6 +155,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(i64, Vec<Meeting>)>;
     /// Cancels a running meeting; false when it was not running.
     async fn cancel_meeting(&self, conf_uuid: &str, now: i64) -> Result<bool>;
+    /// Marks a meeting ended (by its host, the REST stop call or its end
+    /// time), freeing its ID and room; false when it was not running.
+    async fn end_meeting(&self, conf_uuid: &str) -> Result<bool>;
+    /// Moves a running meeting's end time (an extension).
+    async fn set_meeting_end(&self, conf_uuid: &str, end: i64) -> Result<()>;
 }
 
 /// Opens the store a URL names: `sqlite:PATH` (created if missing) or

@@ -497,6 +497,26 @@ macro_rules! store_queries {
                 Ok((count, meetings))
             }
 
+            pub async fn end_meeting(pool: &$pool, conf_uuid: &str) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL \
+                     WHERE conf_uuid = $1 AND state = 'created'",
+                )
+                .bind(conf_uuid)
+                .execute(pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub async fn set_meeting_end(pool: &$pool, conf_uuid: &str, end: i64) -> Result<()> {
+                sqlx::query("UPDATE meetings SET end_ts = $1 WHERE conf_uuid = $2 AND state = 'created'")
+                    .bind(end)
+                    .bind(conf_uuid)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
             pub async fn cancel_meeting(pool: &$pool, conf_uuid: &str, now: i64) -> Result<bool> {
                 let done = sqlx::query(
                     "UPDATE meetings SET state = 'cancelled', active_conf_id = NULL, active_room_id = NULL \
@@ -605,6 +625,12 @@ macro_rules! impl_store {
                 now: i64,
             ) -> Result<(i64, Vec<Meeting>)> {
                 $q::list_meetings(&self.pool, owner, q, now).await
+            }
+            async fn end_meeting(&self, conf_uuid: &str) -> Result<bool> {
+                $q::end_meeting(&self.pool, conf_uuid).await
+            }
+            async fn set_meeting_end(&self, conf_uuid: &str, end: i64) -> Result<()> {
+                $q::set_meeting_end(&self.pool, conf_uuid, end).await
             }
             async fn cancel_meeting(&self, conf_uuid: &str, now: i64) -> Result<bool> {
                 $q::cancel_meeting(&self.pool, conf_uuid, now).await

@@ -1,0 +1,226 @@
+//! The live meeting's wire shapes: participants and the notifications the
+//! product's SDK names (`onAttendeeListChanged`, `onConfEnded`...), as they
+//! travel over a participant's WebSocket. `convene-core::live` produces them.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::conf::*;
+use crate::error::SdkErr;
+
+/// A participant's ID within one meeting.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(transparent)]
+pub struct ParticipantId(pub u64);
+
+/// One participant as everyone sees it (the spec's attendee info).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Attendee {
+    pub participant_id: ParticipantId,
+    pub nick_name: String,
+    pub role: ConfRole,
+    pub is_mic_on: bool,
+    pub is_camera_on: bool,
+    pub hand_raised: bool,
+    pub attendee_type: AttendeeType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_uuid: Option<String>,
+    pub is_anonymous: bool,
+    /// Connected now (false during the reconnect grace period).
+    pub online: bool,
+}
+
+/// Why the meeting ended, or why a participant is out (spec §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(transparent)]
+pub struct EndReason(pub SdkErr);
+
+/// A notification, named after the product SDK's callbacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "name", rename_all = "camelCase")]
+pub enum Event {
+    /// `onConfStateChanged`: 1 on (joined, admitted), 0 off.
+    OnConfStateChanged { state: u8 },
+    /// `onConfInfoNotify`: the meeting as the receiver may see it.
+    OnConfInfoNotify { info: LiveInfo },
+    /// `onAttendeeListChanged`: the whole list of admitted participants.
+    OnAttendeeListChanged { attendees: Vec<Attendee> },
+    /// `onWaitingListChanged`: who waits (hosts only).
+    OnWaitingListChanged { attendees: Vec<Attendee> },
+    /// `onWaitingRoomStateChanged`: the waiting room opened or closed.
+    OnWaitingRoomStateChanged { is_open: bool },
+    /// The receiver's own role changed (admitted, moved back, made co-host...).
+    OnSelfRoleChanged { role: ConfRole },
+    /// `onMeetingInfoChanged`: lock, mute-all or end time changed.
+    OnMeetingInfoChanged {
+        is_locked: bool,
+        is_mute_all: bool,
+        allow_unmute: bool,
+        end_time_stamp: i64,
+    },
+    /// The meeting ends soon (`END_WARNING` before its end).
+    OnConfEndingSoon { end_time_stamp: i64 },
+    /// `onConfEnded(reason)`: the meeting is over for the receiver.
+    OnConfEnded {
+        reason: EndReason,
+        reason_text: String,
+    },
+}
+
+/// What `onConfInfoNotify` carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveInfo {
+    pub conf_id: String,
+    pub subject: String,
+    pub self_conf_role: ConfRole,
+    pub self_participant_id: ParticipantId,
+    pub scheduler_name: String,
+    pub start_time_stamp: i64,
+    pub end_time_stamp: i64,
+    pub media_type: MediaType,
+    pub custom_info: String,
+    /// Only hosts see the passwords and the host link code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_pwd: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guest_pwd: Option<String>,
+    pub is_locked: bool,
+    pub is_waiting_room_open: bool,
+}
+
+/// A control request over the WebSocket (the product SDK's `IHwmConfCtrl`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "action", rename_all = "camelCase")]
+pub enum ActionMsg {
+    #[serde(rename_all = "camelCase")]
+    MuteAttendee {
+        participant_id: ParticipantId,
+        is_mute: bool,
+    },
+    #[serde(rename_all = "camelCase")]
+    MuteAllAttendee {
+        is_mute: bool,
+        allow_unmute: bool,
+    },
+    #[serde(rename_all = "camelCase")]
+    SetCamera {
+        is_on: bool,
+    },
+    #[serde(rename_all = "camelCase")]
+    RaiseHand {
+        is_raised: bool,
+    },
+    #[serde(rename_all = "camelCase")]
+    SetCohostRight {
+        participant_id: ParticipantId,
+        is_set: bool,
+    },
+    #[serde(rename_all = "camelCase")]
+    GrantHostRole {
+        participant_id: ParticipantId,
+    },
+    #[serde(rename_all = "camelCase")]
+    RequestHostRole {
+        host_pwd: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    LockConf {
+        is_lock: bool,
+    },
+    #[serde(rename_all = "camelCase")]
+    HangupAttendee {
+        participant_id: ParticipantId,
+    },
+    #[serde(rename_all = "camelCase")]
+    AllowWaitingAttendeeEnter {
+        participant_id: ParticipantId,
+    },
+    AllowAllWaitingAttendeeEnter,
+    #[serde(rename_all = "camelCase")]
+    MoveToWaitingRoom {
+        participant_id: ParticipantId,
+    },
+    #[serde(rename_all = "camelCase")]
+    OpenWaitingRoom {
+        is_open: bool,
+    },
+    #[serde(rename_all = "camelCase")]
+    ExtendConf {
+        minutes: i64,
+    },
+    EndConf,
+}
+
+/// `joinConfById` / `joinConfByRandom` over the WebSocket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct JoinMsg {
+    pub conf_id: String,
+    /// `joinConfById`: the password (empty when none is needed).
+    pub password: Option<String>,
+    /// `joinConfByRandom`: the code of a join link.
+    pub random: Option<String>,
+    pub nick_name: String,
+    pub is_mic_on: bool,
+    pub is_camera_on: bool,
+    pub attendee_type: Option<AttendeeType>,
+    /// Join as this logged-in user (the login's `accessToken`).
+    pub access_token: Option<String>,
+}
+
+/// What a client sends on its WebSocket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum ClientMsg {
+    /// The first message: join.
+    Join(JoinMsg),
+    /// The first message after a dropped connection: take the place back
+    /// and receive the events after `lastSeq` addressed to it.
+    #[serde(rename_all = "camelCase")]
+    Resume {
+        conf_id: String,
+        participant_id: ParticipantId,
+        resume_token: String,
+        last_seq: u64,
+    },
+    #[serde(rename_all = "camelCase")]
+    Control {
+        req_id: u64,
+        #[serde(flatten)]
+        action: ActionMsg,
+    },
+    Leave,
+}
+
+/// What the server sends on a participant's WebSocket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum ServerMsg {
+    #[serde(rename_all = "camelCase")]
+    Joined {
+        participant_id: ParticipantId,
+        resume_token: String,
+        role: ConfRole,
+    },
+    #[serde(rename_all = "camelCase")]
+    Resumed {
+        participant_id: ParticipantId,
+        role: ConfRole,
+    },
+    /// The answer to a `control` request.
+    #[serde(rename_all = "camelCase")]
+    Result {
+        req_id: u64,
+        ret: SdkErr,
+        reason: String,
+    },
+    /// A notification; `seq` is the meeting's event number (a participant
+    /// receives the ones addressed to it, in order).
+    Event { seq: u64, event: Event },
+    /// The join or resume was refused; the connection closes.
+    Error { ret: SdkErr, reason: String },
+}

@@ -1,0 +1,565 @@
+//! A participant's live session: `joinConfById` / `joinConfByRandom`, the
+//! in-meeting control calls (`IHwmConfCtrl`), and the notifications, over the
+//! meeting's WebSocket.
+//!
+//! A background task owns the socket. When the connection drops without a
+//! leave, the task resumes it (the server keeps the place for its grace
+//! period) and receives the events it missed; the participant is never
+//! duplicated. Notifications arrive in order, both through [`ConfSession::next_event`]
+//! and through the callbacks named after the product SDK's
+//! (`on_attendee_list_changed`, `on_conf_ended`...).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message;
+
+use convene_proto::live::{
+    ActionMsg, Attendee, ClientMsg, Event, JoinMsg, LiveInfo, ParticipantId, ServerMsg,
+};
+use convene_proto::{AttendeeType, ConfRole, SdkErr};
+
+use crate::SdkError;
+
+/// `joinConfById` input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JoinConfByIdInfo {
+    pub conf_id: String,
+    pub password: String,
+    pub nick_name: String,
+    pub is_mic_on: bool,
+    pub is_camera_on: bool,
+    /// The joining device's kind (decides which auto-mute policy applies).
+    pub attendee_type: Option<AttendeeType>,
+}
+
+/// `joinConfByRandom` input: `random` is the code a guest link carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JoinConfByRandomInfo {
+    pub conf_id: String,
+    pub random: String,
+    pub nick_name: String,
+    pub is_mic_on: bool,
+    pub is_camera_on: bool,
+}
+
+/// A join's callback result.
+#[derive(Default)]
+pub struct JoinConfResult {
+    pub session: Option<ConfSession>,
+}
+
+type Callback<T> = Box<dyn Fn(&T) + Send + Sync>;
+
+#[derive(Default)]
+struct Callbacks {
+    on_conf_state_changed: Option<Callback<u8>>,
+    on_conf_info_notify: Option<Callback<LiveInfo>>,
+    on_attendee_list_changed: Option<Callback<Vec<Attendee>>>,
+    on_waiting_list_changed: Option<Callback<Vec<Attendee>>>,
+    on_waiting_room_state_changed: Option<Callback<bool>>,
+    on_self_role_changed: Option<Callback<ConfRole>>,
+    on_meeting_info_changed: Option<Callback<Event>>,
+    on_conf_ending_soon: Option<Callback<i64>>,
+    on_conf_ended: Option<Callback<(SdkErr, String)>>,
+}
+
+impl Callbacks {
+    fn call(&self, e: &Event) {
+        match e {
+            Event::OnConfStateChanged { state } => {
+                self.on_conf_state_changed.as_ref().map(|f| f(state))
+            }
+            Event::OnConfInfoNotify { info } => self.on_conf_info_notify.as_ref().map(|f| f(info)),
+            Event::OnAttendeeListChanged { attendees } => {
+                self.on_attendee_list_changed.as_ref().map(|f| f(attendees))
+            }
+            Event::OnWaitingListChanged { attendees } => {
+                self.on_waiting_list_changed.as_ref().map(|f| f(attendees))
+            }
+            Event::OnWaitingRoomStateChanged { is_open } => self
+                .on_waiting_room_state_changed
+                .as_ref()
+                .map(|f| f(is_open)),
+            Event::OnSelfRoleChanged { role } => {
+                self.on_self_role_changed.as_ref().map(|f| f(role))
+            }
+            Event::OnMeetingInfoChanged { .. } => {
+                self.on_meeting_info_changed.as_ref().map(|f| f(e))
+            }
+            Event::OnConfEndingSoon { end_time_stamp } => {
+                self.on_conf_ending_soon.as_ref().map(|f| f(end_time_stamp))
+            }
+            Event::OnConfEnded {
+                reason,
+                reason_text,
+            } => self
+                .on_conf_ended
+                .as_ref()
+                .map(|f| f(&(reason.0, reason_text.clone()))),
+        };
+    }
+}
+
+enum Req {
+    Control(ActionMsg, oneshot::Sender<Result<(), SdkError>>),
+    Leave,
+    /// Drop the connection as a network failure would (the session resumes).
+    Interrupt,
+}
+
+struct Shared {
+    role: Mutex<ConfRole>,
+    callbacks: Mutex<Callbacks>,
+}
+
+/// A joined meeting.
+pub struct ConfSession {
+    conf_id: String,
+    participant_id: ParticipantId,
+    shared: Arc<Shared>,
+    reqs: mpsc::UnboundedSender<Req>,
+    events: tokio::sync::Mutex<mpsc::UnboundedReceiver<(u64, Event)>>,
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn ws_url(base: &str) -> String {
+    let base = base.trim_end_matches('/');
+    let base = if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        base.to_owned()
+    };
+    format!("{base}/v1/convene/ws")
+}
+
+fn net(e: impl std::fmt::Display) -> SdkError {
+    SdkError {
+        code: SdkErr::UISDK_NO_NETWORK_ERROR,
+        reason: e.to_string(),
+    }
+}
+
+async fn send(ws: &mut Ws, msg: &ClientMsg) -> Result<(), SdkError> {
+    let text = serde_json::to_string(msg).map_err(net)?;
+    ws.send(Message::Text(text.into())).await.map_err(net)
+}
+
+async fn recv(ws: &mut Ws) -> Result<ServerMsg, SdkError> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => {
+                return serde_json::from_str(&t).map_err(|e| SdkError {
+                    code: SdkErr::UISDK_HTTP_SERVER_ERROR,
+                    reason: e.to_string(),
+                })
+            }
+            Some(Ok(Message::Close(_))) | None => return Err(net("the connection closed")),
+            Some(Err(e)) => return Err(net(e)),
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+/// Opens the socket and sends the first message; answers the server's reply.
+async fn open(url: &str, hello: &ClientMsg) -> Result<(Ws, ServerMsg), SdkError> {
+    let (mut ws, _) = tokio::time::timeout(
+        Duration::from_secs(15),
+        tokio_tungstenite::connect_async(url),
+    )
+    .await
+    .map_err(|_| SdkError {
+        code: SdkErr::UISDK_HTTP_CONNECT_SERVER_TIMEOUT_ERROR,
+        reason: "connecting timed out".into(),
+    })?
+    .map_err(net)?;
+    send(&mut ws, hello).await?;
+    let first = recv(&mut ws).await?;
+    if let ServerMsg::Error { ret, reason } = first {
+        return Err(SdkError { code: ret, reason });
+    }
+    Ok((ws, first))
+}
+
+impl ConfSession {
+    pub(crate) async fn join(base: &str, join: JoinMsg) -> Result<ConfSession, SdkError> {
+        let url = ws_url(base);
+        let conf_id = join.conf_id.clone();
+        let (ws, first) = open(&url, &ClientMsg::Join(join)).await?;
+        let ServerMsg::Joined {
+            participant_id,
+            resume_token,
+            role,
+        } = first
+        else {
+            return Err(SdkError {
+                code: SdkErr::UISDK_HTTP_SERVER_ERROR,
+                reason: "unexpected answer to join".into(),
+            });
+        };
+        let shared = Arc::new(Shared {
+            role: Mutex::new(role),
+            callbacks: Mutex::default(),
+        });
+        let (reqs, reqs_rx) = mpsc::unbounded_channel();
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let task = Task {
+            url,
+            conf_id: conf_id.clone(),
+            participant: participant_id,
+            resume_token,
+            last_seq: 0,
+            shared: shared.clone(),
+            events: events_tx,
+            pending: HashMap::new(),
+            next_req: 1,
+            over: false,
+        };
+        tokio::spawn(task.run(ws, reqs_rx));
+        Ok(ConfSession {
+            conf_id,
+            participant_id,
+            shared,
+            reqs,
+            events: tokio::sync::Mutex::new(events),
+        })
+    }
+
+    pub fn conf_id(&self) -> &str {
+        &self.conf_id
+    }
+
+    pub fn participant_id(&self) -> ParticipantId {
+        self.participant_id
+    }
+
+    /// The current role in the meeting (WAITING while in the waiting room).
+    pub fn role(&self) -> ConfRole {
+        *self.shared.role.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The next notification, in order, with the meeting's event number;
+    /// `None` once the session is over and every event was taken.
+    pub async fn next_event(&self) -> Option<(u64, Event)> {
+        self.events.lock().await.recv().await
+    }
+
+    /// Waits (at most `within`) for the first event `pick` accepts, skipping
+    /// the others; `None` on time-out or when the session is over.
+    pub async fn wait_for<T>(
+        &self,
+        within: Duration,
+        mut pick: impl FnMut(&Event) -> Option<T>,
+    ) -> Option<T> {
+        tokio::time::timeout(within, async {
+            while let Some((_, e)) = self.next_event().await {
+                if let Some(v) = pick(&e) {
+                    return Some(v);
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
+    async fn control(&self, action: ActionMsg) -> Result<(), SdkError> {
+        let (tx, rx) = oneshot::channel();
+        self.reqs
+            .send(Req::Control(action, tx))
+            .map_err(|_| SdkError {
+                code: SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+                reason: "not in the meeting".into(),
+            })?;
+        rx.await.unwrap_or_else(|_| {
+            Err(SdkError {
+                code: SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+                reason: "not in the meeting".into(),
+            })
+        })
+    }
+
+    pub async fn mute_attendee(
+        &self,
+        participant: ParticipantId,
+        is_mute: bool,
+    ) -> Result<(), SdkError> {
+        self.control(ActionMsg::MuteAttendee {
+            participant_id: participant,
+            is_mute,
+        })
+        .await
+    }
+    /// Mutes or unmutes oneself.
+    pub async fn mute_self(&self, is_mute: bool) -> Result<(), SdkError> {
+        self.mute_attendee(self.participant_id, is_mute).await
+    }
+    pub async fn mute_all_attendee(
+        &self,
+        is_mute: bool,
+        allow_unmute: bool,
+    ) -> Result<(), SdkError> {
+        self.control(ActionMsg::MuteAllAttendee {
+            is_mute,
+            allow_unmute,
+        })
+        .await
+    }
+    pub async fn set_camera(&self, is_on: bool) -> Result<(), SdkError> {
+        self.control(ActionMsg::SetCamera { is_on }).await
+    }
+    pub async fn raise_hand(&self, is_raised: bool) -> Result<(), SdkError> {
+        self.control(ActionMsg::RaiseHand { is_raised }).await
+    }
+    pub async fn set_cohost_right(
+        &self,
+        participant: ParticipantId,
+        is_set: bool,
+    ) -> Result<(), SdkError> {
+        self.control(ActionMsg::SetCohostRight {
+            participant_id: participant,
+            is_set,
+        })
+        .await
+    }
+    pub async fn grant_host_role(&self, participant: ParticipantId) -> Result<(), SdkError> {
+        self.control(ActionMsg::GrantHostRole {
+            participant_id: participant,
+        })
+        .await
+    }
+    pub async fn request_host_role(&self, host_pwd: &str) -> Result<(), SdkError> {
+        self.control(ActionMsg::RequestHostRole {
+            host_pwd: host_pwd.into(),
+        })
+        .await
+    }
+    pub async fn lock_conf(&self, is_lock: bool) -> Result<(), SdkError> {
+        self.control(ActionMsg::LockConf { is_lock }).await
+    }
+    pub async fn hangup_attendee(&self, participant: ParticipantId) -> Result<(), SdkError> {
+        self.control(ActionMsg::HangupAttendee {
+            participant_id: participant,
+        })
+        .await
+    }
+    pub async fn allow_waiting_attendee_enter(
+        &self,
+        participant: ParticipantId,
+    ) -> Result<(), SdkError> {
+        self.control(ActionMsg::AllowWaitingAttendeeEnter {
+            participant_id: participant,
+        })
+        .await
+    }
+    pub async fn allow_all_waiting_attendee_enter(&self) -> Result<(), SdkError> {
+        self.control(ActionMsg::AllowAllWaitingAttendeeEnter).await
+    }
+    pub async fn move_to_waiting_room(&self, participant: ParticipantId) -> Result<(), SdkError> {
+        self.control(ActionMsg::MoveToWaitingRoom {
+            participant_id: participant,
+        })
+        .await
+    }
+    pub async fn open_waiting_room(&self, is_open: bool) -> Result<(), SdkError> {
+        self.control(ActionMsg::OpenWaitingRoom { is_open }).await
+    }
+    pub async fn extend_conf(&self, minutes: i64) -> Result<(), SdkError> {
+        self.control(ActionMsg::ExtendConf { minutes }).await
+    }
+    /// `endConf`: host only.
+    pub async fn end_conf(&self) -> Result<(), SdkError> {
+        self.control(ActionMsg::EndConf).await
+    }
+    /// `leaveConf`: the meeting goes on without this participant.
+    pub fn leave_conf(&self) {
+        let _ = self.reqs.send(Req::Leave);
+    }
+    /// Drops the connection as a network failure would; the session resumes
+    /// it within the server's grace period. For testing recovery.
+    pub fn interrupt_connection(&self) {
+        let _ = self.reqs.send(Req::Interrupt);
+    }
+
+    fn callbacks(&self) -> std::sync::MutexGuard<'_, Callbacks> {
+        self.shared
+            .callbacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+    pub fn on_conf_state_changed(&self, f: impl Fn(&u8) + Send + Sync + 'static) {
+        self.callbacks().on_conf_state_changed = Some(Box::new(f));
+    }
+    pub fn on_conf_info_notify(&self, f: impl Fn(&LiveInfo) + Send + Sync + 'static) {
+        self.callbacks().on_conf_info_notify = Some(Box::new(f));
+    }
+    pub fn on_attendee_list_changed(&self, f: impl Fn(&Vec<Attendee>) + Send + Sync + 'static) {
+        self.callbacks().on_attendee_list_changed = Some(Box::new(f));
+    }
+    pub fn on_waiting_list_changed(&self, f: impl Fn(&Vec<Attendee>) + Send + Sync + 'static) {
+        self.callbacks().on_waiting_list_changed = Some(Box::new(f));
+    }
+    pub fn on_waiting_room_state_changed(&self, f: impl Fn(&bool) + Send + Sync + 'static) {
+        self.callbacks().on_waiting_room_state_changed = Some(Box::new(f));
+    }
+    pub fn on_self_role_changed(&self, f: impl Fn(&ConfRole) + Send + Sync + 'static) {
+        self.callbacks().on_self_role_changed = Some(Box::new(f));
+    }
+    pub fn on_meeting_info_changed(&self, f: impl Fn(&Event) + Send + Sync + 'static) {
+        self.callbacks().on_meeting_info_changed = Some(Box::new(f));
+    }
+    pub fn on_conf_ending_soon(&self, f: impl Fn(&i64) + Send + Sync + 'static) {
+        self.callbacks().on_conf_ending_soon = Some(Box::new(f));
+    }
+    /// `onConfEnded(reason)`, with the spec's end reason code.
+    pub fn on_conf_ended(&self, f: impl Fn(&(SdkErr, String)) + Send + Sync + 'static) {
+        self.callbacks().on_conf_ended = Some(Box::new(f));
+    }
+}
+
+struct Task {
+    url: String,
+    conf_id: String,
+    participant: ParticipantId,
+    resume_token: String,
+    last_seq: u64,
+    shared: Arc<Shared>,
+    events: mpsc::UnboundedSender<(u64, Event)>,
+    pending: HashMap<u64, oneshot::Sender<Result<(), SdkError>>>,
+    next_req: u64,
+    /// Left, removed or ended: no resuming.
+    over: bool,
+}
+
+impl Task {
+    fn on_message(&mut self, msg: ServerMsg) {
+        match msg {
+            ServerMsg::Result {
+                req_id,
+                ret,
+                reason,
+            } => {
+                if let Some(tx) = self.pending.remove(&req_id) {
+                    let _ = tx.send(if ret.is_success() {
+                        Ok(())
+                    } else {
+                        Err(SdkError { code: ret, reason })
+                    });
+                }
+            }
+            ServerMsg::Event { seq, event } => {
+                // Resumed replays never repeat what was seen.
+                if seq <= self.last_seq {
+                    return;
+                }
+                self.last_seq = seq;
+                match &event {
+                    Event::OnSelfRoleChanged { role } => {
+                        *self.shared.role.lock().unwrap_or_else(|e| e.into_inner()) = *role
+                    }
+                    Event::OnConfInfoNotify { info } => {
+                        *self.shared.role.lock().unwrap_or_else(|e| e.into_inner()) =
+                            info.self_conf_role
+                    }
+                    Event::OnConfEnded { .. } => self.over = true,
+                    _ => {}
+                }
+                self.shared
+                    .callbacks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .call(&event);
+                let _ = self.events.send((seq, event));
+            }
+            _ => {}
+        }
+    }
+
+    async fn run(mut self, mut ws: Ws, mut reqs: mpsc::UnboundedReceiver<Req>) {
+        loop {
+            let dropped = loop {
+                tokio::select! {
+                    req = reqs.recv() => match req {
+                        Some(Req::Control(action, reply)) => {
+                            let req_id = self.next_req;
+                            self.next_req += 1;
+                            if let Err(e) = send(&mut ws, &ClientMsg::Control { req_id, action }).await {
+                                let _ = reply.send(Err(e));
+                                break true;
+                            }
+                            self.pending.insert(req_id, reply);
+                        }
+                        Some(Req::Leave) => {
+                            self.over = true;
+                            let _ = send(&mut ws, &ClientMsg::Leave).await;
+                        }
+                        Some(Req::Interrupt) => break true,
+                        // The session was dropped: leave.
+                        None => {
+                            let _ = send(&mut ws, &ClientMsg::Leave).await;
+                            let _ = ws.close(None).await;
+                            return;
+                        }
+                    },
+                    msg = recv(&mut ws) => match msg {
+                        Ok(m) => self.on_message(m),
+                        Err(_) => break !self.over,
+                    },
+                }
+            };
+            for (_, tx) in self.pending.drain() {
+                let _ = tx.send(Err(net("the connection dropped")));
+            }
+            if !dropped || self.over {
+                return;
+            }
+            // Resume within the server's grace period.
+            let mut resumed = None;
+            for attempt in 0..10u64 {
+                tokio::time::sleep(Duration::from_millis(100 * attempt.min(5))).await;
+                let hello = ClientMsg::Resume {
+                    conf_id: self.conf_id.clone(),
+                    participant_id: self.participant,
+                    resume_token: self.resume_token.clone(),
+                    last_seq: self.last_seq,
+                };
+                match open(&self.url, &hello).await {
+                    Ok((w, ServerMsg::Resumed { role, .. })) => {
+                        *self.shared.role.lock().unwrap_or_else(|e| e.into_inner()) = role;
+                        resumed = Some(w);
+                        break;
+                    }
+                    Ok(_) => break,
+                    Err(e)
+                        if e.code != SdkErr::UISDK_NO_NETWORK_ERROR
+                            && e.code != SdkErr::UISDK_HTTP_CONNECT_SERVER_TIMEOUT_ERROR =>
+                    {
+                        break
+                    }
+                    Err(_) => {}
+                }
+            }
+            match resumed {
+                Some(w) => ws = w,
+                None => {
+                    let _ = self.events.send((
+                        self.last_seq,
+                        Event::OnConfEnded {
+                            reason: convene_proto::live::EndReason(SdkErr::UISDK_NO_NETWORK_ERROR),
+                            reason_text: "the connection to the meeting was lost".into(),
+                        },
+                    ));
+                    return;
+                }
+            }
+        }
+    }
+}

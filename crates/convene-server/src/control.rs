@@ -1,0 +1,300 @@
+//! The product's REST meeting-control API (spec §3): a control token from the
+//! host password, then lock, mute all, mute one, admit from the waiting room
+//! and stop, each with `X-Conference-Authorization`. The calls act on the live
+//! meeting with the host's rights, like a host in the meeting would.
+//!
+//! Control tokens are kept in memory on the node that issued them (a known
+//! gap for clusters, noted in docs/ARCHITECTURE.md).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use convene_core::live::{Action, ParticipantId};
+use convene_core::{ConfId, ConfState, Meeting};
+use convene_proto::SdkErr;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// How long a control token is good for.
+const TOKEN_TTL: i64 = 3600;
+
+#[derive(Default)]
+pub struct ControlTokens {
+    inner: Mutex<HashMap<String, (String, i64)>>, // token -> (conf_uuid, expires)
+}
+
+#[derive(Deserialize)]
+pub struct ConfQuery {
+    #[serde(rename = "conferenceID")]
+    conference_id: Option<String>,
+    #[serde(rename = "participantID")]
+    participant_id: Option<String>,
+}
+
+fn not_found_or_auth() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED,
+        "the meeting does not exist or the password is wrong",
+    )
+}
+
+async fn running(state: &AppState, conf_id: Option<String>) -> ApiResult<Meeting> {
+    let conf_id = conf_id.filter(|c| !c.is_empty()).ok_or_else(|| {
+        ApiError::bad_request(
+            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+            "conferenceID is required",
+        )
+    })?;
+    let m = state
+        .store
+        .meeting_by_conf_id(&ConfId(conf_id))
+        .await?
+        .ok_or_else(not_found_or_auth)?;
+    if m.state_at(state.now()) != ConfState::Created {
+        return Err(ApiError::bad_request(
+            SdkErr::CMS_CONF_IS_CLOSED,
+            "the meeting has ended",
+        ));
+    }
+    Ok(m)
+}
+
+/// `GET /v1/mmc/control/conferences/token`, `X-Password: <host password>`.
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ConfQuery>,
+) -> ApiResult<Json<Value>> {
+    let m = running(&state, q.conference_id).await.map_err(|e| {
+        if e.code == SdkErr::CMS_CONF_IS_CLOSED {
+            e
+        } else {
+            not_found_or_auth()
+        }
+    })?;
+    let given = headers
+        .get("X-Password")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if given.is_empty() || !bool::from(given.as_bytes().ct_eq(m.host_pwd.as_bytes())) {
+        return Err(not_found_or_auth());
+    }
+    let now = state.now();
+    let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 32);
+    {
+        let mut map = state
+            .control_tokens
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, (_, exp)| *exp > now);
+        map.insert(token.clone(), (m.conf_uuid.clone(), now + TOKEN_TTL));
+    }
+    let ws_url = format!(
+        "{}/v1/convene/ws",
+        state.public_url.replacen("http", "ws", 1)
+    );
+    Ok(Json(json!({ "data": {
+        "token": token, "tmpWsToken": "", "wsURL": ws_url, "role": 1,
+        "expireTime": (now + TOKEN_TTL) * 1000, "confTokenExpireTime": (now + TOKEN_TTL) * 1000,
+        "userID": "", "orgID": m.enterprise_id.0, "participantID": "", "vmrCurrentConfID": m.conf_id.0,
+    }})))
+}
+
+async fn authorized(state: &AppState, headers: &HeaderMap, q: &ConfQuery) -> ApiResult<Meeting> {
+    let token = headers
+        .get("X-Conference-Authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let m = running(state, q.conference_id.clone()).await?;
+    let now = state.now();
+    let ok = {
+        let map = state
+            .control_tokens
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.get(token)
+            .is_some_and(|(uuid, exp)| *uuid == m.conf_uuid && *exp > now)
+    };
+    if !ok {
+        return Err(ApiError::unauthorized(
+            SdkErr::USG_INVALID_TOKEN,
+            "X-Conference-Authorization is missing, wrong or expired",
+        ));
+    }
+    Ok(m)
+}
+
+/// Reads a 0/1 or boolean field.
+fn flag(body: &Value, key: &str) -> ApiResult<bool> {
+    match body.get(key) {
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::Number(n)) if n.as_i64() == Some(0) => Ok(false),
+        Some(Value::Number(n)) if n.as_i64() == Some(1) => Ok(true),
+        None | Some(Value::Null) => Ok(false),
+        _ => Err(ApiError::bad_request(
+            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+            format!("{key} must be 0 or 1"),
+        )),
+    }
+}
+
+fn participant(s: Option<&str>) -> ApiResult<ParticipantId> {
+    s.and_then(|p| p.parse::<u64>().ok())
+        .filter(|p| *p != 0)
+        .map(ParticipantId)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                "participantID is required",
+            )
+        })
+}
+
+async fn act(state: &AppState, m: &Meeting, action: Action) -> ApiResult<Json<Value>> {
+    state
+        .live
+        .control_as_host(m, action)
+        .await
+        .map_err(|r| ApiError::bad_request(r.code, r.reason))?;
+    Ok(Json(json!({})))
+}
+
+fn body_json(body: &[u8]) -> ApiResult<Value> {
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    crate::util::json_body(body, SdkErr::CMS_CONF_BAD_REQUEST)
+}
+
+pub async fn lock(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ConfQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let m = authorized(&state, &headers, &q).await?;
+    let b = body_json(&body)?;
+    act(
+        &state,
+        &m,
+        Action::Lock {
+            lock: flag(&b, "isLock")?,
+        },
+    )
+    .await
+}
+
+pub async fn mute_all(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ConfQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let m = authorized(&state, &headers, &q).await?;
+    let b = body_json(&body)?;
+    let allow = match b.get("allowUnmuteByOneself") {
+        None | Some(Value::Null) => true,
+        Some(_) => flag(&b, "allowUnmuteByOneself")?,
+    };
+    act(
+        &state,
+        &m,
+        Action::MuteAll {
+            mute: flag(&b, "isMute")?,
+            allow_unmute: allow,
+        },
+    )
+    .await
+}
+
+pub async fn mute_one(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ConfQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let m = authorized(&state, &headers, &q).await?;
+    let b = body_json(&body)?;
+    let target = participant(q.participant_id.as_deref())?;
+    act(
+        &state,
+        &m,
+        Action::Mute {
+            target,
+            mute: flag(&b, "isMute")?,
+        },
+    )
+    .await
+}
+
+pub async fn cohost(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ConfQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let m = authorized(&state, &headers, &q).await?;
+    let b = body_json(&body)?;
+    let target = participant(q.participant_id.as_deref())?;
+    act(
+        &state,
+        &m,
+        Action::SetCohost {
+            target,
+            set: flag(&b, "isCohost")?,
+        },
+    )
+    .await
+}
+
+pub async fn allow_waiting(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ConfQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let m = authorized(&state, &headers, &q).await?;
+    let b = body_json(&body)?;
+    if flag(&b, "allowAll")? {
+        return act(&state, &m, Action::AdmitAll).await;
+    }
+    let p = match b.get("participantID") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    act(
+        &state,
+        &m,
+        Action::Admit {
+            target: participant(p.as_deref())?,
+        },
+    )
+    .await
+}
+
+pub async fn stop(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ConfQuery>,
+) -> ApiResult<Json<Value>> {
+    let m = authorized(&state, &headers, &q).await?;
+    match state.live.control_as_host(&m, Action::End).await {
+        Ok(()) => {}
+        // Nobody was in it: end it in storage directly.
+        Err(r) if r.code == SdkErr::CMS_CONF_IS_CLOSED => {}
+        Err(r) => return Err(ApiError::bad_request(r.code, r.reason)),
+    }
+    state.store.end_meeting(&m.conf_uuid).await?;
+    Ok(Json(json!({})))
+}

@@ -1,0 +1,424 @@
+//! Live meetings: one task per meeting owns its `convene_core::live::Live`,
+//! feeds it joins, control requests, disconnects and time, delivers the
+//! events it produces to the participants' WebSockets, and tells storage when
+//! the meeting ends or its end time moves.
+//!
+//! Events are serialized once and shared; the last [`RING`] of them are kept
+//! with their recipients so that a participant who reconnects within the grace
+//! period receives what it missed. The task stops when the meeting ends or
+//! empties (it is started again by the next join); a meeting's live settings
+//! (lock, mute-all, waiting-room toggles) live as long as its task.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use convene_core::live::{Action, Audience, JoinRequest, Live, Outbox, ParticipantId, Refusal};
+use convene_core::{ConfId, ConfState, Meeting};
+use convene_proto::live::ServerMsg;
+use convene_proto::{ConfRole, SdkErr};
+use convene_store::Store;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::clock::Clock;
+
+/// Events kept for replay after a reconnect.
+const RING: usize = 1024;
+/// Messages queued for one connection before it counts as too slow (it is
+/// then dropped and may resume).
+const CONN_QUEUE: usize = 1024;
+
+/// A participant's connection to its meeting task.
+pub struct Attached {
+    pub participant: ParticipantId,
+    pub role: ConfRole,
+    pub resume_token: String,
+    pub conn: u64,
+    pub rx: mpsc::Receiver<Arc<str>>,
+    pub meeting: mpsc::Sender<Cmd>,
+}
+
+pub enum Cmd {
+    Join {
+        req: JoinRequest,
+        reply: oneshot::Sender<Result<Attached, Refusal>>,
+    },
+    Resume {
+        participant: ParticipantId,
+        token: String,
+        last_seq: u64,
+        reply: oneshot::Sender<Result<Attached, Refusal>>,
+    },
+    Control {
+        by: ParticipantId,
+        action: Action,
+        reply: oneshot::Sender<Result<(), Refusal>>,
+    },
+    Leave {
+        participant: ParticipantId,
+        conn: u64,
+    },
+    Disconnect {
+        participant: ParticipantId,
+        conn: u64,
+    },
+}
+
+/// The live meetings of this node.
+pub struct LiveHub {
+    tasks: Mutex<HashMap<String, mpsc::Sender<Cmd>>>,
+    store: Arc<dyn Store>,
+    clock: Arc<Clock>,
+}
+
+fn refuse(code: SdkErr, reason: &str) -> Refusal {
+    Refusal {
+        code,
+        reason: reason.into(),
+    }
+}
+
+impl LiveHub {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>) -> LiveHub {
+        LiveHub {
+            tasks: Mutex::default(),
+            store,
+            clock,
+        }
+    }
+
+    /// The running meeting with this ID, as joiners may learn of it: a
+    /// missing meeting looks like a wrong password.
+    async fn meeting(&self, conf_id: &str) -> Result<Meeting, Refusal> {
+        let m = self
+            .store
+            .meeting_by_conf_id(&ConfId(conf_id.to_owned()))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "reading a meeting");
+                refuse(SdkErr::SDK_COMMON_FAIL, "internal server error")
+            })?
+            .ok_or_else(|| {
+                refuse(
+                    SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED,
+                    "the meeting does not exist or the password is wrong",
+                )
+            })?;
+        if m.state_at(self.clock.now()) != ConfState::Created {
+            return Err(refuse(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended"));
+        }
+        Ok(m)
+    }
+
+    /// The task of a meeting, started if needed.
+    fn task(self: &Arc<Self>, m: &Meeting) -> mpsc::Sender<Cmd> {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = tasks.get(&m.conf_uuid).filter(|tx| !tx.is_closed()) {
+            return tx.clone();
+        }
+        let (tx, rx) = mpsc::channel(256);
+        tasks.insert(m.conf_uuid.clone(), tx.clone());
+        let task = MeetingTask::new(m.clone(), self.clone());
+        tokio::spawn(task.run(rx));
+        tx
+    }
+
+    fn forget(&self, conf_uuid: &str) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        if tasks.get(conf_uuid).is_some_and(|tx| tx.is_closed()) {
+            tasks.remove(conf_uuid);
+        }
+    }
+
+    /// Sends a command, starting the meeting's task again if the one found
+    /// had just stopped.
+    async fn send<T>(
+        self: &Arc<Self>,
+        m: &Meeting,
+        make: impl Fn(oneshot::Sender<T>) -> Cmd,
+    ) -> Result<T, Refusal> {
+        for _ in 0..3 {
+            let (reply, rx) = oneshot::channel();
+            if self.task(m).send(make(reply)).await.is_ok() {
+                if let Ok(v) = rx.await {
+                    return Ok(v);
+                }
+            }
+            self.forget(&m.conf_uuid);
+        }
+        Err(refuse(
+            SdkErr::SDK_COMMON_FAIL,
+            "the meeting could not be reached",
+        ))
+    }
+
+    pub async fn join(
+        self: &Arc<Self>,
+        conf_id: &str,
+        req: JoinRequest,
+    ) -> Result<Attached, Refusal> {
+        let m = self.meeting(conf_id).await?;
+        self.send(&m, |reply| Cmd::Join {
+            req: req.clone(),
+            reply,
+        })
+        .await?
+    }
+
+    pub async fn resume(
+        self: &Arc<Self>,
+        conf_id: &str,
+        participant: ParticipantId,
+        token: String,
+        last_seq: u64,
+    ) -> Result<Attached, Refusal> {
+        let m = self.meeting(conf_id).await?;
+        let tasks_has = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&m.conf_uuid);
+        if !tasks_has {
+            return Err(refuse(
+                SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+                "that place in the meeting is gone: join again",
+            ));
+        }
+        self.send(&m, |reply| Cmd::Resume {
+            participant,
+            token: token.clone(),
+            last_seq,
+            reply,
+        })
+        .await?
+    }
+
+    /// A control request of the REST control API, with the host's rights.
+    pub async fn control_as_host(
+        self: &Arc<Self>,
+        m: &Meeting,
+        action: Action,
+    ) -> Result<(), Refusal> {
+        self.send(m, |reply| Cmd::Control {
+            by: convene_core::live::CONTROLLER,
+            action: action.clone(),
+            reply,
+        })
+        .await?
+    }
+}
+
+struct Conn {
+    id: u64,
+    tx: mpsc::Sender<Arc<str>>,
+}
+
+struct MeetingTask {
+    live: Live,
+    hub: Arc<LiveHub>,
+    conns: HashMap<ParticipantId, Conn>,
+    /// Each present participant's resume token (kept while its connection is down).
+    tokens: HashMap<ParticipantId, String>,
+    ring: VecDeque<(u64, Vec<ParticipantId>, Arc<str>)>,
+    seq: u64,
+    next_conn: u64,
+}
+
+impl MeetingTask {
+    fn new(m: Meeting, hub: Arc<LiveHub>) -> MeetingTask {
+        MeetingTask {
+            live: Live::new(m),
+            hub,
+            conns: HashMap::new(),
+            tokens: HashMap::new(),
+            ring: VecDeque::new(),
+            seq: 0,
+            next_conn: 1,
+        }
+    }
+
+    fn attach(
+        &mut self,
+        participant: ParticipantId,
+        role: ConfRole,
+        token: String,
+        me: &mpsc::Sender<Cmd>,
+    ) -> Attached {
+        let (tx, rx) = mpsc::channel(CONN_QUEUE);
+        let conn = self.next_conn;
+        self.next_conn += 1;
+        // A newer connection replaces an older one of the same participant.
+        self.conns.insert(participant, Conn { id: conn, tx });
+        self.tokens.insert(participant, token.clone());
+        Attached {
+            participant,
+            role,
+            resume_token: token,
+            conn,
+            rx,
+            meeting: me.clone(),
+        }
+    }
+
+    fn deliver(&mut self, out: Outbox) {
+        for (audience, event) in out {
+            let recipients = match audience {
+                // A participant just removed still gets the events about its removal.
+                Audience::One(p) => vec![p],
+                other => self.live.audience(other),
+            };
+            self.seq += 1;
+            let msg: Arc<str> = match serde_json::to_string(&ServerMsg::Event {
+                seq: self.seq,
+                event,
+            }) {
+                Ok(json) => json.into(),
+                Err(e) => {
+                    tracing::error!(error = %e, "serializing an event");
+                    continue;
+                }
+            };
+            for p in &recipients {
+                if let Some(c) = self.conns.get(p) {
+                    if c.tx.try_send(msg.clone()).is_err() {
+                        // Too slow or gone: drop the connection; the
+                        // participant may resume and replay from the ring.
+                        self.conns.remove(p);
+                    }
+                }
+            }
+            if self.ring.len() == RING {
+                self.ring.pop_front();
+            }
+            self.ring.push_back((self.seq, recipients, msg));
+        }
+        // Connections of participants who are no longer in the meeting close.
+        let live = &self.live;
+        self.conns.retain(|p, _| live.role(*p).is_some());
+        self.tokens.retain(|p, _| live.role(*p).is_some());
+    }
+
+    async fn persist(&self, fx: convene_core::live::Effects) {
+        let uuid = &self.live.meeting().conf_uuid;
+        if fx.ended {
+            if let Err(e) = self.hub.store.end_meeting(uuid).await {
+                tracing::error!(error = %e, "storing a meeting's end");
+            }
+        } else if fx.end_changed {
+            if let Err(e) = self
+                .hub
+                .store
+                .set_meeting_end(uuid, self.live.end_time())
+                .await
+            {
+                tracing::error!(error = %e, "storing a meeting's new end time");
+            }
+        }
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<Cmd>) {
+        let me = {
+            let tasks = self.hub.tasks.lock().unwrap_or_else(|e| e.into_inner());
+            tasks.get(&self.live.meeting().conf_uuid).cloned()
+        };
+        let Some(me) = me else { return };
+        let mut moved = self.hub.clock.subscribe();
+        loop {
+            let now = self.hub.clock.now();
+            let mut out = Vec::new();
+            let fx = self.live.tick(now, &mut out);
+            // Stored before anyone is told, so that what a client reads after
+            // an event agrees with it.
+            self.persist(fx).await;
+            self.deliver(out);
+            if self.live.is_ended()
+                || (self.live.participants().is_empty() && self.conns.is_empty() && self.seq > 0)
+            {
+                break;
+            }
+            let wait = self
+                .live
+                .next_deadline()
+                .map(|d| (d - now).max(0) as u64)
+                .unwrap_or(3600);
+            let cmd = tokio::select! {
+                cmd = rx.recv() => cmd,
+                _ = tokio::time::sleep(std::time::Duration::from_secs(wait)) => continue,
+                _ = moved.changed() => continue,
+            };
+            let Some(cmd) = cmd else { break };
+            let now = self.hub.clock.now();
+            let mut out = Vec::new();
+            match cmd {
+                Cmd::Join { req, reply } => {
+                    let result = self.live.join(req, now, &mut out).map(|j| {
+                        let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 16);
+                        self.attach(j.participant, j.role, token, &me)
+                    });
+                    // The joiner's own connection must exist before its welcome events.
+                    let _ = reply.send(result);
+                    self.deliver(out);
+                }
+                Cmd::Resume {
+                    participant,
+                    token,
+                    last_seq,
+                    reply,
+                } => {
+                    let ok = self.tokens.get(&participant).is_some_and(|t| *t == token);
+                    if !ok || !self.live.reconnect(participant, &mut out) {
+                        let _ = reply.send(Err(refuse(
+                            SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+                            "that place in the meeting is gone: join again",
+                        )));
+                        continue;
+                    }
+                    let role = self.live.role(participant).unwrap_or(ConfRole::Attendee);
+                    let attached = self.attach(participant, role, token, &me);
+                    // Replay what it missed, or a fresh view if that is no longer kept.
+                    let oldest = self
+                        .ring
+                        .front()
+                        .map(|(s, _, _)| *s)
+                        .unwrap_or(self.seq + 1);
+                    if let Some(c) = self.conns.get(&participant) {
+                        if oldest <= last_seq + 1 {
+                            for (s, who, msg) in &self.ring {
+                                if *s > last_seq && who.contains(&participant) {
+                                    let _ = c.tx.try_send(msg.clone());
+                                }
+                            }
+                        } else {
+                            self.live.snapshot(participant, &mut out);
+                        }
+                    }
+                    let _ = reply.send(Ok(attached));
+                    self.deliver(out);
+                }
+                Cmd::Control { by, action, reply } => {
+                    let result = self.live.control(by, action, now, &mut out);
+                    if let Ok(fx) = &result {
+                        self.persist(*fx).await;
+                    }
+                    self.deliver(out);
+                    let _ = reply.send(result.map(|_| ()));
+                }
+                Cmd::Leave { participant, conn } => {
+                    if self.conns.get(&participant).is_some_and(|c| c.id == conn) {
+                        self.live.leave(participant, &mut out);
+                        self.deliver(out);
+                    }
+                }
+                Cmd::Disconnect { participant, conn } => {
+                    if self.conns.get(&participant).is_some_and(|c| c.id == conn) {
+                        self.conns.remove(&participant);
+                        self.live.disconnect(participant, now, &mut out);
+                        self.deliver(out);
+                    }
+                }
+            }
+        }
+        // Closing `rx` makes later sends fail, so the hub starts a new task.
+        rx.close();
+        self.hub.forget(&self.live.meeting().conf_uuid);
+    }
+}

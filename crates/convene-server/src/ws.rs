@@ -1,0 +1,198 @@
+//! `GET /v1/convene/ws`: a participant's one WebSocket. The first message
+//! joins (or resumes after a dropped connection); then the socket carries
+//! control requests up and the meeting's events down. The media issue reuses
+//! it for signalling.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::response::Response;
+use convene_core::live::{Account, Credential, JoinRequest, Refusal};
+use convene_proto::live::{ClientMsg, ServerMsg};
+use convene_proto::{AttendeeType, SdkErr};
+use tokio::sync::oneshot;
+
+use crate::live::{Attached, Cmd};
+use crate::AppState;
+
+/// How long a new socket may take to say who it is.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn handler(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.max_message_size(64 * 1024)
+        .on_upgrade(move |socket| session(state, peer, socket))
+}
+
+async fn send(socket: &mut WebSocket, msg: &ServerMsg) -> bool {
+    match serde_json::to_string(msg) {
+        Ok(text) => socket.send(Message::Text(text.into())).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+async fn hello(
+    state: &AppState,
+    peer: SocketAddr,
+    socket: &mut WebSocket,
+) -> Result<(Attached, bool), Refusal> {
+    let bad = |reason: &str| Refusal {
+        code: SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+        reason: reason.into(),
+    };
+    let first = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(t)))) => t,
+        _ => return Err(bad("the first message must be a join or resume")),
+    };
+    match serde_json::from_str::<ClientMsg>(&first)
+        .map_err(|e| bad(&format!("unreadable message: {e}")))?
+    {
+        ClientMsg::Join(j) => {
+            let account = match j.access_token.as_deref().filter(|t| !t.is_empty()) {
+                None => None,
+                Some(token) => {
+                    let u = state.user_for_token(token).await.map_err(|e| Refusal {
+                        code: e.code,
+                        reason: e.msg,
+                    })?;
+                    Some(Account {
+                        user_id: u.id.clone(),
+                        enterprise_id: u.enterprise_id.clone(),
+                        name: u.name.clone(),
+                        account: u.account.clone(),
+                        third_user_id: u.third_user_id.clone(),
+                    })
+                }
+            };
+            let credential = match j.random {
+                Some(r) => Credential::Random(r),
+                None => Credential::Password(j.password.unwrap_or_default()),
+            };
+            let req = JoinRequest {
+                credential,
+                nick_name: j.nick_name,
+                account,
+                is_mic_on: j.is_mic_on,
+                is_camera_on: j.is_camera_on,
+                attendee_type: j.attendee_type.unwrap_or(AttendeeType::Normal),
+                client_key: peer.ip().to_string(),
+            };
+            Ok((state.live.join(&j.conf_id, req).await?, false))
+        }
+        ClientMsg::Resume {
+            conf_id,
+            participant_id,
+            resume_token,
+            last_seq,
+        } => Ok((
+            state
+                .live
+                .resume(&conf_id, participant_id, resume_token, last_seq)
+                .await?,
+            true,
+        )),
+        _ => Err(bad("the first message must be a join or resume")),
+    }
+}
+
+async fn session(state: AppState, peer: SocketAddr, mut socket: WebSocket) {
+    let (mut a, resumed) = match hello(&state, peer, &mut socket).await {
+        Ok(x) => x,
+        Err(r) => {
+            send(
+                &mut socket,
+                &ServerMsg::Error {
+                    ret: r.code,
+                    reason: r.reason,
+                },
+            )
+            .await;
+            let _ = socket.send(Message::Close(None)).await;
+            return;
+        }
+    };
+    let welcome = if resumed {
+        ServerMsg::Resumed {
+            participant_id: a.participant,
+            role: a.role,
+        }
+    } else {
+        ServerMsg::Joined {
+            participant_id: a.participant,
+            resume_token: a.resume_token.clone(),
+            role: a.role,
+        }
+    };
+    if !send(&mut socket, &welcome).await {
+        let _ = a
+            .meeting
+            .send(Cmd::Disconnect {
+                participant: a.participant,
+                conn: a.conn,
+            })
+            .await;
+        return;
+    }
+    let mut left = false;
+    loop {
+        tokio::select! {
+            event = a.rx.recv() => match event {
+                Some(text) => {
+                    if socket.send(Message::Text(text.to_string().into())).await.is_err() {
+                        break;
+                    }
+                }
+                // The meeting closed this connection: ended, removed, left, or replaced.
+                None => {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
+                    Ok(ClientMsg::Control { req_id, action }) => {
+                        let (reply, rx) = oneshot::channel();
+                        let cmd = Cmd::Control { by: a.participant, action: action.into(), reply };
+                        let result = match a.meeting.send(cmd).await {
+                            Ok(()) => rx.await.unwrap_or(Err(Refusal { code: SdkErr::CMS_CONF_IS_CLOSED, reason: "the meeting has ended".into() })),
+                            Err(_) => Err(Refusal { code: SdkErr::CMS_CONF_IS_CLOSED, reason: "the meeting has ended".into() }),
+                        };
+                        let (ret, reason) = match result {
+                            Ok(()) => (SdkErr::SDKERR_SUCCESS, String::new()),
+                            Err(r) => (r.code, r.reason),
+                        };
+                        if !send(&mut socket, &ServerMsg::Result { req_id, ret, reason }).await {
+                            break;
+                        }
+                    }
+                    Ok(ClientMsg::Leave) if !left => {
+                        left = true;
+                        let _ = a.meeting.send(Cmd::Leave { participant: a.participant, conn: a.conn }).await;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        let reason = format!("unreadable message: {e}");
+                        if !send(&mut socket, &ServerMsg::Result { req_id: 0, ret: SdkErr::CMS_PARAMETER_VERIFIED_FAIL, reason }).await {
+                            break;
+                        }
+                    }
+                },
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+    // The connection dropped without a leave: keep the place for the grace period.
+    let _ = a
+        .meeting
+        .send(Cmd::Disconnect {
+            participant: a.participant,
+            conn: a.conn,
+        })
+        .await;
+}
