@@ -34,10 +34,7 @@ impl LoginFailures {
         } else {
             0
         };
-        LoginFailures {
-            count,
-            locked_until,
-        }
+        LoginFailures { count, locked_until }
     }
 }
 
@@ -52,13 +49,7 @@ pub enum AppAuthRefusal {
 
 /// The data the App ID signature covers (spec §3.2): `appId:userId:expireTime:nonce`,
 /// or `appId:corpId:userId:expireTime:nonce` in the multi-tenant mode.
-pub fn app_sign_data(
-    app_id: &str,
-    corp_id: Option<&str>,
-    user_id: &str,
-    expire_time: i64,
-    nonce: &str,
-) -> String {
+pub fn app_sign_data(app_id: &str, corp_id: Option<&str>, user_id: &str, expire_time: i64, nonce: &str) -> String {
     match corp_id {
         Some(corp) => format!("{app_id}:{corp}:{user_id}:{expire_time}:{nonce}"),
         None => format!("{app_id}:{user_id}:{expire_time}:{nonce}"),
@@ -67,17 +58,8 @@ pub fn app_sign_data(
 
 /// Checks the fields of an App ID login that need no key: the nonce length
 /// (32..=64) and the expiry (0 = never) against `now`.
-pub fn check_app_auth_fields(
-    user_id: &str,
-    expire_time: i64,
-    nonce: &str,
-    now: i64,
-) -> Result<(), AppAuthRefusal> {
-    if user_id.is_empty()
-        || user_id.len() > 64
-        || !(32..=64).contains(&nonce.len())
-        || expire_time < 0
-    {
+pub fn check_app_auth_fields(user_id: &str, expire_time: i64, nonce: &str, now: i64) -> Result<(), AppAuthRefusal> {
+    if user_id.is_empty() || user_id.len() > 64 || !(32..=64).contains(&nonce.len()) || expire_time < 0 {
         return Err(AppAuthRefusal::BadSignature);
     }
     if expire_time != 0 && expire_time <= now {
@@ -135,10 +117,7 @@ mod tests {
     fn authorization_header_forms() {
         let sig = parse_app_authorization("HMAC-SHA256 signature=ABCDEF01,access=YXBw").unwrap();
         assert_eq!(sig, vec![0xab, 0xcd, 0xef, 0x01]);
-        assert_eq!(
-            parse_app_authorization("HMAC-SHA256 signature=abcdef01"),
-            Some(sig)
-        );
+        assert_eq!(parse_app_authorization("HMAC-SHA256 signature=abcdef01"), Some(sig));
         assert_eq!(parse_app_authorization("Basic abc"), None);
         assert_eq!(parse_app_authorization("HMAC-SHA256 signature=xyz"), None);
     }
@@ -150,10 +129,7 @@ mod tests {
         let nonce = "n".repeat(36);
         assert_eq!(check_app_auth_fields("u", 0, &nonce, 99), Ok(()));
         assert_eq!(check_app_auth_fields("u", 100, &nonce, 99), Ok(()));
-        assert_eq!(
-            check_app_auth_fields("u", 99, &nonce, 99),
-            Err(AppAuthRefusal::Expired)
-        );
+        assert_eq!(check_app_auth_fields("u", 99, &nonce, 99), Err(AppAuthRefusal::Expired));
         assert_eq!(
             check_app_auth_fields("u", 0, "short", 99),
             Err(AppAuthRefusal::BadSignature)

@@ -173,11 +173,7 @@ fn check_attendee(i: usize, a: &AttendeeBaseInfo) -> Result<(), CreateError> {
         return Err(bad(format!("{} is required", at("nickName"))));
     }
     if a.number.is_empty() && a.third_user_id.is_empty() {
-        return Err(bad(format!(
-            "{} or {} must be set",
-            at("number"),
-            at("thirdUserId")
-        )));
+        return Err(bad(format!("{} or {} must be set", at("number"), at("thirdUserId"))));
     }
     check_len(&at("nickName"), &a.nick_name, 64)?;
     check_len(&at("number"), &a.number, 128)?;
@@ -229,10 +225,7 @@ pub fn plan<R: Rng + ?Sized>(
     if info.subject.chars().count() > limits.max_subject_chars {
         return Err(CreateError::new(
             SdkErr::CMS_CONF_SUBJECT_LENGTH_TOO_LONG,
-            format!(
-                "subject is longer than {} characters",
-                limits.max_subject_chars
-            ),
+            format!("subject is longer than {} characters", limits.max_subject_chars),
         ));
     }
     if info.subject.chars().any(char::is_control) {
@@ -302,13 +295,11 @@ pub fn plan<R: Rng + ?Sized>(
         }
     }
     let shared = info.conf_res_type == Some(ConfResType::ShareVmr);
-    let id_type = info
-        .vmr_conf_id_type
-        .unwrap_or(if vmr_id.is_some() || shared {
-            VmrConfIdType::Fixed
-        } else {
-            VmrConfIdType::Random
-        });
+    let id_type = info.vmr_conf_id_type.unwrap_or(if vmr_id.is_some() || shared {
+        VmrConfIdType::Fixed
+    } else {
+        VmrConfIdType::Random
+    });
     info.vmr_conf_id_type = Some(id_type);
     let room = match (vmr_id, shared, id_type) {
         (Some(v), _, _) => RoomRequest::Specific(RoomId(v)),
@@ -342,19 +333,14 @@ pub fn plan<R: Rng + ?Sized>(
     info.guest_pwd = guest_pwd.clone();
 
     // settings stored as given, with the documented defaults made explicit
-    info.conf_allow_join_user
-        .get_or_insert(ConfAllowJoinUserType::Anyone);
+    info.conf_allow_join_user.get_or_insert(ConfAllowJoinUserType::Anyone);
     info.conf_res_type.get_or_insert(ConfResType::Default);
     info.is_open_waiting_room.get_or_insert(false);
     info.auto_mute_mode.get_or_insert(AutoMuteType::Default);
-    info.hard_terminal_auto_mute_mode
-        .get_or_insert(AutoMuteType::Default);
-    info.default_summary_state
-        .get_or_insert(SummaryState::Close);
+    info.hard_terminal_auto_mute_mode.get_or_insert(AutoMuteType::Default);
+    info.default_summary_state.get_or_insert(SummaryState::Close);
     let auto_record = *info.is_auto_record.get_or_insert(false);
-    let allow_record = *info
-        .allow_record
-        .get_or_insert(auto_record || options.record_type >= 2);
+    let allow_record = *info.allow_record.get_or_insert(auto_record || options.record_type >= 2);
     let mut options = options;
     if options.record_type == 0 && (allow_record || auto_record) {
         options.record_type = 2;

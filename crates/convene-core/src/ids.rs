@@ -50,9 +50,7 @@ pub fn nine_digit_id<R: Rng + ?Sized>(rng: &mut R) -> String {
 
 /// A password of `len` decimal digits (host and generated guest passwords).
 pub fn digit_password<R: Rng + ?Sized>(rng: &mut R, len: usize) -> String {
-    (0..len)
-        .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
-        .collect()
+    (0..len).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect()
 }
 
 /// The 48-character code a join link carries (the spec's `joinConfByRandom`).
@@ -65,9 +63,7 @@ pub fn join_random<R: Rng + ?Sized>(rng: &mut R) -> String {
 
 /// A random hex string of `bytes` random bytes (tokens, UUID-like IDs, keys).
 pub fn random_hex<R: Rng + ?Sized>(rng: &mut R, bytes: usize) -> String {
-    (0..bytes)
-        .map(|_| format!("{:02x}", rng.gen::<u8>()))
-        .collect()
+    (0..bytes).map(|_| format!("{:02x}", rng.gen::<u8>())).collect()
 }
 
 /// A 32-hex-digit unique ID that sorts by creation time (seconds first, then

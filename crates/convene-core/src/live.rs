@@ -297,12 +297,7 @@ impl Live {
     /// Who an audience is, now.
     pub fn audience(&self, a: Audience) -> Vec<ParticipantId> {
         match a {
-            Audience::One(p) => self
-                .participants
-                .contains_key(&p)
-                .then_some(p)
-                .into_iter()
-                .collect(),
+            Audience::One(p) => self.participants.contains_key(&p).then_some(p).into_iter().collect(),
             Audience::Admitted => self
                 .participants
                 .iter()
@@ -392,11 +387,7 @@ impl Live {
             out.push((Audience::One(p), Event::OnConfInfoNotify { info }));
         }
         out.push((Audience::One(p), self.meeting_info_event()));
-        if self
-            .participants
-            .get(&p)
-            .is_some_and(|x| is_host_like(x.info.role))
-        {
+        if self.participants.get(&p).is_some_and(|x| is_host_like(x.info.role)) {
             out.push((
                 Audience::One(p),
                 Event::OnWaitingListChanged {
@@ -423,18 +414,11 @@ impl Live {
                 }
             }
             Credential::Password(pw) if !pw.is_empty() && *pw == m.host_pwd => Some(ConfRole::Host),
-            Credential::Password(pw) if m.guest_pwd.as_deref() == Some(pw.as_str()) => {
-                Some(ConfRole::Attendee)
-            }
-            Credential::Password(pw) if pw.is_empty() && m.guest_pwd.is_none() => {
-                Some(ConfRole::Attendee)
-            }
+            Credential::Password(pw) if m.guest_pwd.as_deref() == Some(pw.as_str()) => Some(ConfRole::Attendee),
+            Credential::Password(pw) if pw.is_empty() && m.guest_pwd.is_none() => Some(ConfRole::Attendee),
             _ => None,
         };
-        let is_owner = req
-            .account
-            .as_ref()
-            .is_some_and(|a| a.user_id == m.owner_id);
+        let is_owner = req.account.as_ref().is_some_and(|a| a.user_id == m.owner_id);
         match (by_credential, is_owner, invited) {
             (_, true, _) => Some(ConfRole::Host),
             (Some(ConfRole::Host), _, _) => Some(ConfRole::Host),
@@ -458,27 +442,17 @@ impl Live {
                         .account_id
                         .as_deref()
                         .is_some_and(|x| !x.is_empty() && x == a.account)
-                    || (!inv.third_user_id.is_empty()
-                        && a.third_user_id.as_deref() == Some(inv.third_user_id.as_str()))
+                    || (!inv.third_user_id.is_empty() && a.third_user_id.as_deref() == Some(inv.third_user_id.as_str()))
             })
             .map(|inv| inv.role.unwrap_or(ConfRole::Attendee))
     }
 
     /// `joinConfById` / `joinConfByRandom`.
-    pub fn join(
-        &mut self,
-        req: JoinRequest,
-        now: i64,
-        out: &mut Outbox,
-    ) -> Result<Joined, Refusal> {
+    pub fn join(&mut self, req: JoinRequest, now: i64, out: &mut Outbox) -> Result<Joined, Refusal> {
         if self.ended || now >= self.end {
             return Err(refuse(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended"));
         }
-        let (count, locked_until) = self
-            .failures
-            .get(&req.client_key)
-            .copied()
-            .unwrap_or((0, 0));
+        let (count, locked_until) = self.failures.get(&req.client_key).copied().unwrap_or((0, 0));
         if locked_until > now {
             return Err(refuse(
                 SdkErr::CMS_PARTICIPANT_CONF_LOGIN_LOCKED,
@@ -506,10 +480,7 @@ impl Live {
                     "the meeting does not exist or the password is wrong",
                 )
             } else {
-                refuse(
-                    SdkErr::CMS_CONF_AUTHEN_NEED_PASSWORD,
-                    "this meeting needs a password",
-                )
+                refuse(SdkErr::CMS_CONF_AUTHEN_NEED_PASSWORD, "this meeting needs a password")
             });
         };
         self.failures.remove(&req.client_key);
@@ -517,11 +488,7 @@ impl Live {
         // Who may join at all. The host (by password, link or ownership) may always.
         if role != ConfRole::Host {
             let anonymous = req.account.is_none();
-            match m
-                .info
-                .conf_allow_join_user
-                .unwrap_or(ConfAllowJoinUserType::Anyone)
-            {
+            match m.info.conf_allow_join_user.unwrap_or(ConfAllowJoinUserType::Anyone) {
                 ConfAllowJoinUserType::Anyone => {}
                 ConfAllowJoinUserType::LoginedUser if anonymous => {
                     return Err(refuse(
@@ -583,11 +550,7 @@ impl Live {
                 .and_then(|inv| inv.is_mute)
         });
         let (mut mic, mut camera) = (req.is_mic_on, req.is_camera_on);
-        if req
-            .account
-            .as_ref()
-            .is_some_and(|a| a.user_id == m.owner_id)
-        {
+        if req.account.as_ref().is_some_and(|a| a.user_id == m.owner_id) {
             mic = m.info.is_mic_on.unwrap_or(mic);
             camera = m.info.is_camera_on.unwrap_or(camera);
         } else if role != ConfRole::Host && role != ConfRole::Cohost {
@@ -615,10 +578,7 @@ impl Live {
         let id = ParticipantId(self.next_id);
         self.next_id += 1;
         let name = if req.nick_name.trim().is_empty() {
-            req.account
-                .as_ref()
-                .map(|a| a.name.clone())
-                .unwrap_or_default()
+            req.account.as_ref().map(|a| a.name.clone()).unwrap_or_default()
         } else {
             req.nick_name.trim().chars().take(64).collect()
         };
@@ -727,14 +687,7 @@ impl Live {
         }
     }
 
-    fn end_now(
-        &mut self,
-        reason: SdkErr,
-        text: &str,
-        by: Option<ParticipantId>,
-        out: &mut Outbox,
-        fx: &mut Effects,
-    ) {
+    fn end_now(&mut self, reason: SdkErr, text: &str, by: Option<ParticipantId>, out: &mut Outbox, fx: &mut Effects) {
         if self.ended {
             return;
         }
@@ -768,10 +721,7 @@ impl Live {
         let gone: Vec<ParticipantId> = self
             .participants
             .iter()
-            .filter(|(_, p)| {
-                p.disconnected_at
-                    .is_some_and(|t| now >= t + RECONNECT_GRACE)
-            })
+            .filter(|(_, p)| p.disconnected_at.is_some_and(|t| now >= t + RECONNECT_GRACE))
             .map(|(id, _)| *id)
             .collect();
         for p in gone {
@@ -779,12 +729,7 @@ impl Live {
         }
         if now >= self.end {
             // prolongLength: a meeting still in use runs on once, by that much.
-            if self.prolong_left > 0
-                && self
-                    .participants
-                    .values()
-                    .any(|p| p.info.role != ConfRole::Waiting)
-            {
+            if self.prolong_left > 0 && self.participants.values().any(|p| p.info.role != ConfRole::Waiting) {
                 self.end += self.prolong_left * 60;
                 self.prolong_left = 0;
                 fx.end_changed = true;
@@ -813,12 +758,9 @@ impl Live {
     }
 
     fn present(&self, p: ParticipantId) -> Result<&Participant, Refusal> {
-        self.participants.get(&p).ok_or_else(|| {
-            refuse(
-                SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
-                "you are not in the meeting",
-            )
-        })
+        self.participants
+            .get(&p)
+            .ok_or_else(|| refuse(SdkErr::UISDK_NOT_IN_CONF_OR_CALL, "you are not in the meeting"))
     }
 
     fn target(&self, t: ParticipantId) -> Result<&Participant, Refusal> {
@@ -846,13 +788,8 @@ impl Live {
         };
         let host = my_role == ConfRole::Host;
         let host_like = is_host_like(my_role);
-        if my_role == ConfRole::Waiting
-            && !matches!(action, Action::Camera { .. } | Action::Mute { .. })
-        {
-            return Err(refuse(
-                SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
-                "you are in the waiting room",
-            ));
+        if my_role == ConfRole::Waiting && !matches!(action, Action::Camera { .. } | Action::Mute { .. }) {
+            return Err(refuse(SdkErr::UISDK_NOT_IN_CONF_OR_CALL, "you are in the waiting room"));
         }
         match action {
             Action::Mute { target, mute } => {
@@ -918,11 +855,7 @@ impl Live {
                         "only an admitted guest can be made co-host",
                     ));
                 }
-                let role = if set {
-                    ConfRole::Cohost
-                } else {
-                    ConfRole::Attendee
-                };
+                let role = if set { ConfRole::Cohost } else { ConfRole::Attendee };
                 if let Some(x) = self.participants.get_mut(&target) {
                     x.info.role = role;
                     x.admitted_role = role;
@@ -954,10 +887,7 @@ impl Live {
             }
             Action::ReclaimHost { host_pwd } => {
                 if host_pwd != self.meeting.host_pwd {
-                    return Err(refuse(
-                        SdkErr::CMS_CONF_PWD_AUTH_FAILED,
-                        "wrong host password",
-                    ));
+                    return Err(refuse(SdkErr::CMS_CONF_PWD_AUTH_FAILED, "wrong host password"));
                 }
                 if !host {
                     self.set_host(by, out);
@@ -984,10 +914,7 @@ impl Live {
                         "use leave to leave the meeting",
                     ));
                 }
-                out.push((
-                    Audience::One(target),
-                    Event::OnConfStateChanged { state: 0 },
-                ));
+                out.push((Audience::One(target), Event::OnConfStateChanged { state: 0 }));
                 out.push((
                     Audience::One(target),
                     Event::OnConfEnded {
@@ -1014,8 +941,7 @@ impl Live {
                 if !host_like {
                     return Err(forbidden("admit from the waiting room"));
                 }
-                let waiting: Vec<ParticipantId> =
-                    self.list(true).iter().map(|a| a.participant_id).collect();
+                let waiting: Vec<ParticipantId> = self.list(true).iter().map(|a| a.participant_id).collect();
                 for p in &waiting {
                     self.admit(*p, out);
                 }
@@ -1026,8 +952,7 @@ impl Live {
                     return Err(forbidden("move participants to the waiting room"));
                 }
                 let t = self.target(target)?;
-                if t.info.role == ConfRole::Waiting || t.info.role == ConfRole::Host || target == by
-                {
+                if t.info.role == ConfRole::Waiting || t.info.role == ConfRole::Host || target == by {
                     return Err(refuse(
                         SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
                         "that participant cannot be moved to the waiting room",
@@ -1041,10 +966,7 @@ impl Live {
                     };
                     x.info.role = ConfRole::Waiting;
                 }
-                out.push((
-                    Audience::One(target),
-                    Event::OnConfStateChanged { state: 0 },
-                ));
+                out.push((Audience::One(target), Event::OnConfStateChanged { state: 0 }));
                 out.push((
                     Audience::One(target),
                     Event::OnSelfRoleChanged {
@@ -1058,10 +980,7 @@ impl Live {
                     return Err(forbidden("open or close the waiting room"));
                 }
                 self.waiting_room_open = open;
-                out.push((
-                    Audience::Admitted,
-                    Event::OnWaitingRoomStateChanged { is_open: open },
-                ));
+                out.push((Audience::Admitted, Event::OnWaitingRoomStateChanged { is_open: open }));
             }
             Action::Extend { minutes } => {
                 if !host {
@@ -1119,9 +1038,7 @@ impl Live {
         }
         out.push((
             Audience::One(new_host),
-            Event::OnSelfRoleChanged {
-                role: ConfRole::Host,
-            },
+            Event::OnSelfRoleChanged { role: ConfRole::Host },
         ));
         if let Some(info) = self.info_for(new_host) {
             out.push((Audience::One(new_host), Event::OnConfInfoNotify { info }));
@@ -1180,37 +1097,23 @@ impl From<ActionMsg> for Action {
                 target: participant_id,
                 mute: is_mute,
             },
-            ActionMsg::MuteAllAttendee {
-                is_mute,
-                allow_unmute,
-            } => Action::MuteAll {
+            ActionMsg::MuteAllAttendee { is_mute, allow_unmute } => Action::MuteAll {
                 mute: is_mute,
                 allow_unmute,
             },
             ActionMsg::SetCamera { is_on } => Action::Camera { on: is_on },
             ActionMsg::RaiseHand { is_raised } => Action::RaiseHand { raised: is_raised },
-            ActionMsg::SetCohostRight {
-                participant_id,
-                is_set,
-            } => Action::SetCohost {
+            ActionMsg::SetCohostRight { participant_id, is_set } => Action::SetCohost {
                 target: participant_id,
                 set: is_set,
             },
-            ActionMsg::GrantHostRole { participant_id } => Action::GrantHost {
-                target: participant_id,
-            },
+            ActionMsg::GrantHostRole { participant_id } => Action::GrantHost { target: participant_id },
             ActionMsg::RequestHostRole { host_pwd } => Action::ReclaimHost { host_pwd },
             ActionMsg::LockConf { is_lock } => Action::Lock { lock: is_lock },
-            ActionMsg::HangupAttendee { participant_id } => Action::Remove {
-                target: participant_id,
-            },
-            ActionMsg::AllowWaitingAttendeeEnter { participant_id } => Action::Admit {
-                target: participant_id,
-            },
+            ActionMsg::HangupAttendee { participant_id } => Action::Remove { target: participant_id },
+            ActionMsg::AllowWaitingAttendeeEnter { participant_id } => Action::Admit { target: participant_id },
             ActionMsg::AllowAllWaitingAttendeeEnter => Action::AdmitAll,
-            ActionMsg::MoveToWaitingRoom { participant_id } => Action::MoveToWaiting {
-                target: participant_id,
-            },
+            ActionMsg::MoveToWaitingRoom { participant_id } => Action::MoveToWaiting { target: participant_id },
             ActionMsg::OpenWaitingRoom { is_open } => Action::OpenWaitingRoom { open: is_open },
             ActionMsg::ExtendConf { minutes } => Action::Extend { minutes },
             ActionMsg::EndConf => Action::End,

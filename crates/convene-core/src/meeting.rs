@@ -105,10 +105,7 @@ pub enum Viewer {
 impl Meeting {
     /// The meeting's public room number: the room's fixed ID when it has one.
     pub fn vmr_conf_id(&self) -> String {
-        self.room_id
-            .as_ref()
-            .map(|r| r.0.clone())
-            .unwrap_or_default()
+        self.room_id.as_ref().map(|r| r.0.clone()).unwrap_or_default()
     }
 
     /// Whether the meeting still runs at `now`.
@@ -252,21 +249,13 @@ impl Meeting {
             vmr_conference_id: self.vmr_conf_id(),
             conf_uuid: self.conf_uuid.clone(),
             vmr_id: self.vmr_conf_id(),
-            role: if host {
-                "chair".into()
-            } else {
-                "general".into()
-            },
+            role: if host { "chair".into() } else { "general".into() },
             concurrent_participants: info.concurrent_participants.unwrap_or(0),
             conf_res_type: i64::from(info.conf_res_type.map(|t| t.number()).unwrap_or(0)),
             start_time_stamp: self.start,
             end_time_stamp: self.end,
             custom_info: info.custom_info.clone().unwrap_or_default(),
-            self_conf_role: Some(if host {
-                ConfRole::Host
-            } else {
-                ConfRole::Attendee
-            }),
+            self_conf_role: Some(if host { ConfRole::Host } else { ConfRole::Attendee }),
             need_password: info.need_password,
             media_type: Some(info.media_type),
             allow_record: info.allow_record,

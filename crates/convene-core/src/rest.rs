@@ -25,20 +25,10 @@ fn flag(field: &str, v: Option<i64>) -> Result<Option<bool>, CreateError> {
 }
 
 fn auto_mute(v: Option<bool>) -> Option<AutoMuteType> {
-    v.map(|m| {
-        if m {
-            AutoMuteType::Mute
-        } else {
-            AutoMuteType::Unmute
-        }
-    })
+    v.map(|m| if m { AutoMuteType::Mute } else { AutoMuteType::Unmute })
 }
 
-fn seed_enum<T>(
-    field: &str,
-    v: Option<i64>,
-    from: fn(i64) -> Option<T>,
-) -> Result<Option<T>, CreateError> {
+fn seed_enum<T>(field: &str, v: Option<i64>, from: fn(i64) -> Option<T>) -> Result<Option<T>, CreateError> {
     match v {
         None => Ok(None),
         Some(n) => from(n)
@@ -76,17 +66,12 @@ pub fn media_type_from_rest(s: &str) -> Result<MediaType, CreateError> {
 }
 
 fn attendee(i: usize, a: RestAttendeeDto) -> Result<AttendeeBaseInfo, CreateError> {
-    let role = seed_enum(
-        &format!("attendees[{i}].role"),
-        a.role,
-        ConfRole::from_number,
-    )?;
+    let role = seed_enum(&format!("attendees[{i}].role"), a.role, ConfRole::from_number)?;
     let attendee_type = match a.attendee_type.as_deref().filter(|t| !t.is_empty()) {
         None => None,
-        Some(t) => Some(
-            AttendeeType::from_rest_name(t)
-                .ok_or_else(|| bad(format!("attendees[{i}].type {t:?} is unknown")))?,
-        ),
+        Some(t) => {
+            Some(AttendeeType::from_rest_name(t).ok_or_else(|| bad(format!("attendees[{i}].type {t:?} is unknown")))?)
+        }
     };
     Ok(AttendeeBaseInfo {
         nick_name: a.name.unwrap_or_default(),
@@ -105,13 +90,9 @@ fn attendee(i: usize, a: RestAttendeeDto) -> Result<AttendeeBaseInfo, CreateErro
 
 /// Reads a REST create body at `now` into the seed's `CreateConfInfo` and the
 /// REST-only options.
-pub fn create_from_rest(
-    dto: RestScheduleConfDto,
-    now: i64,
-) -> Result<(CreateConfInfo, ConfOptions), CreateError> {
+pub fn create_from_rest(dto: RestScheduleConfDto, now: i64) -> Result<(CreateConfInfo, ConfOptions), CreateError> {
     if let Some(start) = dto.start_time.as_deref().filter(|s| !s.trim().is_empty()) {
-        let t = parse_rest_time(start)
-            .ok_or_else(|| bad("startTime must be \"yyyy-MM-dd HH:mm\" (UTC)"))?;
+        let t = parse_rest_time(start).ok_or_else(|| bad("startTime must be \"yyyy-MM-dd HH:mm\" (UTC)"))?;
         // A minute of grace: the time has minute precision.
         if t < now - 60 {
             return Err(CreateError::new(
@@ -136,15 +117,9 @@ pub fn create_from_rest(
         .map(|(i, a)| attendee(i, a))
         .collect::<Result<Vec<_>, _>>()?;
     let conf_allow_join_user = match (dto.conf_allow_join_user, cfg.call_in_restriction) {
-        (Some(n), _) => seed_enum(
-            "confAllowJoinUser",
-            Some(n),
-            ConfAllowJoinUserType::from_number,
-        )?,
+        (Some(n), _) => seed_enum("confAllowJoinUser", Some(n), ConfAllowJoinUserType::from_number)?,
         (None, Some(n @ (0 | 2 | 3))) => ConfAllowJoinUserType::from_number(n),
-        (None, Some(n)) => {
-            return Err(bad(format!("callInRestriction must be 0, 2 or 3, not {n}")))
-        }
+        (None, Some(n)) => return Err(bad(format!("callInRestriction must be 0, 2 or 3, not {n}"))),
         (None, None) => None,
     };
     let record_type = dto.record_type.unwrap_or(0);
@@ -155,11 +130,7 @@ pub fn create_from_rest(
     if dto.vmr_flag.is_some_and(|f| f != 0 && f != 1) {
         return Err(bad("vmrFlag must be 0 or 1"));
     }
-    let vmr_conf_id_type = seed_enum(
-        "confConfigInfo.vmrIDType",
-        cfg.vmr_id_type,
-        VmrConfIdType::from_number,
-    )?;
+    let vmr_conf_id_type = seed_enum("confConfigInfo.vmrIDType", cfg.vmr_id_type, VmrConfIdType::from_number)?;
     // vmrFlag 1 without a room ID or ID type means "in my own room".
     let vmr_conf_id_type = match (vmr_conf_id_type, dto.vmr_flag, dto.vmr_id.as_deref()) {
         (None, Some(1), None | Some("")) => Some(VmrConfIdType::Fixed),

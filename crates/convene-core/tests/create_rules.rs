@@ -289,10 +289,7 @@ fn every_field_valid_and_invalid() {
             Expect::Ok(|m| {
                 assert_eq!(m.info.attendees.len(), 2);
                 assert_eq!(m.info.attendees[0].role, Some(ConfRole::Cohost));
-                assert_eq!(
-                    m.info.attendees[0].attendee_type,
-                    Some(AttendeeType::Terminal)
-                );
+                assert_eq!(m.info.attendees[0].attendee_type, Some(AttendeeType::Terminal));
                 assert_eq!(m.info.attendees[1].third_user_id, "carol-ext");
             }),
         ),
@@ -401,16 +398,10 @@ fn every_field_valid_and_invalid() {
             "defaults explicit",
             |_, _| {},
             Expect::Ok(|m| {
-                assert_eq!(
-                    m.info.conf_allow_join_user,
-                    Some(ConfAllowJoinUserType::Anyone)
-                );
+                assert_eq!(m.info.conf_allow_join_user, Some(ConfAllowJoinUserType::Anyone));
                 assert_eq!(m.info.is_open_waiting_room, Some(false));
                 assert_eq!(m.info.auto_mute_mode, Some(AutoMuteType::Default));
-                assert_eq!(
-                    m.info.hard_terminal_auto_mute_mode,
-                    Some(AutoMuteType::Default)
-                );
+                assert_eq!(m.info.hard_terminal_auto_mute_mode, Some(AutoMuteType::Default));
                 assert_eq!(m.info.default_summary_state, Some(SummaryState::Close));
                 assert_eq!(m.info.is_auto_record, Some(false));
                 assert_eq!(m.info.allow_record, Some(false));
@@ -429,20 +420,11 @@ fn every_field_valid_and_invalid() {
                 c.default_summary_state = Some(SummaryState::Open);
             },
             Expect::Ok(|m| {
-                assert_eq!(
-                    m.info.conf_allow_join_user,
-                    Some(ConfAllowJoinUserType::InvitedUser)
-                );
+                assert_eq!(m.info.conf_allow_join_user, Some(ConfAllowJoinUserType::InvitedUser));
                 assert_eq!(m.info.is_open_waiting_room, Some(true));
                 assert_eq!(m.info.auto_mute_mode, Some(AutoMuteType::Mute));
-                assert_eq!(
-                    m.info.hard_terminal_auto_mute_mode,
-                    Some(AutoMuteType::Unmute)
-                );
-                assert_eq!(
-                    (m.info.is_mic_on, m.info.is_camera_on),
-                    (Some(false), Some(true))
-                );
+                assert_eq!(m.info.hard_terminal_auto_mute_mode, Some(AutoMuteType::Unmute));
+                assert_eq!((m.info.is_mic_on, m.info.is_camera_on), (Some(false), Some(true)));
                 assert_eq!(m.info.default_summary_state, Some(SummaryState::Open));
             }),
         ),
@@ -549,18 +531,10 @@ fn create_result_follows_the_seed() {
         format!("http://127.0.0.1:1/j/123456789/{}", m.guest_random)
     );
     // The REST view answers the same meeting, and the SDK reads it back the same.
-    let ci = m.conference_info(
-        "http://127.0.0.1:1",
-        convene_core::meeting::Viewer::Host,
-        NOW,
-    );
+    let ci = m.conference_info("http://127.0.0.1:1", convene_core::meeting::Viewer::Host, NOW);
     assert_eq!(ci.to_create_conf_result(), r);
     // Someone else sees no host secret.
-    let other = m.conference_info(
-        "http://127.0.0.1:1",
-        convene_core::meeting::Viewer::Other,
-        NOW,
-    );
+    let other = m.conference_info("http://127.0.0.1:1", convene_core::meeting::Viewer::Other, NOW);
     assert_eq!(other.password_for("chair"), "");
     assert_eq!(other.chair_join_uri, "");
     // Past its end, the meeting reads as ended.
@@ -621,8 +595,7 @@ fn sdk_to_rest_round_trip_is_lossless() {
     for c in variants {
         let dto = RestScheduleConfDto::from(&c);
         // Through JSON, as on the wire.
-        let dto: RestScheduleConfDto =
-            serde_json::from_str(&serde_json::to_string(&dto).unwrap()).unwrap();
+        let dto: RestScheduleConfDto = serde_json::from_str(&serde_json::to_string(&dto).unwrap()).unwrap();
         let (back, _) = convene_core::rest::create_from_rest(dto, NOW).unwrap();
         assert_eq!(back, c);
     }
@@ -630,11 +603,7 @@ fn sdk_to_rest_round_trip_is_lossless() {
 
 #[test]
 fn rest_only_values_are_checked() {
-    let bad = |dto: RestScheduleConfDto| {
-        convene_core::rest::create_from_rest(dto, NOW)
-            .unwrap_err()
-            .code
-    };
+    let bad = |dto: RestScheduleConfDto| convene_core::rest::create_from_rest(dto, NOW).unwrap_err().code;
     let ok = RestScheduleConfDto {
         subject: Some("s".into()),
         ..Default::default()

@@ -88,9 +88,7 @@ fn join(live: &mut Live, r: JoinRequest) -> Result<Joined, SdkErr> {
 
 fn host_in(live: &mut Live) -> ParticipantId {
     let host_pwd = live.meeting().host_pwd.clone();
-    join(live, req(pw(&host_pwd), "Host", None))
-        .unwrap()
-        .participant
+    join(live, req(pw(&host_pwd), "Host", None)).unwrap().participant
 }
 
 #[test]
@@ -115,11 +113,7 @@ fn credentials_give_roles() {
     invited_m.host_pwd = host_pwd.clone();
     let table: Vec<(Meeting, JoinRequest, Result<ConfRole, SdkErr>)> = vec![
         (m.clone(), req(pw(&host_pwd), "h", None), Ok(ConfRole::Host)),
-        (
-            m.clone(),
-            req(pw("1111"), "g", None),
-            Ok(ConfRole::Attendee),
-        ),
+        (m.clone(), req(pw("1111"), "g", None), Ok(ConfRole::Attendee)),
         (
             m.clone(),
             req(pw("2222"), "x", None),
@@ -150,11 +144,7 @@ fn credentials_give_roles() {
             req(Credential::Random("nope".into()), "x", None),
             Err(SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED),
         ),
-        (
-            m.clone(),
-            req(pw(""), "", Some(owner())),
-            Ok(ConfRole::Host),
-        ),
+        (m.clone(), req(pw(""), "", Some(owner())), Ok(ConfRole::Host)),
         (
             m.clone(),
             req(pw(""), "", Some(colleague("carl"))),
@@ -190,22 +180,14 @@ fn wrong_passwords_lock_the_client_out_for_a_while() {
     let mut live = Live::new(meeting(|_, _| {}));
     let mut out = Vec::new();
     for _ in 0..5 {
-        let e = live
-            .join(req(pw("9999"), "m", None), T0 + 10, &mut out)
-            .unwrap_err();
+        let e = live.join(req(pw("9999"), "m", None), T0 + 10, &mut out).unwrap_err();
         assert_eq!(e.code, SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED);
     }
-    let locked = live
-        .join(req(pw("1111"), "m", None), T0 + 11, &mut out)
-        .unwrap_err();
+    let locked = live.join(req(pw("1111"), "m", None), T0 + 11, &mut out).unwrap_err();
     assert_eq!(locked.code, SdkErr::CMS_PARTICIPANT_CONF_LOGIN_LOCKED);
     // Another client is not affected; the lock runs out.
-    assert!(live
-        .join(req(pw("1111"), "other", None), T0 + 11, &mut out)
-        .is_ok());
-    assert!(live
-        .join(req(pw("1111"), "m", None), T0 + 10 + 600, &mut out)
-        .is_ok());
+    assert!(live.join(req(pw("1111"), "other", None), T0 + 11, &mut out).is_ok());
+    assert!(live.join(req(pw("1111"), "m", None), T0 + 10 + 600, &mut out).is_ok());
 }
 
 #[test]
@@ -224,22 +206,14 @@ fn who_may_join() {
         (Anyone, None, Ok(())),
         (LoginedUser, None, Err(SdkErr::CMS_CONF_NOT_ALLOW_ANONYMOUS)),
         (LoginedUser, Some(outsider("otto")), Ok(())),
-        (
-            InCompanyUser,
-            None,
-            Err(SdkErr::CMS_CONF_NOT_ALLOW_ANONYMOUS),
-        ),
+        (InCompanyUser, None, Err(SdkErr::CMS_CONF_NOT_ALLOW_ANONYMOUS)),
         (
             InCompanyUser,
             Some(outsider("otto")),
             Err(SdkErr::CMS_CONF_ONLY_ALLOW_USER_IN_ORG),
         ),
         (InCompanyUser, Some(colleague("carl")), Ok(())),
-        (
-            InvitedUser,
-            None,
-            Err(SdkErr::CMS_CONF_ONLY_ALLOW_USER_INVITED),
-        ),
+        (InvitedUser, None, Err(SdkErr::CMS_CONF_ONLY_ALLOW_USER_INVITED)),
         (
             InvitedUser,
             Some(colleague("carl")),
@@ -264,9 +238,7 @@ fn who_may_join() {
 fn the_cap_refuses_the_next_joiner() {
     let mut live = Live::new(meeting(|c, _| c.concurrent_participants = Some(2)));
     let host = host_in(&mut live);
-    let g = join(&mut live, req(pw("1111"), "g1", None))
-        .unwrap()
-        .participant;
+    let g = join(&mut live, req(pw("1111"), "g1", None)).unwrap().participant;
     assert_eq!(
         join(&mut live, req(pw("1111"), "g2", None)).unwrap_err(),
         SdkErr::CMS_OVER_MAX_PARTICIPANT_NUMBER
@@ -326,28 +298,20 @@ fn waiting_room_holds_guests_back() {
     let mut live = Live::new(meeting(|c, _| c.is_open_waiting_room = Some(true)));
     let host = host_in(&mut live);
     let mut out = Vec::new();
-    let g1 = live
-        .join(req(pw("1111"), "g1", None), T0 + 2, &mut out)
-        .unwrap();
+    let g1 = live.join(req(pw("1111"), "g1", None), T0 + 2, &mut out).unwrap();
     assert_eq!(g1.role, ConfRole::Waiting);
     // The waiting guest is told only its own state; hosts see the waiting list.
     for (aud, ev) in &out {
         match aud {
             Audience::One(p) => assert_eq!(*p, g1.participant, "{ev:?}"),
-            Audience::Hosts => assert!(
-                matches!(ev, Event::OnWaitingListChanged { attendees } if attendees.len() == 1)
-            ),
+            Audience::Hosts => assert!(matches!(ev, Event::OnWaitingListChanged { attendees } if attendees.len() == 1)),
             Audience::Admitted => panic!("a waiting joiner is announced to everyone: {ev:?}"),
         }
     }
     assert!(!live.audience(Audience::Admitted).contains(&g1.participant));
     assert!(live.info_for(g1.participant).is_some());
-    let g2 = join(&mut live, req(pw("1111"), "g2", None))
-        .unwrap()
-        .participant;
-    let g3 = join(&mut live, req(pw("1111"), "g3", None))
-        .unwrap()
-        .participant;
+    let g2 = join(&mut live, req(pw("1111"), "g2", None)).unwrap().participant;
+    let g3 = join(&mut live, req(pw("1111"), "g3", None)).unwrap().participant;
     // A guest cannot admit; the host admits one, removes one, admits all.
     assert_eq!(
         live.control(g1.participant, Action::AdmitAll, T0 + 3, &mut out)
@@ -356,89 +320,42 @@ fn waiting_room_holds_guests_back() {
         SdkErr::UISDK_NOT_IN_CONF_OR_CALL
     );
     let mut out = Vec::new();
-    live.control(
-        host,
-        Action::Admit {
-            target: g1.participant,
-        },
-        T0 + 3,
-        &mut out,
-    )
-    .unwrap();
+    live.control(host, Action::Admit { target: g1.participant }, T0 + 3, &mut out)
+        .unwrap();
     assert_eq!(live.role(g1.participant), Some(ConfRole::Attendee));
-    assert!(out.contains(&(
-        Audience::One(g1.participant),
-        Event::OnConfStateChanged { state: 1 }
-    )));
+    assert!(out.contains(&(Audience::One(g1.participant), Event::OnConfStateChanged { state: 1 })));
     live.control(host, Action::Remove { target: g2 }, T0 + 4, &mut out)
         .unwrap();
     assert_eq!(live.role(g2), None);
-    live.control(host, Action::AdmitAll, T0 + 5, &mut out)
-        .unwrap();
+    live.control(host, Action::AdmitAll, T0 + 5, &mut out).unwrap();
     assert_eq!(live.role(g3), Some(ConfRole::Attendee));
     // Back to the waiting room; closing the room lets the next joiner straight in.
     live.control(host, Action::MoveToWaiting { target: g3 }, T0 + 6, &mut out)
         .unwrap();
     assert_eq!(live.role(g3), Some(ConfRole::Waiting));
-    live.control(
-        host,
-        Action::OpenWaitingRoom { open: false },
-        T0 + 7,
-        &mut out,
-    )
-    .unwrap();
+    live.control(host, Action::OpenWaitingRoom { open: false }, T0 + 7, &mut out)
+        .unwrap();
     assert_eq!(
         join(&mut live, req(pw("1111"), "g4", None)).unwrap().role,
         ConfRole::Attendee
     );
     // Hosts and co-hosts skip the waiting room.
-    live.control(
-        host,
-        Action::OpenWaitingRoom { open: true },
-        T0 + 8,
-        &mut out,
-    )
-    .unwrap();
+    live.control(host, Action::OpenWaitingRoom { open: true }, T0 + 8, &mut out)
+        .unwrap();
     let host_pwd = live.meeting().host_pwd.clone();
     assert_eq!(
-        join(&mut live, req(pw(&host_pwd), "h2", None))
-            .unwrap()
-            .role,
+        join(&mut live, req(pw(&host_pwd), "h2", None)).unwrap().role,
         ConfRole::Host
     );
 }
 
 #[test]
 fn mute_policies_at_join() {
-    let cases: Vec<(
-        Option<AutoMuteType>,
-        Option<AutoMuteType>,
-        AttendeeType,
-        bool,
-        bool,
-    )> = vec![
+    let cases: Vec<(Option<AutoMuteType>, Option<AutoMuteType>, AttendeeType, bool, bool)> = vec![
         // (soft policy, hard policy, joiner type, joiner's own mic, expected mic)
-        (
-            Some(AutoMuteType::Mute),
-            None,
-            AttendeeType::Normal,
-            true,
-            false,
-        ),
-        (
-            Some(AutoMuteType::Unmute),
-            None,
-            AttendeeType::Normal,
-            false,
-            true,
-        ),
-        (
-            Some(AutoMuteType::Default),
-            None,
-            AttendeeType::Normal,
-            true,
-            true,
-        ),
+        (Some(AutoMuteType::Mute), None, AttendeeType::Normal, true, false),
+        (Some(AutoMuteType::Unmute), None, AttendeeType::Normal, false, true),
+        (Some(AutoMuteType::Default), None, AttendeeType::Normal, true, true),
         (
             Some(AutoMuteType::Mute),
             Some(AutoMuteType::Unmute),
@@ -453,13 +370,7 @@ fn mute_policies_at_join() {
             true,
             false,
         ),
-        (
-            None,
-            Some(AutoMuteType::Mute),
-            AttendeeType::Mobile,
-            true,
-            true,
-        ),
+        (None, Some(AutoMuteType::Mute), AttendeeType::Mobile, true, true),
     ];
     for (soft, hard, t, own, want) in cases {
         let mut live = Live::new(meeting(|c, _| {
@@ -482,17 +393,13 @@ fn mute_policies_at_join() {
         c.is_camera_on = Some(false);
         c.auto_mute_mode = Some(AutoMuteType::Unmute);
     }));
-    let p = join(&mut live, req(pw(""), "", Some(owner())))
-        .unwrap()
-        .participant;
+    let p = join(&mut live, req(pw(""), "", Some(owner()))).unwrap().participant;
     let a = live.attendee(p).unwrap();
     assert!(!a.is_mic_on && !a.is_camera_on);
     assert_eq!(a.nick_name, "Olga Owner");
     // Audio meetings carry no camera.
     let mut live = Live::new(meeting(|c, _| c.media_type = MediaType::Audio));
-    let p = join(&mut live, req(pw("1111"), "g", None))
-        .unwrap()
-        .participant;
+    let p = join(&mut live, req(pw("1111"), "g", None)).unwrap().participant;
     assert!(!live.attendee(p).unwrap().is_camera_on);
 }
 
@@ -501,9 +408,7 @@ fn mute_all_and_unmuting_oneself() {
     for allow in [true, false] {
         let mut live = Live::new(meeting(|_, _| {}));
         let host = host_in(&mut live);
-        let g = join(&mut live, req(pw("1111"), "g", None))
-            .unwrap()
-            .participant;
+        let g = join(&mut live, req(pw("1111"), "g", None)).unwrap().participant;
         let mut out = Vec::new();
         live.control(
             host,
@@ -521,57 +426,20 @@ fn mute_all_and_unmuting_oneself() {
             "hosts are not muted by mute-all"
         );
         assert!(!live.may_speak(g));
-        let unmute = live.control(
-            g,
-            Action::Mute {
-                target: g,
-                mute: false,
-            },
-            T0 + 3,
-            &mut out,
-        );
+        let unmute = live.control(g, Action::Mute { target: g, mute: false }, T0 + 3, &mut out);
         assert_eq!(unmute.is_ok(), allow);
         if !allow {
-            assert_eq!(
-                unmute.unwrap_err().code,
-                SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS
-            );
+            assert_eq!(unmute.unwrap_err().code, SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS);
             // A late joiner is muted too; the host can unmute a guest.
-            let late = join(&mut live, req(pw("1111"), "late", None))
-                .unwrap()
-                .participant;
+            let late = join(&mut live, req(pw("1111"), "late", None)).unwrap().participant;
             assert!(!live.attendee(late).unwrap().is_mic_on);
-            live.control(
-                host,
-                Action::Mute {
-                    target: g,
-                    mute: false,
-                },
-                T0 + 4,
-                &mut out,
-            )
-            .unwrap();
+            live.control(host, Action::Mute { target: g, mute: false }, T0 + 4, &mut out)
+                .unwrap();
             assert!(live.may_speak(g));
-            live.control(
-                g,
-                Action::Mute {
-                    target: g,
-                    mute: true,
-                },
-                T0 + 5,
-                &mut out,
-            )
-            .unwrap();
-            live.control(
-                g,
-                Action::Mute {
-                    target: g,
-                    mute: false,
-                },
-                T0 + 6,
-                &mut out,
-            )
-            .unwrap();
+            live.control(g, Action::Mute { target: g, mute: true }, T0 + 5, &mut out)
+                .unwrap();
+            live.control(g, Action::Mute { target: g, mute: false }, T0 + 6, &mut out)
+                .unwrap();
         }
     }
 }
@@ -580,9 +448,7 @@ fn mute_all_and_unmuting_oneself() {
 fn a_guest_is_refused_every_host_action() {
     let mut live = Live::new(meeting(|_, _| {}));
     let host = host_in(&mut live);
-    let g = join(&mut live, req(pw("1111"), "g", None))
-        .unwrap()
-        .participant;
+    let g = join(&mut live, req(pw("1111"), "g", None)).unwrap().participant;
     let actions = vec![
         Action::Mute {
             target: host,
@@ -592,10 +458,7 @@ fn a_guest_is_refused_every_host_action() {
             mute: true,
             allow_unmute: true,
         },
-        Action::SetCohost {
-            target: g,
-            set: true,
-        },
+        Action::SetCohost { target: g, set: true },
         Action::GrantHost { target: g },
         Action::Lock { lock: true },
         Action::Remove { target: host },
@@ -605,15 +468,11 @@ fn a_guest_is_refused_every_host_action() {
         Action::Extend { minutes: 10 },
     ];
     for a in actions {
-        let e = live
-            .control(g, a.clone(), T0 + 2, &mut Vec::new())
-            .unwrap_err();
+        let e = live.control(g, a.clone(), T0 + 2, &mut Vec::new()).unwrap_err();
         assert_eq!(e.code, SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS, "{a:?}");
     }
     assert_eq!(
-        live.control(g, Action::End, T0 + 2, &mut Vec::new())
-            .unwrap_err()
-            .code,
+        live.control(g, Action::End, T0 + 2, &mut Vec::new()).unwrap_err().code,
         SdkErr::UISDK_ROLE_NOT_SUPPORT_OPERATION
     );
     assert_eq!(
@@ -631,13 +490,8 @@ fn a_guest_is_refused_every_host_action() {
     );
     assert!(!live.is_locked() && !live.is_ended());
     // Self actions are fine.
-    live.control(
-        g,
-        Action::RaiseHand { raised: true },
-        T0 + 2,
-        &mut Vec::new(),
-    )
-    .unwrap();
+    live.control(g, Action::RaiseHand { raised: true }, T0 + 2, &mut Vec::new())
+        .unwrap();
     live.control(g, Action::Camera { on: false }, T0 + 2, &mut Vec::new())
         .unwrap();
 }
@@ -646,48 +500,19 @@ fn a_guest_is_refused_every_host_action() {
 fn roles_change_hands() {
     let mut live = Live::new(meeting(|_, _| {}));
     let host = host_in(&mut live);
-    let g = join(&mut live, req(pw("1111"), "g", None))
-        .unwrap()
-        .participant;
-    let c = join(&mut live, req(pw("1111"), "c", None))
-        .unwrap()
-        .participant;
+    let g = join(&mut live, req(pw("1111"), "g", None)).unwrap().participant;
+    let c = join(&mut live, req(pw("1111"), "c", None)).unwrap().participant;
     let mut out = Vec::new();
-    live.control(
-        host,
-        Action::SetCohost {
-            target: c,
-            set: true,
-        },
-        T0 + 2,
-        &mut out,
-    )
-    .unwrap();
+    live.control(host, Action::SetCohost { target: c, set: true }, T0 + 2, &mut out)
+        .unwrap();
     assert_eq!(live.role(c), Some(ConfRole::Cohost));
     // A co-host can mute and lock, but not end, extend or hand out roles.
-    live.control(
-        c,
-        Action::Mute {
-            target: g,
-            mute: true,
-        },
-        T0 + 3,
-        &mut out,
-    )
-    .unwrap();
-    live.control(c, Action::Lock { lock: true }, T0 + 3, &mut out)
+    live.control(c, Action::Mute { target: g, mute: true }, T0 + 3, &mut out)
         .unwrap();
+    live.control(c, Action::Lock { lock: true }, T0 + 3, &mut out).unwrap();
     assert!(live.control(c, Action::End, T0 + 3, &mut out).is_err());
     assert!(live
-        .control(
-            c,
-            Action::SetCohost {
-                target: g,
-                set: true
-            },
-            T0 + 3,
-            &mut out
-        )
+        .control(c, Action::SetCohost { target: g, set: true }, T0 + 3, &mut out)
         .is_err());
     assert!(live
         .control(c, Action::Remove { target: host }, T0 + 3, &mut out)
@@ -695,9 +520,7 @@ fn roles_change_hands() {
     // Everyone sees role changes in the attendee list.
     let lists = out
         .iter()
-        .filter(|(a, e)| {
-            *a == Audience::Admitted && matches!(e, Event::OnAttendeeListChanged { .. })
-        })
+        .filter(|(a, e)| *a == Audience::Admitted && matches!(e, Event::OnAttendeeListChanged { .. }))
         .count();
     assert!(lists >= 2);
     // Handing over and reclaiming the host role.
@@ -727,18 +550,10 @@ fn duration_is_real() {
     let end = T0 + 30 * 60;
     assert_eq!(live.next_deadline(), Some(end - END_WARNING));
     let mut out = Vec::new();
-    assert_eq!(
-        live.tick(end - END_WARNING - 1, &mut out),
-        Effects::default()
-    );
+    assert_eq!(live.tick(end - END_WARNING - 1, &mut out), Effects::default());
     assert!(out.is_empty());
     live.tick(end - END_WARNING, &mut out);
-    assert!(out.contains(&(
-        Audience::Admitted,
-        Event::OnConfEndingSoon {
-            end_time_stamp: end
-        }
-    )));
+    assert!(out.contains(&(Audience::Admitted, Event::OnConfEndingSoon { end_time_stamp: end })));
     assert_eq!(live.next_deadline(), Some(end));
     // The host extends by 10 minutes: a new end, a new warning.
     let fx = live
@@ -774,9 +589,7 @@ fn prolong_length_runs_a_busy_meeting_on_once() {
 #[test]
 fn an_empty_meeting_stays_joinable_until_its_end() {
     let mut live = Live::new(meeting(|_, _| {}));
-    let g = join(&mut live, req(pw("1111"), "g", None))
-        .unwrap()
-        .participant;
+    let g = join(&mut live, req(pw("1111"), "g", None)).unwrap().participant;
     live.leave(g, &mut Vec::new());
     live.tick(T0 + 20 * 60, &mut Vec::new());
     assert!(live
@@ -792,9 +605,7 @@ fn an_empty_meeting_stays_joinable_until_its_end() {
 #[test]
 fn a_dropped_connection_keeps_its_place_for_the_grace_period() {
     let mut live = Live::new(meeting(|_, _| {}));
-    let g = join(&mut live, req(pw("1111"), "g", None))
-        .unwrap()
-        .participant;
+    let g = join(&mut live, req(pw("1111"), "g", None)).unwrap().participant;
     let mut out = Vec::new();
     live.disconnect(g, T0 + 10, &mut out);
     assert!(!live.attendee(g).unwrap().online);

@@ -152,19 +152,13 @@ mod tests {
 
     #[test]
     fn rest_codes_carry_the_product_prefixes() {
-        assert_eq!(
-            SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED.rest_code(),
-            "MMC.111072065"
-        );
+        assert_eq!(SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED.rest_code(), "MMC.111072065");
         assert_eq!(SdkErr::USG_ERR_PASSWORD.rest_code(), "USG.206010000");
         assert_eq!(
             SdkErr::from_rest_code("MMC.111071015"),
             Some(SdkErr::CMS_CONF_DURATION_OVER_RANGE)
         );
-        assert_eq!(
-            SdkErr::CMS_GUEST_PWD_ILLEGAL.name(),
-            Some("CMS_GUEST_PWD_ILLEGAL")
-        );
+        assert_eq!(SdkErr::CMS_GUEST_PWD_ILLEGAL.name(), Some("CMS_GUEST_PWD_ILLEGAL"));
     }
 
     #[test]

@@ -9,9 +9,7 @@ use crate::conf::*;
 use crate::error::SdkErr;
 
 /// A participant's ID within one meeting.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(transparent)]
 pub struct ParticipantId(pub u64);
 
@@ -64,10 +62,7 @@ pub enum Event {
     /// The meeting ends soon (`END_WARNING` before its end).
     OnConfEndingSoon { end_time_stamp: i64 },
     /// `onConfEnded(reason)`: the meeting is over for the receiver.
-    OnConfEnded {
-        reason: EndReason,
-        reason_text: String,
-    },
+    OnConfEnded { reason: EndReason, reason_text: String },
 }
 
 /// What `onConfInfoNotify` carries.
@@ -213,11 +208,7 @@ pub enum ServerMsg {
     },
     /// The answer to a `control` request.
     #[serde(rename_all = "camelCase")]
-    Result {
-        req_id: u64,
-        ret: SdkErr,
-        reason: String,
-    },
+    Result { req_id: u64, ret: SdkErr, reason: String },
     /// A notification; `seq` is the meeting's event number (a participant
     /// receives the ones addressed to it, in order).
     Event { seq: u64, event: Event },

@@ -31,8 +31,7 @@ use sha2::Sha256;
 
 pub use convene_proto::live::{Attendee, Event, LiveInfo, ParticipantId};
 pub use convene_proto::rest::{
-    AuthResult, ConferenceInfo, RestScheduleConfDto, SearchMeetingsResponse,
-    ShowMeetingDetailResponse,
+    AuthResult, ConferenceInfo, RestScheduleConfDto, SearchMeetingsResponse, ShowMeetingDetailResponse,
 };
 pub use convene_proto::*;
 pub use session::{ConfSession, JoinConfByIdInfo, JoinConfByRandomInfo, JoinConfResult};
@@ -94,11 +93,7 @@ impl LoginByAppIdInfo {
     /// signed info, not the key.
     pub fn signed(mut self, app_key: &str) -> Self {
         if self.nonce.is_empty() {
-            self.nonce = format!(
-                "{}{}",
-                uuid::Uuid::new_v4().simple(),
-                uuid::Uuid::new_v4().simple()
-            );
+            self.nonce = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
         }
         self.signature = app_signature(
             app_key,
@@ -126,8 +121,7 @@ pub fn app_signature(
         None => format!("{app_id}:{user_id}:{expire_time}:{nonce}"),
     };
     // HMAC takes keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_key.as_bytes())
-        .expect("HMAC accepts any key length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_key.as_bytes()).expect("HMAC accepts any key length");
     mac.update(data.as_bytes());
     hex::encode_upper(mac.finalize().into_bytes())
 }
@@ -208,9 +202,7 @@ where
         }
         Err(_) => {
             // No runtime to run on: answer at once rather than never.
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
             match rt {
                 Ok(rt) => rt.block_on(call),
                 Err(e) => tracing_free_fallback(e),
@@ -247,11 +239,7 @@ impl ConveneClient {
 
     /// The access token of the current login, if any.
     pub fn access_token(&self) -> Option<String> {
-        self.inner
-            .token
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.inner.token.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn url(&self, path: &str) -> String {
@@ -283,12 +271,8 @@ impl ConveneClient {
                 Err(_) => SdkError::new(SdkErr::UISDK_HTTP_SERVER_ERROR, format!("HTTP {status}")),
             });
         }
-        serde_json::from_slice(&body).map_err(|e| {
-            SdkError::new(
-                SdkErr::UISDK_HTTP_SERVER_ERROR,
-                format!("unreadable answer: {e}"),
-            )
-        })
+        serde_json::from_slice(&body)
+            .map_err(|e| SdkError::new(SdkErr::UISDK_HTTP_SERVER_ERROR, format!("unreadable answer: {e}")))
     }
 
     fn logged_in(&self, auth: AuthResult) -> LoginResult {
@@ -303,18 +287,14 @@ impl ConveneClient {
     }
 
     /// `loginByAccount`, async form.
-    pub async fn login_by_account_async(
-        &self,
-        info: LoginByAccountInfo,
-    ) -> Result<LoginResult, SdkError> {
+    pub async fn login_by_account_async(&self, info: LoginByAccountInfo) -> Result<LoginResult, SdkError> {
         if info.account.is_empty() || info.password.is_empty() {
             return Err(SdkError::new(
                 SdkErr::UISDK_PASSWORD_OR_ACCOUNT_EMPTY,
                 "account and password are required",
             ));
         }
-        let basic = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", info.account, info.password));
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", info.account, info.password));
         let req = self
             .inner
             .http
@@ -332,17 +312,11 @@ impl ConveneClient {
         on_result: impl FnOnce(SdkErr, String, LoginResult) + Send + 'static,
     ) {
         let me = self.clone();
-        spawn_with_callback(
-            async move { me.login_by_account_async(info).await },
-            on_result,
-        );
+        spawn_with_callback(async move { me.login_by_account_async(info).await }, on_result);
     }
 
     /// `loginByAppId`, async form.
-    pub async fn login_by_app_id_async(
-        &self,
-        info: LoginByAppIdInfo,
-    ) -> Result<LoginResult, SdkError> {
+    pub async fn login_by_app_id_async(&self, info: LoginByAppIdInfo) -> Result<LoginResult, SdkError> {
         let access = base64::engine::general_purpose::STANDARD.encode(&info.app_id);
         let body = serde_json::json!({
             "appId": info.app_id, "userId": info.third_user_id, "corpId": info.corp_id,
@@ -370,17 +344,11 @@ impl ConveneClient {
         on_result: impl FnOnce(SdkErr, String, LoginResult) + Send + 'static,
     ) {
         let me = self.clone();
-        spawn_with_callback(
-            async move { me.login_by_app_id_async(info).await },
-            on_result,
-        );
+        spawn_with_callback(async move { me.login_by_app_id_async(info).await }, on_result);
     }
 
     /// `createConf`, async form: the caller becomes the host.
-    pub async fn create_conf_async(
-        &self,
-        info: CreateConfInfo,
-    ) -> Result<CreateConfResult, SdkError> {
+    pub async fn create_conf_async(&self, info: CreateConfInfo) -> Result<CreateConfResult, SdkError> {
         let token = self.token()?;
         let body = RestScheduleConfDto::from(&info);
         let req = self
@@ -393,12 +361,7 @@ impl ConveneClient {
         confs
             .first()
             .map(ConferenceInfo::to_create_conf_result)
-            .ok_or_else(|| {
-                SdkError::new(
-                    SdkErr::UISDK_HTTP_SERVER_ERROR,
-                    "the server answered no meeting",
-                )
-            })
+            .ok_or_else(|| SdkError::new(SdkErr::UISDK_HTTP_SERVER_ERROR, "the server answered no meeting"))
     }
 
     /// `createConf(createConfInfo, onCreateConfResult)`, the seed's call:
@@ -416,13 +379,7 @@ impl ConveneClient {
         );
     }
 
-    fn join_msg(
-        &self,
-        conf_id: String,
-        nick_name: String,
-        mic: bool,
-        camera: bool,
-    ) -> convene_proto::live::JoinMsg {
+    fn join_msg(&self, conf_id: String, nick_name: String, mic: bool, camera: bool) -> convene_proto::live::JoinMsg {
         convene_proto::live::JoinMsg {
             conf_id,
             nick_name,
@@ -435,16 +392,8 @@ impl ConveneClient {
 
     /// `joinConfById`, async form: works without login (then `nick_name` is
     /// required); a logged-in client joins as its user.
-    pub async fn join_conf_by_id_async(
-        &self,
-        info: JoinConfByIdInfo,
-    ) -> Result<ConfSession, SdkError> {
-        let mut msg = self.join_msg(
-            info.conf_id,
-            info.nick_name,
-            info.is_mic_on,
-            info.is_camera_on,
-        );
+    pub async fn join_conf_by_id_async(&self, info: JoinConfByIdInfo) -> Result<ConfSession, SdkError> {
+        let mut msg = self.join_msg(info.conf_id, info.nick_name, info.is_mic_on, info.is_camera_on);
         msg.password = Some(info.password);
         msg.attendee_type = info.attendee_type;
         ConfSession::join(&self.inner.base, msg).await
@@ -468,16 +417,8 @@ impl ConveneClient {
     }
 
     /// `joinConfByRandom`, async form: the code of a guest link, no password.
-    pub async fn join_conf_by_random_async(
-        &self,
-        info: JoinConfByRandomInfo,
-    ) -> Result<ConfSession, SdkError> {
-        let mut msg = self.join_msg(
-            info.conf_id,
-            info.nick_name,
-            info.is_mic_on,
-            info.is_camera_on,
-        );
+    pub async fn join_conf_by_random_async(&self, info: JoinConfByRandomInfo) -> Result<ConfSession, SdkError> {
+        let mut msg = self.join_msg(info.conf_id, info.nick_name, info.is_mic_on, info.is_camera_on);
         msg.random = Some(info.random);
         ConfSession::join(&self.inner.base, msg).await
     }
@@ -504,8 +445,7 @@ impl ConveneClient {
         let mut parts = link.trim_end_matches('/').rsplit('/');
         let random = parts.next()?.to_owned();
         let conf_id = parts.next()?.to_owned();
-        (parts.next()? == "j" && !random.is_empty() && !conf_id.is_empty())
-            .then_some((conf_id, random))
+        (parts.next()? == "j" && !random.is_empty() && !conf_id.is_empty()).then_some((conf_id, random))
     }
 
     /// The detail of a meeting (every setting it was created with).
@@ -522,11 +462,7 @@ impl ConveneClient {
     }
 
     /// A page of the caller's running meetings.
-    pub async fn list_confs_async(
-        &self,
-        offset: i64,
-        limit: i64,
-    ) -> Result<SearchMeetingsResponse, SdkError> {
+    pub async fn list_confs_async(&self, offset: i64, limit: i64) -> Result<SearchMeetingsResponse, SdkError> {
         let token = self.token()?;
         let req = self
             .inner

@@ -17,9 +17,7 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
-use convene_proto::live::{
-    ActionMsg, Attendee, ClientMsg, Event, JoinMsg, LiveInfo, ParticipantId, ServerMsg,
-};
+use convene_proto::live::{ActionMsg, Attendee, ClientMsg, Event, JoinMsg, LiveInfo, ParticipantId, ServerMsg};
 use convene_proto::{AttendeeType, ConfRole, SdkErr};
 
 use crate::SdkError;
@@ -70,36 +68,19 @@ struct Callbacks {
 impl Callbacks {
     fn call(&self, e: &Event) {
         match e {
-            Event::OnConfStateChanged { state } => {
-                self.on_conf_state_changed.as_ref().map(|f| f(state))
-            }
+            Event::OnConfStateChanged { state } => self.on_conf_state_changed.as_ref().map(|f| f(state)),
             Event::OnConfInfoNotify { info } => self.on_conf_info_notify.as_ref().map(|f| f(info)),
-            Event::OnAttendeeListChanged { attendees } => {
-                self.on_attendee_list_changed.as_ref().map(|f| f(attendees))
+            Event::OnAttendeeListChanged { attendees } => self.on_attendee_list_changed.as_ref().map(|f| f(attendees)),
+            Event::OnWaitingListChanged { attendees } => self.on_waiting_list_changed.as_ref().map(|f| f(attendees)),
+            Event::OnWaitingRoomStateChanged { is_open } => {
+                self.on_waiting_room_state_changed.as_ref().map(|f| f(is_open))
             }
-            Event::OnWaitingListChanged { attendees } => {
-                self.on_waiting_list_changed.as_ref().map(|f| f(attendees))
+            Event::OnSelfRoleChanged { role } => self.on_self_role_changed.as_ref().map(|f| f(role)),
+            Event::OnMeetingInfoChanged { .. } => self.on_meeting_info_changed.as_ref().map(|f| f(e)),
+            Event::OnConfEndingSoon { end_time_stamp } => self.on_conf_ending_soon.as_ref().map(|f| f(end_time_stamp)),
+            Event::OnConfEnded { reason, reason_text } => {
+                self.on_conf_ended.as_ref().map(|f| f(&(reason.0, reason_text.clone())))
             }
-            Event::OnWaitingRoomStateChanged { is_open } => self
-                .on_waiting_room_state_changed
-                .as_ref()
-                .map(|f| f(is_open)),
-            Event::OnSelfRoleChanged { role } => {
-                self.on_self_role_changed.as_ref().map(|f| f(role))
-            }
-            Event::OnMeetingInfoChanged { .. } => {
-                self.on_meeting_info_changed.as_ref().map(|f| f(e))
-            }
-            Event::OnConfEndingSoon { end_time_stamp } => {
-                self.on_conf_ending_soon.as_ref().map(|f| f(end_time_stamp))
-            }
-            Event::OnConfEnded {
-                reason,
-                reason_text,
-            } => self
-                .on_conf_ended
-                .as_ref()
-                .map(|f| f(&(reason.0, reason_text.clone()))),
         };
     }
 }
@@ -125,8 +106,7 @@ pub struct ConfSession {
     events: tokio::sync::Mutex<mpsc::UnboundedReceiver<(u64, Event)>>,
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 fn ws_url(base: &str) -> String {
     let base = base.trim_end_matches('/');
@@ -170,16 +150,13 @@ async fn recv(ws: &mut Ws) -> Result<ServerMsg, SdkError> {
 
 /// Opens the socket and sends the first message; answers the server's reply.
 async fn open(url: &str, hello: &ClientMsg) -> Result<(Ws, ServerMsg), SdkError> {
-    let (mut ws, _) = tokio::time::timeout(
-        Duration::from_secs(15),
-        tokio_tungstenite::connect_async(url),
-    )
-    .await
-    .map_err(|_| SdkError {
-        code: SdkErr::UISDK_HTTP_CONNECT_SERVER_TIMEOUT_ERROR,
-        reason: "connecting timed out".into(),
-    })?
-    .map_err(net)?;
+    let (mut ws, _) = tokio::time::timeout(Duration::from_secs(15), tokio_tungstenite::connect_async(url))
+        .await
+        .map_err(|_| SdkError {
+            code: SdkErr::UISDK_HTTP_CONNECT_SERVER_TIMEOUT_ERROR,
+            reason: "connecting timed out".into(),
+        })?
+        .map_err(net)?;
     send(&mut ws, hello).await?;
     let first = recv(&mut ws).await?;
     if let ServerMsg::Error { ret, reason } = first {
@@ -253,11 +230,7 @@ impl ConfSession {
 
     /// Waits (at most `within`) for the first event `pick` accepts, skipping
     /// the others; `None` on time-out or when the session is over.
-    pub async fn wait_for<T>(
-        &self,
-        within: Duration,
-        mut pick: impl FnMut(&Event) -> Option<T>,
-    ) -> Option<T> {
+    pub async fn wait_for<T>(&self, within: Duration, mut pick: impl FnMut(&Event) -> Option<T>) -> Option<T> {
         tokio::time::timeout(within, async {
             while let Some((_, e)) = self.next_event().await {
                 if let Some(v) = pick(&e) {
@@ -273,12 +246,10 @@ impl ConfSession {
 
     async fn control(&self, action: ActionMsg) -> Result<(), SdkError> {
         let (tx, rx) = oneshot::channel();
-        self.reqs
-            .send(Req::Control(action, tx))
-            .map_err(|_| SdkError {
-                code: SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
-                reason: "not in the meeting".into(),
-            })?;
+        self.reqs.send(Req::Control(action, tx)).map_err(|_| SdkError {
+            code: SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+            reason: "not in the meeting".into(),
+        })?;
         rx.await.unwrap_or_else(|_| {
             Err(SdkError {
                 code: SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
@@ -287,11 +258,7 @@ impl ConfSession {
         })
     }
 
-    pub async fn mute_attendee(
-        &self,
-        participant: ParticipantId,
-        is_mute: bool,
-    ) -> Result<(), SdkError> {
+    pub async fn mute_attendee(&self, participant: ParticipantId, is_mute: bool) -> Result<(), SdkError> {
         self.control(ActionMsg::MuteAttendee {
             participant_id: participant,
             is_mute,
@@ -302,16 +269,8 @@ impl ConfSession {
     pub async fn mute_self(&self, is_mute: bool) -> Result<(), SdkError> {
         self.mute_attendee(self.participant_id, is_mute).await
     }
-    pub async fn mute_all_attendee(
-        &self,
-        is_mute: bool,
-        allow_unmute: bool,
-    ) -> Result<(), SdkError> {
-        self.control(ActionMsg::MuteAllAttendee {
-            is_mute,
-            allow_unmute,
-        })
-        .await
+    pub async fn mute_all_attendee(&self, is_mute: bool, allow_unmute: bool) -> Result<(), SdkError> {
+        self.control(ActionMsg::MuteAllAttendee { is_mute, allow_unmute }).await
     }
     pub async fn set_camera(&self, is_on: bool) -> Result<(), SdkError> {
         self.control(ActionMsg::SetCamera { is_on }).await
@@ -319,11 +278,7 @@ impl ConfSession {
     pub async fn raise_hand(&self, is_raised: bool) -> Result<(), SdkError> {
         self.control(ActionMsg::RaiseHand { is_raised }).await
     }
-    pub async fn set_cohost_right(
-        &self,
-        participant: ParticipantId,
-        is_set: bool,
-    ) -> Result<(), SdkError> {
+    pub async fn set_cohost_right(&self, participant: ParticipantId, is_set: bool) -> Result<(), SdkError> {
         self.control(ActionMsg::SetCohostRight {
             participant_id: participant,
             is_set,
@@ -351,10 +306,7 @@ impl ConfSession {
         })
         .await
     }
-    pub async fn allow_waiting_attendee_enter(
-        &self,
-        participant: ParticipantId,
-    ) -> Result<(), SdkError> {
+    pub async fn allow_waiting_attendee_enter(&self, participant: ParticipantId) -> Result<(), SdkError> {
         self.control(ActionMsg::AllowWaitingAttendeeEnter {
             participant_id: participant,
         })
@@ -390,10 +342,7 @@ impl ConfSession {
     }
 
     fn callbacks(&self) -> std::sync::MutexGuard<'_, Callbacks> {
-        self.shared
-            .callbacks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.shared.callbacks.lock().unwrap_or_else(|e| e.into_inner())
     }
     pub fn on_conf_state_changed(&self, f: impl Fn(&u8) + Send + Sync + 'static) {
         self.callbacks().on_conf_state_changed = Some(Box::new(f));
@@ -442,11 +391,7 @@ struct Task {
 impl Task {
     fn on_message(&mut self, msg: ServerMsg) {
         match msg {
-            ServerMsg::Result {
-                req_id,
-                ret,
-                reason,
-            } => {
+            ServerMsg::Result { req_id, ret, reason } => {
                 if let Some(tx) = self.pending.remove(&req_id) {
                     let _ = tx.send(if ret.is_success() {
                         Ok(())
@@ -466,8 +411,7 @@ impl Task {
                         *self.shared.role.lock().unwrap_or_else(|e| e.into_inner()) = *role
                     }
                     Event::OnConfInfoNotify { info } => {
-                        *self.shared.role.lock().unwrap_or_else(|e| e.into_inner()) =
-                            info.self_conf_role
+                        *self.shared.role.lock().unwrap_or_else(|e| e.into_inner()) = info.self_conf_role
                     }
                     Event::OnConfEnded { .. } => self.over = true,
                     _ => {}

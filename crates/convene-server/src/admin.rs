@@ -20,10 +20,7 @@ pub async fn enterprise(store: &dyn Store, id: Option<&str>) -> anyhow::Result<E
             Some(e) => Ok(e.id),
             None => bail!("no enterprise {id:?}"),
         },
-        None => Ok(store
-            .ensure_default_enterprise(DEFAULT_ENTERPRISE, now())
-            .await?
-            .id),
+        None => Ok(store.ensure_default_enterprise(DEFAULT_ENTERPRISE, now()).await?.id),
     }
 }
 
@@ -71,11 +68,7 @@ pub async fn add_app(
     app_key: Option<&str>,
     enterprise_id: Option<&str>,
 ) -> anyhow::Result<App> {
-    if app_id.is_empty()
-        || app_id.len() > 64
-        || !app_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    if app_id.is_empty() || app_id.len() > 64 || !app_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     {
         bail!("--app-id must be 1 to 64 of A-Z a-z 0-9 - _ .");
     }
@@ -149,8 +142,7 @@ pub async fn ensure_dev_setup(store: &dyn Store, data_dir: &Path) -> anyhow::Res
         "account={DEV_ACCOUNT}\npassword={password}\napp_id={}\napp_key={}\n",
         app.app_id, app.app_key
     );
-    crate::tls::write_private_file(&file, text.as_bytes())
-        .with_context(|| format!("writing {}", file.display()))?;
+    crate::tls::write_private_file(&file, text.as_bytes()).with_context(|| format!("writing {}", file.display()))?;
     Ok(())
 }
 
@@ -162,17 +154,14 @@ pub fn read_dev_login(data_dir: &Path) -> Option<(String, String, String, String
             .find_map(|l| l.strip_prefix(&format!("{k}=")))
             .map(str::to_owned)
     };
-    Some((
-        get("account")?,
-        get("password")?,
-        get("app_id")?,
-        get("app_key")?,
-    ))
+    Some((get("account")?, get("password")?, get("app_id")?, get("app_key")?))
 }
 
 pub fn print_dev_login(data_dir: &Path, url: &str) {
     if let Some((account, password, app_id, app_key)) = read_dev_login(data_dir) {
-        println!("dev mode: log in at {url}/v1/usg/acs/auth/account with account {account:?} and password {password:?}");
+        println!(
+            "dev mode: log in at {url}/v1/usg/acs/auth/account with account {account:?} and password {password:?}"
+        );
         println!(
             "dev mode: App ID {app_id:?}, app key {app_key:?} (kept in {})",
             data_dir.join(DEV_FILE).display()

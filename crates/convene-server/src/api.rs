@@ -12,8 +12,7 @@ use convene_core::create::{plan, Creator};
 use convene_core::meeting::Viewer;
 use convene_core::{ConfId, ConfState, Meeting};
 use convene_proto::rest::{
-    ConferenceInfo, ParticipantPage, RestScheduleConfDto, SearchMeetingsResponse,
-    ShowMeetingDetailResponse,
+    ConferenceInfo, ParticipantPage, RestScheduleConfDto, SearchMeetingsResponse, ShowMeetingDetailResponse,
 };
 use convene_proto::SdkErr;
 use convene_store::{ListQuery, User};
@@ -57,11 +56,7 @@ pub async fn create_meeting(
         &mut rand::thread_rng(),
     )?;
     let meeting = state.store.create_meeting(new, t).await?;
-    Ok(Json(vec![meeting.conference_info(
-        &state.public_url,
-        Viewer::Host,
-        t,
-    )]))
+    Ok(Json(vec![meeting.conference_info(&state.public_url, Viewer::Host, t)]))
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,17 +115,10 @@ pub struct ConfParams {
 
 /// The meeting a caller may see: their own (as host), or one of their
 /// enterprise's (as guest). Anything else looks exactly like a missing meeting.
-async fn visible_meeting(
-    state: &AppState,
-    user: &User,
-    conf_id: Option<String>,
-) -> ApiResult<(Meeting, Viewer)> {
-    let conf_id = conf_id.filter(|c| !c.is_empty()).ok_or_else(|| {
-        ApiError::bad_request(
-            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
-            "conferenceID is required",
-        )
-    })?;
+async fn visible_meeting(state: &AppState, user: &User, conf_id: Option<String>) -> ApiResult<(Meeting, Viewer)> {
+    let conf_id = conf_id
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| ApiError::bad_request(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "conferenceID is required"))?;
     let m = state
         .store
         .meeting_by_conf_id(&ConfId(conf_id))
@@ -207,12 +195,7 @@ pub async fn join_link(
     Path((conf_id, code)): Path<(String, String)>,
 ) -> impl IntoResponse {
     let t = state.now();
-    let meeting = state
-        .store
-        .meeting_by_conf_id(&ConfId(conf_id))
-        .await
-        .ok()
-        .flatten();
+    let meeting = state.store.meeting_by_conf_id(&ConfId(conf_id)).await.ok().flatten();
     let role = meeting.as_ref().and_then(|m| {
         if m.guest_random == code {
             Some("guest")
@@ -288,10 +271,7 @@ pub async fn openapi() -> impl IntoResponse {
     // The login paths take their credentials in headers, described here.
     doc.paths.paths.insert(
         "/v1/usg/acs/auth/account".into(),
-        login_path(
-            "Authorization: Basic base64(account:password)",
-            "AccountAuthRequest",
-        ),
+        login_path("Authorization: Basic base64(account:password)", "AccountAuthRequest"),
     );
     doc.paths.paths.insert(
         "/v2/usg/acs/auth/appauth".into(),
@@ -314,22 +294,18 @@ fn login_path(auth: &str, body: &str) -> utoipa::openapi::path::PathItem {
             RequestBodyBuilder::new()
                 .content(
                     "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name(body)))
-                        .build(),
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name(body))).build(),
                 )
                 .build(),
         ))
         .response(
             "200",
-            ResponseBuilder::new()
-                .description("an access token")
-                .content(
-                    "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("AuthResult")))
-                        .build(),
-                ),
+            ResponseBuilder::new().description("an access token").content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("AuthResult")))
+                    .build(),
+            ),
         )
         .build();
     PathItem::new(HttpMethod::Post, op)

@@ -38,11 +38,7 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
         .unwrap_or(false)
 }
 
@@ -62,9 +58,7 @@ impl SessionCache {
         // A poisoned lock only means another request panicked mid-insert;
         // the map itself is still a valid cache.
         let map = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
-            .filter(|(_, exp)| *exp > now)
-            .map(|(u, _)| u.clone())
+        map.get(key).filter(|(_, exp)| *exp > now).map(|(u, _)| u.clone())
     }
 
     fn put(&self, key: String, user: Arc<User>, expires: i64, now: i64) {
@@ -118,27 +112,19 @@ pub struct Caller(pub Arc<User>);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get("X-Access-Token")
             .and_then(|v| v.to_str().ok())
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized(SdkErr::USG_INVALID_TOKEN, "X-Access-Token is missing")
-            })?;
+            .ok_or_else(|| ApiError::unauthorized(SdkErr::USG_INVALID_TOKEN, "X-Access-Token is missing"))?;
         state.user_for_token(token).await.map(Caller)
     }
 }
 
 fn invalid_token() -> ApiError {
-    ApiError::unauthorized(
-        SdkErr::USG_INVALID_TOKEN,
-        "the access token is invalid or has expired",
-    )
+    ApiError::unauthorized(SdkErr::USG_INVALID_TOKEN, "the access token is invalid or has expired")
 }
 
 impl AppState {
@@ -153,12 +139,7 @@ impl AppState {
         if expires <= t {
             return Err(invalid_token());
         }
-        let user = Arc::new(
-            self.store
-                .user_by_id(&user_id)
-                .await?
-                .ok_or_else(invalid_token)?,
-        );
+        let user = Arc::new(self.store.user_by_id(&user_id).await?.ok_or_else(invalid_token)?);
         self.sessions.put(key, user.clone(), expires, t);
         Ok(user)
     }
@@ -192,9 +173,7 @@ impl AppState {
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get("Authorization")?.to_str().ok()?;
     let encoded = value.trim().strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (account, password) = text.split_once(':')?;
     Some((account.to_owned(), password.to_owned()))
@@ -208,10 +187,7 @@ fn dummy_hash() -> &'static str {
 }
 
 /// `POST /v1/usg/acs/auth/account`: account + password in HTTP Basic.
-pub async fn login_account(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> ApiResult<Json<AuthResult>> {
+pub async fn login_account(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<AuthResult>> {
     let (account, password) = basic_credentials(&headers).ok_or_else(|| {
         ApiError::bad_request(
             SdkErr::USG_PARAM_ERR,
@@ -246,10 +222,7 @@ pub async fn login_account(
     match user {
         Some(user) if ok && user.password_hash.is_some() => {
             if failures.count != 0 {
-                state
-                    .store
-                    .set_login_failures(&account, Default::default())
-                    .await?;
+                state.store.set_login_failures(&account, Default::default()).await?;
             }
             Ok(Json(state.issue_token(user).await?))
         }
@@ -276,32 +249,21 @@ fn signature_matches(key: &str, data: &str, signature: &[u8]) -> bool {
 
 fn app_refusal(r: AppAuthRefusal) -> ApiError {
     match r {
-        AppAuthRefusal::Expired => {
-            ApiError::unauthorized(SdkErr::USG_APPID_AUTH_EXPIRE, "the signature has expired")
+        AppAuthRefusal::Expired => ApiError::unauthorized(SdkErr::USG_APPID_AUTH_EXPIRE, "the signature has expired"),
+        AppAuthRefusal::BadSignature => {
+            ApiError::unauthorized(SdkErr::USG_APPID_AUTH_FAILED, "App ID authentication failed")
         }
-        AppAuthRefusal::BadSignature => ApiError::unauthorized(
-            SdkErr::USG_APPID_AUTH_FAILED,
-            "App ID authentication failed",
-        ),
     }
 }
 
 /// Checks an App ID login request against the app's key.
-pub fn verify_app_auth(
-    app: &App,
-    header: &str,
-    req: &AppAuthRequest,
-    now: i64,
-) -> Result<(), AppAuthRefusal> {
+pub fn verify_app_auth(app: &App, header: &str, req: &AppAuthRequest, now: i64) -> Result<(), AppAuthRefusal> {
     let user_id = req.user_id.as_deref().unwrap_or("");
     let nonce = req.nonce.as_deref().unwrap_or("");
     let expire_time = req.expire_time.unwrap_or(-1);
     let signature = rules::parse_app_authorization(header).ok_or(AppAuthRefusal::BadSignature)?;
     // `access=` is optional; when present it must name the same app.
-    if let Some(access) = header
-        .split(',')
-        .find_map(|p| p.trim().strip_prefix("access="))
-    {
+    if let Some(access) = header.split(',').find_map(|p| p.trim().strip_prefix("access=")) {
         let named = base64::engine::general_purpose::STANDARD
             .decode(access.trim())
             .ok()
@@ -332,10 +294,7 @@ pub async fn login_app(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<AuthResult>> {
     let req: AppAuthRequest = json_body(&body, SdkErr::USG_PARAM_ERR)?;
-    let header = headers
-        .get("Authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let header = headers.get("Authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     let app_id = req.app_id.clone().unwrap_or_default();
     let t = state.now();
     let app = state
@@ -404,18 +363,11 @@ mod tests {
         let sig = sign("k", &format!("app1:alice:2000:{nonce}"));
         let access = base64::engine::general_purpose::STANDARD.encode("app1");
         for header in [
-            format!(
-                "HMAC-SHA256 signature={},access={access}",
-                sig.to_uppercase()
-            ),
+            format!("HMAC-SHA256 signature={},access={access}", sig.to_uppercase()),
             format!("HMAC-SHA256 signature={sig},access={access}"),
             format!("HMAC-SHA256 signature={sig}"),
         ] {
-            assert_eq!(
-                verify_app_auth(&app, &header, &req, 1000),
-                Ok(()),
-                "{header}"
-            );
+            assert_eq!(verify_app_auth(&app, &header, &req, 1000), Ok(()), "{header}");
         }
         assert_eq!(
             verify_app_auth(&app, &format!("HMAC-SHA256 signature={sig}"), &req, 2000),
@@ -454,9 +406,6 @@ mod tests {
         assert!(n.first_use("a", "x", 100, 10));
         assert!(!n.first_use("a", "x", 100, 11));
         assert!(n.first_use("b", "x", 100, 11));
-        assert!(
-            n.first_use("a", "x", 200, 101),
-            "an expired nonce entry may be reused"
-        );
+        assert!(n.first_use("a", "x", 200, 101), "an expired nonce entry may be reused");
     }
 }

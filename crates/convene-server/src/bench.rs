@@ -43,17 +43,10 @@ async fn start_server(db: Option<&str>) -> anyhow::Result<(String, String, Strin
     let dir = tempfile::tempdir()?;
     let exe = std::env::current_exe()?;
     let mut cmd = tokio::process::Command::new(exe);
-    cmd.args([
-        "serve",
-        "--dev",
-        "--no-tls",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-    ])
-    .arg(dir.path())
-    .stdout(std::process::Stdio::piped())
-    .kill_on_drop(true);
+    cmd.args(["serve", "--dev", "--no-tls", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true);
     if let Some(db) = db {
         cmd.args(["--database-url", db]);
     }
@@ -63,9 +56,7 @@ async fn start_server(db: Option<&str>) -> anyhow::Result<(String, String, Strin
     let url = tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(line) = lines.next_line().await? {
             if let Some(u) = line.strip_prefix("convene listening on ") {
-                return Ok::<_, anyhow::Error>(
-                    u.split_whitespace().next().unwrap_or_default().to_owned(),
-                );
+                return Ok::<_, anyhow::Error>(u.split_whitespace().next().unwrap_or_default().to_owned());
             }
         }
         bail!("the server exited before listening")
@@ -74,8 +65,7 @@ async fn start_server(db: Option<&str>) -> anyhow::Result<(String, String, Strin
     .context("waiting for the server")??;
     // Keep draining the server's output so it never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let (account, password, _, _) =
-        crate::admin::read_dev_login(dir.path()).context("reading the dev credentials")?;
+    let (account, password, _, _) = crate::admin::read_dev_login(dir.path()).context("reading the dev credentials")?;
     Ok((url, account, password, Child { proc, _dir: dir }))
 }
 
@@ -96,12 +86,7 @@ struct Ack {
     conference_id: String,
 }
 
-async fn create_once(
-    http: &reqwest::Client,
-    url: &str,
-    token: &str,
-    body: &bytes::Bytes,
-) -> anyhow::Result<()> {
+async fn create_once(http: &reqwest::Client, url: &str, token: &str, body: &bytes::Bytes) -> anyhow::Result<()> {
     let resp = http
         .post(url)
         .header("X-Access-Token", token)
@@ -130,10 +115,7 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
             let (Some(a), Some(p)) = (&args.account, &args.password) else {
                 bail!("--url needs --account and --password");
             };
-            if !(u.starts_with("http://127.")
-                || u.starts_with("http://localhost")
-                || u.starts_with("http://[::1]"))
-            {
+            if !(u.starts_with("http://127.") || u.starts_with("http://localhost") || u.starts_with("http://[::1]")) {
                 bail!("the benchmark only targets loopback addresses");
             }
             (u.clone(), a.clone(), p.clone(), None)
@@ -171,8 +153,7 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
     for client in clients {
         let (create_url, token, body) = (create_url.clone(), token.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
-            let mut hist =
-                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).context("histogram")?;
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).context("histogram")?;
             let (mut ok, mut failed) = (0u64, 0u64);
             loop {
                 let t0 = Instant::now();
@@ -214,6 +195,200 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
         ms(0.90),
         ms(0.99),
         ms(0.999),
+        hist.max() as f64 / 1000.0
+    );
+    if let Some(mut c) = child {
+        let _ = c.proc.kill().await;
+    }
+    Ok(())
+}
+
+/// `convene bench join` flags.
+#[derive(Debug, Clone, Args)]
+pub struct JoinBenchArgs {
+    /// A running server (`http://127.0.0.1:PORT`); default: start one.
+    #[arg(long)]
+    pub url: Option<String>,
+    #[arg(long)]
+    pub account: Option<String>,
+    #[arg(long)]
+    pub password: Option<String>,
+    #[arg(long, default_value_t = 200)]
+    pub meetings: usize,
+    /// Participants per meeting (one host, the rest guests).
+    #[arg(long, default_value_t = 10)]
+    pub per_meeting: usize,
+    /// Joins per second, across all meetings.
+    #[arg(long, default_value_t = 500)]
+    pub rate: u64,
+    /// Control calls per meeting (lock toggles), timed to the last receiver.
+    #[arg(long, default_value_t = 20)]
+    pub rounds: usize,
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Participants connected over WebSocket, joining at a set rate; then each
+/// meeting's host toggles the lock and the time until every participant of
+/// that meeting has the event is recorded.
+pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
+    use convene_sdk::{ConfSession, Event, JoinConfByIdInfo};
+    if args.meetings == 0
+        || args.meetings > 1000
+        || !(2..=100).contains(&args.per_meeting)
+        || args.rate == 0
+        || args.rounds > 1000
+    {
+        bail!("--meetings 1..=1000, --per-meeting 2..=100, --rate > 0, --rounds <= 1000");
+    }
+    let total = args.meetings * args.per_meeting;
+    let (url, account, password, child) = match &args.url {
+        Some(u) => {
+            let (Some(a), Some(p)) = (&args.account, &args.password) else {
+                bail!("--url needs --account and --password")
+            };
+            if !(u.starts_with("http://127.") || u.starts_with("http://localhost")) {
+                bail!("the benchmark only targets loopback addresses");
+            }
+            (u.clone(), a.clone(), p.clone(), None)
+        }
+        None => {
+            let (u, a, p, c) = start_server(None).await?;
+            (u, a, p, Some(c))
+        }
+    };
+    let pid = child.as_ref().and_then(|c| c.proc.id());
+    println!(
+        "bench join: {} meetings x {} participants = {total}, {} joins/s, against {url}",
+        args.meetings, args.per_meeting, args.rate
+    );
+    let host = ConveneClient::new(&url)?;
+    host.login_by_account_async(LoginByAccountInfo { account, password })
+        .await?;
+    let mut confs = Vec::new();
+    for i in 0..args.meetings {
+        let mut c = CreateConfInfo::new(format!("join bench {i}"), MediaType::Video, true);
+        c.duration = Some(120);
+        confs.push(host.create_conf_async(c).await?);
+    }
+    let rss_before = pid.and_then(rss_kib);
+
+    // Join at the set rate: hosts first in each meeting, then guests.
+    let mut sessions: Vec<Vec<ConfSession>> = (0..args.meetings).map(|_| Vec::new()).collect();
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / args.rate));
+    let started = Instant::now();
+    let mut join_hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut pending = Vec::new();
+    for slot in 0..args.per_meeting {
+        for (i, conf) in confs.iter().enumerate() {
+            tick.tick().await;
+            let info = JoinConfByIdInfo {
+                conf_id: conf.conf_id.clone(),
+                password: if slot == 0 {
+                    conf.host_pwd.clone()
+                } else {
+                    conf.guest_pwd.clone()
+                },
+                nick_name: format!("p{slot}"),
+                is_mic_on: true,
+                is_camera_on: true,
+                attendee_type: None,
+            };
+            let client = ConveneClient::new(&url)?;
+            pending.push((
+                i,
+                tokio::spawn(async move {
+                    let t0 = Instant::now();
+                    let s = client.join_conf_by_id_async(info).await;
+                    (s, t0.elapsed())
+                }),
+            ));
+        }
+        // Hosts are in before guests join.
+        for (i, t) in pending.drain(..) {
+            let (s, took) = t.await?;
+            sessions[i].push(s?);
+            join_hist.record(took.as_micros().max(1) as u64)?;
+        }
+    }
+    let join_secs = started.elapsed().as_secs_f64();
+    let rss_after = pid.and_then(rss_kib);
+    println!(
+        "joined {total} in {join_secs:.1} s ({:.0}/s); join latency ms p50 {:.2} p99 {:.2}",
+        total as f64 / join_secs,
+        join_hist.value_at_quantile(0.5) as f64 / 1000.0,
+        join_hist.value_at_quantile(0.99) as f64 / 1000.0
+    );
+    if let (Some(b), Some(a)) = (rss_before, rss_after) {
+        println!(
+            "server memory: {} KiB before, {} KiB after = {:.1} KiB per connected participant",
+            b,
+            a,
+            (a.saturating_sub(b)) as f64 / total as f64
+        );
+    }
+
+    // Control -> event to every participant, all meetings at once.
+    let mut tasks = Vec::new();
+    for mut group in sessions {
+        let rounds = args.rounds;
+        tasks.push(tokio::spawn(async move {
+            let host = group.remove(0);
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(bool, Instant)>();
+            let mut listeners = Vec::new();
+            let all: Vec<std::sync::Arc<ConfSession>> =
+                std::iter::once(host).chain(group).map(std::sync::Arc::new).collect();
+            for s in &all {
+                let (s, tx) = (s.clone(), tx.clone());
+                listeners.push(tokio::spawn(async move {
+                    while let Some((_, e)) = s.next_event().await {
+                        if let Event::OnMeetingInfoChanged { is_locked, .. } = e {
+                            let _ = tx.send((is_locked, Instant::now()));
+                        }
+                    }
+                }));
+            }
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+            let n = all.len();
+            for r in 0..rounds {
+                let lock = r % 2 == 0;
+                let t0 = Instant::now();
+                all[0].lock_conf(lock).await?;
+                let mut got = 0;
+                let mut last = t0;
+                while got < n {
+                    let (l, at) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                        .await?
+                        .context("listeners gone")?;
+                    if l == lock {
+                        got += 1;
+                        last = at;
+                    }
+                }
+                hist.record((last - t0).as_micros().max(1) as u64)?;
+            }
+            for l in listeners {
+                l.abort();
+            }
+            Ok::<_, anyhow::Error>(hist)
+        }));
+    }
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    for t in tasks {
+        hist.add(t.await??)?;
+    }
+    println!(
+        "control -> event at every participant, ms ({} calls): p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        hist.len(),
+        hist.value_at_quantile(0.5) as f64 / 1000.0,
+        hist.value_at_quantile(0.9) as f64 / 1000.0,
+        hist.value_at_quantile(0.99) as f64 / 1000.0,
         hist.max() as f64 / 1000.0
     );
     if let Some(mut c) = child {

@@ -106,8 +106,7 @@ fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
     let Some(path) = path else {
         return Ok(FileConfig::default());
     };
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
@@ -123,16 +122,12 @@ fn storage_from(args: &StorageArgs, file: &FileConfig) -> anyhow::Result<(PathBu
         .clone()
         .or(file.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from("data"));
-    std::fs::create_dir_all(&data_dir)
-        .with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let url = match args.database_url.clone().or(file.database_url.clone()) {
         Some(u) => u,
         None => format!("sqlite:{}", data_dir.join("convene.db").display()),
     };
-    if !(url.starts_with("sqlite:")
-        || url.starts_with("postgres://")
-        || url.starts_with("postgresql://"))
-    {
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         bail!("--database-url must be sqlite:PATH or postgres://..., not {url:?}");
     }
     Ok((data_dir, url))
@@ -161,10 +156,7 @@ impl Config {
         if tls_cert.is_some() != tls_key.is_some() {
             bail!("--tls-cert and --tls-key go together");
         }
-        let token_ttl = args
-            .token_ttl
-            .or(file.token_ttl)
-            .unwrap_or(DEFAULT_TOKEN_TTL);
+        let token_ttl = args.token_ttl.or(file.token_ttl).unwrap_or(DEFAULT_TOKEN_TTL);
         if !(60..=30 * 24 * 3600).contains(&token_ttl) {
             bail!("--token-ttl must be 60 s to 30 days");
         }
@@ -192,8 +184,7 @@ impl Config {
         Config {
             data_dir: data_dir.to_path_buf(),
             database_url: Secret(
-                database_url
-                    .unwrap_or_else(|| format!("sqlite:{}", data_dir.join("convene.db").display())),
+                database_url.unwrap_or_else(|| format!("sqlite:{}", data_dir.join("convene.db").display())),
             ),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),

@@ -47,12 +47,9 @@ fn not_found_or_auth() -> ApiError {
 }
 
 async fn running(state: &AppState, conf_id: Option<String>) -> ApiResult<Meeting> {
-    let conf_id = conf_id.filter(|c| !c.is_empty()).ok_or_else(|| {
-        ApiError::bad_request(
-            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
-            "conferenceID is required",
-        )
-    })?;
+    let conf_id = conf_id
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| ApiError::bad_request(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "conferenceID is required"))?;
     let m = state
         .store
         .meeting_by_conf_id(&ConfId(conf_id))
@@ -80,28 +77,18 @@ pub async fn token(
             not_found_or_auth()
         }
     })?;
-    let given = headers
-        .get("X-Password")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let given = headers.get("X-Password").and_then(|v| v.to_str().ok()).unwrap_or("");
     if given.is_empty() || !bool::from(given.as_bytes().ct_eq(m.host_pwd.as_bytes())) {
         return Err(not_found_or_auth());
     }
     let now = state.now();
     let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 32);
     {
-        let mut map = state
-            .control_tokens
-            .inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut map = state.control_tokens.inner.lock().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, (_, exp)| *exp > now);
         map.insert(token.clone(), (m.conf_uuid.clone(), now + TOKEN_TTL));
     }
-    let ws_url = format!(
-        "{}/v1/convene/ws",
-        state.public_url.replacen("http", "ws", 1)
-    );
+    let ws_url = format!("{}/v1/convene/ws", state.public_url.replacen("http", "ws", 1));
     Ok(Json(json!({ "data": {
         "token": token, "tmpWsToken": "", "wsURL": ws_url, "role": 1,
         "expireTime": (now + TOKEN_TTL) * 1000, "confTokenExpireTime": (now + TOKEN_TTL) * 1000,
@@ -117,11 +104,7 @@ async fn authorized(state: &AppState, headers: &HeaderMap, q: &ConfQuery) -> Api
     let m = running(state, q.conference_id.clone()).await?;
     let now = state.now();
     let ok = {
-        let map = state
-            .control_tokens
-            .inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let map = state.control_tokens.inner.lock().unwrap_or_else(|e| e.into_inner());
         map.get(token)
             .is_some_and(|(uuid, exp)| *uuid == m.conf_uuid && *exp > now)
     };
@@ -152,12 +135,7 @@ fn participant(s: Option<&str>) -> ApiResult<ParticipantId> {
     s.and_then(|p| p.parse::<u64>().ok())
         .filter(|p| *p != 0)
         .map(ParticipantId)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
-                "participantID is required",
-            )
-        })
+        .ok_or_else(|| ApiError::bad_request(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "participantID is required"))
 }
 
 async fn act(state: &AppState, m: &Meeting, action: Action) -> ApiResult<Json<Value>> {

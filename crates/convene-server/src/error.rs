@@ -68,7 +68,9 @@ impl From<StoreError> for ApiError {
             StoreError::RoomBusy(r) => ApiError::new(
                 StatusCode::CONFLICT,
                 SdkErr::CMS_CONF_NUM_UP_TO_LIMIT,
-                format!("cloud meeting room {r} already holds a running meeting; end it first or use a random meeting ID"),
+                format!(
+                    "cloud meeting room {r} already holds a running meeting; end it first or use a random meeting ID"
+                ),
             ),
             StoreError::RoomNotAllowed(r) => ApiError::new(
                 StatusCode::FORBIDDEN,

@@ -65,23 +65,14 @@ pub fn router(state: AppState) -> Router {
                 .get(api::list_meetings)
                 .delete(api::cancel_meeting),
         )
-        .route(
-            "/v1/mmc/management/conferences/confDetail",
-            get(api::meeting_detail),
-        )
+        .route("/v1/mmc/management/conferences/confDetail", get(api::meeting_detail))
         .route("/j/{conf_id}/{code}", get(api::join_link))
         .route("/v1/convene/ws", get(ws::handler))
         .route("/v1/mmc/control/conferences/token", get(control::token))
         .route("/v1/mmc/control/conferences/lock", put(control::lock))
         .route("/v1/mmc/control/conferences/mute", put(control::mute_all))
-        .route(
-            "/v1/mmc/control/conferences/participants/mute",
-            put(control::mute_one),
-        )
-        .route(
-            "/v1/mmc/control/conferences/participants/cohost",
-            put(control::cohost),
-        )
+        .route("/v1/mmc/control/conferences/participants/mute", put(control::mute_one))
+        .route("/v1/mmc/control/conferences/participants/cohost", put(control::cohost))
         .route(
             "/v1/mmc/control/conferences/allowWaitingParticipant",
             put(control::allow_waiting),
@@ -134,9 +125,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .with_context(|| format!("binding {}", config.listen))?;
     let http_addr = http.local_addr()?;
     let https = match config.tls_listen {
-        Some(addr) => {
-            Some(std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?)
-        }
+        Some(addr) => Some(std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?),
         None => None,
     };
     let https_addr = https.as_ref().map(|l| l.local_addr()).transpose()?;
@@ -166,14 +155,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (shutdown, mut rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(async move {
         let mut rx2 = rx.clone();
-        let plain = axum::serve(
-            http,
-            app.clone()
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = rx.wait_for(|s| *s).await;
-        });
+        let plain = axum::serve(http, app.clone().into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|s| *s).await;
+            });
         let secure = async move {
             let (Some(listener), Some(tls)) = (https, tls) else {
                 return Ok(());

@@ -131,11 +131,7 @@ impl LiveHub {
 
     /// Sends a command, starting the meeting's task again if the one found
     /// had just stopped.
-    async fn send<T>(
-        self: &Arc<Self>,
-        m: &Meeting,
-        make: impl Fn(oneshot::Sender<T>) -> Cmd,
-    ) -> Result<T, Refusal> {
+    async fn send<T>(self: &Arc<Self>, m: &Meeting, make: impl Fn(oneshot::Sender<T>) -> Cmd) -> Result<T, Refusal> {
         for _ in 0..3 {
             let (reply, rx) = oneshot::channel();
             if self.task(m).send(make(reply)).await.is_ok() {
@@ -145,17 +141,10 @@ impl LiveHub {
             }
             self.forget(&m.conf_uuid);
         }
-        Err(refuse(
-            SdkErr::SDK_COMMON_FAIL,
-            "the meeting could not be reached",
-        ))
+        Err(refuse(SdkErr::SDK_COMMON_FAIL, "the meeting could not be reached"))
     }
 
-    pub async fn join(
-        self: &Arc<Self>,
-        conf_id: &str,
-        req: JoinRequest,
-    ) -> Result<Attached, Refusal> {
+    pub async fn join(self: &Arc<Self>, conf_id: &str, req: JoinRequest) -> Result<Attached, Refusal> {
         let m = self.meeting(conf_id).await?;
         self.send(&m, |reply| Cmd::Join {
             req: req.clone(),
@@ -193,11 +182,7 @@ impl LiveHub {
     }
 
     /// A control request of the REST control API, with the host's rights.
-    pub async fn control_as_host(
-        self: &Arc<Self>,
-        m: &Meeting,
-        action: Action,
-    ) -> Result<(), Refusal> {
+    pub async fn control_as_host(self: &Arc<Self>, m: &Meeting, action: Action) -> Result<(), Refusal> {
         self.send(m, |reply| Cmd::Control {
             by: convene_core::live::CONTROLLER,
             action: action.clone(),
@@ -267,10 +252,7 @@ impl MeetingTask {
                 other => self.live.audience(other),
             };
             self.seq += 1;
-            let msg: Arc<str> = match serde_json::to_string(&ServerMsg::Event {
-                seq: self.seq,
-                event,
-            }) {
+            let msg: Arc<str> = match serde_json::to_string(&ServerMsg::Event { seq: self.seq, event }) {
                 Ok(json) => json.into(),
                 Err(e) => {
                     tracing::error!(error = %e, "serializing an event");
@@ -304,12 +286,7 @@ impl MeetingTask {
                 tracing::error!(error = %e, "storing a meeting's end");
             }
         } else if fx.end_changed {
-            if let Err(e) = self
-                .hub
-                .store
-                .set_meeting_end(uuid, self.live.end_time())
-                .await
-            {
+            if let Err(e) = self.hub.store.set_meeting_end(uuid, self.live.end_time()).await {
                 tracing::error!(error = %e, "storing a meeting's new end time");
             }
         }
@@ -330,9 +307,7 @@ impl MeetingTask {
             // an event agrees with it.
             self.persist(fx).await;
             self.deliver(out);
-            if self.live.is_ended()
-                || (self.live.participants().is_empty() && self.conns.is_empty() && self.seq > 0)
-            {
+            if self.live.is_ended() || (self.live.participants().is_empty() && self.conns.is_empty() && self.seq > 0) {
                 break;
             }
             let wait = self
@@ -375,11 +350,7 @@ impl MeetingTask {
                     let role = self.live.role(participant).unwrap_or(ConfRole::Attendee);
                     let attached = self.attach(participant, role, token, &me);
                     // Replay what it missed, or a fresh view if that is no longer kept.
-                    let oldest = self
-                        .ring
-                        .front()
-                        .map(|(s, _, _)| *s)
-                        .unwrap_or(self.seq + 1);
+                    let oldest = self.ring.front().map(|(s, _, _)| *s).unwrap_or(self.seq + 1);
                     if let Some(c) = self.conns.get(&participant) {
                         if oldest <= last_seq + 1 {
                             for (s, who, msg) in &self.ring {

@@ -94,13 +94,14 @@ enum RoomCmd {
 enum BenchCmd {
     /// Concurrent clients creating meetings over HTTP keep-alive.
     Create(bench::CreateBenchArgs),
+    /// WebSocket participants joining meetings; control-to-event latency and memory.
+    Join(bench::JoinBenchArgs),
 }
 
 async fn shutdown_signal() {
     let term = async {
         #[cfg(unix)]
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
             return;
         }
@@ -122,8 +123,7 @@ async fn shutdown_signal() {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CONVENE_LOG")
-                .unwrap_or_else(|_| "convene=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("CONVENE_LOG").unwrap_or_else(|_| "convene=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -165,13 +165,7 @@ async fn main() -> anyhow::Result<()> {
             storage,
         }) => {
             let store = open(&storage).await?;
-            let app = admin::add_app(
-                store.as_ref(),
-                &app_id,
-                app_key.as_deref(),
-                enterprise.as_deref(),
-            )
-            .await?;
+            let app = admin::add_app(store.as_ref(), &app_id, app_key.as_deref(), enterprise.as_deref()).await?;
             println!("app_id={}\napp_key={}", app.app_id, app.app_key);
             Ok(())
         }
@@ -181,20 +175,17 @@ async fn main() -> anyhow::Result<()> {
             storage,
         }) => {
             let store = open(&storage).await?;
-            for room in
-                admin::add_shared_rooms(store.as_ref(), count, enterprise.as_deref()).await?
-            {
+            for room in admin::add_shared_rooms(store.as_ref(), count, enterprise.as_deref()).await? {
                 println!("{room}");
             }
             Ok(())
         }
         Command::Bench(BenchCmd::Create(args)) => bench::create(args).await,
+        Command::Bench(BenchCmd::Join(args)) => bench::join(args).await,
     }
 }
 
 async fn open(storage: &StorageArgs) -> anyhow::Result<std::sync::Arc<dyn convene_store::Store>> {
     let (_, url) = resolve_storage(storage)?;
-    convene_store::open(&url)
-        .await
-        .context("opening the database")
+    convene_store::open(&url).await.context("opening the database")
 }

@@ -16,13 +16,8 @@ pub fn cert_paths(config: &Config) -> anyhow::Result<(PathBuf, PathBuf)> {
     let cert = config.data_dir.join("tls-cert.pem");
     let key = config.data_dir.join("tls-key.pem");
     if !(cert.exists() && key.exists()) {
-        let names = vec![
-            "localhost".to_owned(),
-            "127.0.0.1".to_owned(),
-            "::1".to_owned(),
-        ];
-        let made = rcgen::generate_simple_self_signed(names)
-            .context("making a self-signed certificate")?;
+        let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+        let made = rcgen::generate_simple_self_signed(names).context("making a self-signed certificate")?;
         std::fs::write(&cert, made.cert.pem())?;
         write_private_file(&key, made.signing_key.serialize_pem().as_bytes())?;
     }
@@ -51,11 +46,5 @@ pub async fn rustls_config(config: &Config) -> anyhow::Result<RustlsConfig> {
     let (cert, key) = cert_paths(config)?;
     RustlsConfig::from_pem_file(&cert, &key)
         .await
-        .with_context(|| {
-            format!(
-                "loading TLS certificate {} and key {}",
-                cert.display(),
-                key.display()
-            )
-        })
+        .with_context(|| format!("loading TLS certificate {} and key {}", cert.display(), key.display()))
 }

@@ -15,6 +15,5 @@ pub fn now() -> i64 {
 
 /// Parses a JSON body; a malformed one is a clear `code` error, not a 422 text.
 pub fn json_body<T: DeserializeOwned>(body: &[u8], code: SdkErr) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(code, format!("malformed JSON body: {e}")))
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(code, format!("malformed JSON body: {e}")))
 }

@@ -36,11 +36,7 @@ async fn send(socket: &mut WebSocket, msg: &ServerMsg) -> bool {
     }
 }
 
-async fn hello(
-    state: &AppState,
-    peer: SocketAddr,
-    socket: &mut WebSocket,
-) -> Result<(Attached, bool), Refusal> {
+async fn hello(state: &AppState, peer: SocketAddr, socket: &mut WebSocket) -> Result<(Attached, bool), Refusal> {
     let bad = |reason: &str| Refusal {
         code: SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
         reason: reason.into(),
@@ -49,9 +45,7 @@ async fn hello(
         Ok(Some(Ok(Message::Text(t)))) => t,
         _ => return Err(bad("the first message must be a join or resume")),
     };
-    match serde_json::from_str::<ClientMsg>(&first)
-        .map_err(|e| bad(&format!("unreadable message: {e}")))?
-    {
+    match serde_json::from_str::<ClientMsg>(&first).map_err(|e| bad(&format!("unreadable message: {e}")))? {
         ClientMsg::Join(j) => {
             let account = match j.access_token.as_deref().filter(|t| !t.is_empty()) {
                 None => None,

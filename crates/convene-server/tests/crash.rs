@@ -18,14 +18,7 @@ const KILL_AFTER: usize = 600;
 
 async fn spawn_server(dir: &std::path::Path) -> (tokio::process::Child, String) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_convene"))
-        .args([
-            "serve",
-            "--dev",
-            "--no-tls",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
+        .args(["serve", "--dev", "--no-tls", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -65,8 +58,7 @@ async fn kill_9_loses_no_acknowledged_meeting() {
         let (acked, count, enough) = (acked.clone(), count.clone(), enough.clone());
         tasks.push(tokio::spawn(async move {
             for i in 0.. {
-                let mut info =
-                    CreateConfInfo::new(format!("crash {n}-{i}"), MediaType::Video, true);
+                let mut info = CreateConfInfo::new(format!("crash {n}-{i}"), MediaType::Video, true);
                 info.custom_info = Some(format!("client {n} create {i}"));
                 match client.create_conf_async(info).await {
                     Ok(r) => {
@@ -126,11 +118,7 @@ async fn kill_9_loses_no_acknowledged_meeting() {
         }
         offset += page.data.len() as i64;
     }
-    assert!(
-        stored >= acked.len(),
-        "stored {stored} < acknowledged {}",
-        acked.len()
-    );
+    assert!(stored >= acked.len(), "stored {stored} < acknowledged {}", acked.len());
     assert!(
         stored <= acked.len() + CLIENTS,
         "at most one unacknowledged create per client"

@@ -85,27 +85,16 @@ async fn both_logins_and_create(server: &TestServer) {
     assert_eq!(detail.concurrent_participants, 5);
     assert!(detail.is_open_waiting_room);
     assert_eq!(detail.duration, 45);
-    assert_eq!(
-        detail.conf_allow_join_user,
-        Some(ConfAllowJoinUserType::Anyone)
-    );
+    assert_eq!(detail.conf_allow_join_user, Some(ConfAllowJoinUserType::Anyone));
 
     // The guest link works and carries its code.
     let page = reqwest::get(&result.guest_join_uri).await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(
-        html.contains("Quarterly review") && html.contains("guest"),
-        "{html}"
-    );
-    let bad = reqwest::get(format!(
-        "{}/j/{}/{}",
-        server.url(),
-        result.conf_id,
-        "x".repeat(48)
-    ))
-    .await
-    .unwrap();
+    assert!(html.contains("Quarterly review") && html.contains("guest"), "{html}");
+    let bad = reqwest::get(format!("{}/j/{}/{}", server.url(), result.conf_id, "x".repeat(48)))
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 404);
 
     // loginByAppId, async form; the user is made on first login.
@@ -147,11 +136,7 @@ async fn both_logins_and_create(server: &TestServer) {
         .unwrap();
     assert_eq!(tls.list_confs_async(0, 50).await.unwrap().count, 2);
     assert_eq!(
-        client
-            .conf_detail_async(&over_tls.conf_id)
-            .await
-            .unwrap()
-            .subject,
+        client.conf_detail_async(&over_tls.conf_id).await.unwrap().subject,
         "Over TLS"
     );
 }
@@ -190,10 +175,7 @@ async fn refused_logins_reveal_nothing_and_lock() {
     let wrong = login("alice", "wrong password").await.unwrap_err();
     let unknown = login("nobody", "wrong password").await.unwrap_err();
     assert_eq!(wrong.code, SdkErr::USG_ERR_PASSWORD);
-    assert_eq!(
-        wrong, unknown,
-        "a missing account and a wrong password look the same"
-    );
+    assert_eq!(wrong, unknown, "a missing account and a wrong password look the same");
     assert_eq!(
         login("", "x").await.unwrap_err().code,
         SdkErr::UISDK_PASSWORD_OR_ACCOUNT_EMPTY
@@ -242,40 +224,22 @@ async fn refused_logins_reveal_nothing_and_lock() {
     assert_eq!(app(tampered).await, SdkErr::USG_APPID_AUTH_FAILED);
     let once = app_login("app-two", &key, "u", t + 60);
     c.login_by_app_id_async(once.clone()).await.unwrap();
-    assert_eq!(
-        app(once).await,
-        SdkErr::USG_APPID_AUTH_FAILED,
-        "a nonce is good once"
-    );
+    assert_eq!(app(once).await, SdkErr::USG_APPID_AUTH_FAILED, "a nonce is good once");
 
     // Tokens: none, forged, expired.
     let fresh = ConveneClient::new(&server.url()).unwrap();
     let info = CreateConfInfo::new("x", MediaType::Video, true);
     assert_eq!(
-        fresh
-            .create_conf_async(info.clone())
-            .await
-            .unwrap_err()
-            .code,
+        fresh.create_conf_async(info.clone()).await.unwrap_err().code,
         SdkErr::UISDK_UNLOGIN_ERROR
     );
     let forged = ConveneClient::with_token(&server.url(), &"ab".repeat(32)).unwrap();
     assert_eq!(
-        forged
-            .create_conf_async(info.clone())
-            .await
-            .unwrap_err()
-            .code,
+        forged.create_conf_async(info.clone()).await.unwrap_err().code,
         SdkErr::USG_INVALID_TOKEN
     );
     let token = "cd".repeat(32);
-    let user = server
-        .running
-        .store
-        .user_by_account("alice")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = server.running.store.user_by_account("alice").await.unwrap().unwrap();
     server
         .running
         .store
@@ -394,10 +358,7 @@ async fn invalid_creates_get_their_code_and_store_nothing() {
             r#"{"subject":"x","confConfigInfo":{"callInRestriction":1}}"#,
             "MMC.111071061",
         ),
-        (
-            r#"{"subject":"x","startTime":"2001-01-01 00:00"}"#,
-            "MMC.111071013",
-        ),
+        (r#"{"subject":"x","startTime":"2001-01-01 00:00"}"#, "MMC.111071013"),
         (r#"{"subject":"x","length":"long"}"#, "MMC.111070001"),
     ] {
         let r = http
@@ -438,17 +399,10 @@ async fn rooms_hold_one_meeting_and_cancel_frees_them() {
         ..CreateConfInfo::new("Mine", MediaType::Video, true)
     };
     let first = alice.create_conf_async(fixed.clone()).await.unwrap();
-    assert_eq!(
-        first.conf_id, first.vmr_conf_id,
-        "a fixed-ID meeting is the room's ID"
-    );
+    assert_eq!(first.conf_id, first.vmr_conf_id, "a fixed-ID meeting is the room's ID");
     let clash = alice.create_conf_async(fixed.clone()).await.unwrap_err();
     assert_eq!(clash.code, SdkErr::CMS_CONF_NUM_UP_TO_LIMIT);
-    assert!(
-        clash.reason.contains(&first.vmr_conf_id),
-        "{}",
-        clash.reason
-    );
+    assert!(clash.reason.contains(&first.vmr_conf_id), "{}", clash.reason);
     // Bob cannot use Alice's room, nor see her secrets, nor cancel.
     let theirs = CreateConfInfo {
         vmr_id: Some(first.vmr_conf_id.clone()),
@@ -461,20 +415,13 @@ async fn rooms_hold_one_meeting_and_cancel_frees_them() {
     let seen = bob.conf_detail_async(&first.conf_id).await.unwrap();
     assert_eq!(seen.password_for("chair"), "");
     assert_eq!(
-        bob.cancel_conf_async(&first.conf_id)
-            .await
-            .unwrap_err()
-            .code,
+        bob.cancel_conf_async(&first.conf_id).await.unwrap_err().code,
         SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS
     );
     // Cancelling frees the room.
     alice.cancel_conf_async(&first.conf_id).await.unwrap();
     assert_eq!(
-        alice
-            .cancel_conf_async(&first.conf_id)
-            .await
-            .unwrap_err()
-            .code,
+        alice.cancel_conf_async(&first.conf_id).await.unwrap_err().code,
         SdkErr::CMS_CONF_IS_CLOSED
     );
     assert_eq!(alice.list_confs_async(0, 10).await.unwrap().count, 0);

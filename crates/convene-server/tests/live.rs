@@ -17,24 +17,14 @@ struct Meeting {
 }
 
 async fn create(server: &TestServer, edit: impl FnOnce(&mut CreateConfInfo)) -> Meeting {
-    if server
-        .running
-        .store
-        .user_by_account("olga")
-        .await
-        .unwrap()
-        .is_none()
-    {
+    if server.running.store.user_by_account("olga").await.unwrap().is_none() {
         server.add_account("olga", "Olga Host").await;
     }
     let host_client = server.client("olga").await;
     let mut info = CreateConfInfo::new("Live test", MediaType::Video, true);
     edit(&mut info);
     let result = host_client.create_conf_async(info).await.unwrap();
-    Meeting {
-        result,
-        host_client,
-    }
+    Meeting { result, host_client }
 }
 
 async fn host_joins(m: &Meeting) -> ConfSession {
@@ -93,31 +83,21 @@ async fn waiting_room_admit_and_remove() {
     assert_eq!(ann.role(), ConfRole::Waiting);
     let waiting = host
         .wait_for(WAIT, |e| match e {
-            Event::OnWaitingListChanged { attendees } if attendees.len() == 1 => {
-                Some(attendees[0].clone())
-            }
+            Event::OnWaitingListChanged { attendees } if attendees.len() == 1 => Some(attendees[0].clone()),
             _ => None,
         })
         .await
         .unwrap();
     assert_eq!(waiting.nick_name, "Ann");
     // Admitted: Ann is in, and sees the attendee list for the first time.
-    host.allow_waiting_attendee_enter(waiting.participant_id)
-        .await
-        .unwrap();
+    host.allow_waiting_attendee_enter(waiting.participant_id).await.unwrap();
     assert_eq!(
-        ann.wait_for(WAIT, |e| matches!(
-            e,
-            Event::OnConfStateChanged { state: 1 }
-        )
-        .then_some(()))
+        ann.wait_for(WAIT, |e| matches!(e, Event::OnConfStateChanged { state: 1 })
+            .then_some(()))
             .await,
         Some(())
     );
-    let seen = ann
-        .wait_for(WAIT, list_with(|l| l.len() == 2))
-        .await
-        .unwrap();
+    let seen = ann.wait_for(WAIT, list_with(|l| l.len() == 2)).await.unwrap();
     assert!(seen.iter().any(|a| a.role == ConfRole::Host));
     assert_eq!(ann.role(), ConfRole::Attendee);
     // Before that, Ann saw nothing of the meeting.
@@ -135,9 +115,7 @@ async fn waiting_room_admit_and_remove() {
         .await;
     assert_eq!(ended, Some(SdkErr::SDK_CONFCTRL_CONF_END_CHAIR_HANGUP));
     // Ann goes back to the waiting room, then everyone waiting is let in.
-    host.move_to_waiting_room(ann.participant_id())
-        .await
-        .unwrap();
+    host.move_to_waiting_room(ann.participant_id()).await.unwrap();
     assert_eq!(
         ann.wait_for(WAIT, |e| matches!(
             e,
@@ -163,10 +141,7 @@ async fn waiting_room_admit_and_remove() {
     );
     // Closing the room lets the next guest straight in.
     host.open_waiting_room(false).await.unwrap();
-    assert_eq!(
-        guest(&server, &m, "Cleo").await.unwrap().role(),
-        ConfRole::Attendee
-    );
+    assert_eq!(guest(&server, &m, "Cleo").await.unwrap().role(), ConfRole::Attendee);
 }
 
 #[tokio::test]
@@ -197,11 +172,7 @@ async fn the_cap_holds_against_racing_joiners() {
             Err(e) => assert_eq!(e.code, SdkErr::CMS_OVER_MAX_PARTICIPANT_NUMBER),
         }
     }
-    assert_eq!(
-        joined.len(),
-        2,
-        "the host plus two guests fill a cap of three"
-    );
+    assert_eq!(joined.len(), 2, "the host plus two guests fill a cap of three");
 }
 
 #[tokio::test]
@@ -224,10 +195,7 @@ async fn lock_and_a_guest_trying_every_host_action() {
         g.extend_conf(10).await,
     ];
     for r in refusals {
-        assert_eq!(
-            r.unwrap_err().code,
-            SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS
-        );
+        assert_eq!(r.unwrap_err().code, SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS);
     }
     assert_eq!(
         g.end_conf().await.unwrap_err().code,
@@ -246,13 +214,8 @@ async fn lock_and_a_guest_trying_every_host_action() {
     // Reclaiming the host role with the host password.
     g.request_host_role(&m.result.host_pwd).await.unwrap();
     assert_eq!(
-        g.wait_for(WAIT, |e| matches!(
-            e,
-            Event::OnSelfRoleChanged {
-                role: ConfRole::Host
-            }
-        )
-        .then_some(()))
+        g.wait_for(WAIT, |e| matches!(e, Event::OnSelfRoleChanged { role: ConfRole::Host })
+            .then_some(()))
             .await,
         Some(())
     );
@@ -292,22 +255,11 @@ async fn mute_policies_per_attendee_type_and_mute_all() {
         })
         .await
         .unwrap();
-    let list = host
-        .wait_for(WAIT, list_with(|l| l.len() == 3))
-        .await
-        .unwrap();
-    let mic = |id: ParticipantId| {
-        list.iter()
-            .find(|a| a.participant_id == id)
-            .unwrap()
-            .is_mic_on
-    };
+    let list = host.wait_for(WAIT, list_with(|l| l.len() == 3)).await.unwrap();
+    let mic = |id: ParticipantId| list.iter().find(|a| a.participant_id == id).unwrap().is_mic_on;
     assert!(!mic(host.participant_id()), "the creator's isMicOn=false");
     assert!(!mic(soft.participant_id()), "soft clients auto-muted");
-    assert!(
-        mic(terminal.participant_id()),
-        "hard terminals auto-unmuted"
-    );
+    assert!(mic(terminal.participant_id()), "hard terminals auto-unmuted");
     // Mute all without unmuting oneself: the guest may not unmute.
     host.mute_all_attendee(true, false).await.unwrap();
     assert_eq!(
@@ -336,22 +288,15 @@ async fn role_changes_are_seen_by_everyone() {
     let flag = cb_seen.clone();
     let a_id = a.participant_id();
     b.on_attendee_list_changed(move |l| {
-        if l.iter()
-            .any(|x| x.participant_id == a_id && x.role == ConfRole::Cohost)
-        {
+        if l.iter().any(|x| x.participant_id == a_id && x.role == ConfRole::Cohost) {
             flag.store(true, std::sync::atomic::Ordering::SeqCst);
         }
     });
-    host.set_cohost_right(a.participant_id(), true)
-        .await
-        .unwrap();
+    host.set_cohost_right(a.participant_id(), true).await.unwrap();
     let seen = b
         .wait_for(
             WAIT,
-            list_with(move |l| {
-                l.iter()
-                    .any(|x| x.participant_id == a_id && x.role == ConfRole::Cohost)
-            }),
+            list_with(move |l| l.iter().any(|x| x.participant_id == a_id && x.role == ConfRole::Cohost)),
         )
         .await;
     assert!(seen.is_some());
@@ -370,8 +315,7 @@ async fn role_changes_are_seen_by_everyone() {
         .wait_for(
             WAIT,
             list_with(move |l| {
-                l.iter()
-                    .any(|x| x.participant_id == b_id && x.role == ConfRole::Host)
+                l.iter().any(|x| x.participant_id == b_id && x.role == ConfRole::Host)
                     && l.iter()
                         .any(|x| x.participant_id == h_id && x.role == ConfRole::Attendee)
             }),
@@ -406,11 +350,7 @@ async fn the_meeting_ends_at_its_end_time_unless_extended() {
     assert_eq!(new_end, m.result.end_time_stamp + 600);
     // Past the old end: still on. Past the new end: over, for everyone.
     clock.advance(5 * 60);
-    let detail = m
-        .host_client
-        .conf_detail_async(&m.result.conf_id)
-        .await
-        .unwrap();
+    let detail = m.host_client.conf_detail_async(&m.result.conf_id).await.unwrap();
     assert_eq!(detail.conference_state, "Created");
     assert_eq!(detail.end_time_stamp, new_end, "the extension is stored");
     clock.advance(10 * 60);
@@ -443,9 +383,7 @@ async fn a_reconnect_gets_its_place_and_missed_events_without_duplicates() {
     let m = create(&server, |_| {}).await;
     let host = host_joins(&m).await;
     let g = guest(&server, &m, "Gus").await.unwrap();
-    host.wait_for(WAIT, list_with(|l| l.len() == 2))
-        .await
-        .unwrap();
+    host.wait_for(WAIT, list_with(|l| l.len() == 2)).await.unwrap();
     g.interrupt_connection();
     // The host mutes the guest while (or just after) its connection is down.
     host.mute_attendee(g.participant_id(), true).await.unwrap();
@@ -470,9 +408,7 @@ async fn a_reconnect_gets_its_place_and_missed_events_without_duplicates() {
     assert_eq!(list.len(), 2);
     // Event numbers only grow.
     let mut last = 0;
-    while let Ok(Some((seq, _))) =
-        tokio::time::timeout(Duration::from_millis(200), g.next_event()).await
-    {
+    while let Ok(Some((seq, _))) = tokio::time::timeout(Duration::from_millis(200), g.next_event()).await {
         assert!(seq > last);
         last = seq;
     }
@@ -499,10 +435,7 @@ async fn joins_refused_alike_and_locked_out() {
     let wrong = join(&m.result.conf_id, "0000").await;
     let missing = join("999999999", "0000").await;
     assert_eq!(wrong, Some(SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED));
-    assert_eq!(
-        wrong, missing,
-        "a missing meeting and a wrong password look the same"
-    );
+    assert_eq!(wrong, missing, "a missing meeting and a wrong password look the same");
     assert_eq!(
         join(&m.result.conf_id, "").await,
         Some(SdkErr::CMS_CONF_AUTHEN_NEED_PASSWORD)

@@ -10,10 +10,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-const PACKAGES: &[&str] = &[
-    "huaweicloudsdkmeeting==3.1.219",
-    "huaweicloudsdkcore==3.1.219",
-];
+const PACKAGES: &[&str] = &["huaweicloudsdkmeeting==3.1.219", "huaweicloudsdkcore==3.1.219"];
 
 fn venv() -> PathBuf {
     // Both tests of this file share one venv: make it once.
@@ -32,13 +29,7 @@ fn venv() -> PathBuf {
         .expect("python3 on PATH");
     assert!(ok.success(), "python3 -m venv failed");
     let ok = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
         .args(PACKAGES)
         .status()
         .unwrap();
@@ -53,19 +44,10 @@ async fn official_python_client_works_unchanged() {
     let server = common::TestServer::start().await;
     server.add_account("py-account", "Python Account").await;
     let key = server.add_app("py-app").await;
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/python/official_client.py"
-    );
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/official_client.py");
     let out = tokio::process::Command::new(python)
         .arg(script)
-        .args([
-            &server.https_url(),
-            "py-account",
-            common::PASSWORD,
-            "py-app",
-            &key,
-        ])
+        .args([&server.https_url(), "py-account", common::PASSWORD, "py-app", &key])
         .output()
         .await
         .unwrap();
@@ -109,10 +91,7 @@ async fn official_python_client_controls_a_live_meeting() {
         })
         .await
         .unwrap();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/python/control_client.py"
-    );
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/control_client.py");
     let out = tokio::process::Command::new(python)
         .arg(script)
         .args([
@@ -135,14 +114,7 @@ async fn official_python_client_controls_a_live_meeting() {
     for s in [&host, &guest] {
         let locked = s
             .wait_for(wait, |e| {
-                matches!(
-                    e,
-                    Event::OnMeetingInfoChanged {
-                        is_locked: true,
-                        ..
-                    }
-                )
-                .then_some(())
+                matches!(e, Event::OnMeetingInfoChanged { is_locked: true, .. }).then_some(())
             })
             .await;
         assert_eq!(locked, Some(()));

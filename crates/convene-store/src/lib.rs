@@ -147,12 +147,7 @@ pub trait Store: Send + Sync + 'static {
     async fn meeting_by_conf_id(&self, conf_id: &ConfId) -> Result<Option<Meeting>>;
     async fn meeting_by_uuid(&self, conf_uuid: &str) -> Result<Option<Meeting>>;
     /// A page of the meetings `owner` created, newest first, and the total.
-    async fn list_meetings(
-        &self,
-        owner: &UserId,
-        q: &ListQuery,
-        now: i64,
-    ) -> Result<(i64, Vec<Meeting>)>;
+    async fn list_meetings(&self, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)>;
     /// Cancels a running meeting; false when it was not running.
     async fn cancel_meeting(&self, conf_uuid: &str, now: i64) -> Result<bool>;
     /// Marks a meeting ended (by its host, the REST stop call or its end

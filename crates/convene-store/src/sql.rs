@@ -14,9 +14,7 @@ use convene_core::create::RoomRequest;
 use convene_core::ids::{nine_digit_id, random_hex};
 use convene_core::{ConfId, ConfState, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
@@ -27,8 +25,7 @@ const ID_ATTEMPTS: usize = 16;
 
 /// The columns a meeting is read back from: its document and the fields
 /// that are columns of their own (see `Meeting`'s serde attributes).
-const MEETING_COLS: &str =
-    "doc, state, conf_id, conf_uuid, room_id, owner_id, enterprise_id, start_ts, end_ts";
+const MEETING_COLS: &str = "doc, state, conf_id, conf_uuid, room_id, owner_id, enterprise_id, start_ts, end_ts";
 
 fn decode_meeting<R: Row>(r: &R) -> Result<Meeting>
 where
@@ -39,10 +36,8 @@ where
 {
     let doc: String = r.try_get("doc")?;
     let state: String = r.try_get("state")?;
-    let mut m: Meeting =
-        serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    m.state = ConfState::parse(&state)
-        .ok_or_else(|| StoreError::Corrupt(format!("meeting state {state:?}")))?;
+    let mut m: Meeting = serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    m.state = ConfState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("meeting state {state:?}")))?;
     m.conf_id = ConfId(r.try_get("conf_id")?);
     m.conf_uuid = r.try_get("conf_uuid")?;
     m.room_id = r.try_get::<Option<String>, _>("room_id")?.map(RoomId);
@@ -532,12 +527,7 @@ macro_rules! store_queries {
     };
 }
 
-store_queries!(
-    lite,
-    sqlx::SqliteConnection,
-    SqlitePool,
-    sqlx::sqlite::SqliteRow
-);
+store_queries!(lite, sqlx::SqliteConnection, SqlitePool, sqlx::sqlite::SqliteRow);
 store_queries!(pg, sqlx::PgConnection, PgPool, sqlx::postgres::PgRow);
 
 /// The `Store` impl of a backend: the same SQL for both, except
@@ -600,13 +590,7 @@ macro_rules! impl_store {
             async fn set_login_failures(&self, account: &str, f: LoginFailures) -> Result<()> {
                 $q::set_login_failures(&self.pool, account, f).await
             }
-            async fn put_session(
-                &self,
-                key: &str,
-                user: &UserId,
-                expires_at: i64,
-                now: i64,
-            ) -> Result<()> {
+            async fn put_session(&self, key: &str, user: &UserId, expires_at: i64, now: i64) -> Result<()> {
                 $q::put_session(&self.pool, key, user, expires_at, now).await
             }
             async fn session(&self, key: &str) -> Result<Option<(UserId, i64)>> {
@@ -618,12 +602,7 @@ macro_rules! impl_store {
             async fn meeting_by_uuid(&self, conf_uuid: &str) -> Result<Option<Meeting>> {
                 $q::meeting_by(&self.pool, "conf_uuid", conf_uuid).await
             }
-            async fn list_meetings(
-                &self,
-                owner: &UserId,
-                q: &ListQuery,
-                now: i64,
-            ) -> Result<(i64, Vec<Meeting>)> {
+            async fn list_meetings(&self, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
                 $q::list_meetings(&self.pool, owner, q, now).await
             }
             async fn end_meeting(&self, conf_uuid: &str) -> Result<bool> {
@@ -680,11 +659,7 @@ impl SqliteStore {
         // The writer never checkpoints: a checkpoint inside its commit would
         // delay every create of the batch. A background task checkpoints
         // instead (PASSIVE: it never blocks the writer).
-        let conn = opts
-            .clone()
-            .pragma("wal_autocheckpoint", "0")
-            .connect()
-            .await?;
+        let conn = opts.clone().pragma("wal_autocheckpoint", "0").connect().await?;
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(sqlite_writer(conn, rx));
         tokio::spawn(sqlite_checkpointer(pool.clone(), tx.downgrade()));
@@ -704,10 +679,7 @@ async fn sqlite_checkpointer(pool: SqlitePool, alive: mpsc::WeakSender<CreateJob
         if alive.upgrade().is_none() {
             return;
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
-        {
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
             tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
         }
     }
@@ -729,19 +701,14 @@ async fn sqlite_writer(mut conn: sqlx::SqliteConnection, mut rx: mpsc::Receiver<
                 tracing::error!(error = %e, jobs = batch.len(), "group commit failed");
                 let msg = e.to_string();
                 for job in batch.drain(..) {
-                    let _ = job
-                        .reply
-                        .send(Err(StoreError::Db(sqlx::Error::Protocol(msg.clone()))));
+                    let _ = job.reply.send(Err(StoreError::Db(sqlx::Error::Protocol(msg.clone()))));
                 }
             }
         }
     }
 }
 
-async fn write_batch(
-    conn: &mut sqlx::SqliteConnection,
-    batch: &mut [CreateJob],
-) -> Result<Vec<Result<Meeting>>> {
+async fn write_batch(conn: &mut sqlx::SqliteConnection, batch: &mut [CreateJob]) -> Result<Vec<Result<Meeting>>> {
     let mut tx = conn.begin().await?;
     let mut results: Vec<Option<Result<Meeting>>> = (0..batch.len()).map(|_| None).collect();
     insert_plain_meetings(&mut tx, batch, &mut results).await?;
@@ -790,9 +757,7 @@ async fn insert_plain_meetings(
     for (_, m) in &plain {
         ids.push_bind(m.conf_id.as_str());
     }
-    q.push(
-        ") UNION SELECT conf_id FROM meetings WHERE active_conf_id IS NOT NULL AND conf_id IN (",
-    );
+    q.push(") UNION SELECT conf_id FROM meetings WHERE active_conf_id IS NOT NULL AND conf_id IN (");
     let mut ids = q.separated(", ");
     for (_, m) in &plain {
         ids.push_bind(m.conf_id.as_str());
@@ -851,11 +816,7 @@ impl SqliteStore {
     async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
         let (reply, answer) = oneshot::channel();
         self.writer
-            .send(CreateJob {
-                meeting,
-                now,
-                reply,
-            })
+            .send(CreateJob { meeting, now, reply })
             .await
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
@@ -870,10 +831,7 @@ pub struct PgStore {
 
 impl PgStore {
     pub async fn open(url: &str) -> Result<PgStore> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .connect(url)
-            .await?;
+        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore { pool })
     }

@@ -52,14 +52,8 @@ fn request(u: &User, edit: impl FnOnce(&mut CreateConfInfo), now: i64) -> conven
 
 async fn story(store: Arc<dyn Store>) {
     // Enterprises.
-    let e = store
-        .ensure_default_enterprise("Default", T0)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.ensure_default_enterprise("Other", T0).await.unwrap(),
-        e
-    );
+    let e = store.ensure_default_enterprise("Default", T0).await.unwrap();
+    assert_eq!(store.ensure_default_enterprise("Other", T0).await.unwrap(), e);
     let other_e = store.create_enterprise("Other corp", T0).await.unwrap();
 
     // Accounts, each with a personal room.
@@ -69,20 +63,11 @@ async fn story(store: Arc<dyn Store>) {
         store.add_user(new_user(&e.id, "alice"), T0).await,
         Err(StoreError::Conflict(_))
     ));
-    assert_eq!(
-        store.user_by_account("alice").await.unwrap(),
-        Some(alice.clone())
-    );
-    assert_eq!(
-        store.user_by_id(&alice.id).await.unwrap(),
-        Some(alice.clone())
-    );
+    assert_eq!(store.user_by_account("alice").await.unwrap(), Some(alice.clone()));
+    assert_eq!(store.user_by_id(&alice.id).await.unwrap(), Some(alice.clone()));
     assert_eq!(store.user_by_account("nobody").await.unwrap(), None);
     let bob = store.add_user(new_user(&e.id, "bob"), T0).await.unwrap();
-    let mallory = store
-        .add_user(new_user(&other_e.id, "mallory"), T0)
-        .await
-        .unwrap();
+    let mallory = store.add_user(new_user(&other_e.id, "mallory"), T0).await.unwrap();
     assert_ne!(alice.personal_room, bob.personal_room);
 
     // App IDs and their users.
@@ -116,10 +101,7 @@ async fn story(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(u1.id, u2.id);
-    assert_eq!(
-        store.user_by_id(&u1.id).await.unwrap().unwrap().name,
-        "Renamed"
-    );
+    assert_eq!(store.user_by_id(&u1.id).await.unwrap().unwrap().name, "Renamed");
 
     // Login failures, kept per account name whether or not it exists.
     let f = LoginFailures {
@@ -132,44 +114,23 @@ async fn story(store: Arc<dyn Store>) {
         .set_login_failures("ghost", LoginFailures::default())
         .await
         .unwrap();
-    assert_eq!(
-        store.login_failures("ghost").await.unwrap(),
-        LoginFailures::default()
-    );
+    assert_eq!(store.login_failures("ghost").await.unwrap(), LoginFailures::default());
 
     // Sessions.
-    store
-        .put_session("key1", &alice.id, T0 + 100, T0)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.session("key1").await.unwrap(),
-        Some((alice.id.clone(), T0 + 100))
-    );
+    store.put_session("key1", &alice.id, T0 + 100, T0).await.unwrap();
+    assert_eq!(store.session("key1").await.unwrap(), Some((alice.id.clone(), T0 + 100)));
     assert_eq!(store.session("nope").await.unwrap(), None);
 
     // A random-ID meeting.
-    let m = store
-        .create_meeting(request(&alice, |_| {}, T0), T0)
-        .await
-        .unwrap();
+    let m = store.create_meeting(request(&alice, |_| {}, T0), T0).await.unwrap();
     assert_eq!(m.conf_id.as_str().len(), 9);
     assert_eq!(m.room_id, None);
-    assert_eq!(
-        store.meeting_by_conf_id(&m.conf_id).await.unwrap(),
-        Some(m.clone())
-    );
-    assert_eq!(
-        store.meeting_by_uuid(&m.conf_uuid).await.unwrap(),
-        Some(m.clone())
-    );
+    assert_eq!(store.meeting_by_conf_id(&m.conf_id).await.unwrap(), Some(m.clone()));
+    assert_eq!(store.meeting_by_uuid(&m.conf_uuid).await.unwrap(), Some(m.clone()));
 
     // The personal room holds one running meeting at a time.
     let fixed = |c: &mut CreateConfInfo| c.vmr_conf_id_type = Some(VmrConfIdType::Fixed);
-    let p1 = store
-        .create_meeting(request(&alice, fixed, T0), T0)
-        .await
-        .unwrap();
+    let p1 = store.create_meeting(request(&alice, fixed, T0), T0).await.unwrap();
     assert_eq!(p1.conf_id.as_str(), alice.personal_room.as_str());
     assert_eq!(p1.room_id.as_ref(), Some(&alice.personal_room));
     assert!(matches!(
@@ -193,21 +154,11 @@ async fn story(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(p2.conf_id, p1.conf_id);
     assert_eq!(
-        store
-            .meeting_by_uuid(&p1.conf_uuid)
-            .await
-            .unwrap()
-            .unwrap()
-            .state,
+        store.meeting_by_uuid(&p1.conf_uuid).await.unwrap().unwrap().state,
         ConfState::Ended
     );
     assert_eq!(
-        store
-            .meeting_by_conf_id(&p1.conf_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .conf_uuid,
+        store.meeting_by_conf_id(&p1.conf_id).await.unwrap().unwrap().conf_uuid,
         p2.conf_uuid,
         "the running one answers"
     );
@@ -222,10 +173,7 @@ async fn story(store: Arc<dyn Store>) {
     ));
     assert!(matches!(
         store
-            .create_meeting(
-                request(&alice, |c| c.vmr_id = Some("111111111".into()), T0),
-                T0
-            )
+            .create_meeting(request(&alice, |c| c.vmr_id = Some("111111111".into()), T0), T0)
             .await,
         Err(StoreError::RoomNotAllowed(_))
     ));
@@ -243,14 +191,8 @@ async fn story(store: Arc<dyn Store>) {
     let mut want = vec![r1.clone(), r2.clone()];
     want.sort();
     assert_eq!(pool, want);
-    let s1 = store
-        .create_meeting(request(&alice, shared, T0), T0)
-        .await
-        .unwrap();
-    let s2 = store
-        .create_meeting(request(&bob, shared, T0), T0)
-        .await
-        .unwrap();
+    let s1 = store.create_meeting(request(&alice, shared, T0), T0).await.unwrap();
+    let s2 = store.create_meeting(request(&bob, shared, T0), T0).await.unwrap();
     assert_ne!(s1.room_id, s2.room_id);
     assert!(matches!(
         store.create_meeting(request(&alice, shared, T0), T0).await,
@@ -267,10 +209,7 @@ async fn story(store: Arc<dyn Store>) {
     assert!(store.cancel_meeting(&s1.conf_uuid, T0 + 1).await.unwrap());
     let freed = s1.room_id.clone().unwrap();
     let named = store
-        .create_meeting(
-            request(&bob, |c| c.vmr_id = Some(freed.0.clone()), T0 + 2),
-            T0 + 2,
-        )
+        .create_meeting(request(&bob, |c| c.vmr_id = Some(freed.0.clone()), T0 + 2), T0 + 2)
         .await
         .unwrap();
     assert_eq!(named.room_id, Some(freed));
@@ -309,11 +248,7 @@ async fn story(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!((n, found[0].info.subject.as_str()), (1, "Planning 3"));
     let (n, _) = store
-        .list_meetings(
-            &bob.id,
-            &q(0, 10, Some(s2.conf_id.as_str()), false),
-            T0 + 20,
-        )
+        .list_meetings(&bob.id, &q(0, 10, Some(s2.conf_id.as_str()), false), T0 + 20)
         .await
         .unwrap();
     assert_eq!(n, 1);
@@ -325,11 +260,7 @@ async fn story(store: Arc<dyn Store>) {
         .list_meetings(&alice.id, &q(0, 50, None, true), T0 + 20)
         .await
         .unwrap();
-    assert_eq!(
-        (live, all),
-        (2, 4),
-        "alice: m and p2 run; p1 ended, s1 cancelled"
-    );
+    assert_eq!((live, all), (2, 4), "alice: m and p2 run; p1 ended, s1 cancelled");
 
     // Cancelling.
     assert!(store.cancel_meeting(&m.conf_uuid, T0 + 30).await.unwrap());
@@ -338,12 +269,7 @@ async fn story(store: Arc<dyn Store>) {
         "already cancelled"
     );
     assert_eq!(
-        store
-            .meeting_by_conf_id(&m.conf_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .state,
+        store.meeting_by_conf_id(&m.conf_id).await.unwrap().unwrap().state,
         ConfState::Cancelled
     );
 
@@ -369,9 +295,9 @@ async fn story(store: Arc<dyn Store>) {
     for _ in 0..64 {
         let s = store.clone();
         let req = request(&carol, |_| {}, T0);
-        tasks.push(tokio::spawn(async move {
-            s.create_meeting(req, T0).await.unwrap().conf_id
-        }));
+        tasks.push(tokio::spawn(
+            async move { s.create_meeting(req, T0).await.unwrap().conf_id },
+        ));
     }
     let mut ids = std::collections::HashSet::new();
     for t in tasks {
@@ -404,10 +330,7 @@ async fn story_on_sqlite_and_restart() {
     drop(store);
     // Reopened: accounts and meetings are all there, byte for byte.
     let again = convene_store::open(&url).await.unwrap();
-    assert_eq!(
-        again.user_by_account("alice").await.unwrap(),
-        Some(alice.clone())
-    );
+    assert_eq!(again.user_by_account("alice").await.unwrap(), Some(alice.clone()));
     let (n2, meetings2) = again
         .list_meetings(
             &alice.id,

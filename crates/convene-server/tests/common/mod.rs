@@ -35,12 +35,9 @@ impl TestServer {
             .unwrap();
         let (base, _) = admin_url.rsplit_once('/').unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let running = convene_server::start(Config::for_tests(
-            dir.path(),
-            Some(format!("{base}/{name}")),
-        ))
-        .await
-        .unwrap();
+        let running = convene_server::start(Config::for_tests(dir.path(), Some(format!("{base}/{name}"))))
+            .await
+            .unwrap();
         TestServer { running, dir }
     }
 
