@@ -224,6 +224,9 @@ pub struct JoinBenchArgs {
     /// Control calls per meeting (lock toggles), timed to the last receiver.
     #[arg(long, default_value_t = 20)]
     pub rounds: usize,
+    /// Control calls per second across all meetings while measuring.
+    #[arg(long, default_value_t = 100)]
+    pub control_rate: u64,
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
@@ -281,6 +284,8 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
 
     // Join at the set rate: hosts first in each meeting, then guests.
     let mut sessions: Vec<Vec<ConfSession>> = (0..args.meetings).map(|_| Vec::new()).collect();
+    // Joins go over each participant's own WebSocket; one client makes them all.
+    let joiner = ConveneClient::new(&url)?;
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / args.rate));
     let started = Instant::now();
     let mut join_hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
@@ -300,7 +305,7 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
                 is_camera_on: true,
                 attendee_type: None,
             };
-            let client = ConveneClient::new(&url)?;
+            let client = joiner.clone();
             pending.push((
                 i,
                 tokio::spawn(async move {
@@ -336,9 +341,16 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
 
     // Control -> event to every participant, all meetings at once.
     let mut tasks = Vec::new();
-    for mut group in sessions {
+    // Each meeting calls once every `period`, meetings staggered evenly, so
+    // that the whole server sees `control_rate` calls per second.
+    let period = Duration::from_secs_f64(args.meetings as f64 / args.control_rate.max(1) as f64);
+    let measure_start = Instant::now();
+    for (m, mut group) in sessions.into_iter().enumerate() {
         let rounds = args.rounds;
+        let offset = period.mul_f64(m as f64 / args.meetings as f64);
         tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(offset).await;
+            let mut pace = tokio::time::interval(period);
             let host = group.remove(0);
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(bool, Instant)>();
             let mut listeners = Vec::new();
@@ -357,6 +369,7 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
             let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
             let n = all.len();
             for r in 0..rounds {
+                pace.tick().await;
                 let lock = r % 2 == 0;
                 let t0 = Instant::now();
                 all[0].lock_conf(lock).await?;
@@ -384,8 +397,9 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
         hist.add(t.await??)?;
     }
     println!(
-        "control -> event at every participant, ms ({} calls): p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        "control -> event at every participant, ms ({} calls at {:.0}/s): p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
         hist.len(),
+        hist.len() as f64 / measure_start.elapsed().as_secs_f64(),
         hist.value_at_quantile(0.5) as f64 / 1000.0,
         hist.value_at_quantile(0.9) as f64 / 1000.0,
         hist.value_at_quantile(0.99) as f64 / 1000.0,

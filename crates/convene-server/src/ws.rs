@@ -25,7 +25,11 @@ pub async fn handler(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // Signalling messages are small: small buffers keep a connected
+    // participant cheap (the defaults are 128 KiB each way).
     ws.max_message_size(64 * 1024)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| session(state, peer, socket))
 }
 
