@@ -178,6 +178,8 @@ pub async fn cancel_meeting(
             "the meeting has already ended",
         ));
     }
+    // Whoever is in it is told it ended.
+    state.live.end_if_live(&m).await;
     Ok(Json(serde_json::json!({})))
 }
 

@@ -181,6 +181,20 @@ impl LiveHub {
         .await?
     }
 
+    /// Ends the meeting for whoever is in it, if it is live on this node
+    /// (it was cancelled or stopped elsewhere).
+    pub async fn end_if_live(self: &Arc<Self>, m: &Meeting) {
+        let running = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&m.conf_uuid)
+            .is_some_and(|t| !t.is_closed());
+        if running {
+            let _ = self.control_as_host(m, Action::End).await;
+        }
+    }
+
     /// A control request of the REST control API, with the host's rights.
     pub async fn control_as_host(self: &Arc<Self>, m: &Meeting, action: Action) -> Result<(), Refusal> {
         self.send(m, |reply| Cmd::Control {

@@ -475,3 +475,25 @@ async fn joins_refused_alike_and_locked_out() {
         "the lock is per client address"
     );
 }
+
+#[tokio::test]
+async fn cancelling_a_live_meeting_ends_it_for_everyone() {
+    let server = TestServer::start().await;
+    let m = create(&server, |_| {}).await;
+    let host = host_joins(&m).await;
+    let g = guest(&server, &m, "Gus").await.unwrap();
+    m.host_client.cancel_conf_async(&m.result.conf_id).await.unwrap();
+    for s in [&host, &g] {
+        let reason = s
+            .wait_for(WAIT, |e| match e {
+                Event::OnConfEnded { reason, .. } => Some(reason.0),
+                _ => None,
+            })
+            .await;
+        assert_eq!(reason, Some(SdkErr::SDK_CONFCTRL_CONF_END_STOP_CONF));
+    }
+    assert_eq!(
+        guest(&server, &m, "Late").await.err().map(|e| e.code),
+        Some(SdkErr::CMS_CONF_IS_CLOSED)
+    );
+}
