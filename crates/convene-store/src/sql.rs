@@ -646,7 +646,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .page_size(2048)
+            .page_size(1024)
             // A batch's multi-row insert keeps a statement journal; in memory
             // it costs a copy, on disk a temporary file per batch.
             .pragma("temp_store", "MEMORY")
@@ -659,9 +659,28 @@ impl SqliteStore {
         // The writer never checkpoints: a checkpoint inside its commit would
         // delay every create of the batch. A background task checkpoints
         // instead (PASSIVE: it never blocks the writer).
-        let conn = opts.clone().pragma("wal_autocheckpoint", "0").connect().await?;
+        //
+        // Nor does it fsync at commit (synchronous = OFF on this connection
+        // only): the syncer task fsyncs the WAL after each commit and only
+        // then acknowledges the batch, so an acknowledged create is on disk,
+        // while the next batch's SQL runs during the previous one's fsync.
+        // Checkpoints run on the pool's FULL connections, which sync the WAL
+        // before copying it and the database after.
+        let conn = opts
+            .clone()
+            .synchronous(SqliteSynchronous::Off)
+            .pragma("wal_autocheckpoint", "0")
+            .connect()
+            .await?;
+        let wal = {
+            let mut p = opts.get_filename().as_os_str().to_owned();
+            p.push("-wal");
+            std::path::PathBuf::from(p)
+        };
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(sqlite_writer(conn, rx));
+        let (sync_tx, sync_rx) = mpsc::unbounded_channel();
+        tokio::spawn(sqlite_writer(conn, rx, sync_tx));
+        tokio::spawn(sqlite_syncer(wal, sync_rx));
         tokio::spawn(sqlite_checkpointer(pool.clone(), tx.downgrade()));
         Ok(SqliteStore { pool, writer: tx })
     }
@@ -687,14 +706,22 @@ async fn sqlite_checkpointer(pool: SqlitePool, alive: mpsc::WeakSender<CreateJob
 
 /// Takes every create that is waiting, runs them in one transaction, commits
 /// once, and only then answers each: an acknowledged meeting is on disk.
-async fn sqlite_writer(mut conn: sqlx::SqliteConnection, mut rx: mpsc::Receiver<CreateJob>) {
+async fn sqlite_writer(
+    mut conn: sqlx::SqliteConnection,
+    mut rx: mpsc::Receiver<CreateJob>,
+    syncer: mpsc::UnboundedSender<Committed>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let outcome = write_batch(&mut conn, &mut batch).await;
         match outcome {
             Ok(results) => {
-                for (job, result) in batch.drain(..).zip(results) {
-                    let _ = job.reply.send(result);
+                // Committed, not yet durable: the syncer answers once it is.
+                let answers = batch.drain(..).map(|job| job.reply).zip(results).collect();
+                if let Err(lost) = syncer.send(answers) {
+                    for (reply, _) in lost.0 {
+                        let _ = reply.send(Err(StoreError::Closed));
+                    }
                 }
             }
             Err(e) => {
@@ -703,6 +730,44 @@ async fn sqlite_writer(mut conn: sqlx::SqliteConnection, mut rx: mpsc::Receiver<
                 for job in batch.drain(..) {
                     let _ = job.reply.send(Err(StoreError::Db(sqlx::Error::Protocol(msg.clone()))));
                 }
+            }
+        }
+    }
+}
+
+/// A committed batch waiting for its fsync: each create's answer.
+type Committed = Vec<(oneshot::Sender<Result<Meeting>>, Result<Meeting>)>;
+
+/// Makes committed batches durable (fdatasync of the WAL) and answers them.
+/// One sync covers every batch committed before it started.
+async fn sqlite_syncer(wal: std::path::PathBuf, mut rx: mpsc::UnboundedReceiver<Committed>) {
+    let mut file: Option<std::sync::Arc<std::fs::File>> = None;
+    let mut waiting: Vec<Committed> = Vec::new();
+    while rx.recv_many(&mut waiting, 1024).await > 0 {
+        if file.is_none() {
+            file = std::fs::OpenOptions::new()
+                .read(true)
+                .open(&wal)
+                .ok()
+                .map(std::sync::Arc::new);
+        }
+        let synced = match file.clone() {
+            Some(f) => tokio::task::spawn_blocking(move || f.sync_data())
+                .await
+                .map_err(std::io::Error::other)
+                .and_then(|r| r),
+            None => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no WAL file to sync")),
+        };
+        for batch in waiting.drain(..) {
+            for (reply, result) in batch {
+                let answer = match &synced {
+                    Ok(()) => result,
+                    Err(e) => {
+                        tracing::error!(error = %e, "syncing the WAL");
+                        Err(StoreError::Db(sqlx::Error::Protocol(format!("syncing the WAL: {e}"))))
+                    }
+                };
+                let _ = reply.send(answer);
             }
         }
     }
