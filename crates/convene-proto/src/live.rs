@@ -38,7 +38,7 @@ pub struct EndReason(pub SdkErr);
 
 /// A notification, named after the product SDK's callbacks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "name", rename_all = "camelCase")]
+#[serde(tag = "name", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Event {
     /// `onConfStateChanged`: 1 on (joined, admitted), 0 off.
     OnConfStateChanged { state: u8 },
@@ -214,4 +214,32 @@ pub enum ServerMsg {
     Event { seq: u64, event: Event },
     /// The join or resume was refused; the connection closes.
     Error { ret: SdkErr, reason: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The browser client reads these names: fields are camelCase like the
+    /// product SDK's (`reasonText`, `isLocked`, `endTimeStamp`).
+    #[test]
+    fn event_fields_are_camel_case_on_the_wire() {
+        let e = Event::OnConfEnded {
+            reason: EndReason(SdkErr::SDK_CONFCTRL_CONF_END_STOP_CONF),
+            reason_text: "x".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"name":"onConfEnded","reason":414100044,"reasonText":"x"}"#
+        );
+        let e = Event::OnMeetingInfoChanged {
+            is_locked: true,
+            is_mute_all: false,
+            allow_unmute: true,
+            end_time_stamp: 5,
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["isLocked"], true);
+        assert_eq!(v["endTimeStamp"], 5);
+    }
 }

@@ -221,27 +221,18 @@ pub async fn join_link(
         )
     };
     match (meeting, role) {
-        (Some(m), Some(role)) => {
-            let state_text = match m.state_at(t) {
-                ConfState::Created => "in progress",
-                ConfState::Ended => "ended",
-                ConfState::Cancelled => "cancelled",
-            };
-            page(
-                StatusCode::OK,
-                &m.info.subject,
-                format!(
-                    "<p>Meeting <b id=conf-id>{}</b>, hosted by {}, is <b id=conf-state>{}</b>.</p>\
-                     <p>This link joins you as <b id=join-role>{}</b> without a password.</p>\
-                     <p id=join-random hidden>{}</p>",
-                    escape(m.conf_id.as_str()),
-                    escape(&m.owner_name),
-                    state_text,
-                    role,
-                    escape(&code)
-                ),
-            )
-        }
+        (Some(m), Some(role)) if m.state_at(t) == ConfState::Created => (
+            StatusCode::OK,
+            Html(crate::web::join_page(&serde_json::json!({
+                "confId": m.conf_id.0, "random": code, "subject": m.info.subject, "role": role,
+                "hostName": m.owner_name,
+            }))),
+        ),
+        (Some(m), Some(_)) => page(
+            StatusCode::GONE,
+            &m.info.subject,
+            "<p>This meeting has ended. <a href=\"/\">convene</a></p>".into(),
+        ),
         _ => page(
             StatusCode::NOT_FOUND,
             "Meeting not found",

@@ -18,6 +18,7 @@ pub mod error;
 pub mod live;
 pub mod tls;
 pub mod util;
+pub mod web;
 pub mod ws;
 
 use std::future::Future;
@@ -80,6 +81,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/mmc/control/conferences/stop", put(control::stop))
         .route("/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/", get(web::index))
+        .route("/app.js", get(web::app_js))
+        .route("/style.css", get(web::style))
+        .route("/sdk/convene.js", get(web::sdk_js))
         // Create bodies are small; 1 MiB bounds what a client can make us parse.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)

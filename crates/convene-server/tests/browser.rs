@@ -1,0 +1,54 @@
+//! Issue 4 (web client, first part): the browser client in headless Debian
+//! Chromium, driven by playwright-core (`web/tests/e2e.mjs`), against a real
+//! server. Needs `/usr/bin/chromium` and Node.js (`.ci/run` installs
+//! Chromium); the test installs playwright-core into `web/tests` itself.
+//! Screenshots are kept in `target/browser-artifacts/`.
+
+#![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn web_tests() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web/tests")
+}
+
+fn playwright() {
+    let dir = web_tests();
+    if dir.join("node_modules/playwright-core/package.json").exists() {
+        return;
+    }
+    let ok = Command::new("npm")
+        .args(["install", "--silent", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .status()
+        .expect("npm on PATH (Node.js is needed for the browser test)");
+    assert!(ok.success(), "npm install in {} failed", dir.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_and_guest_in_real_browsers() {
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(),
+        "the browser test needs Chromium: apt-get install chromium (as .ci/run does)"
+    );
+    tokio::task::spawn_blocking(playwright).await.unwrap();
+    let server = common::TestServer::start().await;
+    server.add_account("web-host", "Web Host").await;
+    let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../browser-artifacts");
+    let out = tokio::process::Command::new("node")
+        .arg(web_tests().join("e2e.mjs"))
+        .args([&server.url(), "web-host", common::PASSWORD])
+        .arg(&artifacts)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("ALL OK"),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+}

@@ -1,0 +1,246 @@
+// The convene web client: log in, create a meeting with every CreateConfInfo
+// field, join by ID or by guest link, and run the meeting (participants,
+// waiting room, host controls). Built on the JS SDK at /sdk/convene.js.
+import { ConveneSDK, ConfRole } from '/sdk/convene.js';
+
+const sdk = new ConveneSDK();
+const $ = (sel) => document.querySelector(sel);
+const views = ['login-view', 'home-view', 'created-view', 'link-view', 'room-view', 'ended-view'];
+const ROLE_NAMES = ['Guest', 'Host', 'Audience', 'Co-host', 'Waiting'];
+let created = null;
+let me = { participantId: null, role: null, micOn: true, cameraOn: true, hand: false };
+let locked = false;
+let waitingRoomOpen = false;
+
+function show(id) {
+  for (const v of views) $(`#${v}`).hidden = v !== id;
+}
+
+function notice(text) {
+  const n = $('#notice');
+  n.textContent = text || '';
+  n.hidden = !text;
+}
+
+function fail(ret, reason) {
+  notice(`${reason} (error ${ret})`);
+}
+
+function session() {
+  const saved = JSON.parse(sessionStorage.getItem('convene') || 'null');
+  if (saved) { sdk.accessToken = saved.token; sdk.user = saved.user; }
+  $('#who').textContent = sdk.user ? sdk.user.name : '';
+}
+
+$('#login-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  sdk.loginByAccount({ account: f.get('account'), password: f.get('password') }, (ret, reason) => {
+    if (ret) return fail(ret, reason);
+    sessionStorage.setItem('convene', JSON.stringify({ token: sdk.accessToken, user: sdk.user }));
+    notice('');
+    session();
+    show('home-view');
+  });
+});
+
+function num(f, name) {
+  const v = f.get(name);
+  return v === null || v === '' ? undefined : Number(v);
+}
+
+$('#create-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  const attendees = String(f.get('attendees') || '').split('\n').map((l) => l.trim()).filter(Boolean).map((line) => {
+    const [nickName, id = ''] = line.split(',').map((s) => s.trim());
+    return /^[+0-9]+$/.test(id) ? { nickName, number: id } : { nickName, thirdUserId: id };
+  });
+  const info = {
+    subject: f.get('subject'),
+    mediaType: num(f, 'mediaType'),
+    needPassword: f.get('needPassword') === 'on',
+    guestPwd: f.get('needPassword') === 'on' ? (f.get('guestPwd') || undefined) : undefined,
+    duration: num(f, 'duration'),
+    isOpenWaitingRoom: f.get('isOpenWaitingRoom') === 'on',
+    concurrentParticipants: num(f, 'concurrentParticipants'),
+    confAllowJoinUser: num(f, 'confAllowJoinUser'),
+    vmrConfIdType: num(f, 'vmrConfIdType'),
+    vmrId: f.get('vmrId') || undefined,
+    confResType: num(f, 'confResType'),
+    autoMuteMode: num(f, 'autoMuteMode'),
+    hardTerminalAutoMuteMode: num(f, 'hardTerminalAutoMuteMode'),
+    isMicOn: f.get('isMicOn') === 'on',
+    isCameraOn: f.get('isCameraOn') === 'on',
+    allowRecord: f.get('allowRecord') === 'on',
+    isAutoRecord: f.get('isAutoRecord') === 'on',
+    defaultSummaryState: num(f, 'defaultSummaryState'),
+    customInfo: f.get('customInfo') || undefined,
+    numOfAttendee: attendees.length,
+    attendees,
+  };
+  sdk.createConf(info, (ret, reason, result) => {
+    if (ret) return fail(ret, reason);
+    notice('');
+    created = result;
+    $('[data-testid=created-subject]').textContent = result.subject;
+    $('[data-testid=conf-id]').textContent = result.confId;
+    $('[data-testid=guest-pwd]').textContent = result.guestPwd || 'none';
+    $('[data-testid=host-pwd]').textContent = result.hostPwd;
+    const link = $('[data-testid=guest-link]');
+    link.textContent = result.guestJoinUri;
+    link.href = result.guestJoinUri;
+    $('[data-testid=ends]').textContent = new Date(result.endTimeStamp * 1000).toLocaleString();
+    show('created-view');
+  });
+});
+
+$('#copy-link').addEventListener('click', () => {
+  if (created) navigator.clipboard?.writeText(created.guestJoinUri).then(() => notice('Guest link copied.'), () => {});
+});
+
+$('#start').addEventListener('click', () => {
+  sdk.joinConfById({ confId: created.confId, password: created.hostPwd, nickName: sdk.user?.name || 'Host',
+    isMicOn: true, isCameraOn: true }, joined);
+});
+
+$('#join-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  sdk.joinConfById({ confId: f.get('confId'), password: f.get('password') || '', nickName: f.get('nickName') || '',
+    isMicOn: true, isCameraOn: true }, joined);
+});
+
+$('#link-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  const link = JSON.parse($('#join-link-data').textContent);
+  sdk.joinConfByRandom({ confId: link.confId, random: link.random, nickName: f.get('nickName'),
+    isMicOn: f.get('isMicOn') === 'on', isCameraOn: f.get('isCameraOn') === 'on' }, joined);
+});
+
+function joined(ret, reason, result) {
+  if (ret) return fail(ret, reason);
+  notice('');
+  me.participantId = result.participantId;
+  setRole(result.role);
+  show('room-view');
+}
+
+function setRole(role) {
+  me.role = role;
+  const hostLike = role === ConfRole.HWM_CONF_ROLE_HOST || role === ConfRole.HWM_CONF_ROLE_COHOST;
+  document.body.classList.toggle('is-host', hostLike);
+  $('#end').hidden = role !== ConfRole.HWM_CONF_ROLE_HOST;
+  $('[data-testid=my-role]').textContent = ROLE_NAMES[role] ?? '';
+  $('#waiting-banner').hidden = role !== ConfRole.HWM_CONF_ROLE_WAITING;
+  $('#room-status').textContent = role === ConfRole.HWM_CONF_ROLE_WAITING ? 'waiting room' : 'in the meeting';
+}
+
+function button(label, testid, onClick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = label;
+  b.dataset.testid = testid;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+const report = (ret, reason) => { if (ret) fail(ret, reason); };
+
+function renderList(ul, attendees, waiting) {
+  ul.replaceChildren();
+  const hostLike = me.role === ConfRole.HWM_CONF_ROLE_HOST || me.role === ConfRole.HWM_CONF_ROLE_COHOST;
+  for (const a of attendees) {
+    const li = document.createElement('li');
+    li.dataset.participant = a.participantId;
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = a.nickName + (a.participantId === me.participantId ? ' (you)' : '');
+    li.append(name);
+    const tags = [ROLE_NAMES[a.role], a.isMicOn ? 'mic on' : 'muted', a.isCameraOn ? 'camera on' : 'camera off'];
+    if (a.handRaised) tags.push('hand raised');
+    if (!a.online) tags.push('reconnecting');
+    for (const t of tags) {
+      const s = document.createElement('span');
+      s.className = 'tag';
+      s.textContent = t;
+      li.append(s);
+    }
+    if (hostLike && a.participantId !== me.participantId) {
+      if (waiting) {
+        li.append(button('Admit', 'admit', () => sdk.allowWaitingAttendeeEnter(a.participantId, report)));
+        li.append(button('Remove', 'remove', () => sdk.hangupAttendee(a.participantId, report)));
+      } else if (a.role !== ConfRole.HWM_CONF_ROLE_HOST) {
+        li.append(button(a.isMicOn ? 'Mute' : 'Unmute', 'mute', () => sdk.muteAttendee(a.participantId, a.isMicOn, report)));
+        if (me.role === ConfRole.HWM_CONF_ROLE_HOST) {
+          const co = a.role === ConfRole.HWM_CONF_ROLE_COHOST;
+          li.append(button(co ? 'Remove co-host' : 'Make co-host', 'cohost', () => sdk.setCohostRight(a.participantId, !co, report)));
+        }
+        li.append(button('To waiting room', 'to-waiting', () => sdk.moveToWaitingRoom(a.participantId, report)));
+        li.append(button('Remove', 'remove', () => sdk.hangupAttendee(a.participantId, report)));
+      }
+    }
+    ul.append(li);
+    if (a.participantId === me.participantId) {
+      me.micOn = a.isMicOn;
+      me.cameraOn = a.isCameraOn;
+      me.hand = a.handRaised;
+      $('#mic').textContent = me.micOn ? 'Mute' : 'Unmute';
+      $('#camera').textContent = me.cameraOn ? 'Camera off' : 'Camera on';
+      $('#hand').textContent = me.hand ? 'Lower hand' : 'Raise hand';
+    }
+  }
+}
+
+sdk.onConfInfoNotify = (info) => {
+  $('#room-subject').textContent = info.subject;
+  setRole(info.selfConfRole);
+  locked = info.isLocked;
+  waitingRoomOpen = info.isWaitingRoomOpen;
+  $('#lock').textContent = locked ? 'Unlock' : 'Lock';
+  $('#waiting-room').textContent = waitingRoomOpen ? 'Close waiting room' : 'Open waiting room';
+};
+sdk.onSelfRoleChanged = ({ role }) => setRole(role);
+sdk.onAttendeeListChanged = ({ attendees }) => renderList($('#attendees'), attendees, false);
+sdk.onWaitingListChanged = ({ attendees }) => renderList($('#waiting-list'), attendees, true);
+sdk.onWaitingRoomStateChanged = ({ isOpen }) => {
+  waitingRoomOpen = isOpen;
+  $('#waiting-room').textContent = isOpen ? 'Close waiting room' : 'Open waiting room';
+};
+sdk.onMeetingInfoChanged = (e) => {
+  locked = e.isLocked;
+  $('#lock').textContent = locked ? 'Unlock' : 'Lock';
+};
+sdk.onConfEndingSoon = ({ endTimeStamp }) => notice(`The meeting ends at ${new Date(endTimeStamp * 1000).toLocaleTimeString()}.`);
+sdk.onConfEnded = ({ reasonText }) => {
+  $('[data-testid=ended-reason]').textContent = reasonText;
+  notice('');
+  show('ended-view');
+};
+
+$('#mic').addEventListener('click', () => sdk.muteAttendee(me.participantId, me.micOn, report));
+$('#camera').addEventListener('click', () => sdk.setCamera(!me.cameraOn, report));
+$('#hand').addEventListener('click', () => sdk.raiseHand(!me.hand, report));
+$('#lock').addEventListener('click', () => sdk.lockConf(!locked, report));
+$('#mute-all').addEventListener('click', () => sdk.muteAllAttendee(true, true, report));
+$('#waiting-room').addEventListener('click', () => sdk.openWaitingRoom(!waitingRoomOpen, report));
+$('#admit-all').addEventListener('click', () => sdk.allowAllWaitingAttendeeEnter(report));
+$('#end').addEventListener('click', () => sdk.endConf(report));
+$('#leave').addEventListener('click', () => sdk.leaveConf());
+
+// Where the page was opened decides the first view.
+session();
+const linkData = document.getElementById('join-link-data');
+if (linkData) {
+  const link = JSON.parse(linkData.textContent);
+  $('[data-testid=link-subject]').textContent = `Join “${link.subject}”`;
+  if (sdk.user) $('[data-testid=nickname]').value = sdk.user.name;
+  show('link-view');
+} else if (location.hash === '#join' || sdk.accessToken) {
+  show('home-view');
+  if (!sdk.accessToken) $('#create-form').hidden = true;
+} else {
+  show('login-view');
+}
+document.querySelector('[data-testid=guest-join]').addEventListener('click', () => { show('home-view'); $('#create-form').hidden = !sdk.accessToken; });

@@ -1,0 +1,322 @@
+// convene JS SDK: the HUAWEI CLOUD Meeting client SDK's calls, against a
+// convene server. Plain ES module, no build step. Every call takes the
+// product's callback `(ret, reason, result)`; ret 0 is SDKERR_SUCCESS.
+//
+//   import { ConveneSDK, MediaType } from '/sdk/convene.js';
+//   const sdk = new ConveneSDK();
+//   sdk.loginByAccount({ account, password }, (ret, reason) => {
+//     sdk.createConf({ subject: 'Weekly', mediaType: MediaType.HWM_MEDIA_TYPE_VIDEO,
+//                      needPassword: true, numOfAttendee: 0, attendees: [] },
+//       (ret, reason, createConfResult) => console.log(createConfResult.confId));
+//   });
+
+/** Seed table 3. */
+export const MediaType = Object.freeze({ HWM_MEDIA_TYPE_AUDIO: 0, HWM_MEDIA_TYPE_VIDEO: 1 });
+/** Seed table 4. */
+export const ConfAllowJoinUserType = Object.freeze({
+  CONF_ALLOW_JOIN_ANYONE: 0, CONF_ALLOW_JOIN_LOGINED_USER: 1, CONF_ALLOW_JOIN_IN_COMPANY_USER: 2, CONF_ALLOW_JOIN_INVITED_USER: 3,
+});
+/** Seed table 5. */
+export const VmrConfIdType = Object.freeze({ HWM_VMR_CONF_ID_TYPE_FIXED: 0, HWM_VMR_CONF_ID_TYPE_RANDOM: 1 });
+/** Seed table 7. */
+export const ConfRole = Object.freeze({
+  HWM_CONF_ROLE_ATTENDEE: 0, HWM_CONF_ROLE_HOST: 1, HWM_CONF_ROLE_AUDIENCE: 2, HWM_CONF_ROLE_COHOST: 3, HWM_CONF_ROLE_WAITING: 4,
+});
+/** Seed table 8. */
+export const AttendeeType = Object.freeze({
+  ATTENDEE_TYPE_NORMAL: 0, ATTENDEE_TYPE_TELEPRESENCE: 1, ATTENDEE_TYPE_TERMINAL: 2, ATTENDEE_TYPE_OUTSIDE: 3,
+  ATTENDEE_TYPE_CUSTOMNUMBER: 4, ATTENDEE_TYPE_MOBILE: 5, ATTENDEE_TYPE_ANONYMOUS: 6, ATTENDEE_TYPE_TELEPHONE: 7,
+  ATTENDEE_TYPE_BOARD: 8, ATTENDEE_TYPE_IDEAHUB: 9, ATTENDEE_TYPE_HWVISION: 10, ATTENDEE_TYPE_WELINKC: 11,
+});
+/** Seed table 9. */
+export const ConfResType = Object.freeze({ HWM_CONF_RESTYPE_DEFAULT: 0, HWM_CONF_RESTYPE_SHARE_VMR: 3 });
+/** Seed table 10. */
+export const SummaryState = Object.freeze({ SUMMARY_STATE_CLOSE: 0, SUMMARY_STATE_OPEN: 1 });
+/** Seed table 11. */
+export const AutoMuteType = Object.freeze({ AUTO_MUTE_TYPE_DEFAULT: 0, AUTO_MUTE_TYPE_MUTE: 1, AUTO_MUTE_TYPE_UNMUTE: 2 });
+
+/** SDKERR numbers this module itself answers with (the server sends the rest). */
+export const SDKERR = Object.freeze({
+  SDKERR_SUCCESS: 0, SDKERR_UNKOWN: -1, UISDK_UNLOGIN_ERROR: 430200001, UISDK_PASSWORD_OR_ACCOUNT_EMPTY: 430200005,
+  UISDK_HTTP_SERVER_ERROR: 430500001, UISDK_NO_NETWORK_ERROR: 430500003, UISDK_NOT_IN_CONF_OR_CALL: 430400008,
+  UISDK_ALREADY_EXIST_CONF_OR_CALL: 430400009,
+});
+
+const REST_TYPES = ['normal', 'telepresence', 'terminal', 'outside', 'customnumber', 'mobile', 'anonymous',
+  'telephone', 'board', 'ideahub', 'hwvision', 'welinkc'];
+
+/**
+ * @typedef {Object} AttendeeBaseInfo seed table 6
+ * @property {string} nickName
+ * @property {string} [number]
+ * @property {string} [thirdUserId]
+ * @property {string} [accountId]
+ * @property {string} [email]
+ * @property {string} [sms]
+ * @property {boolean} [isAutoInvite]
+ * @property {boolean} [isMute]
+ * @property {number} [role]
+ * @property {number} [type]
+ * @property {string} [userUuid]
+ */
+/**
+ * @typedef {Object} CreateConfInfo seed table 2
+ * @property {string} subject
+ * @property {number} mediaType
+ * @property {boolean} needPassword
+ * @property {boolean} [isAutoRecord]
+ * @property {boolean} [allowRecord]
+ * @property {number} [confAllowJoinUser]
+ * @property {string} [vmrId]
+ * @property {number} [vmrConfIdType]
+ * @property {string} [guestPwd]
+ * @property {boolean} [isOpenWaitingRoom]
+ * @property {number} [duration]
+ * @property {boolean} [isMicOn]
+ * @property {boolean} [isCameraOn]
+ * @property {number} [concurrentParticipants]
+ * @property {number} numOfAttendee
+ * @property {AttendeeBaseInfo[]} attendees
+ * @property {string} [customInfo]
+ * @property {number} [confResType]
+ * @property {number} [defaultSummaryState]
+ * @property {number} [autoMuteMode]
+ * @property {number} [hardTerminalAutoMuteMode]
+ */
+/**
+ * @typedef {Object} CreateConfResult seed table 13
+ * @property {string} confId
+ * @property {string} vmrConfId
+ * @property {string} hostPwd
+ * @property {string} guestPwd
+ * @property {number} mediaType
+ * @property {string} guestJoinUri
+ * @property {number} selfConfRole
+ * @property {string} subject
+ * @property {number} startTime
+ * @property {number} endTime
+ * @property {number} startTimeStamp
+ * @property {number} endTimeStamp
+ * @property {string} schedulerName
+ * @property {string} customInfo
+ */
+/** @typedef {(ret: number, reason: string, result?: any) => void} Callback */
+
+const defined = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
+const flag = (b) => (b === undefined || b === null ? undefined : b ? 1 : 0);
+const muteFlag = (m) => (m === AutoMuteType.AUTO_MUTE_TYPE_MUTE ? true : m === AutoMuteType.AUTO_MUTE_TYPE_UNMUTE ? false : undefined);
+
+/** The REST create body for a CreateConfInfo (spec §3.1; SDK-only fields as extras). */
+export function toRestSchedule(c) {
+  const vmrId = c.vmrId ? c.vmrId : undefined;
+  const fixed = c.vmrConfIdType === VmrConfIdType.HWM_VMR_CONF_ID_TYPE_FIXED;
+  return defined({
+    subject: c.subject,
+    mediaTypes: c.mediaType === MediaType.HWM_MEDIA_TYPE_AUDIO ? 'Voice' : 'HDVideo',
+    length: c.duration,
+    attendees: (c.attendees || []).map((a) => defined({
+      name: a.nickName, phone: a.number || undefined, thirdUserId: a.thirdUserId || undefined,
+      accountId: a.accountId, email: a.email, sms: a.sms, isAutoInvite: flag(a.isAutoInvite), isMute: flag(a.isMute),
+      role: a.role, type: a.type === undefined ? undefined : REST_TYPES[a.type], userUUID: a.userUuid,
+    })),
+    isAutoRecord: flag(c.isAutoRecord),
+    recordType: c.allowRecord === undefined ? undefined : c.allowRecord ? 2 : 0,
+    confConfigInfo: defined({
+      isAutoMute: muteFlag(c.autoMuteMode),
+      isHardTerminalAutoMute: muteFlag(c.hardTerminalAutoMuteMode),
+      isGuestFreePwd: !c.needPassword,
+      callInRestriction: c.confAllowJoinUser === undefined || c.confAllowJoinUser === 1 ? undefined : c.confAllowJoinUser,
+      guestPwd: c.guestPwd || undefined,
+      vmrIDType: c.vmrConfIdType,
+      enableWaitingRoom: c.isOpenWaitingRoom,
+      isHostCameraOn: c.isCameraOn,
+    }),
+    vmrFlag: fixed || vmrId ? 1 : 0,
+    vmrID: vmrId,
+    concurrentParticipants: c.concurrentParticipants,
+    confResType: c.confResType,
+    customInfo: c.customInfo,
+    defaultSummaryState: c.defaultSummaryState,
+    isMicOn: c.isMicOn,
+    confAllowJoinUser: c.confAllowJoinUser,
+    numOfAttendee: c.numOfAttendee,
+  });
+}
+
+/** The seed's CreateConfResult from the REST ConferenceInfo. */
+export function toCreateConfResult(ci) {
+  const pw = (role) => ((ci.passwordEntry || []).find((p) => p.conferenceRole === role) || {}).password || '';
+  return {
+    confId: ci.conferenceID, vmrConfId: ci.vmrConferenceID || '', hostPwd: pw('chair'), guestPwd: pw('general'),
+    mediaType: ci.mediaType, guestJoinUri: ci.guestJoinUri, selfConfRole: ci.selfConfRole, subject: ci.subject,
+    startTime: ci.startTimeStamp, endTime: ci.endTimeStamp, startTimeStamp: ci.startTimeStamp,
+    endTimeStamp: ci.endTimeStamp, schedulerName: ci.scheduserName, customInfo: ci.customInfo || '',
+  };
+}
+
+function codeOf(errorCode) {
+  const n = Number(String(errorCode || '').split('.').pop());
+  return Number.isFinite(n) ? n : SDKERR.SDKERR_UNKOWN;
+}
+
+export class ConveneSDK {
+  /** @param {{baseUrl?: string}} [opts] */
+  constructor(opts = {}) {
+    this.baseUrl = (opts.baseUrl || globalThis.location?.origin || '').replace(/\/$/, '');
+    this.accessToken = null;
+    this.user = null;
+    this._ws = null;
+    this._pending = new Map();
+    this._nextReq = 1;
+    this.participantId = null;
+    this.selfRole = null;
+    // Notifications: assign functions to these (spec §1 names).
+    this.onConfStateChanged = null; this.onConfInfoNotify = null; this.onAttendeeListChanged = null;
+    this.onWaitingListChanged = null; this.onWaitingRoomStateChanged = null; this.onMeetingInfoChanged = null;
+    this.onSelfRoleChanged = null; this.onConfEndingSoon = null; this.onConfEnded = null;
+  }
+
+  async _rest(method, path, { body, headers = {}, query } = {}) {
+    const url = new URL(this.baseUrl + path);
+    for (const [k, v] of Object.entries(query || {})) url.searchParams.set(k, v);
+    const h = { 'Content-Type': 'application/json', ...headers };
+    if (this.accessToken) h['X-Access-Token'] = this.accessToken;
+    let resp;
+    try {
+      resp = await fetch(url, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (e) {
+      return [SDKERR.UISDK_NO_NETWORK_ERROR, String(e), null];
+    }
+    const data = await resp.json().catch(() => null);
+    if (!resp.ok) {
+      return data && data.error_code ? [codeOf(data.error_code), data.error_msg, null] : [SDKERR.UISDK_HTTP_SERVER_ERROR, `HTTP ${resp.status}`, null];
+    }
+    return [0, '', data];
+  }
+
+  _done(cb, ret, reason, result) {
+    if (typeof cb === 'function') cb(ret, reason || '', result);
+  }
+
+  /** loginByAccount({account, password}, cb) -> {userUuid, account, thirdAccount} */
+  async loginByAccount(info, cb) {
+    if (!info || !info.account || !info.password) return this._done(cb, SDKERR.UISDK_PASSWORD_OR_ACCOUNT_EMPTY, 'account and password are required');
+    const basic = btoa(unescape(encodeURIComponent(`${info.account}:${info.password}`)));
+    const [ret, reason, data] = await this._rest('POST', '/v1/usg/acs/auth/account', {
+      body: { account: info.account, clientType: 72 }, headers: { Authorization: `Basic ${basic}` },
+    });
+    if (ret) return this._done(cb, ret, reason);
+    this.accessToken = data.accessToken;
+    this.user = data.user;
+    this._done(cb, 0, '', { userUuid: data.user.userUUID, account: data.user.userId, thirdAccount: data.user.thirdAccount });
+  }
+
+  /** loginByAppId({appId, corpId, thirdUserId, userName, signature, nonce, expireTime, ...}, cb) */
+  async loginByAppId(info, cb) {
+    const [ret, reason, data] = await this._rest('POST', '/v2/usg/acs/auth/appauth', {
+      body: { appId: info.appId, userId: info.thirdUserId, corpId: info.corpId, expireTime: info.expireTime, nonce: info.nonce,
+        clientType: 72, userName: info.userName, userEmail: info.userEmail, userPhone: info.userPhone, deptCode: info.deptCode },
+      headers: { Authorization: `HMAC-SHA256 signature=${info.signature},access=${btoa(info.appId)}` },
+    });
+    if (ret) return this._done(cb, ret, reason);
+    this.accessToken = data.accessToken;
+    this.user = data.user;
+    this._done(cb, 0, '', { userUuid: data.user.userUUID, account: data.user.userId, thirdAccount: data.user.thirdAccount });
+  }
+
+  /**
+   * createConf(createConfInfo, onCreateConfResult): the seed's call.
+   * @param {CreateConfInfo} createConfInfo
+   * @param {(ret: number, reason: string, createConfResult: CreateConfResult) => void} [onCreateConfResult]
+   */
+  async createConf(createConfInfo, onCreateConfResult) {
+    if (!this.accessToken) return this._done(onCreateConfResult, SDKERR.UISDK_UNLOGIN_ERROR, 'not logged in');
+    const [ret, reason, data] = await this._rest('POST', '/v1/mmc/management/conferences', { body: toRestSchedule(createConfInfo) });
+    if (ret) return this._done(onCreateConfResult, ret, reason);
+    this._done(onCreateConfResult, 0, '', toCreateConfResult(data[0]));
+  }
+
+  _join(msg, cb) {
+    if (this._ws) return this._done(cb, SDKERR.UISDK_ALREADY_EXIST_CONF_OR_CALL, 'already in a meeting');
+    const url = this.baseUrl.replace(/^http/, 'ws') + '/v1/convene/ws';
+    const ws = new WebSocket(url);
+    let joined = false;
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'join', accessToken: this.accessToken || undefined, ...msg }));
+    ws.onmessage = (m) => {
+      const data = JSON.parse(m.data);
+      if (data.type === 'error') { this._ws = null; this._done(cb, data.ret, data.reason); return; }
+      if (data.type === 'joined') {
+        joined = true; this._ws = ws; this.participantId = data.participantId; this.selfRole = data.role;
+        this._done(cb, 0, '', { participantId: data.participantId, role: data.role });
+        return;
+      }
+      if (data.type === 'result') {
+        const p = this._pending.get(data.reqId);
+        if (p) { this._pending.delete(data.reqId); p(data.ret, data.reason); }
+        return;
+      }
+      if (data.type === 'event') this._dispatch(data.event);
+    };
+    ws.onclose = () => {
+      if (!joined) this._done(cb, SDKERR.UISDK_NO_NETWORK_ERROR, 'the connection closed');
+      this._ws = null;
+      for (const p of this._pending.values()) p(SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in the meeting');
+      this._pending.clear();
+    };
+  }
+
+  _dispatch(e) {
+    const call = (f, ...args) => { if (typeof f === 'function') f(...args); };
+    switch (e.name) {
+      case 'onConfStateChanged': return call(this.onConfStateChanged, { state: e.state });
+      case 'onConfInfoNotify': this.selfRole = e.info.selfConfRole; return call(this.onConfInfoNotify, e.info);
+      case 'onAttendeeListChanged': return call(this.onAttendeeListChanged, { attendees: e.attendees });
+      case 'onWaitingListChanged': return call(this.onWaitingListChanged, { attendees: e.attendees });
+      case 'onWaitingRoomStateChanged': return call(this.onWaitingRoomStateChanged, { isOpen: e.isOpen });
+      case 'onMeetingInfoChanged': return call(this.onMeetingInfoChanged, e);
+      case 'onSelfRoleChanged': this.selfRole = e.role; return call(this.onSelfRoleChanged, { role: e.role });
+      case 'onConfEndingSoon': return call(this.onConfEndingSoon, { endTimeStamp: e.endTimeStamp });
+      case 'onConfEnded': return call(this.onConfEnded, { reason: e.reason, reasonText: e.reasonText });
+      default: return undefined;
+    }
+  }
+
+  /** joinConfById({confId, password, nickName, isMicOn, isCameraOn}, cb) -> {participantId, role} */
+  joinConfById(info, cb) {
+    this._join({ confId: info.confId, password: info.password || '', nickName: info.nickName || '', isMicOn: !!info.isMicOn, isCameraOn: !!info.isCameraOn }, cb);
+  }
+
+  /** joinConfByRandom({confId, random, nickName, isMicOn, isCameraOn}, cb): a guest link, no password. */
+  joinConfByRandom(info, cb) {
+    this._join({ confId: info.confId, random: info.random, nickName: info.nickName || '', isMicOn: !!info.isMicOn, isCameraOn: !!info.isCameraOn }, cb);
+  }
+
+  _control(action, cb) {
+    if (!this._ws) return this._done(cb, SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in a meeting');
+    const reqId = this._nextReq++;
+    this._pending.set(reqId, (ret, reason) => this._done(cb, ret, reason));
+    this._ws.send(JSON.stringify({ type: 'control', reqId, ...action }));
+  }
+
+  muteAttendee(participantId, isMute, cb) { this._control({ action: 'muteAttendee', participantId, isMute }, cb); }
+  muteAllAttendee(isMute, allowUnmute, cb) { this._control({ action: 'muteAllAttendee', isMute, allowUnmute }, cb); }
+  setCamera(isOn, cb) { this._control({ action: 'setCamera', isOn }, cb); }
+  raiseHand(isRaised, cb) { this._control({ action: 'raiseHand', isRaised }, cb); }
+  setCohostRight(participantId, isSet, cb) { this._control({ action: 'setCohostRight', participantId, isSet }, cb); }
+  grantHostRole(participantId, cb) { this._control({ action: 'grantHostRole', participantId }, cb); }
+  requestHostRole(hostPwd, cb) { this._control({ action: 'requestHostRole', hostPwd }, cb); }
+  lockConf(isLock, cb) { this._control({ action: 'lockConf', isLock }, cb); }
+  hangupAttendee(participantId, cb) { this._control({ action: 'hangupAttendee', participantId }, cb); }
+  allowWaitingAttendeeEnter(participantId, cb) { this._control({ action: 'allowWaitingAttendeeEnter', participantId }, cb); }
+  allowAllWaitingAttendeeEnter(cb) { this._control({ action: 'allowAllWaitingAttendeeEnter' }, cb); }
+  moveToWaitingRoom(participantId, cb) { this._control({ action: 'moveToWaitingRoom', participantId }, cb); }
+  openWaitingRoom(isOpen, cb) { this._control({ action: 'openWaitingRoom', isOpen }, cb); }
+  extendConf(minutes, cb) { this._control({ action: 'extendConf', minutes }, cb); }
+  endConf(cb) { this._control({ action: 'endConf' }, cb); }
+  /** leaveConf(cb): the meeting goes on without you. */
+  leaveConf(cb) {
+    if (!this._ws) return this._done(cb, SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in a meeting');
+    this._ws.send(JSON.stringify({ type: 'leave' }));
+    this._done(cb, 0, '');
+  }
+}

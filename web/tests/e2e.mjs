@@ -1,0 +1,96 @@
+// Browser end to end: a host creates a meeting through the form, a guest
+// opens the guest link and waits, the host admits and mutes the guest, then
+// ends the meeting, and the guest's page shows it ended.
+// Usage: node e2e.mjs BASE_URL ACCOUNT PASSWORD ARTIFACT_DIR
+import { chromium } from 'playwright-core';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [base, account, password, artifacts] = process.argv.slice(2);
+mkdirSync(artifacts, { recursive: true });
+const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection'];
+const launch = (viewport) => chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'convene-')), {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args, viewport,
+});
+const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+const step = (what) => console.log(`step: ${what}`);
+
+const hostCtx = await launch({ width: 1100, height: 800 });
+const guestCtx = await launch({ width: 390, height: 844 }); // a phone
+try {
+  const host = await hostCtx.newPage();
+  host.setDefaultTimeout(15000);
+  const errors = [];
+  host.on('pageerror', (e) => errors.push(String(e)));
+
+  step('host logs in');
+  await host.goto(base + '/');
+  await shot(host, '01-login');
+  await host.fill('#login-form [name=account]', account);
+  await host.fill('#login-form [name=password]', password);
+  await host.click('#login-form button[type=submit]');
+  await host.waitForSelector('#create-form', { state: 'visible' });
+
+  step('host creates a meeting with the waiting room on');
+  await host.fill('#create-form [name=subject]', 'Browser meeting');
+  await host.check('#create-form [name=isOpenWaitingRoom]');
+  await host.fill('#create-form [name=guestPwd]', '246810');
+  await shot(host, '02-create-form');
+  await host.click('[data-testid=create]');
+  await host.waitForSelector('#created-view', { state: 'visible' });
+  const confId = await host.textContent('[data-testid=conf-id]');
+  const guestPwd = await host.textContent('[data-testid=guest-pwd]');
+  const link = await host.getAttribute('[data-testid=guest-link]', 'href');
+  if (!/^\d{9}$/.test(confId) || guestPwd !== '246810' || !link.includes(`/j/${confId}/`)) {
+    throw new Error(`unexpected result: ${confId} ${guestPwd} ${link}`);
+  }
+  await shot(host, '03-created');
+
+  step('host starts the meeting');
+  await host.click('[data-testid=start]');
+  await host.waitForSelector('#room-view', { state: 'visible' });
+  await host.waitForFunction(() => document.querySelector('[data-testid=my-role]').textContent === 'Host');
+
+  step('guest opens the guest link and waits');
+  const guest = await guestCtx.newPage();
+  guest.setDefaultTimeout(15000);
+  guest.on('pageerror', (e) => errors.push(String(e)));
+  await guest.goto(link);
+  await guest.waitForSelector('#link-view', { state: 'visible' });
+  await guest.fill('[data-testid=nickname]', 'Guest G');
+  await shot(guest, '04-join-link-phone');
+  await guest.click('[data-testid=join-link]');
+  await guest.waitForSelector('[data-testid=waiting]', { state: 'visible' });
+  await shot(guest, '05-waiting-phone');
+  if ((await guest.locator('[data-testid=attendees] li').count()) !== 0) throw new Error('a waiting guest sees the attendee list');
+
+  step('host admits the guest');
+  await host.waitForSelector('[data-testid=waiting-list] li:has-text("Guest G")');
+  await shot(host, '06-host-waiting-list');
+  await host.click('[data-testid=waiting-list] li:has-text("Guest G") [data-testid=admit]');
+  await guest.waitForSelector('[data-testid=waiting]', { state: 'hidden' });
+  await guest.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
+  await host.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
+
+  step('host mutes the guest');
+  await host.click('[data-testid=attendees] li:has-text("Guest G") [data-testid=mute]');
+  await guest.waitForSelector('[data-testid=attendees] li:has-text("Guest G (you)") .tag:text-is("muted")');
+  await shot(guest, '07-in-meeting-phone');
+  await shot(host, '08-host-room');
+
+  step('host ends the meeting');
+  await host.click('[data-testid=end]');
+  await guest.waitForSelector('#ended-view', { state: 'visible' });
+  const reason = await guest.textContent('[data-testid=ended-reason]');
+  if (!reason.includes('ended')) throw new Error(`unexpected end reason: ${reason}`);
+  await host.waitForSelector('#ended-view', { state: 'visible' });
+  await shot(guest, '09-ended-phone');
+  if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+  console.log('ALL OK');
+} finally {
+  await hostCtx.close();
+  await guestCtx.close();
+}
