@@ -351,7 +351,9 @@ fn waiting_room_holds_guests_back() {
 
 #[test]
 fn mute_policies_at_join() {
-    let cases: Vec<(Option<AutoMuteType>, Option<AutoMuteType>, AttendeeType, bool, bool)> = vec![
+    // (soft policy, hard policy, joiner type, joiner's own mic, expected mic)
+    type Case = (Option<AutoMuteType>, Option<AutoMuteType>, AttendeeType, bool, bool);
+    let cases: Vec<Case> = vec![
         // (soft policy, hard policy, joiner type, joiner's own mic, expected mic)
         (Some(AutoMuteType::Mute), None, AttendeeType::Normal, true, false),
         (Some(AutoMuteType::Unmute), None, AttendeeType::Normal, false, true),

@@ -15,8 +15,10 @@ use convene_sdk::{ConveneClient, CreateConfInfo, LoginByAccountInfo, MediaType};
 use hdrhistogram::Histogram;
 use tokio::io::AsyncBufReadExt;
 
+/// Which server a benchmark loads: a running one on loopback, or (default)
+/// one it starts itself.
 #[derive(Debug, Clone, Args)]
-pub struct CreateBenchArgs {
+pub struct TargetArgs {
     /// A running server (`http://127.0.0.1:PORT`); default: start one.
     #[arg(long)]
     pub url: Option<String>,
@@ -24,6 +26,32 @@ pub struct CreateBenchArgs {
     pub account: Option<String>,
     #[arg(long)]
     pub password: Option<String>,
+}
+
+/// The server to load and how to log in to it; the child process is the
+/// server the benchmark started, if it did.
+async fn target(t: &TargetArgs, database_url: Option<&str>) -> anyhow::Result<(String, String, String, Option<Child>)> {
+    match &t.url {
+        Some(u) => {
+            let (Some(a), Some(p)) = (&t.account, &t.password) else {
+                bail!("--url needs --account and --password");
+            };
+            if !(u.starts_with("http://127.") || u.starts_with("http://localhost") || u.starts_with("http://[::1]")) {
+                bail!("the benchmark only targets loopback addresses");
+            }
+            Ok((u.clone(), a.clone(), p.clone(), None))
+        }
+        None => {
+            let (u, a, p, c) = start_server(database_url).await?;
+            Ok((u, a, p, Some(c)))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateBenchArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
     #[arg(long, default_value_t = 64)]
     pub clients: usize,
     /// Measured seconds (after one second of warm-up), at most 120.
@@ -110,21 +138,7 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
     if args.clients == 0 || args.clients > 1024 || args.seconds == 0 || args.seconds > 120 {
         bail!("--clients 1..=1024 and --seconds 1..=120");
     }
-    let (url, account, password, child) = match &args.url {
-        Some(u) => {
-            let (Some(a), Some(p)) = (&args.account, &args.password) else {
-                bail!("--url needs --account and --password");
-            };
-            if !(u.starts_with("http://127.") || u.starts_with("http://localhost") || u.starts_with("http://[::1]")) {
-                bail!("the benchmark only targets loopback addresses");
-            }
-            (u.clone(), a.clone(), p.clone(), None)
-        }
-        None => {
-            let (u, a, p, c) = start_server(args.database_url.as_deref()).await?;
-            (u, a, p, Some(c))
-        }
-    };
+    let (url, account, password, child) = target(&args.target, args.database_url.as_deref()).await?;
     println!(
         "bench create: {} clients, {} s, against {url}",
         args.clients, args.seconds
@@ -206,13 +220,8 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
 /// `convene bench join` flags.
 #[derive(Debug, Clone, Args)]
 pub struct JoinBenchArgs {
-    /// A running server (`http://127.0.0.1:PORT`); default: start one.
-    #[arg(long)]
-    pub url: Option<String>,
-    #[arg(long)]
-    pub account: Option<String>,
-    #[arg(long)]
-    pub password: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     #[arg(long, default_value_t = 200)]
     pub meetings: usize,
     /// Participants per meeting (one host, the rest guests).
@@ -251,21 +260,7 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
         bail!("--meetings 1..=1000, --per-meeting 2..=100, --rate > 0, --rounds <= 1000");
     }
     let total = args.meetings * args.per_meeting;
-    let (url, account, password, child) = match &args.url {
-        Some(u) => {
-            let (Some(a), Some(p)) = (&args.account, &args.password) else {
-                bail!("--url needs --account and --password")
-            };
-            if !(u.starts_with("http://127.") || u.starts_with("http://localhost")) {
-                bail!("the benchmark only targets loopback addresses");
-            }
-            (u.clone(), a.clone(), p.clone(), None)
-        }
-        None => {
-            let (u, a, p, c) = start_server(None).await?;
-            (u, a, p, Some(c))
-        }
-    };
+    let (url, account, password, child) = target(&args.target, None).await?;
     let pid = child.as_ref().and_then(|c| c.proc.id());
     println!(
         "bench join: {} meetings x {} participants = {total}, {} joins/s, against {url}",

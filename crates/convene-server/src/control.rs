@@ -138,126 +138,117 @@ fn participant(s: Option<&str>) -> ApiResult<ParticipantId> {
         .ok_or_else(|| ApiError::bad_request(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "participantID is required"))
 }
 
-async fn act(state: &AppState, m: &Meeting, action: Action) -> ApiResult<Json<Value>> {
+/// The shape every body-carrying control call shares: check the token, read
+/// the body, turn it into an action, run it on the live meeting.
+async fn control_call(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &ConfQuery,
+    body: &[u8],
+    action: impl FnOnce(&Value, &ConfQuery) -> ApiResult<Action>,
+) -> ApiResult<Json<Value>> {
+    let m = authorized(state, headers, q).await?;
+    let b = if body.is_empty() {
+        json!({})
+    } else {
+        crate::util::json_body(body, SdkErr::CMS_CONF_BAD_REQUEST)?
+    };
+    let action = action(&b, q)?;
     state
         .live
-        .control_as_host(m, action)
+        .control_as_host(&m, action)
         .await
         .map_err(|r| ApiError::bad_request(r.code, r.reason))?;
     Ok(Json(json!({})))
 }
 
-fn body_json(body: &[u8]) -> ApiResult<Value> {
-    if body.is_empty() {
-        return Ok(json!({}));
-    }
-    crate::util::json_body(body, SdkErr::CMS_CONF_BAD_REQUEST)
-}
-
+/// `PUT .../conferences/lock` `{isLock}`.
 pub async fn lock(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ConfQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    let m = authorized(&state, &headers, &q).await?;
-    let b = body_json(&body)?;
-    act(
-        &state,
-        &m,
-        Action::Lock {
-            lock: flag(&b, "isLock")?,
-        },
-    )
+    control_call(&state, &headers, &q, &body, |b, _| {
+        Ok(Action::Lock {
+            lock: flag(b, "isLock")?,
+        })
+    })
     .await
 }
 
+/// `PUT .../conferences/mute` `{isMute, allowUnmuteByOneself}` (unmuting oneself is allowed unless it says 0).
 pub async fn mute_all(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ConfQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    let m = authorized(&state, &headers, &q).await?;
-    let b = body_json(&body)?;
-    let allow = match b.get("allowUnmuteByOneself") {
-        None | Some(Value::Null) => true,
-        Some(_) => flag(&b, "allowUnmuteByOneself")?,
-    };
-    act(
-        &state,
-        &m,
-        Action::MuteAll {
-            mute: flag(&b, "isMute")?,
-            allow_unmute: allow,
-        },
-    )
+    control_call(&state, &headers, &q, &body, |b, _| {
+        let allow_unmute = match b.get("allowUnmuteByOneself") {
+            None | Some(Value::Null) => true,
+            Some(_) => flag(b, "allowUnmuteByOneself")?,
+        };
+        Ok(Action::MuteAll {
+            mute: flag(b, "isMute")?,
+            allow_unmute,
+        })
+    })
     .await
 }
 
+/// `PUT .../participants/mute?participantID=` `{isMute}`.
 pub async fn mute_one(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ConfQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    let m = authorized(&state, &headers, &q).await?;
-    let b = body_json(&body)?;
-    let target = participant(q.participant_id.as_deref())?;
-    act(
-        &state,
-        &m,
-        Action::Mute {
-            target,
-            mute: flag(&b, "isMute")?,
-        },
-    )
+    control_call(&state, &headers, &q, &body, |b, q| {
+        Ok(Action::Mute {
+            target: participant(q.participant_id.as_deref())?,
+            mute: flag(b, "isMute")?,
+        })
+    })
     .await
 }
 
+/// `PUT .../participants/cohost?participantID=` `{isCohost}`.
 pub async fn cohost(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ConfQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    let m = authorized(&state, &headers, &q).await?;
-    let b = body_json(&body)?;
-    let target = participant(q.participant_id.as_deref())?;
-    act(
-        &state,
-        &m,
-        Action::SetCohost {
-            target,
-            set: flag(&b, "isCohost")?,
-        },
-    )
+    control_call(&state, &headers, &q, &body, |b, q| {
+        Ok(Action::SetCohost {
+            target: participant(q.participant_id.as_deref())?,
+            set: flag(b, "isCohost")?,
+        })
+    })
     .await
 }
 
+/// `PUT .../allowWaitingParticipant` `{participantID, allowAll}`.
 pub async fn allow_waiting(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ConfQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    let m = authorized(&state, &headers, &q).await?;
-    let b = body_json(&body)?;
-    if flag(&b, "allowAll")? {
-        return act(&state, &m, Action::AdmitAll).await;
-    }
-    let p = match b.get("participantID") {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
-    act(
-        &state,
-        &m,
-        Action::Admit {
+    control_call(&state, &headers, &q, &body, |b, _| {
+        if flag(b, "allowAll")? {
+            return Ok(Action::AdmitAll);
+        }
+        let p = match b.get("participantID") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        Ok(Action::Admit {
             target: participant(p.as_deref())?,
-        },
-    )
+        })
+    })
     .await
 }
 
