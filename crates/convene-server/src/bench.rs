@@ -114,23 +114,43 @@ struct Ack {
     conference_id: String,
 }
 
-async fn create_once(http: &reqwest::Client, url: &str, token: &str, body: &bytes::Bytes) -> anyhow::Result<()> {
-    let resp = http
-        .post(url)
-        .header("X-Access-Token", token)
-        .header("Content-Type", "application/json")
-        .body(body.clone())
-        .send()
-        .await?;
-    let ok = resp.status().is_success();
-    let bytes = resp.bytes().await?;
-    if !ok {
-        bail!("HTTP error: {}", String::from_utf8_lossy(&bytes));
+/// One simulated client: a single HTTP/1.1 keep-alive connection made with
+/// hyper directly, sending a prepared request, so that the load generator
+/// (which shares the machine with the server) spends as little CPU as it can.
+struct BenchConn {
+    sender: hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>,
+    authority: String,
+}
+
+impl BenchConn {
+    async fn open(url: &str) -> anyhow::Result<BenchConn> {
+        let authority = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let stream = tokio::net::TcpStream::connect(&authority).await?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        Ok(BenchConn { sender, authority })
     }
-    let acks: Vec<Ack> = serde_json::from_slice(&bytes)?;
-    match acks.first() {
-        Some(a) if a.conference_id.len() == 9 => Ok(()),
-        _ => bail!("no meeting ID in the answer"),
+
+    async fn create(&mut self, token: &str, body: &bytes::Bytes) -> anyhow::Result<()> {
+        use http_body_util::BodyExt;
+        self.sender.ready().await?;
+        let req = hyper::Request::post("/v1/mmc/management/conferences")
+            .header(hyper::header::HOST, &self.authority)
+            .header("X-Access-Token", token)
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(http_body_util::Full::new(body.clone()))?;
+        let resp = self.sender.send_request(req).await?;
+        let ok = resp.status().is_success();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        if !ok {
+            bail!("HTTP error: {}", String::from_utf8_lossy(&bytes));
+        }
+        let acks: Vec<Ack> = serde_json::from_slice(&bytes)?;
+        match acks.first() {
+            Some(a) if a.conference_id.len() == 9 => Ok(()),
+            _ => bail!("no meeting ID in the answer"),
+        }
     }
 }
 
@@ -151,12 +171,12 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
     };
     first.login_by_account_async(login).await?;
     let token = first.access_token().context("no token")?;
-    let create_url = format!("{url}/v1/mmc/management/conferences");
     let body = bench_body()?;
-    // One HTTP client each: one keep-alive connection per simulated client.
-    let clients = (0..args.clients)
-        .map(|_| reqwest::Client::builder().pool_max_idle_per_host(1).build())
-        .collect::<Result<Vec<_>, _>>()?;
+    // One connection each: one keep-alive connection per simulated client.
+    let mut clients = Vec::with_capacity(args.clients);
+    for _ in 0..args.clients {
+        clients.push(BenchConn::open(&url).await?);
+    }
 
     let warmup = Duration::from_secs(1);
     let measured = Duration::from_secs(args.seconds);
@@ -164,8 +184,8 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
     let start_measure = begin + warmup;
     let stop = start_measure + measured;
     let mut tasks = Vec::new();
-    for client in clients {
-        let (create_url, token, body) = (create_url.clone(), token.clone(), body.clone());
+    for mut client in clients {
+        let (token, body) = (token.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
             let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).context("histogram")?;
             let (mut ok, mut failed) = (0u64, 0u64);
@@ -174,7 +194,7 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
                 if t0 >= stop {
                     break;
                 }
-                let r = create_once(&client, &create_url, &token, &body).await;
+                let r = client.create(&token, &body).await;
                 let t1 = Instant::now();
                 if t0 >= start_measure && t1 <= stop {
                     match r {

@@ -160,6 +160,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (shutdown, mut rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(async move {
         let mut rx2 = rx.clone();
+        // No Nagle delay: answers and WebSocket events are small writes that
+        // should leave at once.
+        let http = axum::serve::ListenerExt::tap_io(http, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let plain = axum::serve(http, app.clone().into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = rx.wait_for(|s| *s).await;

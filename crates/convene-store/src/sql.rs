@@ -687,7 +687,7 @@ impl SqliteStore {
 }
 
 /// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(2000);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// Checkpoints the WAL while the store is open (until its writer is gone).
 async fn sqlite_checkpointer(pool: SqlitePool, alive: mpsc::WeakSender<CreateJob>) {
