@@ -247,13 +247,29 @@ pub async fn join_link(
         title = "convene",
         description = "The HUAWEI CLOUD Meeting REST API, as convene serves it"
     ),
-    paths(create_meeting, list_meetings, meeting_detail, cancel_meeting),
+    paths(
+        create_meeting,
+        list_meetings,
+        meeting_detail,
+        cancel_meeting,
+        crate::control::token,
+        crate::control::lock,
+        crate::control::mute_all,
+        crate::control::mute_one,
+        crate::control::cohost,
+        crate::control::allow_waiting,
+        crate::control::stop,
+    ),
     components(schemas(
         convene_proto::CreateConfInfo,
         convene_proto::CreateConfResult,
         convene_proto::rest::AuthResult,
         convene_proto::rest::AccountAuthRequest,
         convene_proto::rest::AppAuthRequest,
+        // The participant WebSocket at /v1/convene/ws: what each side sends.
+        convene_proto::live::ClientMsg,
+        convene_proto::live::ServerMsg,
+        convene_proto::live::Event,
     ))
 )]
 pub struct ApiDoc;

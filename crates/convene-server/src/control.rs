@@ -65,6 +65,9 @@ async fn running(state: &AppState, conf_id: Option<String>) -> ApiResult<Meeting
 }
 
 /// `GET /v1/mmc/control/conferences/token`, `X-Password: <host password>`.
+#[utoipa::path(get, path = "/v1/mmc/control/conferences/token", tag = "control",
+    params(("conferenceID" = String, Query), ("X-Password" = String, Header, description = "the host password"), ("X-Login-Type" = Option<i64>, Header)),
+    responses((status = 200, description = "`{data: {token, wsURL, expireTime, ...}}`"), (status = 401, body = convene_proto::RestError)))]
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -163,6 +166,9 @@ async fn control_call(
 }
 
 /// `PUT .../conferences/lock` `{isLock}`.
+#[utoipa::path(put, path = "/v1/mmc/control/conferences/lock", tag = "control",
+    params(("conferenceID" = String, Query), ("X-Conference-Authorization" = String, Header, description = "the control token")), request_body(description = "`{isLock: 0|1}`", content_type = "application/json"),
+    responses((status = 200, description = "done"), (status = 401, body = convene_proto::RestError)))]
 pub async fn lock(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -178,6 +184,9 @@ pub async fn lock(
 }
 
 /// `PUT .../conferences/mute` `{isMute, allowUnmuteByOneself}` (unmuting oneself is allowed unless it says 0).
+#[utoipa::path(put, path = "/v1/mmc/control/conferences/mute", tag = "control",
+    params(("conferenceID" = String, Query), ("X-Conference-Authorization" = String, Header, description = "the control token")), request_body(description = "`{isMute: 0|1, allowUnmuteByOneself: 0|1}`", content_type = "application/json"),
+    responses((status = 200, description = "done"), (status = 401, body = convene_proto::RestError)))]
 pub async fn mute_all(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -198,6 +207,9 @@ pub async fn mute_all(
 }
 
 /// `PUT .../participants/mute?participantID=` `{isMute}`.
+#[utoipa::path(put, path = "/v1/mmc/control/conferences/participants/mute", tag = "control",
+    params(("conferenceID" = String, Query), ("participantID" = String, Query), ("X-Conference-Authorization" = String, Header, description = "the control token")), request_body(description = "`{isMute: 0|1}`", content_type = "application/json"),
+    responses((status = 200, description = "done"), (status = 401, body = convene_proto::RestError)))]
 pub async fn mute_one(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -214,6 +226,9 @@ pub async fn mute_one(
 }
 
 /// `PUT .../participants/cohost?participantID=` `{isCohost}`.
+#[utoipa::path(put, path = "/v1/mmc/control/conferences/participants/cohost", tag = "control",
+    params(("conferenceID" = String, Query), ("participantID" = String, Query), ("X-Conference-Authorization" = String, Header, description = "the control token")), request_body(description = "`{isCohost: 0|1}`", content_type = "application/json"),
+    responses((status = 200, description = "done"), (status = 401, body = convene_proto::RestError)))]
 pub async fn cohost(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -230,6 +245,9 @@ pub async fn cohost(
 }
 
 /// `PUT .../allowWaitingParticipant` `{participantID, allowAll}`.
+#[utoipa::path(put, path = "/v1/mmc/control/conferences/allowWaitingParticipant", tag = "control",
+    params(("conferenceID" = String, Query), ("X-Conference-Authorization" = String, Header, description = "the control token")), request_body(description = "`{participantID, allowAll}`", content_type = "application/json"),
+    responses((status = 200, description = "done"), (status = 401, body = convene_proto::RestError)))]
 pub async fn allow_waiting(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -252,6 +270,9 @@ pub async fn allow_waiting(
     .await
 }
 
+#[utoipa::path(put, path = "/v1/mmc/control/conferences/stop", tag = "control",
+    params(("conferenceID" = String, Query), ("X-Conference-Authorization" = String, Header, description = "the control token")),
+    responses((status = 200, description = "the meeting ended"), (status = 401, body = convene_proto::RestError)))]
 pub async fn stop(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -498,6 +498,9 @@ async fn openapi_document_describes_the_api() {
         "/v1/mmc/management/conferences/confDetail",
         "/v1/usg/acs/auth/account",
         "/v2/usg/acs/auth/appauth",
+        "/v1/mmc/control/conferences/token",
+        "/v1/mmc/control/conferences/lock",
+        "/v1/mmc/control/conferences/stop",
     ] {
         assert!(paths.contains_key(p), "{p} missing");
     }
