@@ -69,7 +69,6 @@ struct Participant {
     info: Attendee,
     /// The role a waiting participant gets when admitted.
     admitted_role: ConfRole,
-    account: Option<Account>,
     /// When the connection dropped, during the grace period.
     disconnected_at: Option<i64>,
     /// Whether this participant may unmute itself (false after a host's
@@ -600,7 +599,6 @@ impl Live {
             Participant {
                 info,
                 admitted_role: role,
-                account: req.account,
                 disconnected_at: None,
                 may_unmute,
                 order: id.0,
@@ -1079,11 +1077,6 @@ impl Live {
             }
             None => {}
         }
-    }
-
-    /// Whether `p` holds the account `user` (a rejoin by the same person).
-    pub fn account_of(&self, p: ParticipantId) -> Option<&Account> {
-        self.participants.get(&p).and_then(|x| x.account.as_ref())
     }
 }
 

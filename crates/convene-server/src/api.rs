@@ -113,17 +113,18 @@ pub struct ConfParams {
     conference_id: Option<String>,
 }
 
-/// The meeting a caller may see: their own (as host), or one of their
-/// enterprise's (as guest). Anything else looks exactly like a missing meeting.
-async fn visible_meeting(state: &AppState, user: &User, conf_id: Option<String>) -> ApiResult<(Meeting, Viewer)> {
+/// The meeting a `conferenceID` query parameter names (required), if any.
+pub(crate) async fn meeting_param(state: &AppState, conf_id: Option<String>) -> ApiResult<Option<Meeting>> {
     let conf_id = conf_id
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ApiError::bad_request(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "conferenceID is required"))?;
-    let m = state
-        .store
-        .meeting_by_conf_id(&ConfId(conf_id))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    Ok(state.store.meeting_by_conf_id(&ConfId(conf_id)).await?)
+}
+
+/// The meeting a caller may see: their own (as host), or one of their
+/// enterprise's (as guest). Anything else looks exactly like a missing meeting.
+async fn visible_meeting(state: &AppState, user: &User, conf_id: Option<String>) -> ApiResult<(Meeting, Viewer)> {
+    let m = meeting_param(state, conf_id).await?.ok_or_else(ApiError::not_found)?;
     if m.owner_id == user.id {
         Ok((m, Viewer::Host))
     } else if m.enterprise_id == user.enterprise_id {

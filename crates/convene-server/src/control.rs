@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use convene_core::live::{Action, ParticipantId};
-use convene_core::{ConfId, ConfState, Meeting};
+use convene_core::{ConfState, Meeting};
 use convene_proto::SdkErr;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -47,12 +47,7 @@ fn not_found_or_auth() -> ApiError {
 }
 
 async fn running(state: &AppState, conf_id: Option<String>) -> ApiResult<Meeting> {
-    let conf_id = conf_id
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| ApiError::bad_request(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "conferenceID is required"))?;
-    let m = state
-        .store
-        .meeting_by_conf_id(&ConfId(conf_id))
+    let m = crate::api::meeting_param(state, conf_id)
         .await?
         .ok_or_else(not_found_or_auth)?;
     if m.state_at(state.now()) != ConfState::Created {

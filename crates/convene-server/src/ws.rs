@@ -126,63 +126,57 @@ async fn session(state: AppState, peer: SocketAddr, mut socket: WebSocket) {
             role: a.role,
         }
     };
-    if !send(&mut socket, &welcome).await {
-        let _ = a
-            .meeting
-            .send(Cmd::Disconnect {
-                participant: a.participant,
-                conn: a.conn,
-            })
-            .await;
-        return;
-    }
     let mut left = false;
-    loop {
-        tokio::select! {
-            event = a.rx.recv() => match event {
-                Some(text) => {
-                    if socket.send(Message::Text(text.to_string().into())).await.is_err() {
-                        break;
-                    }
-                }
-                // The meeting closed this connection: ended, removed, left, or replaced.
-                None => {
-                    let _ = socket.send(Message::Close(None)).await;
-                    return;
-                }
-            },
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
-                    Ok(ClientMsg::Control { req_id, action }) => {
-                        let (reply, rx) = oneshot::channel();
-                        let cmd = Cmd::Control { by: a.participant, action: action.into(), reply };
-                        let result = match a.meeting.send(cmd).await {
-                            Ok(()) => rx.await.unwrap_or(Err(Refusal { code: SdkErr::CMS_CONF_IS_CLOSED, reason: "the meeting has ended".into() })),
-                            Err(_) => Err(Refusal { code: SdkErr::CMS_CONF_IS_CLOSED, reason: "the meeting has ended".into() }),
-                        };
-                        let (ret, reason) = match result {
-                            Ok(()) => (SdkErr::SDKERR_SUCCESS, String::new()),
-                            Err(r) => (r.code, r.reason),
-                        };
-                        if !send(&mut socket, &ServerMsg::Result { req_id, ret, reason }).await {
+    // A failed welcome counts as a dropped connection, like any later one.
+    let welcomed = send(&mut socket, &welcome).await;
+    if welcomed {
+        loop {
+            tokio::select! {
+                event = a.rx.recv() => match event {
+                    Some(text) => {
+                        if socket.send(Message::Text(text.to_string().into())).await.is_err() {
                             break;
                         }
                     }
-                    Ok(ClientMsg::Leave) if !left => {
-                        left = true;
-                        let _ = a.meeting.send(Cmd::Leave { participant: a.participant, conn: a.conn }).await;
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        let reason = format!("unreadable message: {e}");
-                        if !send(&mut socket, &ServerMsg::Result { req_id: 0, ret: SdkErr::CMS_PARAMETER_VERIFIED_FAIL, reason }).await {
-                            break;
-                        }
+                    // The meeting closed this connection: ended, removed, left, or replaced.
+                    None => {
+                        let _ = socket.send(Message::Close(None)).await;
+                        return;
                     }
                 },
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
-            },
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
+                        Ok(ClientMsg::Control { req_id, action }) => {
+                            let (reply, rx) = oneshot::channel();
+                            let cmd = Cmd::Control { by: a.participant, action: action.into(), reply };
+                            let result = match a.meeting.send(cmd).await {
+                                Ok(()) => rx.await.unwrap_or(Err(Refusal { code: SdkErr::CMS_CONF_IS_CLOSED, reason: "the meeting has ended".into() })),
+                                Err(_) => Err(Refusal { code: SdkErr::CMS_CONF_IS_CLOSED, reason: "the meeting has ended".into() }),
+                            };
+                            let (ret, reason) = match result {
+                                Ok(()) => (SdkErr::SDKERR_SUCCESS, String::new()),
+                                Err(r) => (r.code, r.reason),
+                            };
+                            if !send(&mut socket, &ServerMsg::Result { req_id, ret, reason }).await {
+                                break;
+                            }
+                        }
+                        Ok(ClientMsg::Leave) if !left => {
+                            left = true;
+                            let _ = a.meeting.send(Cmd::Leave { participant: a.participant, conn: a.conn }).await;
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            let reason = format!("unreadable message: {e}");
+                            if !send(&mut socket, &ServerMsg::Result { req_id: 0, ret: SdkErr::CMS_PARAMETER_VERIFIED_FAIL, reason }).await {
+                                break;
+                            }
+                        }
+                    },
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                },
+            }
         }
     }
     // The connection dropped without a leave: keep the place for the grace period.
