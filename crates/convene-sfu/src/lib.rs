@@ -1,0 +1,874 @@
+//! convene's selective forwarding unit, sans-IO.
+//!
+//! An [`Sfu`] holds the WebRTC connections ([`str0m::Rtc`]) of the peers of
+//! any number of rooms (meetings). Its owner feeds it datagrams and time and
+//! drains what it produces: datagrams to send ([`Sfu::poll_transmit`]) and
+//! [`SfuEvent`]s (offers to pass to a peer over signalling, active speaker
+//! changes, peers that went away). Nothing here opens a socket, spawns a task
+//! or reads a clock, so tests can run whole meetings of in-process str0m peers
+//! over a simulated network.
+//!
+//! Signalling: a peer offers once (its own audio/video); from then on only
+//! the SFU offers (to add or stop the other peers' tracks), so offers never
+//! cross. Media goes through at frame level: str0m depacketizes what a
+//! publisher sends and packetizes it again per subscriber, which gives every
+//! leg its own NACK/retransmission buffer and sequence numbers, so one lossy
+//! subscriber costs the others nothing.
+//!
+//! What a room's meeting allows is a [`Policy`] per peer; the SFU enforces it
+//! on the media itself (a muted peer's audio is dropped here, whatever its
+//! client sends).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use str0m::bwe::{Bitrate, BweKind};
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid};
+use str0m::net::{Protocol, Receive, Transmit};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+
+pub mod client;
+mod speaker;
+pub use speaker::SpeakerDetector;
+
+/// A room: the media side of one meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomId(pub u64);
+
+/// A peer of a room (the meeting's participant ID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerId(pub u64);
+
+type Key = (RoomId, PeerId);
+
+/// What a peer's media may do; set by the meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Forward this peer's audio (false while it is muted).
+    pub send_audio: bool,
+    /// Forward this peer's video.
+    pub send_video: bool,
+    /// The meeting carries video at all (an AUDIO meeting refuses video tracks).
+    pub video_allowed: bool,
+}
+
+impl Policy {
+    pub const OPEN: Policy = Policy {
+        send_audio: true,
+        send_video: true,
+        video_allowed: true,
+    };
+}
+
+/// Why an SFU call was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SfuError {
+    #[error("the offer is not valid SDP: {0}")]
+    BadSdp(String),
+    #[error("this meeting carries audio only: video tracks are refused")]
+    VideoNotAllowed,
+    #[error("no such media connection")]
+    UnknownPeer,
+    #[error("no offer of ours is waiting for this answer")]
+    NoPendingOffer,
+    #[error("WebRTC refused it: {0}")]
+    Rtc(String),
+}
+
+/// What the SFU tells its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SfuEvent {
+    /// Send this SDP offer to the peer; its answer goes to [`Sfu::accept_answer`].
+    Offer { room: RoomId, peer: PeerId, sdp: String },
+    /// The loudest peer of a room changed (None: nobody speaks).
+    ActiveSpeaker { room: RoomId, peer: Option<PeerId> },
+    /// A peer's media connection closed by itself (ICE or DTLS failure, timeout).
+    PeerClosed { room: RoomId, peer: PeerId },
+}
+
+/// Counters, for benchmarks and tests.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    /// Frames (audio or video) received from publishers.
+    pub frames_in: u64,
+    /// Frames written towards subscribers.
+    pub frames_out: u64,
+    /// Frames dropped by policy (muted audio, refused video).
+    pub frames_blocked: u64,
+    /// Keyframe requests passed on to publishers.
+    pub keyframe_requests: u64,
+}
+
+/// The minimum time between two keyframe requests sent to one publisher's track.
+const KEYFRAME_REQUEST_GAP: Duration = Duration::from_millis(300);
+
+#[derive(Debug)]
+struct TrackIn {
+    mid: Mid,
+    kind: MediaKind,
+    /// Simulcast layers the publisher announced, in its order.
+    rids: Vec<Rid>,
+    /// Bytes per layer in the current window, to rank layers by bitrate.
+    layer_bytes: HashMap<Option<Rid>, u64>,
+    /// Measured bitrate of each layer (bits/s), from the last full window.
+    layer_rate: HashMap<Option<Rid>, u64>,
+    window_start: Option<Instant>,
+    last_keyframe_request: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutState {
+    ToOpen,
+    Negotiating(Mid),
+    Open(Mid),
+    ToStop(Mid),
+    NegotiatingStop(Mid),
+}
+
+#[derive(Debug)]
+struct TrackOut {
+    source: PeerId,
+    source_mid: Mid,
+    kind: MediaKind,
+    state: OutState,
+    /// The simulcast layer forwarded now, and the one wanted.
+    rid: Option<Rid>,
+    want: Option<Rid>,
+    /// A layer switch waits for a keyframe of the wanted layer.
+    need_keyframe: bool,
+}
+
+impl TrackOut {
+    fn mid(&self) -> Option<Mid> {
+        match self.state {
+            OutState::ToOpen => None,
+            OutState::Negotiating(m) | OutState::Open(m) | OutState::ToStop(m) | OutState::NegotiatingStop(m) => {
+                Some(m)
+            }
+        }
+    }
+}
+
+struct Peer {
+    rtc: Rtc,
+    policy: Policy,
+    pending: Option<SdpPendingOffer>,
+    tracks_in: Vec<TrackIn>,
+    tracks_out: Vec<TrackOut>,
+    timeout: Instant,
+    /// Downlink estimate (bits/s) from bandwidth estimation, if any yet.
+    estimate: Option<u64>,
+}
+
+/// Things one peer's output asks of the others, handled after it is polled.
+#[allow(clippy::large_enum_variant)]
+enum Propagate {
+    TrackOpen(Mid),
+    Media(PeerId, MediaData),
+    Keyframe {
+        source: PeerId,
+        mid: Mid,
+        rid: Option<Rid>,
+        kind: KeyframeRequestKind,
+    },
+}
+
+/// The SFU state of one worker (one UDP socket).
+pub struct Sfu {
+    local: SocketAddr,
+    extra_candidates: Vec<Candidate>,
+    peers: HashMap<Key, Peer>,
+    rooms: HashMap<RoomId, Vec<PeerId>>,
+    /// Which peer a remote address belongs to, learnt from the first datagram.
+    by_source: HashMap<SocketAddr, Key>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<SfuEvent>,
+    speakers: HashMap<RoomId, SpeakerDetector>,
+    stats: Stats,
+    /// Peers touched since they were last polled.
+    dirty: Vec<Key>,
+}
+
+impl Sfu {
+    /// An SFU whose peers reach it at `local` (the UDP socket's address,
+    /// offered as the host candidate).
+    pub fn new(local: SocketAddr) -> Sfu {
+        Sfu {
+            local,
+            extra_candidates: Vec::new(),
+            peers: HashMap::new(),
+            rooms: HashMap::new(),
+            by_source: HashMap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            speakers: HashMap::new(),
+            stats: Stats::default(),
+            dirty: Vec::new(),
+        }
+    }
+
+    /// Offer another candidate besides the UDP host one (for example a
+    /// public address the socket is reachable at through NAT).
+    pub fn add_candidate(&mut self, c: Candidate) {
+        self.extra_candidates.push(c);
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    pub fn peer_count(&self) -> usize {
+        self.peers.len()
+    }
+
+    pub fn room_peers(&self, room: RoomId) -> Vec<PeerId> {
+        self.rooms.get(&room).cloned().unwrap_or_default()
+    }
+
+    /// A peer's first offer: its own tracks. Returns the SDP answer. A peer
+    /// already present is replaced (a client that reconnects its media).
+    pub fn add_peer(
+        &mut self,
+        now: Instant,
+        room: RoomId,
+        peer: PeerId,
+        offer_sdp: &str,
+        policy: Policy,
+    ) -> Result<String, SfuError> {
+        if !policy.video_allowed && offers_video(offer_sdp) {
+            return Err(SfuError::VideoNotAllowed);
+        }
+        let offer = SdpOffer::from_sdp_string(offer_sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        if self.peers.contains_key(&(room, peer)) {
+            self.remove_peer(room, peer);
+        }
+        let mut rtc = Rtc::builder()
+            .enable_bwe(Some(Bitrate::kbps(1_500)))
+            .set_stats_interval(None)
+            .build(now);
+        let host = Candidate::host(self.local, Protocol::Udp).map_err(|e| SfuError::Rtc(e.to_string()))?;
+        rtc.add_local_candidate(host);
+        for c in &self.extra_candidates {
+            rtc.add_local_candidate(c.clone());
+        }
+        let answer = rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| SfuError::Rtc(e.to_string()))?;
+        let mut p = Peer {
+            rtc,
+            policy,
+            pending: None,
+            tracks_in: Vec::new(),
+            tracks_out: Vec::new(),
+            timeout: now,
+            estimate: None,
+        };
+        // Everything the others already publish is to be sent to the newcomer.
+        for other in self.rooms.get(&room).into_iter().flatten() {
+            if let Some(o) = self.peers.get(&(room, *other)) {
+                for t in &o.tracks_in {
+                    p.tracks_out.push(new_track_out(*other, t));
+                }
+            }
+        }
+        self.peers.insert((room, peer), p);
+        self.rooms.entry(room).or_default().push(peer);
+        self.dirty.push((room, peer));
+        self.run(now);
+        Ok(answer.to_sdp_string())
+    }
+
+    /// A later offer from the peer (for example an ICE restart). Our own
+    /// offer in flight, if any, is dropped and made again afterwards.
+    pub fn accept_offer(&mut self, now: Instant, room: RoomId, peer: PeerId, sdp: &str) -> Result<String, SfuError> {
+        let video_allowed = self
+            .peers
+            .get(&(room, peer))
+            .ok_or(SfuError::UnknownPeer)?
+            .policy
+            .video_allowed;
+        if !video_allowed && offers_video(sdp) {
+            return Err(SfuError::VideoNotAllowed);
+        }
+        let offer = SdpOffer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        let p = self.peers.get_mut(&(room, peer)).ok_or(SfuError::UnknownPeer)?;
+        p.pending = None;
+        let answer = p
+            .rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| SfuError::Rtc(e.to_string()))?;
+        for t in &mut p.tracks_out {
+            match t.state {
+                OutState::Negotiating(_) => t.state = OutState::ToOpen,
+                OutState::NegotiatingStop(m) => t.state = OutState::ToStop(m),
+                _ => {}
+            }
+        }
+        self.dirty.push((room, peer));
+        self.run(now);
+        Ok(answer.to_sdp_string())
+    }
+
+    /// The peer's answer to our last [`SfuEvent::Offer`].
+    pub fn accept_answer(&mut self, now: Instant, room: RoomId, peer: PeerId, sdp: &str) -> Result<(), SfuError> {
+        let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        let p = self.peers.get_mut(&(room, peer)).ok_or(SfuError::UnknownPeer)?;
+        let pending = p.pending.take().ok_or(SfuError::NoPendingOffer)?;
+        p.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .map_err(|e| SfuError::Rtc(e.to_string()))?;
+        for t in &mut p.tracks_out {
+            if let OutState::Negotiating(m) = t.state {
+                t.state = OutState::Open(m);
+            }
+        }
+        p.tracks_out
+            .retain(|t| !matches!(t.state, OutState::NegotiatingStop(_)));
+        // The new tracks need a keyframe to start decoding.
+        let wants: Vec<(PeerId, Mid)> = p
+            .tracks_out
+            .iter()
+            .filter(|t| t.kind == MediaKind::Video)
+            .map(|t| (t.source, t.source_mid))
+            .collect();
+        for (source, mid) in wants {
+            self.request_keyframe(now, room, source, mid, None, KeyframeRequestKind::Pli);
+        }
+        self.dirty.push((room, peer));
+        self.run(now);
+        Ok(())
+    }
+
+    /// What the peer's media may do from now on.
+    pub fn set_policy(&mut self, now: Instant, room: RoomId, peer: PeerId, policy: Policy) {
+        if let Some(p) = self.peers.get_mut(&(room, peer)) {
+            let video_back = policy.send_video && !p.policy.send_video;
+            p.policy = policy;
+            if video_back {
+                let mids: Vec<Mid> = p
+                    .tracks_in
+                    .iter()
+                    .filter(|t| t.kind == MediaKind::Video)
+                    .map(|t| t.mid)
+                    .collect();
+                for mid in mids {
+                    self.request_keyframe(now, room, peer, mid, None, KeyframeRequestKind::Pli);
+                }
+            }
+            self.run(now);
+        }
+    }
+
+    pub fn has_peer(&self, room: RoomId, peer: PeerId) -> bool {
+        self.peers.contains_key(&(room, peer))
+    }
+
+    /// Close a peer's media connection now; the others stop its tracks.
+    pub fn remove_peer(&mut self, room: RoomId, peer: PeerId) {
+        if let Some(mut p) = self.peers.remove(&(room, peer)) {
+            p.rtc.disconnect();
+        }
+        self.by_source.retain(|_, k| *k != (room, peer));
+        if let Some(list) = self.rooms.get_mut(&room) {
+            list.retain(|x| *x != peer);
+            for other in list.clone() {
+                if let Some(o) = self.peers.get_mut(&(room, other)) {
+                    o.tracks_out.retain_mut(|t| {
+                        if t.source != peer {
+                            return true;
+                        }
+                        match t.state {
+                            OutState::ToOpen => false,
+                            // Stopped in the next offer (after the one in flight).
+                            OutState::Negotiating(m) | OutState::Open(m) => {
+                                t.state = OutState::ToStop(m);
+                                true
+                            }
+                            _ => true,
+                        }
+                    });
+                    self.dirty.push((room, other));
+                }
+            }
+            if list.is_empty() {
+                self.rooms.remove(&room);
+                self.speakers.remove(&room);
+            }
+        }
+        if let Some(s) = self.speakers.get_mut(&room) {
+            s.forget(peer);
+        }
+    }
+
+    /// Close every peer of a room (the meeting ended).
+    pub fn remove_room(&mut self, room: RoomId) {
+        for peer in self.room_peers(room) {
+            self.remove_peer(room, peer);
+        }
+        self.rooms.remove(&room);
+        self.speakers.remove(&room);
+    }
+
+    /// A datagram arrived on the socket. Returns false when no peer owns it.
+    pub fn handle_datagram(&mut self, now: Instant, source: SocketAddr, data: &[u8]) -> bool {
+        let Ok(contents) = data.try_into() else {
+            return false;
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: self.local,
+                contents,
+            },
+        );
+        let key = match self.by_source.get(&source) {
+            Some(k) if self.peers.get(k).is_some_and(|p| p.rtc.accepts(&input)) => *k,
+            _ => {
+                let Some(k) = self.peers.iter().find(|(_, p)| p.rtc.accepts(&input)).map(|(k, _)| *k) else {
+                    return false;
+                };
+                self.by_source.insert(source, k);
+                k
+            }
+        };
+        if let Some(p) = self.peers.get_mut(&key) {
+            if p.rtc.handle_input(input).is_err() {
+                p.rtc.disconnect();
+            }
+        }
+        self.dirty.push(key);
+        self.run(now);
+        true
+    }
+
+    /// Drive time: call at [`Sfu::next_timeout`] (or later).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<Key> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.timeout <= now)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in due {
+            if let Some(p) = self.peers.get_mut(&k) {
+                if p.rtc.handle_input(Input::Timeout(now)).is_err() {
+                    p.rtc.disconnect();
+                }
+                self.dirty.push(k);
+            }
+        }
+        let rooms: Vec<RoomId> = self.speakers.keys().copied().collect();
+        for room in rooms {
+            if let Some(change) = self.speakers.get_mut(&room).and_then(|s| s.evaluate(now)) {
+                self.events.push_back(SfuEvent::ActiveSpeaker { room, peer: change });
+            }
+        }
+        self.run(now);
+    }
+
+    /// When [`Sfu::handle_timeout`] wants calling next.
+    pub fn next_timeout(&self) -> Option<Instant> {
+        let peers = self.peers.values().map(|p| p.timeout).min();
+        let speakers = self.speakers.values().filter_map(|s| s.next_evaluation()).min();
+        match (peers, speakers) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<SfuEvent> {
+        self.events.pop_front()
+    }
+
+    /// Poll every touched peer until nothing more happens.
+    fn run(&mut self, now: Instant) {
+        while let Some(key) = self.dirty.pop() {
+            let mut props = Vec::new();
+            self.poll_peer(key, &mut props);
+            for prop in props {
+                self.propagate(now, key.0, key.1, prop);
+            }
+        }
+    }
+
+    fn poll_peer(&mut self, key: Key, props: &mut Vec<Propagate>) {
+        let Some(p) = self.peers.get_mut(&key) else { return };
+        if p.rtc.is_alive() {
+            negotiate(p, key, &mut self.events);
+        }
+        loop {
+            if !p.rtc.is_alive() {
+                break;
+            }
+            let out = match p.rtc.poll_output() {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::debug!(room = key.0 .0, peer = key.1 .0, error = %e, "media connection failed");
+                    p.rtc.disconnect();
+                    break;
+                }
+            };
+            match out {
+                Output::Timeout(t) => {
+                    p.timeout = t;
+                    break;
+                }
+                Output::Transmit(t) => self.transmits.push_back(t),
+                Output::Event(e) => match e {
+                    Event::IceConnectionStateChange(IceConnectionState::Disconnected) => p.rtc.disconnect(),
+                    Event::MediaAdded(m) if m.direction.is_receiving() => {
+                        let rids = m
+                            .simulcast
+                            .map(|s| s.recv.into_iter().map(|l| l.rid).collect())
+                            .unwrap_or_default();
+                        p.tracks_in.push(TrackIn {
+                            mid: m.mid,
+                            kind: m.kind,
+                            rids,
+                            layer_bytes: HashMap::new(),
+                            layer_rate: HashMap::new(),
+                            window_start: None,
+                            last_keyframe_request: None,
+                        });
+                        props.push(Propagate::TrackOpen(m.mid));
+                    }
+                    Event::MediaData(d) => props.push(Propagate::Media(key.1, d)),
+                    Event::KeyframeRequest(req) => {
+                        if let Some(t) = p.tracks_out.iter().find(|t| t.mid() == Some(req.mid)) {
+                            props.push(Propagate::Keyframe {
+                                source: t.source,
+                                mid: t.source_mid,
+                                rid: t.rid,
+                                kind: req.kind,
+                            });
+                        }
+                    }
+                    Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. })
+                    | Event::EgressBitrateEstimate(BweKind::Remb { estimate, .. }) => {
+                        p.estimate = Some(estimate.as_u64());
+                    }
+                    _ => {}
+                },
+            }
+        }
+        if !p.rtc.is_alive() {
+            self.events.push_back(SfuEvent::PeerClosed {
+                room: key.0,
+                peer: key.1,
+            });
+            self.remove_peer(key.0, key.1);
+        }
+    }
+
+    fn propagate(&mut self, now: Instant, room: RoomId, from: PeerId, prop: Propagate) {
+        match prop {
+            Propagate::TrackOpen(mid) => {
+                let others: Vec<PeerId> = self.room_peers(room).into_iter().filter(|x| *x != from).collect();
+                let track = self
+                    .peers
+                    .get(&(room, from))
+                    .and_then(|p| p.tracks_in.iter().find(|t| t.mid == mid))
+                    .map(|t| new_track_out(from, t));
+                let Some(track) = track else { return };
+                for o in others {
+                    if let Some(p) = self.peers.get_mut(&(room, o)) {
+                        p.tracks_out.push(TrackOut {
+                            source: track.source,
+                            source_mid: track.source_mid,
+                            kind: track.kind,
+                            state: OutState::ToOpen,
+                            rid: track.rid,
+                            want: track.want,
+                            need_keyframe: track.need_keyframe,
+                        });
+                        self.dirty.push((room, o));
+                    }
+                }
+            }
+            Propagate::Media(source, data) => self.forward(now, room, source, data),
+            Propagate::Keyframe { source, mid, rid, kind } => {
+                self.request_keyframe(now, room, source, mid, rid, kind);
+            }
+        }
+    }
+
+    fn forward(&mut self, now: Instant, room: RoomId, source: PeerId, data: MediaData) {
+        self.stats.frames_in += 1;
+        let Some(src) = self.peers.get_mut(&(room, source)) else {
+            return;
+        };
+        let Some(track) = src.tracks_in.iter_mut().find(|t| t.mid == data.mid) else {
+            return;
+        };
+        let kind = track.kind;
+        let allowed = match kind {
+            MediaKind::Audio => src.policy.send_audio,
+            MediaKind::Video => src.policy.send_video && src.policy.video_allowed,
+        };
+        if !allowed {
+            self.stats.frames_blocked += 1;
+            return;
+        }
+        if !track.rids.is_empty() {
+            track.measure(now, data.rid, data.data.len());
+        }
+        let layers = track.layers_by_rate();
+        if kind == MediaKind::Audio {
+            if let Some(level) = data.ext_vals.audio_level {
+                self.speakers.entry(room).or_default().observe(now, source, level);
+            }
+        }
+        // A lost packet on the way in: ask for a keyframe (throttled).
+        if !data.contiguous && kind == MediaKind::Video {
+            self.request_keyframe(now, room, source, data.mid, data.rid, KeyframeRequestKind::Fir);
+        }
+        let keyframe = kind == MediaKind::Video && data.is_keyframe();
+        let subscribers: Vec<PeerId> = self.room_peers(room).into_iter().filter(|x| *x != source).collect();
+        let mut wanted_keyframes = Vec::new();
+        for sub in subscribers {
+            let Some(p) = self.peers.get_mut(&(room, sub)) else {
+                continue;
+            };
+            let estimate = p.estimate;
+            let video_out = p
+                .tracks_out
+                .iter()
+                .filter(|t| t.kind == MediaKind::Video)
+                .count()
+                .max(1) as u64;
+            let Some(t) = p
+                .tracks_out
+                .iter_mut()
+                .find(|t| t.source == source && t.source_mid == data.mid)
+            else {
+                continue;
+            };
+            let Some(mid) = t.mid() else { continue };
+            if !matches!(t.state, OutState::Open(_) | OutState::Negotiating(_)) {
+                continue;
+            }
+            if !layers.is_empty() {
+                // Simulcast: the best layer that fits this subscriber's share
+                // of its estimated downlink; switch only on a keyframe.
+                let budget = estimate.map(|e| e * 8 / 10 / video_out);
+                let want = pick_layer(&layers, budget);
+                if want != t.want {
+                    t.want = want;
+                    t.need_keyframe = true;
+                    wanted_keyframes.push(want);
+                }
+                if data.rid != t.want {
+                    continue;
+                }
+                if t.need_keyframe {
+                    if !keyframe {
+                        continue;
+                    }
+                    t.need_keyframe = false;
+                    t.rid = t.want;
+                }
+            }
+            let Some(writer) = p.rtc.writer(mid) else { continue };
+            let Some(pt) = writer.match_params(data.params) else {
+                continue;
+            };
+            let mut writer = writer;
+            if let Some(level) = data.ext_vals.audio_level {
+                writer = writer.audio_level(level, data.ext_vals.voice_activity.unwrap_or(false));
+            }
+            if writer
+                .write(pt, data.network_time, data.time, data.data.clone())
+                .is_ok()
+            {
+                self.stats.frames_out += 1;
+            }
+            self.dirty.push((room, sub));
+        }
+        for rid in wanted_keyframes {
+            self.request_keyframe(now, room, source, data.mid, rid, KeyframeRequestKind::Pli);
+        }
+    }
+
+    fn request_keyframe(
+        &mut self,
+        now: Instant,
+        room: RoomId,
+        source: PeerId,
+        mid: Mid,
+        rid: Option<Rid>,
+        kind: KeyframeRequestKind,
+    ) {
+        let Some(p) = self.peers.get_mut(&(room, source)) else {
+            return;
+        };
+        let Some(t) = p.tracks_in.iter_mut().find(|t| t.mid == mid) else {
+            return;
+        };
+        if t.kind != MediaKind::Video {
+            return;
+        }
+        if t.last_keyframe_request
+            .is_some_and(|at| now < at + KEYFRAME_REQUEST_GAP)
+        {
+            return;
+        }
+        let Some(mut writer) = p.rtc.writer(mid) else { return };
+        let kind = if writer.is_request_keyframe_possible(kind) {
+            kind
+        } else {
+            KeyframeRequestKind::Pli
+        };
+        if writer.request_keyframe(rid, kind).is_ok() {
+            t.last_keyframe_request = Some(now);
+            self.stats.keyframe_requests += 1;
+            self.dirty.push((room, source));
+        }
+    }
+}
+
+fn new_track_out(source: PeerId, t: &TrackIn) -> TrackOut {
+    TrackOut {
+        source,
+        source_mid: t.mid,
+        kind: t.kind,
+        state: OutState::ToOpen,
+        rid: None,
+        want: None,
+        need_keyframe: !t.rids.is_empty(),
+    }
+}
+
+impl TrackIn {
+    fn measure(&mut self, now: Instant, rid: Option<Rid>, bytes: usize) {
+        let start = *self.window_start.get_or_insert(now);
+        *self.layer_bytes.entry(rid).or_default() += bytes as u64;
+        let elapsed = now.saturating_duration_since(start);
+        if elapsed >= Duration::from_secs(1) {
+            let ms = elapsed.as_millis().max(1) as u64;
+            self.layer_rate = self.layer_bytes.drain().map(|(r, b)| (r, b * 8 * 1000 / ms)).collect();
+            self.window_start = Some(now);
+        }
+    }
+
+    /// The announced layers, lowest bitrate first (announced order until
+    /// rates are known).
+    fn layers_by_rate(&self) -> Vec<(Option<Rid>, u64)> {
+        let mut v: Vec<(Option<Rid>, u64)> = self
+            .rids
+            .iter()
+            .map(|r| (Some(*r), self.layer_rate.get(&Some(*r)).copied().unwrap_or(0)))
+            .collect();
+        v.sort_by_key(|(_, rate)| *rate);
+        v
+    }
+}
+
+/// The highest layer whose bitrate fits `budget` (the lowest if none does;
+/// the highest when there is no estimate yet).
+fn pick_layer(layers: &[(Option<Rid>, u64)], budget: Option<u64>) -> Option<Rid> {
+    let Some(budget) = budget else {
+        return layers.last().and_then(|l| l.0);
+    };
+    layers
+        .iter()
+        .rev()
+        .find(|(_, rate)| *rate <= budget)
+        .or(layers.first())
+        .and_then(|l| l.0)
+}
+
+/// Make an offer if the peer has tracks to add or stop and none is in flight.
+fn negotiate(p: &mut Peer, key: Key, events: &mut VecDeque<SfuEvent>) {
+    if p.pending.is_some()
+        || !p
+            .tracks_out
+            .iter()
+            .any(|t| matches!(t.state, OutState::ToOpen | OutState::ToStop(_)))
+    {
+        return;
+    }
+    let mut change = p.rtc.sdp_api();
+    for t in &mut p.tracks_out {
+        match t.state {
+            OutState::ToOpen => {
+                // The stream ID tells the peer whose track this is.
+                let mid = change.add_media(
+                    t.kind,
+                    Direction::SendOnly,
+                    Some(format!("p{}", t.source.0)),
+                    None,
+                    None,
+                );
+                t.state = OutState::Negotiating(mid);
+            }
+            OutState::ToStop(mid) => {
+                change.stop_media(mid);
+                t.state = OutState::NegotiatingStop(mid);
+            }
+            _ => {}
+        }
+    }
+    if let Some((offer, pending)) = change.apply() {
+        p.pending = Some(pending);
+        events.push_back(SfuEvent::Offer {
+            room: key.0,
+            peer: key.1,
+            sdp: offer.to_sdp_string(),
+        });
+    }
+}
+
+/// Whether an SDP offer has a video section that is not disabled (port 0).
+pub fn offers_video(sdp: &str) -> bool {
+    sdp.lines().any(|l| {
+        l.strip_prefix("m=video ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .is_some_and(|port| port != "0")
+    })
+}
+
+/// A receive buffer big enough for any WebRTC datagram.
+pub const RECV_BUFFER: usize = 2048;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subscriber_gets_the_best_simulcast_layer_its_downlink_carries() {
+        let (l, m, h) = (Rid::from("l"), Rid::from("m"), Rid::from("h"));
+        let layers = vec![(Some(l), 150_000), (Some(m), 500_000), (Some(h), 1_500_000)];
+        assert_eq!(pick_layer(&layers, None), Some(h));
+        assert_eq!(pick_layer(&layers, Some(2_000_000)), Some(h));
+        assert_eq!(pick_layer(&layers, Some(800_000)), Some(m));
+        assert_eq!(pick_layer(&layers, Some(200_000)), Some(l));
+        // Below every layer: the lowest rather than nothing.
+        assert_eq!(pick_layer(&layers, Some(10_000)), Some(l));
+    }
+
+    #[test]
+    fn video_sections_are_found_unless_disabled() {
+        assert!(offers_video(
+            "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+        ));
+        assert!(!offers_video(
+            "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nm=video 0 UDP/TLS/RTP/SAVPF 96\r\n"
+        ));
+        assert!(!offers_video("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"));
+    }
+}

@@ -1,0 +1,316 @@
+//! The SFU with in-process str0m peers over a simulated network (1 ms each
+//! way, optional loss), in simulated time: forwarding, renegotiation, policy
+//! enforcement, removal, keyframe requests, NACK recovery, active speaker.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use convene_sfu::client::MediaClient;
+use convene_sfu::{PeerId, Policy, RoomId, Sfu, SfuError, SfuEvent};
+use str0m::media::MediaKind;
+
+const ROOM: RoomId = RoomId(7);
+const AUDIO_ONLY: Policy = Policy {
+    send_audio: true,
+    send_video: false,
+    video_allowed: false,
+};
+
+struct Net {
+    now: Instant,
+    epoch: Instant,
+    sfu: Sfu,
+    clients: Vec<MediaClient>,
+    wire: VecDeque<(Instant, SocketAddr, SocketAddr, Vec<u8>)>,
+    /// Drop every n-th datagram from the SFU to this address.
+    lossy: Option<(SocketAddr, u64)>,
+    sent_to_lossy: u64,
+    dropped: u64,
+    speakers: Vec<Option<PeerId>>,
+    offers: u64,
+}
+
+fn addr(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+impl Net {
+    fn new() -> Net {
+        let now = Instant::now();
+        Net {
+            now,
+            epoch: now,
+            sfu: Sfu::new(addr(5000)),
+            clients: Vec::new(),
+            wire: VecDeque::new(),
+            lossy: None,
+            sent_to_lossy: 0,
+            dropped: 0,
+            speakers: Vec::new(),
+            offers: 0,
+        }
+    }
+
+    fn join_with(&mut self, id: u64, audio: bool, video: bool, policy: Policy) -> Result<usize, SfuError> {
+        let (mut c, offer) = MediaClient::new(self.now, self.epoch, id, addr(6000 + id as u16), audio, video);
+        let answer = self.sfu.add_peer(self.now, ROOM, PeerId(id), &offer, policy)?;
+        c.accept_answer(self.now, &answer).unwrap();
+        self.clients.push(c);
+        self.pump();
+        Ok(self.clients.len() - 1)
+    }
+
+    fn join(&mut self, id: u64) -> usize {
+        self.join_with(id, true, true, Policy::OPEN).unwrap()
+    }
+
+    fn client(&self, id: u64) -> &MediaClient {
+        self.clients.iter().find(|c| c.id == id).unwrap()
+    }
+
+    fn client_mut(&mut self, id: u64) -> &mut MediaClient {
+        self.clients.iter_mut().find(|c| c.id == id).unwrap()
+    }
+
+    /// Move datagrams onto the wire and signalling to the clients.
+    fn pump(&mut self) {
+        let at = self.now + Duration::from_millis(1);
+        while let Some(t) = self.sfu.poll_transmit() {
+            if let Some((to, n)) = self.lossy {
+                if t.destination == to {
+                    self.sent_to_lossy += 1;
+                    if self.sent_to_lossy.is_multiple_of(n) {
+                        self.dropped += 1;
+                        continue;
+                    }
+                }
+            }
+            self.wire.push_back((at, t.source, t.destination, t.contents.to_vec()));
+        }
+        for c in &mut self.clients {
+            while let Some(t) = c.poll_transmit() {
+                self.wire.push_back((at, t.source, t.destination, t.contents.to_vec()));
+            }
+        }
+        while let Some(e) = self.sfu.poll_event() {
+            match e {
+                SfuEvent::Offer { peer, sdp, .. } => {
+                    self.offers += 1;
+                    let now = self.now;
+                    let Some(c) = self.clients.iter_mut().find(|c| c.id == peer.0) else {
+                        continue;
+                    };
+                    let answer = c.accept_offer(now, &sdp).unwrap();
+                    self.sfu.accept_answer(now, ROOM, peer, &answer).unwrap();
+                }
+                SfuEvent::ActiveSpeaker { peer, .. } => self.speakers.push(peer),
+                SfuEvent::PeerClosed { .. } => {}
+            }
+        }
+    }
+
+    fn run(&mut self, d: Duration) {
+        let end = self.now + d;
+        while self.now < end {
+            self.now += Duration::from_millis(1);
+            let now = self.now;
+            while self.wire.front().is_some_and(|w| w.0 <= now) {
+                let (_, from, to, data) = self.wire.pop_front().unwrap();
+                if to == self.sfu.local_addr() {
+                    self.sfu.handle_datagram(now, from, &data);
+                } else if let Some(c) = self.clients.iter_mut().find(|c| c.local_addr() == to) {
+                    c.handle_datagram(now, from, &data);
+                }
+                self.pump();
+            }
+            if self.sfu.next_timeout().is_some_and(|t| t <= now) {
+                self.sfu.handle_timeout(now);
+            }
+            for c in &mut self.clients {
+                if c.next_timeout() <= now {
+                    c.handle_timeout(now);
+                }
+            }
+            self.pump();
+        }
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s)
+}
+
+#[test]
+fn two_peers_receive_each_others_audio_and_video() {
+    let mut net = Net::new();
+    net.join(1);
+    net.join(2);
+    net.run(secs(3.0));
+    for (me, other) in [(1, 2), (2, 1)] {
+        let c = net.client(me);
+        let audio = c.frames_from(other, MediaKind::Audio);
+        let video = c.frames_from(other, MediaKind::Video);
+        assert!(audio > 100, "peer {me} got {audio} audio frames from {other}");
+        assert!(video > 60, "peer {me} got {video} video frames from {other}");
+        // Nobody receives their own media back.
+        assert_eq!(c.frames_from(me, MediaKind::Audio), 0);
+    }
+    assert!(net.sfu.stats().frames_out > 300);
+}
+
+#[test]
+fn a_third_peer_is_negotiated_in_both_directions() {
+    let mut net = Net::new();
+    net.join(1);
+    net.join(2);
+    net.run(secs(2.0));
+    let offers_before = net.offers;
+    net.join(3);
+    net.run(secs(2.0));
+    // The newcomer gets the others' tracks, and each of them gets the newcomer's.
+    assert!(
+        net.offers >= offers_before + 3,
+        "offers {} -> {}",
+        offers_before,
+        net.offers
+    );
+    let c = net.client(3);
+    for other in [1, 2] {
+        assert!(c.frames_from(other, MediaKind::Video) > 30, "3 from {other}");
+        assert!(c.frames_from(other, MediaKind::Audio) > 50, "3 from {other}");
+        assert!(
+            net.client(other).frames_from(3, MediaKind::Video) > 30,
+            "{other} from 3"
+        );
+    }
+    assert_eq!(net.client(3).tracks(MediaKind::Video).len(), 2);
+}
+
+#[test]
+fn a_muted_peer_is_not_forwarded_whatever_it_sends() {
+    let mut net = Net::new();
+    net.join(1);
+    net.join(2);
+    net.run(secs(2.0));
+    let now = net.now;
+    net.sfu.set_policy(
+        now,
+        ROOM,
+        PeerId(1),
+        Policy {
+            send_audio: false,
+            ..Policy::OPEN
+        },
+    );
+    // Frames already on the wire may still land.
+    net.run(secs(0.1));
+    let audio = net.client(2).frames_from(1, MediaKind::Audio);
+    let video = net.client(2).frames_from(1, MediaKind::Video);
+    net.run(secs(1.0));
+    // Client 1 keeps sending audio, but none of it reaches client 2; video still flows.
+    assert!(net.client(1).sent_frames > 0);
+    assert_eq!(net.client(2).frames_from(1, MediaKind::Audio), audio);
+    assert!(net.client(2).frames_from(1, MediaKind::Video) > video + 20);
+    assert!(net.sfu.stats().frames_blocked >= 40);
+    // Client 2's audio still reaches client 1.
+    let back = net.client(1).frames_from(2, MediaKind::Audio);
+    net.run(secs(0.5));
+    assert!(net.client(1).frames_from(2, MediaKind::Audio) > back + 10);
+    // Unmuted: it flows again.
+    let now = net.now;
+    net.sfu.set_policy(now, ROOM, PeerId(1), Policy::OPEN);
+    net.run(secs(0.5));
+    assert!(net.client(2).frames_from(1, MediaKind::Audio) > audio + 10);
+}
+
+#[test]
+fn an_audio_only_meeting_refuses_video() {
+    let mut net = Net::new();
+    let err = net.join_with(1, true, true, AUDIO_ONLY).unwrap_err();
+    assert_eq!(err, SfuError::VideoNotAllowed);
+    assert_eq!(net.sfu.peer_count(), 0);
+    net.join_with(2, true, false, AUDIO_ONLY).unwrap();
+    net.join_with(3, true, false, AUDIO_ONLY).unwrap();
+    net.run(secs(2.0));
+    assert!(net.client(3).frames_from(2, MediaKind::Audio) > 50);
+    assert!(net.client(3).tracks(MediaKind::Video).is_empty());
+}
+
+#[test]
+fn a_removed_peer_stops_at_once_and_the_others_drop_its_tracks() {
+    let mut net = Net::new();
+    net.join(1);
+    net.join(2);
+    net.join(3);
+    net.run(secs(2.0));
+    net.sfu.remove_peer(ROOM, PeerId(1));
+    assert!(!net.sfu.has_peer(ROOM, PeerId(1)));
+    net.run(secs(0.05));
+    let seen = net.client(2).frames_from(1, MediaKind::Audio);
+    let to_removed = net.client(1).frames_from(2, MediaKind::Audio);
+    net.run(secs(1.0));
+    assert_eq!(net.client(2).frames_from(1, MediaKind::Audio), seen);
+    // Nor does the removed peer receive anything more.
+    assert_eq!(net.client(1).frames_from(2, MediaKind::Audio), to_removed);
+    // Those who stay still hear each other.
+    assert!(net.client(2).frames_from(3, MediaKind::Audio) > 80);
+    assert_eq!(net.sfu.room_peers(ROOM), vec![PeerId(2), PeerId(3)]);
+}
+
+#[test]
+fn keyframe_requests_reach_the_publisher() {
+    let mut net = Net::new();
+    net.join(1);
+    net.join(2);
+    net.run(secs(1.0));
+    let before = net.client(1).keyframe_requests;
+    let keyframes = net.client(2).received.values().map(|r| r.keyframes).sum::<u64>();
+    let mid = net.client(2).tracks(MediaKind::Video)[0];
+    let now = net.now;
+    net.client_mut(2).request_keyframe(now, mid);
+    net.run(secs(0.3));
+    assert!(net.client(1).keyframe_requests > before, "publisher saw no request");
+    let after = net.client(2).received.values().map(|r| r.keyframes).sum::<u64>();
+    assert!(after > keyframes, "no new keyframe arrived ({keyframes} -> {after})");
+}
+
+#[test]
+fn nack_recovers_lost_video_packets() {
+    let mut net = Net::new();
+    net.join(1);
+    net.join(2);
+    net.run(secs(1.0));
+    net.lossy = Some((net.client(2).local_addr(), 10));
+    net.run(secs(5.0));
+    assert!(net.dropped > 40, "only {} datagrams dropped", net.dropped);
+    let c = net.client(2);
+    let video: Vec<_> = c
+        .received
+        .values()
+        .filter(|r| r.kind == Some(MediaKind::Video))
+        .collect();
+    assert_eq!(video.len(), 1);
+    assert!(video[0].frames > 150, "{} video frames", video[0].frames);
+    // 10% of everything dropped, yet every video frame arrived.
+    assert_eq!(video[0].gaps, 0, "video frames lost for good");
+}
+
+#[test]
+fn the_loud_peer_becomes_the_active_speaker() {
+    let mut net = Net::new();
+    net.join(1);
+    net.join(2);
+    net.client_mut(1).audio_level = -90;
+    net.client_mut(2).audio_level = -20;
+    net.run(secs(2.0));
+    assert_eq!(net.speakers.last(), Some(&Some(PeerId(2))));
+    net.client_mut(2).audio_level = -127;
+    net.client_mut(1).audio_level = -15;
+    net.run(secs(2.0));
+    assert_eq!(net.speakers.last(), Some(&Some(PeerId(1))));
+    // And the level is passed on to subscribers.
+    let levels: Vec<_> = net.client(2).received.values().filter_map(|r| r.last_level).collect();
+    assert_eq!(levels, vec![-15]);
+}
