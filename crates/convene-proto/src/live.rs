@@ -63,6 +63,20 @@ pub enum Event {
     OnConfEndingSoon { end_time_stamp: i64 },
     /// `onConfEnded(reason)`: the meeting is over for the receiver.
     OnConfEnded { reason: EndReason, reason_text: String },
+    /// `onSpeakerListChanged`: who speaks loudest now (none: silence).
+    OnActiveSpeakerChanged { participant_id: Option<ParticipantId> },
+}
+
+/// An ICE server a browser may use to reach the media server (a TURN relay
+/// for networks that block UDP), as `RTCIceServer` takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
 }
 
 /// What `onConfInfoNotify` carries.
@@ -189,6 +203,17 @@ pub enum ClientMsg {
         action: ActionMsg,
     },
     Leave,
+    /// Open (or reopen) this participant's media connection: its SDP offer
+    /// with the tracks it sends. Answered by `mediaAnswer` or `mediaError`.
+    MediaOffer {
+        sdp: String,
+    },
+    /// The answer to a `mediaOffer` from the server.
+    MediaAnswer {
+        sdp: String,
+    },
+    /// Close this participant's media connection (it stays in the meeting).
+    MediaClose,
 }
 
 /// What the server sends on a participant's WebSocket.
@@ -200,11 +225,17 @@ pub enum ServerMsg {
         participant_id: ParticipantId,
         resume_token: String,
         role: ConfRole,
+        /// ICE servers for the media connection besides the server's own
+        /// address (TURN, when configured).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ice_servers: Vec<IceServer>,
     },
     #[serde(rename_all = "camelCase")]
     Resumed {
         participant_id: ParticipantId,
         role: ConfRole,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ice_servers: Vec<IceServer>,
     },
     /// The answer to a `control` request.
     #[serde(rename_all = "camelCase")]
@@ -214,6 +245,18 @@ pub enum ServerMsg {
     Event { seq: u64, event: Event },
     /// The join or resume was refused; the connection closes.
     Error { ret: SdkErr, reason: String },
+    /// The server's answer to the participant's `mediaOffer`.
+    MediaAnswer { sdp: String },
+    /// The server offers a change (others' tracks added or stopped); the
+    /// client answers with `mediaAnswer`.
+    MediaOffer { sdp: String },
+    /// A media request was refused, or the media connection could not be
+    /// opened (for example video in an audio-only meeting).
+    MediaError { ret: SdkErr, reason: String },
+    /// The participant's media connection closed (removed, moved to the
+    /// waiting room, or the connection failed); a new `mediaOffer` reopens it
+    /// when allowed.
+    MediaClosed { reason: String },
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ pub use convene_proto::rest::{
     AuthResult, ConferenceInfo, RestScheduleConfDto, SearchMeetingsResponse, ShowMeetingDetailResponse,
 };
 pub use convene_proto::*;
-pub use session::{ConfSession, JoinConfByIdInfo, JoinConfByRandomInfo, JoinConfResult};
+pub use session::{ConfSession, JoinConfByIdInfo, JoinConfByRandomInfo, JoinConfResult, MediaSignal};
 
 /// A failed call: the SDKERR code and the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -63,6 +63,7 @@ struct Callbacks {
     on_meeting_info_changed: Option<Callback<Event>>,
     on_conf_ending_soon: Option<Callback<i64>>,
     on_conf_ended: Option<Callback<(SdkErr, String)>>,
+    on_active_speaker_changed: Option<Callback<Option<ParticipantId>>>,
 }
 
 impl Callbacks {
@@ -81,12 +82,29 @@ impl Callbacks {
             Event::OnConfEnded { reason, reason_text } => {
                 self.on_conf_ended.as_ref().map(|f| f(&(reason.0, reason_text.clone())))
             }
+            Event::OnActiveSpeakerChanged { participant_id } => {
+                self.on_active_speaker_changed.as_ref().map(|f| f(participant_id))
+            }
         };
     }
 }
 
+/// Media signalling from the server (the WebRTC side is the caller's:
+/// a browser's RTCPeerConnection, or a str0m peer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaSignal {
+    /// The answer to our `media_offer`.
+    Answer(String),
+    /// The server offers a change; reply with `media_answer`.
+    Offer(String),
+    Error(SdkErr, String),
+    /// The media connection was closed by the server.
+    Closed(String),
+}
+
 enum Req {
     Control(ActionMsg, oneshot::Sender<Result<(), SdkError>>),
+    Media(ClientMsg),
     Leave,
     /// Drop the connection as a network failure would (the session resumes).
     Interrupt,
@@ -104,6 +122,7 @@ pub struct ConfSession {
     shared: Arc<Shared>,
     reqs: mpsc::UnboundedSender<Req>,
     events: tokio::sync::Mutex<mpsc::UnboundedReceiver<(u64, Event)>>,
+    media: tokio::sync::Mutex<mpsc::UnboundedReceiver<MediaSignal>>,
 }
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -174,6 +193,7 @@ impl ConfSession {
             participant_id,
             resume_token,
             role,
+            ..
         } = first
         else {
             return Err(SdkError {
@@ -187,7 +207,9 @@ impl ConfSession {
         });
         let (reqs, reqs_rx) = mpsc::unbounded_channel();
         let (events_tx, events) = mpsc::unbounded_channel();
+        let (media_tx, media) = mpsc::unbounded_channel();
         let task = Task {
+            media: media_tx,
             url,
             conf_id: conf_id.clone(),
             participant: participant_id,
@@ -206,6 +228,7 @@ impl ConfSession {
             shared,
             reqs,
             events: tokio::sync::Mutex::new(events),
+            media: tokio::sync::Mutex::new(media),
         })
     }
 
@@ -242,6 +265,44 @@ impl ConfSession {
         .await
         .ok()
         .flatten()
+    }
+
+    /// Opens this participant's media connection with a WebRTC offer (its
+    /// own tracks) and returns the server's answer. Later changes arrive as
+    /// [`MediaSignal::Offer`] from [`ConfSession::next_media_signal`].
+    pub async fn media_offer(&self, sdp: String) -> Result<String, SdkError> {
+        self.reqs
+            .send(Req::Media(ClientMsg::MediaOffer { sdp }))
+            .map_err(|_| not_in_meeting())?;
+        loop {
+            match self.next_media_signal().await {
+                Some(MediaSignal::Answer(a)) => return Ok(a),
+                Some(MediaSignal::Error(code, reason)) => return Err(SdkError { code, reason }),
+                Some(MediaSignal::Closed(reason)) => {
+                    return Err(SdkError {
+                        code: SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+                        reason,
+                    })
+                }
+                Some(MediaSignal::Offer(_)) => continue,
+                None => return Err(not_in_meeting()),
+            }
+        }
+    }
+
+    /// Answers a [`MediaSignal::Offer`].
+    pub fn media_answer(&self, sdp: String) {
+        let _ = self.reqs.send(Req::Media(ClientMsg::MediaAnswer { sdp }));
+    }
+
+    /// Closes the media connection (the participant stays in the meeting).
+    pub fn media_close(&self) {
+        let _ = self.reqs.send(Req::Media(ClientMsg::MediaClose));
+    }
+
+    /// The next media signal from the server; `None` once the session is over.
+    pub async fn next_media_signal(&self) -> Option<MediaSignal> {
+        self.media.lock().await.recv().await
     }
 
     async fn control(&self, action: ActionMsg) -> Result<(), SdkError> {
@@ -372,6 +433,17 @@ impl ConfSession {
     pub fn on_conf_ended(&self, f: impl Fn(&(SdkErr, String)) + Send + Sync + 'static) {
         self.callbacks().on_conf_ended = Some(Box::new(f));
     }
+    /// The loudest speaker changed (`None`: silence).
+    pub fn on_active_speaker_changed(&self, f: impl Fn(&Option<ParticipantId>) + Send + Sync + 'static) {
+        self.callbacks().on_active_speaker_changed = Some(Box::new(f));
+    }
+}
+
+fn not_in_meeting() -> SdkError {
+    SdkError {
+        code: SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+        reason: "not in the meeting".into(),
+    }
 }
 
 struct Task {
@@ -382,6 +454,7 @@ struct Task {
     last_seq: u64,
     shared: Arc<Shared>,
     events: mpsc::UnboundedSender<(u64, Event)>,
+    media: mpsc::UnboundedSender<MediaSignal>,
     pending: HashMap<u64, oneshot::Sender<Result<(), SdkError>>>,
     next_req: u64,
     /// Left, removed or ended: no resuming.
@@ -423,6 +496,18 @@ impl Task {
                     .call(&event);
                 let _ = self.events.send((seq, event));
             }
+            ServerMsg::MediaAnswer { sdp } => {
+                let _ = self.media.send(MediaSignal::Answer(sdp));
+            }
+            ServerMsg::MediaOffer { sdp } => {
+                let _ = self.media.send(MediaSignal::Offer(sdp));
+            }
+            ServerMsg::MediaError { ret, reason } => {
+                let _ = self.media.send(MediaSignal::Error(ret, reason));
+            }
+            ServerMsg::MediaClosed { reason } => {
+                let _ = self.media.send(MediaSignal::Closed(reason));
+            }
             _ => {}
         }
     }
@@ -440,6 +525,11 @@ impl Task {
                                 break true;
                             }
                             self.pending.insert(req_id, reply);
+                        }
+                        Some(Req::Media(msg)) => {
+                            if send(&mut ws, &msg).await.is_err() {
+                                break true;
+                            }
                         }
                         Some(Req::Leave) => {
                             self.over = true;

@@ -53,6 +53,23 @@ pub struct ServeArgs {
     /// Turn off HTTPS.
     #[arg(long, env = "CONVENE_NO_TLS")]
     pub no_tls: bool,
+    /// The IP address media (WebRTC over UDP) is received at and offered to
+    /// browsers as; default 127.0.0.1. Use the address browsers can reach.
+    #[arg(long, env = "CONVENE_MEDIA_IP")]
+    pub media_ip: Option<std::net::IpAddr>,
+    /// UDP ports for media, `FIRST-LAST` (one per media worker); default any free port.
+    #[arg(long, env = "CONVENE_MEDIA_PORTS")]
+    pub media_ports: Option<String>,
+    /// Media worker threads (each with its own UDP port); default: one per core.
+    #[arg(long, env = "CONVENE_MEDIA_WORKERS")]
+    pub media_workers: Option<usize>,
+    /// A TURN relay for browsers whose network blocks UDP (repeatable), e.g.
+    /// `turn:turn.example.com:3478?transport=tcp`.
+    #[arg(long = "turn-url", env = "CONVENE_TURN_URLS", value_delimiter = ',')]
+    pub turn_urls: Vec<String>,
+    /// The TURN relay's shared secret (coturn `use-auth-secret`).
+    #[arg(long, env = "CONVENE_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
 }
 
 /// The TOML file's shape.
@@ -69,6 +86,11 @@ struct FileConfig {
     dev: Option<bool>,
     token_ttl: Option<i64>,
     no_tls: Option<bool>,
+    media_ip: Option<std::net::IpAddr>,
+    media_ports: Option<String>,
+    media_workers: Option<usize>,
+    turn_urls: Option<Vec<String>>,
+    turn_secret: Option<String>,
 }
 
 /// A secret string that never shows in `Debug`.
@@ -96,6 +118,7 @@ pub struct Config {
     pub public_url: Option<String>,
     pub dev: bool,
     pub token_ttl: i64,
+    pub media: crate::media::MediaConfig,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -166,7 +189,36 @@ impl Config {
                 bail!("--public-url must start with http:// or https://");
             }
         }
+        let mut media = crate::media::MediaConfig::default();
+        if let Some(ip) = args.media_ip.or(file.media_ip) {
+            media.ip = ip;
+        }
+        if let Some(r) = args.media_ports.clone().or(file.media_ports) {
+            media.ports = parse_port_range(&r)?;
+        }
+        media.workers = args
+            .media_workers
+            .or(file.media_workers)
+            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        if !(1..=64).contains(&media.workers) {
+            bail!("--media-workers must be 1 to 64");
+        }
+        if media.ports.0 != 0 && usize::from(media.ports.1 - media.ports.0) + 1 < media.workers {
+            bail!("--media-ports has fewer ports than --media-workers");
+        }
+        media.turn_urls = if args.turn_urls.is_empty() {
+            file.turn_urls.unwrap_or_default()
+        } else {
+            args.turn_urls.clone()
+        };
+        for u in &media.turn_urls {
+            if !(u.starts_with("turn:") || u.starts_with("turns:") || u.starts_with("stun:")) {
+                bail!("--turn-url must start with turn:, turns: or stun:, not {u:?}");
+            }
+        }
+        media.turn_secret = args.turn_secret.clone().or(file.turn_secret);
         Ok(Config {
+            media,
             data_dir,
             database_url: Secret(database_url),
             listen,
@@ -193,6 +245,19 @@ impl Config {
             public_url: None,
             dev: false,
             token_ttl: DEFAULT_TOKEN_TTL,
+            media: crate::media::MediaConfig::default(),
         }
     }
+}
+
+/// `FIRST-LAST` (or one port).
+fn parse_port_range(r: &str) -> anyhow::Result<(u16, u16)> {
+    let bad = || anyhow::anyhow!("--media-ports must be FIRST-LAST, like 50000-50100, not {r:?}");
+    let (a, b) = r.split_once('-').unwrap_or((r, r));
+    let a: u16 = a.trim().parse().map_err(|_| bad())?;
+    let b: u16 = b.trim().parse().map_err(|_| bad())?;
+    if a == 0 || b < a {
+        return Err(bad());
+    }
+    Ok((a, b))
 }

@@ -16,6 +16,8 @@ pub mod config;
 pub mod control;
 pub mod error;
 pub mod live;
+pub mod media;
+pub mod media_peer;
 pub mod tls;
 pub mod util;
 pub mod web;
@@ -92,6 +94,8 @@ pub fn router(state: AppState) -> Router {
 
 /// A running server.
 pub struct Running {
+    /// The media plane (its UDP addresses and counters).
+    pub media: Arc<media::MediaNode>,
     pub http_addr: SocketAddr,
     pub https_addr: Option<SocketAddr>,
     pub store: Arc<dyn Store>,
@@ -145,8 +149,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         None => None,
     };
     let clock = Arc::new(clock::Clock::default());
+    let media = Arc::new(media::MediaNode::start(config.media.clone())?);
     let state = AppState {
-        live: Arc::new(live::LiveHub::new(store.clone(), clock.clone())),
+        live: Arc::new(live::LiveHub::new(store.clone(), clock.clone(), media.clone())),
         clock: clock.clone(),
         control_tokens: Arc::default(),
         store: store.clone(),
@@ -191,6 +196,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         Ok(())
     });
     Ok(Running {
+        media,
         http_addr,
         https_addr,
         store,

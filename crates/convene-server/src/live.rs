@@ -14,12 +14,14 @@ use std::sync::{Arc, Mutex};
 
 use convene_core::live::{Action, Audience, JoinRequest, Live, Outbox, ParticipantId, Refusal};
 use convene_core::{ConfId, ConfState, Meeting};
-use convene_proto::live::ServerMsg;
-use convene_proto::{ConfRole, SdkErr};
+use convene_proto::live::{Event, ServerMsg};
+use convene_proto::{ConfRole, MediaType, SdkErr};
+use convene_sfu::{PeerId, Policy, RoomId, SfuError, SfuEvent};
 use convene_store::Store;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
+use crate::media::{MediaNode, WorkerCmd};
 
 /// Events kept for replay after a reconnect.
 const RING: usize = 1024;
@@ -61,6 +63,21 @@ pub enum Cmd {
         participant: ParticipantId,
         conn: u64,
     },
+    /// Media signalling from a participant's WebSocket.
+    Media {
+        participant: ParticipantId,
+        conn: u64,
+        req: MediaReq,
+        reply: oneshot::Sender<Result<Option<String>, Refusal>>,
+    },
+}
+
+pub enum MediaReq {
+    /// Open (or renegotiate from the client's side) the media connection.
+    Offer(String),
+    /// The answer to the SFU's offer.
+    Answer(String),
+    Close,
 }
 
 /// The live meetings of this node.
@@ -68,6 +85,7 @@ pub struct LiveHub {
     tasks: Mutex<HashMap<String, mpsc::Sender<Cmd>>>,
     store: Arc<dyn Store>,
     clock: Arc<Clock>,
+    pub media: Arc<MediaNode>,
 }
 
 fn refuse(code: SdkErr, reason: &str) -> Refusal {
@@ -78,11 +96,12 @@ fn refuse(code: SdkErr, reason: &str) -> Refusal {
 }
 
 impl LiveHub {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>) -> LiveHub {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>, media: Arc<MediaNode>) -> LiveHub {
         LiveHub {
             tasks: Mutex::default(),
             store,
             clock,
+            media,
         }
     }
 
@@ -220,11 +239,48 @@ struct MeetingTask {
     ring: VecDeque<(u64, Vec<ParticipantId>, Arc<str>)>,
     seq: u64,
     next_conn: u64,
+    /// The meeting's room on its SFU worker.
+    room: RoomId,
+    worker: mpsc::UnboundedSender<WorkerCmd>,
+    /// Participants with a media connection, and the policy last sent for each.
+    media: HashMap<ParticipantId, Policy>,
+    media_tx: mpsc::UnboundedSender<SfuEvent>,
+    media_rx: Option<mpsc::UnboundedReceiver<SfuEvent>>,
+}
+
+/// What a participant's media may do now; `None`: no media at all (not
+/// present, or in the waiting room).
+fn media_policy(live: &Live, p: ParticipantId) -> Option<Policy> {
+    let a = live.attendee(p)?;
+    if a.role == ConfRole::Waiting {
+        return None;
+    }
+    let video = live.meeting().info.media_type == MediaType::Video;
+    Some(Policy {
+        send_audio: live.may_speak(p),
+        send_video: video && a.is_camera_on,
+        video_allowed: video,
+    })
+}
+
+fn sfu_refusal(e: SfuError) -> Refusal {
+    match e {
+        SfuError::VideoNotAllowed => refuse(SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL, &e.to_string()),
+        SfuError::UnknownPeer | SfuError::NoPendingOffer => refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, &e.to_string()),
+        SfuError::BadSdp(_) | SfuError::Rtc(_) => refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, &e.to_string()),
+    }
 }
 
 impl MeetingTask {
     fn new(m: Meeting, hub: Arc<LiveHub>) -> MeetingTask {
+        let (room, worker) = hub.media.new_room();
+        let (media_tx, media_rx) = mpsc::unbounded_channel();
         MeetingTask {
+            room,
+            worker,
+            media: HashMap::new(),
+            media_tx,
+            media_rx: Some(media_rx),
             live: Live::new(m),
             hub,
             conns: HashMap::new(),
@@ -291,6 +347,128 @@ impl MeetingTask {
         let live = &self.live;
         self.conns.retain(|p, _| live.role(*p).is_some());
         self.tokens.retain(|p, _| live.role(*p).is_some());
+        self.sync_media();
+    }
+
+    fn send_to(&mut self, p: ParticipantId, msg: &ServerMsg) {
+        if let (Some(c), Ok(json)) = (self.conns.get(&p), serde_json::to_string(msg)) {
+            if c.tx.try_send(json.into()).is_err() {
+                self.conns.remove(&p);
+            }
+        }
+    }
+
+    /// Tell the SFU what each participant's media may do now: a mute, a
+    /// move to the waiting room or a removal takes effect on the media here.
+    fn sync_media(&mut self) {
+        let mut closed = Vec::new();
+        for (p, policy) in self.media.iter_mut() {
+            let peer = PeerId(p.0);
+            match media_policy(&self.live, *p) {
+                None => {
+                    let _ = self.worker.send(WorkerCmd::Remove { room: self.room, peer });
+                    closed.push(*p);
+                }
+                Some(now) if now != *policy => {
+                    *policy = now;
+                    let _ = self.worker.send(WorkerCmd::Policy {
+                        room: self.room,
+                        peer,
+                        policy: now,
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        for p in closed {
+            self.media.remove(&p);
+            self.send_to(
+                p,
+                &ServerMsg::MediaClosed {
+                    reason: "media is for admitted participants only".into(),
+                },
+            );
+        }
+    }
+
+    fn on_media_event(&mut self, e: SfuEvent) {
+        match e {
+            SfuEvent::Offer { peer, sdp, .. } => {
+                let p = ParticipantId(peer.0);
+                if self.media.contains_key(&p) {
+                    self.send_to(p, &ServerMsg::MediaOffer { sdp });
+                }
+            }
+            SfuEvent::ActiveSpeaker { peer, .. } => {
+                let ev = Event::OnActiveSpeakerChanged {
+                    participant_id: peer.map(|x| ParticipantId(x.0)),
+                };
+                self.deliver(vec![(Audience::Admitted, ev)]);
+            }
+            SfuEvent::PeerClosed { peer, .. } => {
+                let p = ParticipantId(peer.0);
+                if self.media.remove(&p).is_some() {
+                    self.send_to(
+                        p,
+                        &ServerMsg::MediaClosed {
+                            reason: "the media connection failed".into(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    async fn on_media_req(&mut self, p: ParticipantId, req: MediaReq) -> Result<Option<String>, Refusal> {
+        let peer = PeerId(p.0);
+        let room = self.room;
+        match req {
+            MediaReq::Offer(sdp) => {
+                let Some(policy) = media_policy(&self.live, p) else {
+                    return Err(refuse(
+                        SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+                        "media is for admitted participants only",
+                    ));
+                };
+                let (reply, rx) = oneshot::channel();
+                let cmd = if self.media.contains_key(&p) {
+                    WorkerCmd::Offer { room, peer, sdp, reply }
+                } else {
+                    WorkerCmd::AddPeer {
+                        room,
+                        peer,
+                        sdp,
+                        policy,
+                        events: self.media_tx.clone(),
+                        reply,
+                    }
+                };
+                let _ = self.worker.send(cmd);
+                let answer = rx
+                    .await
+                    .map_err(|_| refuse(SdkErr::SDK_COMMON_FAIL, "the media server stopped"))?
+                    .map_err(sfu_refusal)?;
+                self.media.insert(p, policy);
+                Ok(Some(answer))
+            }
+            MediaReq::Answer(sdp) => {
+                if !self.media.contains_key(&p) {
+                    return Err(refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "no media connection"));
+                }
+                let (reply, rx) = oneshot::channel();
+                let _ = self.worker.send(WorkerCmd::Answer { room, peer, sdp, reply });
+                rx.await
+                    .map_err(|_| refuse(SdkErr::SDK_COMMON_FAIL, "the media server stopped"))?
+                    .map_err(sfu_refusal)?;
+                Ok(None)
+            }
+            MediaReq::Close => {
+                if self.media.remove(&p).is_some() {
+                    let _ = self.worker.send(WorkerCmd::Remove { room, peer });
+                }
+                Ok(None)
+            }
+        }
     }
 
     async fn persist(&self, fx: convene_core::live::Effects) {
@@ -312,6 +490,9 @@ impl MeetingTask {
             tasks.get(&self.live.meeting().conf_uuid).cloned()
         };
         let Some(me) = me else { return };
+        let Some(mut media_rx) = self.media_rx.take() else {
+            return;
+        };
         let mut moved = self.hub.clock.subscribe();
         loop {
             let now = self.hub.clock.now();
@@ -331,6 +512,10 @@ impl MeetingTask {
                 .unwrap_or(3600);
             let cmd = tokio::select! {
                 cmd = rx.recv() => cmd,
+                Some(e) = media_rx.recv() => {
+                    self.on_media_event(e);
+                    continue;
+                }
                 _ = tokio::time::sleep(std::time::Duration::from_secs(wait)) => continue,
                 _ = moved.changed() => continue,
             };
@@ -400,8 +585,22 @@ impl MeetingTask {
                         self.deliver(out);
                     }
                 }
+                Cmd::Media {
+                    participant,
+                    conn,
+                    req,
+                    reply,
+                } => {
+                    let result = if self.conns.get(&participant).is_some_and(|c| c.id == conn) {
+                        self.on_media_req(participant, req).await
+                    } else {
+                        Err(refuse(SdkErr::UISDK_NOT_IN_CONF_OR_CALL, "not in the meeting"))
+                    };
+                    let _ = reply.send(result);
+                }
             }
         }
+        let _ = self.worker.send(WorkerCmd::RemoveRoom { room: self.room });
         // Closing `rx` makes later sends fail, so the hub starts a new task.
         rx.close();
         self.hub.forget(&self.live.meeting().conf_uuid);

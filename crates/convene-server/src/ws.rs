@@ -14,7 +14,7 @@ use convene_proto::live::{ClientMsg, ServerMsg};
 use convene_proto::{AttendeeType, SdkErr};
 use tokio::sync::oneshot;
 
-use crate::live::{Attached, Cmd};
+use crate::live::{Attached, Cmd, MediaReq};
 use crate::AppState;
 
 /// How long a new socket may take to say who it is.
@@ -98,6 +98,22 @@ async fn hello(state: &AppState, peer: SocketAddr, socket: &mut WebSocket) -> Re
     }
 }
 
+async fn media(a: &Attached, req: MediaReq) -> Result<Option<String>, Refusal> {
+    let gone = || Refusal {
+        code: SdkErr::CMS_CONF_IS_CLOSED,
+        reason: "the meeting has ended".into(),
+    };
+    let (reply, rx) = oneshot::channel();
+    let cmd = Cmd::Media {
+        participant: a.participant,
+        conn: a.conn,
+        req,
+        reply,
+    };
+    a.meeting.send(cmd).await.map_err(|_| gone())?;
+    rx.await.unwrap_or_else(|_| Err(gone()))
+}
+
 async fn session(state: AppState, peer: SocketAddr, mut socket: WebSocket) {
     let (mut a, resumed) = match hello(&state, peer, &mut socket).await {
         Ok(x) => x,
@@ -114,16 +130,19 @@ async fn session(state: AppState, peer: SocketAddr, mut socket: WebSocket) {
             return;
         }
     };
+    let ice_servers = state.live.media.ice_servers(state.now(), &a.participant.0.to_string());
     let welcome = if resumed {
         ServerMsg::Resumed {
             participant_id: a.participant,
             role: a.role,
+            ice_servers,
         }
     } else {
         ServerMsg::Joined {
             participant_id: a.participant,
             resume_token: a.resume_token.clone(),
             role: a.role,
+            ice_servers,
         }
     };
     let mut left = false;
@@ -160,6 +179,26 @@ async fn session(state: AppState, peer: SocketAddr, mut socket: WebSocket) {
                             if !send(&mut socket, &ServerMsg::Result { req_id, ret, reason }).await {
                                 break;
                             }
+                        }
+                        Ok(ClientMsg::MediaOffer { sdp }) => {
+                            let answer = media(&a, MediaReq::Offer(sdp)).await;
+                            let msg = match answer {
+                                Ok(sdp) => ServerMsg::MediaAnswer { sdp: sdp.unwrap_or_default() },
+                                Err(r) => ServerMsg::MediaError { ret: r.code, reason: r.reason },
+                            };
+                            if !send(&mut socket, &msg).await {
+                                break;
+                            }
+                        }
+                        Ok(ClientMsg::MediaAnswer { sdp }) => {
+                            if let Err(r) = media(&a, MediaReq::Answer(sdp)).await {
+                                if !send(&mut socket, &ServerMsg::MediaError { ret: r.code, reason: r.reason }).await {
+                                    break;
+                                }
+                            }
+                        }
+                        Ok(ClientMsg::MediaClose) => {
+                            let _ = media(&a, MediaReq::Close).await;
                         }
                         Ok(ClientMsg::Leave) if !left => {
                             left = true;

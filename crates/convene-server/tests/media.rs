@@ -1,0 +1,201 @@
+//! Issue 4 on a real server: str0m peers over real UDP, signalling over the
+//! meeting's WebSocket through the SDK. The meeting's state governs the media:
+//! waiting room, admission, mute, audio-only, move back, removal.
+
+#![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use convene_sdk::*;
+use convene_server::media_peer::MediaPeer;
+use str0m::media::MediaKind;
+
+const WAIT: Duration = Duration::from_secs(10);
+const LOCAL: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+async fn until(what: &str, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + WAIT;
+    while !f() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn create(server: &TestServer, edit: impl FnOnce(&mut CreateConfInfo)) -> (ConveneClient, CreateConfResult) {
+    server.add_account("olga", "Olga Host").await;
+    let host = server.client("olga").await;
+    let mut info = CreateConfInfo::new("Media test", MediaType::Video, true);
+    edit(&mut info);
+    let result = host.create_conf_async(info).await.unwrap();
+    (host, result)
+}
+
+async fn join_host(host: &ConveneClient, m: &CreateConfResult) -> Arc<ConfSession> {
+    Arc::new(
+        host.join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: m.conf_id.clone(),
+            is_mic_on: true,
+            is_camera_on: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap(),
+    )
+}
+
+async fn join_guest(server: &TestServer, m: &CreateConfResult) -> Arc<ConfSession> {
+    Arc::new(
+        ConveneClient::new(&server.url())
+            .unwrap()
+            .join_conf_by_id_async(JoinConfByIdInfo {
+                conf_id: m.conf_id.clone(),
+                password: m.guest_pwd.clone(),
+                nick_name: "Gus".into(),
+                is_mic_on: true,
+                is_camera_on: true,
+                attendee_type: None,
+            })
+            .await
+            .unwrap(),
+    )
+}
+
+fn frames(p: &MediaPeer, from: &ConfSession, kind: MediaKind) -> u64 {
+    p.with(|c| c.frames_from(from.participant_id().0, kind))
+}
+
+#[tokio::test]
+async fn the_meeting_governs_the_media_waiting_admit_mute_move_back_remove() {
+    let server = TestServer::start().await;
+    let (host_client, m) = create(&server, |c| c.is_open_waiting_room = Some(true)).await;
+    let epoch = Instant::now();
+    let host = join_host(&host_client, &m).await;
+    let host_media = MediaPeer::start(host.clone(), LOCAL, true, true, epoch).await.unwrap();
+
+    // In the waiting room: no media connection at all.
+    let guest = join_guest(&server, &m).await;
+    assert_eq!(guest.role(), ConfRole::Waiting);
+    let err = MediaPeer::start(guest.clone(), LOCAL, true, true, epoch)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code, SdkErr::UISDK_NOT_IN_CONF_OR_CALL, "{}", err.reason);
+
+    // Admitted: media both ways.
+    host.allow_waiting_attendee_enter(guest.participant_id()).await.unwrap();
+    until("admission", || guest.role() == ConfRole::Attendee).await;
+    let guest_media = MediaPeer::start(guest.clone(), LOCAL, true, true, epoch).await.unwrap();
+    until("media both ways", || {
+        frames(&host_media, &guest, MediaKind::Video) > 10
+            && frames(&host_media, &guest, MediaKind::Audio) > 10
+            && frames(&guest_media, &host, MediaKind::Video) > 10
+            && frames(&guest_media, &host, MediaKind::Audio) > 10
+    })
+    .await;
+
+    // The host mutes the guest: its audio stops at the SFU although its client keeps sending.
+    host.mute_attendee(guest.participant_id(), true).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let audio = frames(&host_media, &guest, MediaKind::Audio);
+    let video = frames(&host_media, &guest, MediaKind::Video);
+    let sent = guest_media.with(|c| c.sent_frames);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        guest_media.with(|c| c.sent_frames) > sent + 50,
+        "the guest's client kept sending"
+    );
+    assert_eq!(
+        frames(&host_media, &guest, MediaKind::Audio),
+        audio,
+        "muted audio was forwarded"
+    );
+    assert!(
+        frames(&host_media, &guest, MediaKind::Video) > video + 10,
+        "video stopped too"
+    );
+
+    // Unmuting oneself is allowed here: the audio flows again.
+    guest.mute_self(false).await.unwrap();
+    until("audio after unmute", || {
+        frames(&host_media, &guest, MediaKind::Audio) > audio + 10
+    })
+    .await;
+
+    // Moved back to the waiting room: its media connection closes at once.
+    host.move_to_waiting_room(guest.participant_id()).await.unwrap();
+    until("media closed on move back", || guest_media.closed_reason().is_some()).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let video = frames(&host_media, &guest, MediaKind::Video);
+    let to_guest = frames(&guest_media, &host, MediaKind::Video);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(frames(&host_media, &guest, MediaKind::Video), video);
+    assert_eq!(
+        frames(&guest_media, &host, MediaKind::Video),
+        to_guest,
+        "a waiting guest still receives"
+    );
+    guest_media.stop().await;
+
+    // Admitted again, then removed: its media stops for everyone at once.
+    host.allow_waiting_attendee_enter(guest.participant_id()).await.unwrap();
+    until("admission", || guest.role() == ConfRole::Attendee).await;
+    let guest_media = MediaPeer::start(guest.clone(), LOCAL, true, true, epoch).await.unwrap();
+    let before = frames(&host_media, &guest, MediaKind::Video);
+    until("media after readmission", || {
+        frames(&host_media, &guest, MediaKind::Video) > before + 10
+    })
+    .await;
+    host.hangup_attendee(guest.participant_id()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let video = frames(&host_media, &guest, MediaKind::Video);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        frames(&host_media, &guest, MediaKind::Video),
+        video,
+        "a removed guest's video went on"
+    );
+
+    let (stats, peers) = server.running.media.stats().await;
+    assert_eq!(peers, 1, "only the host's media connection is left");
+    assert!(stats.frames_blocked > 0);
+    drop(guest_media);
+    host_media.stop().await;
+}
+
+#[tokio::test]
+async fn an_audio_meeting_refuses_video_and_names_the_active_speaker() {
+    let server = TestServer::start().await;
+    let (host_client, m) = create(&server, |c| c.media_type = MediaType::Audio).await;
+    let epoch = Instant::now();
+    let host = join_host(&host_client, &m).await;
+    let err = MediaPeer::start(host.clone(), LOCAL, true, true, epoch)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code, SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL, "{}", err.reason);
+    let host_media = MediaPeer::start(host.clone(), LOCAL, true, false, epoch).await.unwrap();
+    let guest = join_guest(&server, &m).await;
+    let guest_media = MediaPeer::start(guest.clone(), LOCAL, true, false, epoch)
+        .await
+        .unwrap();
+    host_media.with(|c| c.audio_level = -12);
+    guest_media.with(|c| c.audio_level = -100);
+    until("audio both ways", || {
+        frames(&host_media, &guest, MediaKind::Audio) > 10 && frames(&guest_media, &host, MediaKind::Audio) > 10
+    })
+    .await;
+    let speaker = guest
+        .wait_for(WAIT, |e| match e {
+            Event::OnActiveSpeakerChanged { participant_id } => *participant_id,
+            _ => None,
+        })
+        .await;
+    assert_eq!(speaker, Some(host.participant_id()));
+    // Latency on loopback, from the frames' tags.
+    let lat = guest_media.with(|c| std::mem::take(&mut c.latencies_us));
+    assert!(!lat.is_empty());
+}
