@@ -11,6 +11,11 @@ let created = null;
 let me = { participantId: null, role: null, micOn: true, cameraOn: true, hand: false };
 let locked = false;
 let waitingRoomOpen = false;
+let mediaType = null; // the meeting's (0 audio, 1 video), known from onConfInfoNotify
+let speaker = null;
+const tiles = new Map(); // participantId -> tile element
+// For tests and debugging in the console.
+window.convene = { sdk };
 
 function show(id) {
   for (const v of views) $(`#${v}`).hidden = v !== id;
@@ -129,6 +134,7 @@ function joined(ret, reason, result) {
 
 function setRole(role) {
   me.role = role;
+  maybeStartMedia();
   const hostLike = role === ConfRole.HWM_CONF_ROLE_HOST || role === ConfRole.HWM_CONF_ROLE_COHOST;
   document.body.classList.toggle('is-host', hostLike);
   $('#end').hidden = role !== ConfRole.HWM_CONF_ROLE_HOST;
@@ -193,7 +199,87 @@ function renderList(ul, attendees, waiting) {
   }
 }
 
+// ---- Video grid
+
+function tile(participantId) {
+  let t = tiles.get(participantId);
+  if (t) return t;
+  t = document.createElement('div');
+  t.className = 'tile no-video';
+  t.dataset.participant = participantId;
+  t.dataset.testid = 'tile';
+  const video = document.createElement('video');
+  video.autoplay = true;
+  video.playsInline = true;
+  if (participantId === me.participantId) { video.muted = true; t.classList.add('self'); }
+  const initials = document.createElement('div');
+  initials.className = 'initials';
+  const label = document.createElement('div');
+  label.className = 'label';
+  label.innerHTML = '<span class="who"></span><span class="state"></span>';
+  t.append(video, initials, label);
+  $('#videos').append(t);
+  tiles.set(participantId, t);
+  return t;
+}
+
+function renderTiles(attendees) {
+  const present = new Set(attendees.map((a) => a.participantId));
+  for (const [pid, t] of tiles) if (!present.has(pid)) { t.remove(); tiles.delete(pid); }
+  for (const a of attendees) {
+    const t = tile(a.participantId);
+    t.querySelector('.who').textContent = a.nickName + (a.participantId === me.participantId ? ' (you)' : '');
+    t.querySelector('.state').textContent = a.isMicOn ? '' : '· muted';
+    t.querySelector('.initials').textContent = (a.nickName || '?').trim().slice(0, 1).toUpperCase();
+    const video = t.querySelector('video');
+    const hasVideo = a.isCameraOn && mediaType !== 0 && video.srcObject && video.srcObject.getVideoTracks().length > 0;
+    t.classList.toggle('no-video', !hasVideo);
+    t.classList.toggle('speaking', a.participantId === speaker);
+  }
+}
+
+let lastAttendees = [];
+let mediaStarting = false;
+
+function maybeStartMedia() {
+  const admitted = me.role !== null && me.role !== ConfRole.HWM_CONF_ROLE_WAITING;
+  if (!admitted) {
+    if (sdk.hasMedia) sdk.stopMedia();
+    for (const t of tiles.values()) t.remove();
+    tiles.clear();
+    return;
+  }
+  if (sdk.hasMedia || mediaStarting || mediaType === null) return;
+  mediaStarting = true;
+  sdk.startMedia({ audio: true, video: mediaType !== 0 }, (ret, reason) => {
+    mediaStarting = false;
+    if (ret) return fail(ret, reason);
+    const self = tile(me.participantId);
+    self.querySelector('video').srcObject = sdk.localStream;
+    renderTiles(lastAttendees);
+    return undefined;
+  });
+}
+
+sdk.onRemoteTrack = ({ participantId, track, stream }) => {
+  const t = tile(participantId);
+  const video = t.querySelector('video');
+  if (video.srcObject !== stream) video.srcObject = stream;
+  track.addEventListener('unmute', () => renderTiles(lastAttendees));
+  renderTiles(lastAttendees);
+};
+sdk.onMediaClosed = () => {
+  for (const [pid, t] of tiles) if (pid !== me.participantId) t.querySelector('video').srcObject = null;
+  // Still admitted (the connection failed): open it again.
+  setTimeout(maybeStartMedia, 1000);
+};
+sdk.onActiveSpeakerChanged = ({ participantId }) => {
+  speaker = participantId;
+  for (const [pid, t] of tiles) t.classList.toggle('speaking', pid === speaker);
+};
+
 sdk.onConfInfoNotify = (info) => {
+  mediaType = info.mediaType;
   $('#room-subject').textContent = info.subject;
   setRole(info.selfConfRole);
   locked = info.isLocked;
@@ -202,7 +288,14 @@ sdk.onConfInfoNotify = (info) => {
   $('#waiting-room').textContent = waitingRoomOpen ? 'Close waiting room' : 'Open waiting room';
 };
 sdk.onSelfRoleChanged = ({ role }) => setRole(role);
-sdk.onAttendeeListChanged = ({ attendees }) => renderList($('#attendees'), attendees, false);
+sdk.onAttendeeListChanged = ({ attendees }) => {
+  renderList($('#attendees'), attendees, false);
+  lastAttendees = me.role === ConfRole.HWM_CONF_ROLE_WAITING ? [] : attendees;
+  // What the meeting says about my microphone and camera is what I send.
+  const self = attendees.find((a) => a.participantId === me.participantId);
+  if (self) { sdk.setMicEnabled(self.isMicOn); sdk.setCameraEnabled(self.isCameraOn); }
+  renderTiles(lastAttendees);
+};
 sdk.onWaitingListChanged = ({ attendees }) => renderList($('#waiting-list'), attendees, true);
 sdk.onWaitingRoomStateChanged = ({ isOpen }) => {
   waitingRoomOpen = isOpen;

@@ -39,7 +39,7 @@ export const AutoMuteType = Object.freeze({ AUTO_MUTE_TYPE_DEFAULT: 0, AUTO_MUTE
 export const SDKERR = Object.freeze({
   SDKERR_SUCCESS: 0, SDKERR_UNKOWN: -1, UISDK_UNLOGIN_ERROR: 430200001, UISDK_PASSWORD_OR_ACCOUNT_EMPTY: 430200005,
   UISDK_HTTP_SERVER_ERROR: 430500001, UISDK_NO_NETWORK_ERROR: 430500003, UISDK_NOT_IN_CONF_OR_CALL: 430400008,
-  UISDK_ALREADY_EXIST_CONF_OR_CALL: 430400009,
+  UISDK_ALREADY_EXIST_CONF_OR_CALL: 430400009, SDK_COMMON_FAIL: 411000001, CMS_CONF_MEDIA_TYPES_ILLEGAL: 111071018,
 });
 
 const REST_TYPES = ['normal', 'telepresence', 'terminal', 'outside', 'customnumber', 'mobile', 'anonymous',
@@ -174,6 +174,14 @@ export class ConveneSDK {
     this.onConfStateChanged = null; this.onConfInfoNotify = null; this.onAttendeeListChanged = null;
     this.onWaitingListChanged = null; this.onWaitingRoomStateChanged = null; this.onMeetingInfoChanged = null;
     this.onSelfRoleChanged = null; this.onConfEndingSoon = null; this.onConfEnded = null;
+    this.onActiveSpeakerChanged = null;
+    // Media notifications.
+    this.onRemoteTrack = null; this.onMediaClosed = null; this.onMediaStateChanged = null;
+    this.iceServers = [];
+    this.localStream = null;
+    this._pc = null;
+    this._signal = Promise.resolve();
+    this._trackOwner = new Map();
   }
 
   async _rest(method, path, { body, headers = {}, query } = {}) {
@@ -247,6 +255,7 @@ export class ConveneSDK {
       if (data.type === 'error') { this._ws = null; this._done(cb, data.ret, data.reason); return; }
       if (data.type === 'joined') {
         joined = true; this._ws = ws; this.participantId = data.participantId; this.selfRole = data.role;
+        this.iceServers = data.iceServers || [];
         this._done(cb, 0, '', { participantId: data.participantId, role: data.role });
         return;
       }
@@ -256,10 +265,14 @@ export class ConveneSDK {
         return;
       }
       if (data.type === 'event') this._dispatch(data.event);
+      if (data.type === 'mediaAnswer' || data.type === 'mediaOffer' || data.type === 'mediaError' || data.type === 'mediaClosed') {
+        this._signal = this._signal.then(() => this._onMediaSignal(data)).catch((e) => this._mediaFailed(String(e)));
+      }
     };
     ws.onclose = () => {
       if (!joined) this._done(cb, SDKERR.UISDK_NO_NETWORK_ERROR, 'the connection closed');
       this._ws = null;
+      this.stopMedia();
       for (const p of this._pending.values()) p(SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in the meeting');
       this._pending.clear();
     };
@@ -276,7 +289,8 @@ export class ConveneSDK {
       case 'onMeetingInfoChanged': return call(this.onMeetingInfoChanged, e);
       case 'onSelfRoleChanged': this.selfRole = e.role; return call(this.onSelfRoleChanged, { role: e.role });
       case 'onConfEndingSoon': return call(this.onConfEndingSoon, { endTimeStamp: e.endTimeStamp });
-      case 'onConfEnded': return call(this.onConfEnded, { reason: e.reason, reasonText: e.reasonText });
+      case 'onConfEnded': this.stopMedia(); return call(this.onConfEnded, { reason: e.reason, reasonText: e.reasonText });
+      case 'onActiveSpeakerChanged': return call(this.onActiveSpeakerChanged, { participantId: e.participantId ?? null });
       default: return undefined;
     }
   }
@@ -313,9 +327,139 @@ export class ConveneSDK {
   openWaitingRoom(isOpen, cb) { this._control({ action: 'openWaitingRoom', isOpen }, cb); }
   extendConf(minutes, cb) { this._control({ action: 'extendConf', minutes }, cb); }
   endConf(cb) { this._control({ action: 'endConf' }, cb); }
+  // ---- Media: one RTCPeerConnection to the server's SFU, negotiated over
+  // the meeting's WebSocket. We offer our own tracks once; after that the
+  // server offers (others' tracks added or stopped) and we answer.
+
+  /**
+   * startMedia({audio, video}, cb): capture the microphone and camera and
+   * open the media connection. Only admitted participants may; an AUDIO
+   * meeting refuses video (CMS_CONF_MEDIA_TYPES_ILLEGAL).
+   * Remote media arrives through `onRemoteTrack({participantId, track, stream})`.
+   */
+  async startMedia({ audio = true, video = true } = {}, cb) {
+    if (!this._ws) return this._done(cb, SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in a meeting');
+    this.stopMedia();
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio, video: video ? { width: 640, height: 360 } : false });
+    } catch (e) {
+      return this._done(cb, SDKERR.SDK_COMMON_FAIL, `no camera or microphone: ${e.message}`);
+    }
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers || [] });
+    this._pc = pc;
+    this.localStream = stream;
+    this._trackOwner = new Map();
+    for (const t of stream.getTracks()) {
+      if (t.kind === 'audio') t.enabled = this._micEnabled ?? true;
+      if (t.kind === 'video') t.enabled = this._cameraEnabled ?? true;
+      pc.addTransceiver(t, { direction: 'sendonly', streams: [stream] });
+    }
+    pc.ontrack = (ev) => {
+      const stream = ev.streams[0];
+      const participantId = Number(String(stream?.id || '').replace(/^p/, ''));
+      this._trackOwner.set(ev.track.id, participantId);
+      if (typeof this.onRemoteTrack === 'function') this.onRemoteTrack({ participantId, track: ev.track, stream });
+    };
+    pc.onconnectionstatechange = () => {
+      if (typeof this.onMediaStateChanged === 'function') this.onMediaStateChanged({ state: pc.connectionState });
+    };
+    await pc.setLocalDescription(await pc.createOffer());
+    // The server learns our candidates from the offer: wait for them.
+    await new Promise((resolve) => {
+      if (pc.iceGatheringState === 'complete') return resolve();
+      const t = setTimeout(resolve, 2000);
+      pc.addEventListener('icegatheringstatechange', () => { if (pc.iceGatheringState === 'complete') { clearTimeout(t); resolve(); } });
+    });
+    if (this._pc !== pc || !this._ws) return this._done(cb, SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in a meeting');
+    this._mediaCb = cb;
+    this._ws.send(JSON.stringify({ type: 'mediaOffer', sdp: pc.localDescription.sdp }));
+    return undefined;
+  }
+
+  async _onMediaSignal(data) {
+    const pc = this._pc;
+    if (data.type === 'mediaError') {
+      const cb = this._mediaCb; this._mediaCb = null;
+      this.stopMedia();
+      this._done(cb, data.ret, data.reason);
+      return;
+    }
+    if (data.type === 'mediaClosed') {
+      this.stopMedia();
+      if (typeof this.onMediaClosed === 'function') this.onMediaClosed({ reason: data.reason });
+      return;
+    }
+    if (!pc) return;
+    if (data.type === 'mediaAnswer') {
+      await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
+      const cb = this._mediaCb; this._mediaCb = null;
+      this._done(cb, 0, '');
+    } else if (data.type === 'mediaOffer') {
+      await pc.setRemoteDescription({ type: 'offer', sdp: data.sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      if (this._ws && this._pc === pc) this._ws.send(JSON.stringify({ type: 'mediaAnswer', sdp: pc.localDescription.sdp }));
+    }
+  }
+
+  _mediaFailed(reason) {
+    const cb = this._mediaCb; this._mediaCb = null;
+    this.stopMedia();
+    if (cb) this._done(cb, SDKERR.SDK_COMMON_FAIL, reason);
+  }
+
+  /** stopMedia(): close the media connection and release camera and microphone. */
+  stopMedia() {
+    if (this._pc) {
+      try { this._pc.close(); } catch (_) { /* already closed */ }
+      this._pc = null;
+      if (this._ws && this._ws.readyState === WebSocket.OPEN) this._ws.send(JSON.stringify({ type: 'mediaClose' }));
+    }
+    if (this.localStream) { for (const t of this.localStream.getTracks()) t.stop(); this.localStream = null; }
+  }
+
+  /** Whether the media connection is open (or opening). */
+  get hasMedia() { return !!this._pc; }
+
+  /** setMicEnabled(on): stop or resume sending microphone audio locally (use muteAttendee to tell the meeting). */
+  setMicEnabled(on) {
+    this._micEnabled = on;
+    for (const t of this.localStream?.getAudioTracks() || []) t.enabled = on;
+  }
+
+  /** setCameraEnabled(on): stop or resume sending camera video locally (use setCamera to tell the meeting). */
+  setCameraEnabled(on) {
+    this._cameraEnabled = on;
+    for (const t of this.localStream?.getVideoTracks() || []) t.enabled = on;
+  }
+
+  /**
+   * mediaStats() -> {participantId: {audioPacketsReceived, videoFramesDecoded, frameWidth, frameHeight}}
+   * from the connection's inbound RTP statistics.
+   */
+  async mediaStats() {
+    const out = {};
+    if (!this._pc) return out;
+    const report = await this._pc.getStats();
+    report.forEach((r) => {
+      if (r.type !== 'inbound-rtp') return;
+      const pid = this._trackOwner.get(r.trackIdentifier);
+      if (pid === undefined) return;
+      const s = out[pid] || (out[pid] = { audioPacketsReceived: 0, videoFramesDecoded: 0, frameWidth: 0, frameHeight: 0 });
+      if (r.kind === 'audio') s.audioPacketsReceived += r.packetsReceived || 0;
+      if (r.kind === 'video') {
+        s.videoFramesDecoded += r.framesDecoded || 0;
+        s.frameWidth = Math.max(s.frameWidth, r.frameWidth || 0);
+        s.frameHeight = Math.max(s.frameHeight, r.frameHeight || 0);
+      }
+    });
+    return out;
+  }
+
   /** leaveConf(cb): the meeting goes on without you. */
   leaveConf(cb) {
     if (!this._ws) return this._done(cb, SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in a meeting');
+    this.stopMedia();
     this._ws.send(JSON.stringify({ type: 'leave' }));
     this._done(cb, 0, '');
   }

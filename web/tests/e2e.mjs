@@ -1,6 +1,8 @@
 // Browser end to end: a host creates a meeting through the form, a guest
-// opens the guest link and waits, the host admits and mutes the guest, then
-// ends the meeting, and the guest's page shows it ended.
+// opens the guest link and waits, the host admits them, each page decodes
+// the other's video and receives its audio through the SFU, the host mutes
+// the guest and stops receiving the guest's audio, then ends the meeting,
+// and the guest's page shows it ended.
 // Usage: node e2e.mjs BASE_URL ACCOUNT PASSWORD ARTIFACT_DIR
 import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync } from 'node:fs';
@@ -17,6 +19,20 @@ const launch = (viewport) => chromium.launchPersistentContext(mkdtempSync(join(t
 });
 const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 const step = (what) => console.log(`step: ${what}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const stats = (page) => page.evaluate(() => window.convene.sdk.mediaStats());
+const pidOf = (page) => page.evaluate(() => window.convene.sdk.participantId);
+async function until(what, check, ms = 20000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = await check();
+    if (last === true) return;
+    await sleep(250);
+  }
+  throw new Error(`timed out: ${what} (${JSON.stringify(last)})`);
+}
+const of = (s, pid) => s[pid] || { audioPacketsReceived: 0, videoFramesDecoded: 0, frameWidth: 0, frameHeight: 0 };
 
 const hostCtx = await launch({ width: 1100, height: 800 });
 const guestCtx = await launch({ width: 390, height: 844 }); // a phone
@@ -75,11 +91,45 @@ try {
   await guest.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
   await host.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
 
-  step('host mutes the guest');
+  step('each page decodes the other one\'s video and receives its audio');
+  const hostPid = await pidOf(host);
+  const guestPid = await pidOf(guest);
+  const flowing = (page, from) => async () => {
+    const s = of(await stats(page), from);
+    return (s.videoFramesDecoded > 15 && s.frameWidth > 0 && s.audioPacketsReceived > 25) || s;
+  };
+  await until('host receives the guest', flowing(host, guestPid));
+  await until('guest receives the host', flowing(guest, hostPid));
+  const rising = async (page, from) => {
+    const a = of(await stats(page), from);
+    await sleep(1000);
+    const b = of(await stats(page), from);
+    if (!(b.videoFramesDecoded > a.videoFramesDecoded + 5 && b.audioPacketsReceived > a.audioPacketsReceived + 20)) {
+      throw new Error(`media is not flowing: ${JSON.stringify([a, b])}`);
+    }
+    console.log(`  ${from}: ${b.frameWidth}x${b.frameHeight}, +${b.videoFramesDecoded - a.videoFramesDecoded} frames/s, +${b.audioPacketsReceived - a.audioPacketsReceived} audio packets/s`);
+  };
+  await rising(host, guestPid);
+  await rising(guest, hostPid);
+  await shot(host, '07-host-video');
+  await shot(guest, '08-guest-video-phone');
+
+  step('host mutes the guest; the guest\'s audio stops reaching the host');
   await host.click('[data-testid=attendees] li:has-text("Guest G") [data-testid=mute]');
   await guest.waitForSelector('[data-testid=attendees] li:has-text("Guest G (you)") .tag:text-is("muted")');
-  await shot(guest, '07-in-meeting-phone');
-  await shot(host, '08-host-room');
+  // Make the guest's page keep sending audio, as a misbehaving client would:
+  // the SFU must drop it anyway.
+  await guest.evaluate(() => { for (const t of window.convene.sdk.localStream.getAudioTracks()) t.enabled = true; });
+  await sleep(500);
+  const m1 = of(await stats(host), guestPid);
+  await sleep(1500);
+  const m2 = of(await stats(host), guestPid);
+  if (m2.audioPacketsReceived - m1.audioPacketsReceived > 1) {
+    throw new Error(`muted audio still arrives: ${m1.audioPacketsReceived} -> ${m2.audioPacketsReceived}`);
+  }
+  if (!(m2.videoFramesDecoded > m1.videoFramesDecoded + 10)) throw new Error('the guest\'s video stopped with the mute');
+  await shot(guest, '09-in-meeting-muted-phone');
+  await shot(host, '10-host-room');
 
   step('host ends the meeting');
   await host.click('[data-testid=end]');
@@ -87,7 +137,7 @@ try {
   const reason = await guest.textContent('[data-testid=ended-reason]');
   if (!reason.includes('ended')) throw new Error(`unexpected end reason: ${reason}`);
   await host.waitForSelector('#ended-view', { state: 'visible' });
-  await shot(guest, '09-ended-phone');
+  await shot(guest, '11-ended-phone');
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
   console.log('ALL OK');
 } finally {

@@ -38,6 +38,8 @@ async fn host_and_guest_in_real_browsers() {
     let server = common::TestServer::start().await;
     server.add_account("web-host", "Web Host").await;
     let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../browser-artifacts");
+    // Screenshots of this run only.
+    let _ = std::fs::remove_dir_all(&artifacts);
     let out = tokio::process::Command::new("node")
         .arg(web_tests().join("e2e.mjs"))
         .args([&server.url(), "web-host", common::PASSWORD])
@@ -47,6 +49,7 @@ async fn host_and_guest_in_real_browsers() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
     assert!(
         out.status.success() && stdout.contains("ALL OK"),
         "stdout:\n{stdout}\nstderr:\n{stderr}"
