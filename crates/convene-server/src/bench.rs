@@ -425,3 +425,233 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct MediaBenchArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[arg(long, default_value_t = 10)]
+    pub meetings: usize,
+    /// Participants per meeting sending audio (and video) and receiving the others.
+    #[arg(long, default_value_t = 2)]
+    pub publishers: usize,
+    /// Participants per meeting that only receive.
+    #[arg(long, default_value_t = 8)]
+    pub subscribers: usize,
+    /// Measured seconds (after two seconds of warm-up), at most 120.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Audio meetings (no video).
+    #[arg(long)]
+    pub audio_only: bool,
+    /// The server's process ID, for its CPU and memory (known when the bench starts it).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+}
+
+/// User + system CPU seconds a process used so far (from /proc).
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start after ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ is 100 on Linux.
+    Some(ticks / 100.0)
+}
+
+/// Synthetic publishers and subscribers on str0m, over real UDP on
+/// loopback, through the server's SFU: forwarded packets per second, server
+/// CPU per forwarded packet and per stream, memory per media connection,
+/// frames lost, and one-way latency through the SFU.
+pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
+    use crate::media_peer::MediaPeer;
+    use convene_sdk::JoinConfByIdInfo;
+    use std::sync::Arc;
+    use str0m::media::MediaKind;
+    let per = args.publishers + args.subscribers;
+    if !(1..=100).contains(&args.meetings)
+        || !(1..=16).contains(&args.publishers)
+        || per < 2
+        || args.meetings * per > 2000
+        || !(1..=120).contains(&args.seconds)
+    {
+        bail!(
+            "--meetings 1..=100, --publishers 1..=16, at least 2 per meeting, at most 2000 in all, --seconds 1..=120"
+        );
+    }
+    let (url, account, password, child) = target(&args.target, None).await?;
+    let pid = args.server_pid.or(child.as_ref().and_then(|c| c.proc.id()));
+    println!(
+        "bench media: {} meetings x ({} publishers + {} subscribers), {}, against {url}",
+        args.meetings,
+        args.publishers,
+        args.subscribers,
+        if args.audio_only { "audio" } else { "audio + video" }
+    );
+    let host = ConveneClient::new(&url)?;
+    host.login_by_account_async(LoginByAccountInfo { account, password })
+        .await?;
+    let rss_before = pid.and_then(rss_kib);
+    let epoch = Instant::now();
+    let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+    let joiner = ConveneClient::new(&url)?;
+    // (meeting, is publisher, peer)
+    let mut peers: Vec<(usize, bool, MediaPeer)> = Vec::new();
+    let mut sessions = Vec::new();
+    for m in 0..args.meetings {
+        let media = if args.audio_only {
+            MediaType::Audio
+        } else {
+            MediaType::Video
+        };
+        let mut c = CreateConfInfo::new(format!("media bench {m}"), media, true);
+        c.duration = Some(60);
+        let conf = host.create_conf_async(c).await?;
+        for i in 0..per {
+            let publisher = i < args.publishers;
+            let s = Arc::new(
+                joiner
+                    .join_conf_by_id_async(JoinConfByIdInfo {
+                        conf_id: conf.conf_id.clone(),
+                        password: if i == 0 {
+                            conf.host_pwd.clone()
+                        } else {
+                            conf.guest_pwd.clone()
+                        },
+                        nick_name: format!("m{m}p{i}"),
+                        is_mic_on: true,
+                        is_camera_on: true,
+                        attendee_type: None,
+                    })
+                    .await?,
+            );
+            let p = MediaPeer::start(s.clone(), ip, publisher, publisher && !args.audio_only, epoch).await?;
+            sessions.push(s);
+            peers.push((m, publisher, p));
+        }
+    }
+    let connections = peers.len();
+    let expected_streams = args.meetings * args.publishers * (per - 1) * if args.audio_only { 1 } else { 2 };
+    // Warm up: every connection up and every track negotiated.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let receiving: usize = peers
+            .iter()
+            .map(|(_, _, p)| p.with(|c| c.received.values().filter(|r| r.frames > 0).count()))
+            .sum();
+        if receiving >= expected_streams {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("only {receiving} of {expected_streams} streams flowing after 20 s");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_after = pid.and_then(rss_kib);
+
+    let snapshot = |peers: &Vec<(usize, bool, MediaPeer)>| {
+        let mut frames = 0u64;
+        let mut gaps = 0u64;
+        let mut audio = 0u64;
+        for (_, _, p) in peers {
+            p.with(|c| {
+                for r in c.received.values() {
+                    frames += r.frames;
+                    gaps += r.gaps;
+                    if r.kind == Some(MediaKind::Audio) {
+                        audio += r.frames;
+                    }
+                }
+                c.latencies_us.clear();
+            });
+        }
+        (frames, gaps, audio)
+    };
+    let stats0 = media_stats(&url).await?;
+    let (f0, g0, a0) = snapshot(&peers);
+    let cpu0 = pid.and_then(cpu_secs);
+    let me0 = cpu_secs(std::process::id());
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    let secs = t0.elapsed().as_secs_f64();
+    let cpu1 = pid.and_then(cpu_secs);
+    let me1 = cpu_secs(std::process::id());
+    let stats1 = media_stats(&url).await?;
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut frames = 0u64;
+    let mut gaps = 0u64;
+    let mut audio_frames = 0u64;
+    for (_, _, p) in &peers {
+        p.with(|c| {
+            for r in c.received.values() {
+                frames += r.frames;
+                gaps += r.gaps;
+                if r.kind == Some(MediaKind::Audio) {
+                    audio_frames += r.frames;
+                }
+            }
+            for l in c.latencies_us.drain(..) {
+                let _ = hist.record(l.max(1));
+            }
+        });
+    }
+    let frames = frames - f0;
+    let lost = gaps - g0;
+    let audio_frames = audio_frames - a0;
+    let rtp_out = stats1.rtp_out.saturating_sub(stats0.rtp_out) as f64 / secs;
+    let rtp_in = stats1.rtp_in.saturating_sub(stats0.rtp_in) as f64 / secs;
+    println!("{connections} media connections, {expected_streams} forwarded streams; over {secs:.1} s:");
+    println!(
+        "  forwarded RTP packets/s {rtp_out:.0} (received from publishers {rtp_in:.0}/s); frames received by clients/s {:.0} (audio {:.0})",
+        frames as f64 / secs,
+        audio_frames as f64 / secs
+    );
+    println!(
+        "  loss: {lost} frames of {} ({:.3}%)",
+        frames + lost,
+        100.0 * lost as f64 / (frames + lost).max(1) as f64
+    );
+    println!(
+        "  latency publisher -> SFU -> subscriber, ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        hist.value_at_quantile(0.5) as f64 / 1000.0,
+        hist.value_at_quantile(0.9) as f64 / 1000.0,
+        hist.value_at_quantile(0.99) as f64 / 1000.0,
+        hist.max() as f64 / 1000.0
+    );
+    if let (Some(a), Some(b)) = (cpu0, cpu1) {
+        let cores = (b - a) / secs;
+        println!(
+            "  server CPU {:.0}% of one core: {:.0} forwarded packets/s per core, {:.2}% of a core per forwarded stream",
+            cores * 100.0,
+            rtp_out / cores.max(1e-9),
+            100.0 * cores / expected_streams as f64
+        );
+    }
+    if let (Some(a), Some(b)) = (me0, me1) {
+        println!(
+            "  load generator CPU {:.0}% of one core (on the same machine)",
+            100.0 * (b - a) / secs
+        );
+    }
+    if let (Some(b), Some(a)) = (rss_before, rss_after) {
+        println!(
+            "  server memory: {b} KiB before, {a} KiB with the connections = {:.1} KiB per media connection",
+            a.saturating_sub(b) as f64 / connections as f64
+        );
+    }
+    for (_, _, p) in peers {
+        p.stop().await;
+    }
+    drop(sessions);
+    if let Some(mut c) = child {
+        let _ = c.proc.kill().await;
+    }
+    Ok(())
+}
+
+async fn media_stats(url: &str) -> anyhow::Result<crate::media::MediaStats> {
+    let r = reqwest::get(format!("{url}/v1/convene/media/stats")).await?;
+    Ok(r.error_for_status()?.json().await?)
+}

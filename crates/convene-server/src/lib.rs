@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/mmc/control/conferences/stop", put(control::stop))
         .route("/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/convene/media/stats", get(media::stats_handler))
         .route("/", get(web::index))
         .route("/app.js", get(web::app_js))
         .route("/style.css", get(web::style))

@@ -96,6 +96,8 @@ enum BenchCmd {
     Create(bench::CreateBenchArgs),
     /// WebSocket participants joining meetings; control-to-event latency and memory.
     Join(bench::JoinBenchArgs),
+    /// Synthetic WebRTC publishers and subscribers through the SFU.
+    Media(bench::MediaBenchArgs),
 }
 
 async fn shutdown_signal() {
@@ -182,6 +184,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench(BenchCmd::Create(args)) => bench::create(args).await,
         Command::Bench(BenchCmd::Join(args)) => bench::join(args).await,
+        Command::Bench(BenchCmd::Media(args)) => bench::media(args).await,
     }
 }
 

@@ -159,6 +159,8 @@ impl MediaNode {
                     total.frames_out += s.frames_out;
                     total.frames_blocked += s.frames_blocked;
                     total.keyframe_requests += s.keyframe_requests;
+                    total.rtp_in += s.rtp_in;
+                    total.rtp_out += s.rtp_out;
                     peers += n;
                 }
             }
@@ -186,6 +188,41 @@ impl MediaNode {
             credential,
         }]
     }
+}
+
+/// `GET /v1/convene/media/stats`: the media plane's counters, for
+/// benchmarks and monitoring; answered to loopback callers only.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaStats {
+    pub connections: usize,
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub frames_blocked: u64,
+    pub keyframe_requests: u64,
+    pub rtp_in: u64,
+    pub rtp_out: u64,
+}
+
+pub async fn stats_handler(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !peer.ip().is_loopback() {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    }
+    let (s, connections) = state.live.media.stats().await;
+    axum::Json(MediaStats {
+        connections,
+        frames_in: s.frames_in,
+        frames_out: s.frames_out,
+        frames_blocked: s.frames_blocked,
+        keyframe_requests: s.keyframe_requests,
+        rtp_in: s.rtp_in,
+        rtp_out: s.rtp_out,
+    })
+    .into_response()
 }
 
 /// base64(HMAC-SHA1(secret, username)): the TURN REST API password.

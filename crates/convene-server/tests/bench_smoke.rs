@@ -46,3 +46,22 @@ fn bench_join_reports_latency_and_memory() {
         "{out}"
     );
 }
+
+#[test]
+fn bench_media_reports_forwarding_loss_latency_and_cpu() {
+    let out = run(&[
+        "bench",
+        "media",
+        "--meetings",
+        "1",
+        "--publishers",
+        "2",
+        "--subscribers",
+        "1",
+        "--seconds",
+        "1",
+    ]);
+    assert!(out.contains("3 media connections, 8 forwarded streams"), "{out}");
+    assert!(out.contains("forwarded RTP packets/s") && out.contains("p99"), "{out}");
+    assert!(out.contains("forwarded packets/s per core"), "{out}");
+}

@@ -73,8 +73,8 @@ pub struct MediaClient {
 }
 
 impl MediaClient {
-    /// A participant at `local` that publishes audio and/or video; returns
-    /// it and its offer. `epoch` is shared by all clients of a test or
+    /// A participant at `local` that publishes audio and/or video (or
+    /// nothing: it only receives); returns it and its offer. `epoch` is shared by all clients of a test or
     /// benchmark so that latencies can be read from the tags.
     pub fn new(now: Instant, epoch: Instant, id: u64, local: SocketAddr, audio: bool, video: bool) -> (Self, String) {
         let mut rtc = Rtc::builder().set_stats_interval(None).build(now);
@@ -84,7 +84,12 @@ impl MediaClient {
         let mut change = rtc.sdp_api();
         let a = audio.then(|| change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None));
         let v = video.then(|| change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None));
-        let (offer, pending) = change.apply().expect("a client with media has changes to offer");
+        if !audio && !video {
+            // A receive-only participant still needs something to offer.
+            change.add_channel("convene".into());
+        }
+        #[allow(clippy::expect_used)]
+        let (offer, pending) = change.apply().expect("a media section or a channel is always added");
         let client = MediaClient {
             id,
             rtc,

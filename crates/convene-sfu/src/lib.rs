@@ -99,6 +99,14 @@ pub struct Stats {
     pub frames_blocked: u64,
     /// Keyframe requests passed on to publishers.
     pub keyframe_requests: u64,
+    /// RTP packets received and sent (RTCP, STUN and DTLS not counted).
+    pub rtp_in: u64,
+    pub rtp_out: u64,
+}
+
+/// Whether a datagram is RTP (version 2, not an RTCP packet type).
+fn is_rtp(b: &[u8]) -> bool {
+    b.len() >= 12 && b[0] >> 6 == 2 && !(192..=223).contains(&b[1])
 }
 
 /// The minimum time between two keyframe requests sent to one publisher's track.
@@ -189,6 +197,8 @@ pub struct Sfu {
     stats: Stats,
     /// Peers touched since they were last polled.
     dirty: Vec<Key>,
+    /// The time of the last input, for polling deferred to the output calls.
+    last_now: Instant,
 }
 
 impl Sfu {
@@ -206,6 +216,7 @@ impl Sfu {
             speakers: HashMap::new(),
             stats: Stats::default(),
             dirty: Vec::new(),
+            last_now: Instant::now(),
         }
     }
 
@@ -280,7 +291,7 @@ impl Sfu {
         }
         self.peers.insert((room, peer), p);
         self.rooms.entry(room).or_default().push(peer);
-        self.dirty.push((room, peer));
+        self.mark((room, peer));
         self.run(now);
         Ok(answer.to_sdp_string())
     }
@@ -312,7 +323,7 @@ impl Sfu {
                 _ => {}
             }
         }
-        self.dirty.push((room, peer));
+        self.mark((room, peer));
         self.run(now);
         Ok(answer.to_sdp_string())
     }
@@ -343,7 +354,7 @@ impl Sfu {
         for (source, mid) in wants {
             self.request_keyframe(now, room, source, mid, None, KeyframeRequestKind::Pli);
         }
-        self.dirty.push((room, peer));
+        self.mark((room, peer));
         self.run(now);
         Ok(())
     }
@@ -378,9 +389,13 @@ impl Sfu {
             p.rtc.disconnect();
         }
         self.by_source.retain(|_, k| *k != (room, peer));
+        let mut empty = false;
         if let Some(list) = self.rooms.get_mut(&room) {
             list.retain(|x| *x != peer);
-            for other in list.clone() {
+            empty = list.is_empty();
+        }
+        {
+            for other in self.room_peers(room) {
                 if let Some(o) = self.peers.get_mut(&(room, other)) {
                     o.tracks_out.retain_mut(|t| {
                         if t.source != peer {
@@ -396,13 +411,13 @@ impl Sfu {
                             _ => true,
                         }
                     });
-                    self.dirty.push((room, other));
+                    self.mark((room, other));
                 }
             }
-            if list.is_empty() {
-                self.rooms.remove(&room);
-                self.speakers.remove(&room);
-            }
+        }
+        if empty {
+            self.rooms.remove(&room);
+            self.speakers.remove(&room);
         }
         if let Some(s) = self.speakers.get_mut(&room) {
             s.forget(peer);
@@ -423,6 +438,9 @@ impl Sfu {
         let Ok(contents) = data.try_into() else {
             return false;
         };
+        if is_rtp(data) {
+            self.stats.rtp_in += 1;
+        }
         let input = Input::Receive(
             now,
             Receive {
@@ -447,8 +465,16 @@ impl Sfu {
                 p.rtc.disconnect();
             }
         }
-        self.dirty.push(key);
-        self.run(now);
+        // This peer now (its media goes to the others' queues); the others
+        // when the owner next takes output, so that a burst of datagrams
+        // costs each subscriber one poll rather than one per frame.
+        self.dirty.retain(|k| *k != key);
+        self.last_now = now;
+        let mut props = Vec::new();
+        self.poll_peer(key, &mut props);
+        for prop in props {
+            self.propagate(now, key.0, key.1, prop);
+        }
         true
     }
 
@@ -465,7 +491,7 @@ impl Sfu {
                 if p.rtc.handle_input(Input::Timeout(now)).is_err() {
                     p.rtc.disconnect();
                 }
-                self.dirty.push(k);
+                self.mark(k);
             }
         }
         let rooms: Vec<RoomId> = self.speakers.keys().copied().collect();
@@ -488,11 +514,24 @@ impl Sfu {
     }
 
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        if !self.dirty.is_empty() {
+            self.run(self.last_now);
+        }
         self.transmits.pop_front()
     }
 
     pub fn poll_event(&mut self) -> Option<SfuEvent> {
+        if !self.dirty.is_empty() {
+            self.run(self.last_now);
+        }
         self.events.pop_front()
+    }
+
+    /// Remember to poll a peer (once, however often it was touched).
+    fn mark(&mut self, key: Key) {
+        if !self.dirty.contains(&key) {
+            self.dirty.push(key);
+        }
     }
 
     /// Poll every touched peer until nothing more happens.
@@ -528,7 +567,12 @@ impl Sfu {
                     p.timeout = t;
                     break;
                 }
-                Output::Transmit(t) => self.transmits.push_back(t),
+                Output::Transmit(t) => {
+                    if is_rtp(&t.contents) {
+                        self.stats.rtp_out += 1;
+                    }
+                    self.transmits.push_back(t)
+                }
                 Output::Event(e) => match e {
                     Event::IceConnectionStateChange(IceConnectionState::Disconnected) => p.rtc.disconnect(),
                     Event::MediaAdded(m) if m.direction.is_receiving() => {
@@ -596,7 +640,7 @@ impl Sfu {
                             want: track.want,
                             need_keyframe: track.need_keyframe,
                         });
-                        self.dirty.push((room, o));
+                        self.mark((room, o));
                     }
                 }
             }
@@ -697,7 +741,7 @@ impl Sfu {
             {
                 self.stats.frames_out += 1;
             }
-            self.dirty.push((room, sub));
+            self.mark((room, sub));
         }
         for rid in wanted_keyframes {
             self.request_keyframe(now, room, source, data.mid, rid, KeyframeRequestKind::Pli);
@@ -736,7 +780,7 @@ impl Sfu {
         if writer.request_keyframe(rid, kind).is_ok() {
             t.last_keyframe_request = Some(now);
             self.stats.keyframe_requests += 1;
-            self.dirty.push((room, source));
+            self.mark((room, source));
         }
     }
 }
