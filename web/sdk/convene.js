@@ -353,7 +353,12 @@ export class ConveneSDK {
     for (const t of stream.getTracks()) {
       if (t.kind === 'audio') t.enabled = this._micEnabled ?? true;
       if (t.kind === 'video') t.enabled = this._cameraEnabled ?? true;
-      pc.addTransceiver(t, { direction: 'sendonly', streams: [stream] });
+      // Video goes out in two simulcast layers; the server forwards each
+      // subscriber the one its downlink carries.
+      const sendEncodings = t.kind === 'video'
+        ? [{ rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 200000 }, { rid: 'h', maxBitrate: 1200000 }]
+        : undefined;
+      pc.addTransceiver(t, { direction: 'sendonly', streams: [stream], sendEncodings });
     }
     pc.ontrack = (ev) => {
       const stream = ev.streams[0];
@@ -452,6 +457,16 @@ export class ConveneSDK {
         s.frameWidth = Math.max(s.frameWidth, r.frameWidth || 0);
         s.frameHeight = Math.max(s.frameHeight, r.frameHeight || 0);
       }
+    });
+    return out;
+  }
+
+  /** sendStats() -> [{kind, rid, frameWidth, bytesSent}]: what this page sends, per simulcast layer. */
+  async sendStats() {
+    if (!this._pc) return [];
+    const out = [];
+    (await this._pc.getStats()).forEach((r) => {
+      if (r.type === 'outbound-rtp') out.push({ kind: r.kind, rid: r.rid || null, frameWidth: r.frameWidth || 0, bytesSent: r.bytesSent || 0 });
     });
     return out;
   }

@@ -111,6 +111,9 @@ try {
   };
   await rising(host, guestPid);
   await rising(guest, hostPid);
+  const layers = (await host.evaluate(() => window.convene.sdk.sendStats())).filter((l) => l.kind === 'video' && l.bytesSent > 0);
+  if (layers.length !== 2) throw new Error(`expected two simulcast layers sent: ${JSON.stringify(layers)}`);
+  console.log(`  host sends simulcast: ${layers.map((l) => `${l.rid} ${l.frameWidth}px`).join(', ')}`);
   await shot(host, '07-host-video');
   await shot(guest, '08-guest-video-phone');
 

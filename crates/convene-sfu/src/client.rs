@@ -68,6 +68,8 @@ pub struct MediaClient {
     /// Frames sent.
     pub sent_frames: u64,
     pub audio_level: i8,
+    /// Sends its video as two simulcast layers.
+    layered: bool,
     pub connected: bool,
     transmits: VecDeque<Transmit>,
 }
@@ -77,13 +79,34 @@ impl MediaClient {
     /// nothing: it only receives); returns it and its offer. `epoch` is shared by all clients of a test or
     /// benchmark so that latencies can be read from the tags.
     pub fn new(now: Instant, epoch: Instant, id: u64, local: SocketAddr, audio: bool, video: bool) -> (Self, String) {
+        Self::with_layers(now, epoch, id, local, audio, video, false)
+    }
+
+    /// Like [`MediaClient::new`]; with `simulcast` the video goes out in two
+    /// layers, `l` (a fifth of the size) and `h`, as browsers send simulcast.
+    pub fn with_layers(
+        now: Instant,
+        epoch: Instant,
+        id: u64,
+        local: SocketAddr,
+        audio: bool,
+        video: bool,
+        simulcast: bool,
+    ) -> (Self, String) {
+        let simulcast = simulcast.then(|| {
+            let mut s = str0m::media::Simulcast::new();
+            s.add_send_layer(str0m::media::SimulcastLayer::new("l"));
+            s.add_send_layer(str0m::media::SimulcastLayer::new("h"));
+            s
+        });
+        let layered = simulcast.is_some();
         let mut rtc = Rtc::builder().set_stats_interval(None).build(now);
         if let Ok(c) = Candidate::host(local, Protocol::Udp) {
             rtc.add_local_candidate(c);
         }
         let mut change = rtc.sdp_api();
         let a = audio.then(|| change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None));
-        let v = video.then(|| change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None));
+        let v = video.then(|| change.add_media(MediaKind::Video, Direction::SendOnly, None, None, simulcast.clone()));
         if !audio && !video {
             // A receive-only participant still needs something to offer.
             change.add_channel("convene".into());
@@ -109,6 +132,7 @@ impl MediaClient {
             latencies_us: Vec::new(),
             sent_frames: 0,
             audio_level: -30,
+            layered,
             connected: false,
             transmits: VecDeque::new(),
         };
@@ -257,15 +281,28 @@ impl MediaClient {
                 let keyframe = self.force_keyframe || self.video_number % KEYFRAME_INTERVAL == 1;
                 self.force_keyframe = false;
                 let len = if keyframe { KEYFRAME_BYTES } else { VIDEO_FRAME_BYTES };
-                let data = self.frame(self.video_number, now, len, keyframe);
-                if let Some(w) = self.rtc.writer(mid) {
-                    let vp8 = w.payload_params().find(|p| p.spec().codec == str0m::format::Codec::Vp8);
-                    let pt = vp8.map(|p| p.pt());
-                    if let Some(pt) = pt {
-                        let rtp =
-                            str0m::media::MediaTime::new(self.video_number * 3000, str0m::media::Frequency::NINETY_KHZ);
-                        if w.write(pt, now, rtp, data).is_ok() {
-                            self.sent_frames += 1;
+                let layers: &[(Option<&str>, usize)] = if self.layered {
+                    &[(Some("l"), 5), (Some("h"), 1)]
+                } else {
+                    &[(None, 1)]
+                };
+                for (rid, divisor) in layers {
+                    let data = self.frame(self.video_number, now, len / divisor, keyframe);
+                    if let Some(w) = self.rtc.writer(mid) {
+                        let vp8 = w.payload_params().find(|p| p.spec().codec == str0m::format::Codec::Vp8);
+                        let pt = vp8.map(|p| p.pt());
+                        let w = match rid {
+                            Some(r) => w.rid((*r).into()),
+                            None => w,
+                        };
+                        if let Some(pt) = pt {
+                            let rtp = str0m::media::MediaTime::new(
+                                self.video_number * 3000,
+                                str0m::media::Frequency::NINETY_KHZ,
+                            );
+                            if w.write(pt, now, rtp, data).is_ok() {
+                                self.sent_frames += 1;
+                            }
                         }
                     }
                 }

@@ -109,6 +109,9 @@ fn is_rtp(b: &[u8]) -> bool {
     b.len() >= 12 && b[0] >> 6 == 2 && !(192..=223).contains(&b[1])
 }
 
+/// How long a simulcast layer's bitrate is measured over.
+const LAYER_WINDOW: Duration = Duration::from_millis(500);
+
 /// The minimum time between two keyframe requests sent to one publisher's track.
 const KEYFRAME_REQUEST_GAP: Duration = Duration::from_millis(300);
 
@@ -168,6 +171,8 @@ struct Peer {
     timeout: Instant,
     /// Downlink estimate (bits/s) from bandwidth estimation, if any yet.
     estimate: Option<u64>,
+    /// A cap on what this peer receives (bits/s), set by its owner.
+    max_bitrate: Option<u64>,
 }
 
 /// Things one peer's output asks of the others, handled after it is polled.
@@ -280,6 +285,7 @@ impl Sfu {
             tracks_out: Vec::new(),
             timeout: now,
             estimate: None,
+            max_bitrate: None,
         };
         // Everything the others already publish is to be sent to the newcomer.
         for other in self.rooms.get(&room).into_iter().flatten() {
@@ -376,6 +382,14 @@ impl Sfu {
                 }
             }
             self.run(now);
+        }
+    }
+
+    /// Cap what a peer receives (bits/s; `None`: only its bandwidth
+    /// estimate limits it). With simulcast publishers it gets lower layers.
+    pub fn set_max_bitrate(&mut self, room: RoomId, peer: PeerId, max: Option<u64>) {
+        if let Some(p) = self.peers.get_mut(&(room, peer)) {
+            p.max_bitrate = max;
         }
     }
 
@@ -688,7 +702,10 @@ impl Sfu {
             let Some(p) = self.peers.get_mut(&(room, sub)) else {
                 continue;
             };
-            let estimate = p.estimate;
+            let estimate = match (p.estimate, p.max_bitrate) {
+                (Some(e), Some(m)) => Some(e.min(m)),
+                (e, m) => e.or(m),
+            };
             let video_out = p
                 .tracks_out
                 .iter()
@@ -802,7 +819,7 @@ impl TrackIn {
         let start = *self.window_start.get_or_insert(now);
         *self.layer_bytes.entry(rid).or_default() += bytes as u64;
         let elapsed = now.saturating_duration_since(start);
-        if elapsed >= Duration::from_secs(1) {
+        if elapsed >= LAYER_WINDOW {
             let ms = elapsed.as_millis().max(1) as u64;
             self.layer_rate = self.layer_bytes.drain().map(|(r, b)| (r, b * 8 * 1000 / ms)).collect();
             self.window_start = Some(now);

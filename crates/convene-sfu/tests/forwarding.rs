@@ -314,3 +314,59 @@ fn the_loud_peer_becomes_the_active_speaker() {
     let levels: Vec<_> = net.client(2).received.values().filter_map(|r| r.last_level).collect();
     assert_eq!(levels, vec![-15]);
 }
+
+#[test]
+fn each_subscriber_gets_the_simulcast_layer_its_downlink_carries() {
+    let mut net = Net::new();
+    // Peer 1 publishes video in two layers; 2 and 3 receive it.
+    let (mut c, offer) = MediaClient::with_layers(net.now, net.epoch, 1, addr(6001), true, true, true);
+    let answer = net
+        .sfu
+        .add_peer(net.now, ROOM, PeerId(1), &offer, Policy::OPEN)
+        .unwrap();
+    c.accept_answer(net.now, &answer).unwrap();
+    net.clients.push(c);
+    net.join(2);
+    net.join(3);
+    // Peer 3's downlink is weak.
+    net.sfu.set_max_bitrate(ROOM, PeerId(3), Some(150_000));
+    // Once the layers' bitrates are known (the first half second), each
+    // subscriber stays on one layer.
+    net.run(secs(1.5));
+    let video = |net: &Net, id: u64| {
+        let c = net.client(id);
+        let r = c
+            .received
+            .values()
+            .find(|r| r.kind == Some(MediaKind::Video) && r.from == 1)
+            .cloned()
+            .unwrap();
+        (r.frames, r.bytes)
+    };
+    let (f2, b2) = video(&net, 2);
+    let (f3, b3) = video(&net, 3);
+    net.run(secs(3.0));
+    let (frames2, size2) = {
+        let (f, b) = video(&net, 2);
+        (f - f2, (b - b2) / (f - f2).max(1))
+    };
+    let (frames3, size3) = {
+        let (f, b) = video(&net, 3);
+        (f - f3, (b - b3) / (f - f3).max(1))
+    };
+    println!("peer 2: {frames2} frames of {size2} B; peer 3: {frames3} frames of {size3} B");
+    // One layer each (no frame twice: 30 frames/s), the full one for 2 and
+    // the small one for 3 (1000 B and 200 B frames, keyframes 6x).
+    assert!((80..=95).contains(&frames2), "{frames2} frames for 2");
+    assert!((80..=95).contains(&frames3), "{frames3} frames for 3");
+    assert!(size2 >= 1000, "peer 2 got {size2}-byte frames");
+    assert!(size3 < 300, "peer 3 got {size3}-byte frames");
+    // And the weak one's cap lifted: it moves up to the full layer.
+    net.sfu.set_max_bitrate(ROOM, PeerId(3), None);
+    let before = net.client(3).received.values().map(|r| r.bytes).sum::<u64>();
+    net.run(secs(4.0));
+    let after = net.client(3).received.values().map(|r| r.bytes).sum::<u64>();
+    let bitrate = (after - before) * 8 / 4;
+    println!("peer 3 uncapped: {bitrate} bit/s");
+    assert!(bitrate > 250_000, "peer 3 still receives only {bitrate} bit/s");
+}
