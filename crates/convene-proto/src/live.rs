@@ -101,6 +101,24 @@ pub struct LiveInfo {
     pub is_waiting_room_open: bool,
 }
 
+/// `GET /v1/convene/media/stats` (loopback callers only): the node's SFU counters.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaStats {
+    /// Open media connections.
+    pub connections: usize,
+    /// Frames received from publishers and written to subscribers.
+    pub frames_in: u64,
+    pub frames_out: u64,
+    /// Frames dropped because the meeting does not allow them (muted, camera off).
+    pub frames_blocked: u64,
+    /// Keyframe requests passed on to publishers.
+    pub keyframe_requests: u64,
+    /// RTP packets received and sent.
+    pub rtp_in: u64,
+    pub rtp_out: u64,
+}
+
 /// A control request over the WebSocket (the product SDK's `IHwmConfCtrl`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "action", rename_all = "camelCase")]

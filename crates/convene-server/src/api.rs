@@ -271,6 +271,7 @@ pub async fn join_link(
         convene_proto::live::ClientMsg,
         convene_proto::live::ServerMsg,
         convene_proto::live::Event,
+        convene_proto::live::MediaStats,
     ))
 )]
 pub struct ApiDoc;

@@ -651,7 +651,7 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn media_stats(url: &str) -> anyhow::Result<crate::media::MediaStats> {
+async fn media_stats(url: &str) -> anyhow::Result<convene_proto::live::MediaStats> {
     let r = reqwest::get(format!("{url}/v1/convene/media/stats")).await?;
     Ok(r.error_for_status()?.json().await?)
 }

@@ -155,12 +155,7 @@ impl MediaNode {
             let (tx, rx) = oneshot::channel();
             if w.tx.send(WorkerCmd::Stats { reply: tx }).is_ok() {
                 if let Ok((s, n)) = rx.await {
-                    total.frames_in += s.frames_in;
-                    total.frames_out += s.frames_out;
-                    total.frames_blocked += s.frames_blocked;
-                    total.keyframe_requests += s.keyframe_requests;
-                    total.rtp_in += s.rtp_in;
-                    total.rtp_out += s.rtp_out;
+                    total += s;
                     peers += n;
                 }
             }
@@ -192,18 +187,6 @@ impl MediaNode {
 
 /// `GET /v1/convene/media/stats`: the media plane's counters, for
 /// benchmarks and monitoring; answered to loopback callers only.
-#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MediaStats {
-    pub connections: usize,
-    pub frames_in: u64,
-    pub frames_out: u64,
-    pub frames_blocked: u64,
-    pub keyframe_requests: u64,
-    pub rtp_in: u64,
-    pub rtp_out: u64,
-}
-
 pub async fn stats_handler(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
@@ -213,7 +196,7 @@ pub async fn stats_handler(
         return axum::http::StatusCode::NOT_FOUND.into_response();
     }
     let (s, connections) = state.live.media.stats().await;
-    axum::Json(MediaStats {
+    axum::Json(convene_proto::live::MediaStats {
         connections,
         frames_in: s.frames_in,
         frames_out: s.frames_out,

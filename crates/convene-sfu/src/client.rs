@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid};
-use str0m::net::{Protocol, Receive, Transmit};
+use str0m::net::{Protocol, Transmit};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
 /// Audio: one 20 ms Opus frame of about 32 kbit/s.
@@ -164,16 +164,9 @@ impl MediaClient {
     }
 
     pub fn handle_datagram(&mut self, now: Instant, source: SocketAddr, data: &[u8]) {
-        let Ok(contents) = data.try_into() else { return };
-        let input = Input::Receive(
-            now,
-            Receive {
-                proto: Protocol::Udp,
-                source,
-                destination: self.local,
-                contents,
-            },
-        );
+        let Some(input) = crate::udp_input(now, source, self.local, data) else {
+            return;
+        };
         if self.rtc.accepts(&input) {
             let _ = self.rtc.handle_input(input);
         }

@@ -104,6 +104,31 @@ pub struct Stats {
     pub rtp_out: u64,
 }
 
+impl std::ops::AddAssign for Stats {
+    fn add_assign(&mut self, o: Stats) {
+        self.frames_in += o.frames_in;
+        self.frames_out += o.frames_out;
+        self.frames_blocked += o.frames_blocked;
+        self.keyframe_requests += o.keyframe_requests;
+        self.rtp_in += o.rtp_in;
+        self.rtp_out += o.rtp_out;
+    }
+}
+
+/// A datagram received on a UDP socket at `local`, as str0m takes it.
+pub fn udp_input(now: Instant, source: SocketAddr, local: SocketAddr, data: &[u8]) -> Option<Input<'_>> {
+    let contents = data.try_into().ok()?;
+    Some(Input::Receive(
+        now,
+        Receive {
+            proto: Protocol::Udp,
+            source,
+            destination: local,
+            contents,
+        },
+    ))
+}
+
 /// Whether a datagram is RTP (version 2, not an RTCP packet type).
 fn is_rtp(b: &[u8]) -> bool {
     b.len() >= 12 && b[0] >> 6 == 2 && !(192..=223).contains(&b[1])
@@ -449,21 +474,12 @@ impl Sfu {
 
     /// A datagram arrived on the socket. Returns false when no peer owns it.
     pub fn handle_datagram(&mut self, now: Instant, source: SocketAddr, data: &[u8]) -> bool {
-        let Ok(contents) = data.try_into() else {
+        let Some(input) = udp_input(now, source, self.local, data) else {
             return false;
         };
         if is_rtp(data) {
             self.stats.rtp_in += 1;
         }
-        let input = Input::Receive(
-            now,
-            Receive {
-                proto: Protocol::Udp,
-                source,
-                destination: self.local,
-                contents,
-            },
-        );
         let key = match self.by_source.get(&source) {
             Some(k) if self.peers.get(k).is_some_and(|p| p.rtc.accepts(&input)) => *k,
             _ => {
