@@ -198,6 +198,8 @@ struct Peer {
     estimate: Option<u64>,
     /// A cap on what this peer receives (bits/s), set by its owner.
     max_bitrate: Option<u64>,
+    /// Queued in `Sfu::dirty` for a poll (kept here so that marking is O(1)).
+    dirty: bool,
 }
 
 /// Things one peer's output asks of the others, handled after it is polled.
@@ -311,6 +313,7 @@ impl Sfu {
             timeout: now,
             estimate: None,
             max_bitrate: None,
+            dirty: false,
         };
         // Everything the others already publish is to be sent to the newcomer.
         for other in self.rooms.get(&room).into_iter().flatten() {
@@ -498,7 +501,10 @@ impl Sfu {
         // This peer now (its media goes to the others' queues); the others
         // when the owner next takes output, so that a burst of datagrams
         // costs each subscriber one poll rather than one per frame.
-        self.dirty.retain(|k| *k != key);
+        if let Some(p) = self.peers.get_mut(&key) {
+            // Polled right here: a stale entry in `dirty` is skipped.
+            p.dirty = false;
+        }
         self.last_now = now;
         let mut props = Vec::new();
         self.poll_peer(key, &mut props);
@@ -559,14 +565,21 @@ impl Sfu {
 
     /// Remember to poll a peer (once, however often it was touched).
     fn mark(&mut self, key: Key) {
-        if !self.dirty.contains(&key) {
-            self.dirty.push(key);
+        if let Some(p) = self.peers.get_mut(&key) {
+            if !p.dirty {
+                p.dirty = true;
+                self.dirty.push(key);
+            }
         }
     }
 
     /// Poll every touched peer until nothing more happens.
     fn run(&mut self, now: Instant) {
         while let Some(key) = self.dirty.pop() {
+            match self.peers.get_mut(&key) {
+                Some(p) if p.dirty => p.dirty = false,
+                _ => continue,
+            }
             let mut props = Vec::new();
             self.poll_peer(key, &mut props);
             for prop in props {
@@ -712,7 +725,11 @@ impl Sfu {
             self.request_keyframe(now, room, source, data.mid, data.rid, KeyframeRequestKind::Fir);
         }
         let keyframe = kind == MediaKind::Video && data.is_keyframe();
-        let subscribers: Vec<PeerId> = self.room_peers(room).into_iter().filter(|x| *x != source).collect();
+        let subscribers: Vec<PeerId> = self
+            .rooms
+            .get(&room)
+            .map(|v| v.iter().copied().filter(|x| *x != source).collect())
+            .unwrap_or_default();
         let mut wanted_keyframes = Vec::new();
         for sub in subscribers {
             let Some(p) = self.peers.get_mut(&(room, sub)) else {
