@@ -117,6 +117,8 @@ pub struct MediaStats {
     /// RTP packets received and sent.
     pub rtp_in: u64,
     pub rtp_out: u64,
+    /// Timer turns given to media connections.
+    pub timer_turns: u64,
 }
 
 /// A control request over the WebSocket (the product SDK's `IHwmConfCtrl`).

@@ -602,11 +602,16 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
     let audio_frames = audio_frames - a0;
     let rtp_out = stats1.rtp_out.saturating_sub(stats0.rtp_out) as f64 / secs;
     let rtp_in = stats1.rtp_in.saturating_sub(stats0.rtp_in) as f64 / secs;
+    let timer_turns = stats1.timer_turns.saturating_sub(stats0.timer_turns) as f64 / secs;
     println!("{connections} media connections, {expected_streams} forwarded streams; over {secs:.1} s:");
     println!(
         "  forwarded RTP packets/s {rtp_out:.0} (received from publishers {rtp_in:.0}/s); frames received by clients/s {:.0} (audio {:.0})",
         frames as f64 / secs,
         audio_frames as f64 / secs
+    );
+    println!(
+        "  timer turns per connection per second: {:.0}",
+        timer_turns / connections.max(1) as f64
     );
     println!(
         "  loss: {lost} frames of {} ({:.3}%)",

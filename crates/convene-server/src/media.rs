@@ -204,6 +204,7 @@ pub async fn stats_handler(
         keyframe_requests: s.keyframe_requests,
         rtp_in: s.rtp_in,
         rtp_out: s.rtp_out,
+        timer_turns: s.timer_turns,
     })
     .into_response()
 }

@@ -102,6 +102,8 @@ pub struct Stats {
     /// RTP packets received and sent (RTCP, STUN and DTLS not counted).
     pub rtp_in: u64,
     pub rtp_out: u64,
+    /// Timer turns given to connections (`handle_timeout` per peer).
+    pub timer_turns: u64,
 }
 
 impl std::ops::AddAssign for Stats {
@@ -112,6 +114,7 @@ impl std::ops::AddAssign for Stats {
         self.keyframe_requests += o.keyframe_requests;
         self.rtp_in += o.rtp_in;
         self.rtp_out += o.rtp_out;
+        self.timer_turns += o.timer_turns;
     }
 }
 
@@ -524,6 +527,7 @@ impl Sfu {
             .collect();
         for k in due {
             if let Some(p) = self.peers.get_mut(&k) {
+                self.stats.timer_turns += 1;
                 if p.rtc.handle_input(Input::Timeout(now)).is_err() {
                     p.rtc.disconnect();
                 }
