@@ -264,11 +264,11 @@ fn media_policy(live: &Live, p: ParticipantId) -> Option<Policy> {
 }
 
 fn sfu_refusal(e: SfuError) -> Refusal {
-    match e {
-        SfuError::VideoNotAllowed => refuse(SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL, &e.to_string()),
-        SfuError::UnknownPeer | SfuError::NoPendingOffer => refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, &e.to_string()),
-        SfuError::BadSdp(_) | SfuError::Rtc(_) => refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, &e.to_string()),
-    }
+    let code = match e {
+        SfuError::VideoNotAllowed => SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL,
+        _ => SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+    };
+    refuse(code, &e.to_string())
 }
 
 impl MeetingTask {

@@ -439,25 +439,23 @@ impl Sfu {
             list.retain(|x| *x != peer);
             empty = list.is_empty();
         }
-        {
-            for other in self.room_peers(room) {
-                if let Some(o) = self.peers.get_mut(&(room, other)) {
-                    o.tracks_out.retain_mut(|t| {
-                        if t.source != peer {
-                            return true;
+        for other in self.room_peers(room) {
+            if let Some(o) = self.peers.get_mut(&(room, other)) {
+                o.tracks_out.retain_mut(|t| {
+                    if t.source != peer {
+                        return true;
+                    }
+                    match t.state {
+                        OutState::ToOpen => false,
+                        // Stopped in the next offer (after the one in flight).
+                        OutState::Negotiating(m) | OutState::Open(m) => {
+                            t.state = OutState::ToStop(m);
+                            true
                         }
-                        match t.state {
-                            OutState::ToOpen => false,
-                            // Stopped in the next offer (after the one in flight).
-                            OutState::Negotiating(m) | OutState::Open(m) => {
-                                t.state = OutState::ToStop(m);
-                                true
-                            }
-                            _ => true,
-                        }
-                    });
-                    self.mark((room, other));
-                }
+                        _ => true,
+                    }
+                });
+                self.mark((room, other));
             }
         }
         if empty {
