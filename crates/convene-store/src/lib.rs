@@ -2,7 +2,7 @@
 //! backends, picked by the database URL's scheme ([`open`]).
 //!
 //! Both backends run the same SQL (written with `$N` placeholders, which both
-//! dialects read), generated once per backend by the `store_impl!` macro in
+//! dialects read), generated once per backend by the `store_queries!` macro in
 //! [`sql`]; each runs its own `migrations/` at start-up.
 //!
 //! What storage decides, because only it can decide atomically: a random
@@ -10,7 +10,7 @@
 //! occupies (one running meeting per room, enforced by unique indexes so that
 //! it also holds with several nodes on one PostgreSQL).
 //!
-//! SQLite writes meetings through one writer task that commits whatever has
+//! SQLite writes meetings through one writer thread that commits whatever has
 //! queued up in one transaction (group commit): every create is durable when
 //! it is acknowledged, and a burst costs one fsync instead of one each.
 //!
@@ -45,6 +45,9 @@ pub enum StoreError {
     Closed,
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// From the SQLite writer's own connection.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

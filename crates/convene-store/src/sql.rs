@@ -15,7 +15,7 @@ use convene_core::ids::{nine_digit_id, random_hex};
 use convene_core::{ConfId, ConfState, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection, Row};
+use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{App, Enterprise, ListQuery, NewUser, Result, Store, StoreError, User};
@@ -54,6 +54,130 @@ fn encode_meeting(m: &Meeting) -> Result<String> {
 
 fn fresh_id() -> String {
     nine_digit_id(&mut rand::thread_rng())
+}
+
+/// A room as meeting creation sees it.
+struct RoomRow {
+    enterprise_id: String,
+    kind: String,
+    owner_id: Option<String>,
+}
+
+// The statements of a meeting creation, shared by every `CreateTx`.
+
+/// Frees a conference ID or room whose meeting has run past its end.
+/// `column` is `conf_id` or `active_room_id`, one of this module's own
+/// constants, never input.
+fn expire_sql(column: &'static str) -> String {
+    format!(
+        "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL \
+         WHERE {column} = $1 AND active_conf_id IS NOT NULL AND end_ts <= $2"
+    )
+}
+
+/// Whether a running meeting has this ID or room (`column` as above; both indexed).
+fn is_active_sql(column: &'static str) -> String {
+    format!("SELECT 1 FROM meetings WHERE {column} = $1 AND active_conf_id IS NOT NULL")
+}
+
+const IS_ROOM_SQL: &str = "SELECT 1 FROM rooms WHERE id = $1";
+const ROOM_SQL: &str = "SELECT enterprise_id, kind, owner_id FROM rooms WHERE id = $1";
+const FREE_SHARED_ROOMS_SQL: &str = "SELECT id FROM rooms WHERE enterprise_id = $1 AND kind = 'shared' AND id NOT IN \
+     (SELECT active_room_id FROM meetings WHERE active_room_id IS NOT NULL AND end_ts > $2) ORDER BY id LIMIT 8";
+const INSERT_MEETING_SQL: &str = "INSERT INTO meetings (conf_uuid, conf_id, active_conf_id, room_id, active_room_id, \
+     owner_id, enterprise_id, subject, state, start_ts, end_ts, doc) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING";
+
+/// The statements a meeting creation runs inside its caller's transaction:
+/// implemented by the sqlx connections (PostgreSQL) and by the SQLite
+/// writer thread's rusqlite transaction, so that [`create_meeting`], the
+/// rules of IDs and rooms, is written once.
+trait CreateTx {
+    async fn expire(&mut self, column: &'static str, value: &str, now: i64) -> Result<()>;
+    async fn is_active(&mut self, column: &'static str, value: &str) -> Result<bool>;
+    async fn is_room(&mut self, id: &str) -> Result<bool>;
+    async fn room(&mut self, room: &RoomId) -> Result<Option<RoomRow>>;
+    /// Up to 8 shared rooms of the enterprise that no running meeting holds.
+    async fn free_shared_rooms(&mut self, enterprise: &EnterpriseId, now: i64) -> Result<Vec<RoomId>>;
+    /// Inserts unless the ID or room is taken (then `false`).
+    async fn insert_meeting(&mut self, m: &Meeting) -> Result<bool>;
+}
+
+async fn check_room<T: CreateTx>(tx: &mut T, room: &RoomId, new: &NewMeeting) -> Result<()> {
+    let Some(row) = tx.room(room).await? else {
+        return Err(StoreError::RoomNotAllowed(room.clone()));
+    };
+    let allowed = match row.kind.as_str() {
+        "personal" => row.owner_id.as_deref() == Some(new.owner.user_id.as_str()),
+        _ => row.enterprise_id == new.owner.enterprise_id.as_str(),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(StoreError::RoomNotAllowed(room.clone()))
+    }
+}
+
+/// Settles a new meeting's ID and room and inserts it, inside the caller's
+/// transaction.
+async fn create_meeting<T: CreateTx>(tx: &mut T, new: NewMeeting, now: i64) -> Result<Meeting> {
+    let fixed = new.uses_fixed_id();
+    let mut tried_rooms: Vec<RoomId> = Vec::new();
+    for _ in 0..ID_ATTEMPTS {
+        let room = match &new.room {
+            RoomRequest::None => None,
+            RoomRequest::Personal(r) | RoomRequest::Specific(r) => {
+                check_room(tx, r, &new).await?;
+                Some(r.clone())
+            }
+            RoomRequest::SharedPool => {
+                let free = tx.free_shared_rooms(&new.owner.enterprise_id, now).await?;
+                match free.into_iter().find(|r| !tried_rooms.contains(r)) {
+                    Some(r) => Some(r),
+                    None => return Err(StoreError::NoFreeRoom),
+                }
+            }
+        };
+        if let Some(r) = &room {
+            tx.expire("active_room_id", r.as_str(), now).await?;
+            if tx.is_active("active_room_id", r.as_str()).await? {
+                if new.room == RoomRequest::SharedPool {
+                    tried_rooms.push(r.clone());
+                    continue;
+                }
+                return Err(StoreError::RoomBusy(r.clone()));
+            }
+        }
+        let conf_id = match (&room, fixed) {
+            (Some(r), true) => r.as_str().to_owned(),
+            _ => {
+                let id = fresh_id();
+                if tx.is_room(&id).await? {
+                    continue;
+                }
+                tx.expire("conf_id", &id, now).await?;
+                if tx.is_active("conf_id", &id).await? {
+                    continue;
+                }
+                id
+            }
+        };
+        let meeting = new.clone().into_meeting(ConfId(conf_id), room.clone());
+        if tx.insert_meeting(&meeting).await? {
+            return Ok(meeting);
+        }
+        // Lost a race (another node took the room or drew the same ID): a
+        // named room is busy; anything else draws again.
+        if let (Some(r), RoomRequest::Personal(_) | RoomRequest::Specific(_)) = (&room, &new.room) {
+            if tx.is_active("active_room_id", r.as_str()).await? {
+                return Err(StoreError::RoomBusy(r.clone()));
+            }
+        }
+        if let Some(r) = room {
+            tried_rooms.push(r);
+        }
+    }
+    Err(StoreError::Conflict("no free meeting ID after repeated draws".into()))
 }
 
 macro_rules! store_queries {
@@ -120,7 +244,7 @@ macro_rules! store_queries {
             ) -> Result<RoomId> {
                 for _ in 0..ID_ATTEMPTS {
                     let id = fresh_id();
-                    if is_active(&mut *conn, "conf_id", &id).await? {
+                    if CreateTx::is_active(&mut *conn, "conf_id", &id).await? {
                         continue;
                     }
                     let done = sqlx::query(
@@ -308,148 +432,61 @@ macro_rules! store_queries {
                 })
             }
 
-            /// Frees a conference ID or room whose meeting has run past its end.
-            /// `column` is `conf_id` or `active_room_id`.
-            async fn expire(conn: &mut $conn, column: &'static str, value: &str, now: i64) -> Result<()> {
-                // `column` is one of this module's own constants, never input.
-                let q = format!(
-                    "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL \
-                     WHERE {column} = $1 AND active_conf_id IS NOT NULL AND end_ts <= $2"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(q)).bind(value).bind(now).execute(&mut *conn).await?;
-                Ok(())
-            }
-
-            /// Whether a running meeting has this ID or room; `column` is
-            /// `conf_id` or `active_room_id` (both indexed).
-            async fn is_active(conn: &mut $conn, column: &'static str, value: &str) -> Result<bool> {
-                let q = format!("SELECT 1 FROM meetings WHERE {column} = $1 AND active_conf_id IS NOT NULL");
-                Ok(sqlx::query(sqlx::AssertSqlSafe(q)).bind(value).fetch_optional(&mut *conn).await?.is_some())
-            }
-
-            async fn check_room(conn: &mut $conn, room: &RoomId, new: &NewMeeting, shared_only: bool) -> Result<()> {
-                let row = sqlx::query("SELECT enterprise_id, kind, owner_id FROM rooms WHERE id = $1")
-                    .bind(room.as_str())
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                let Some(row) = row else {
-                    return Err(StoreError::RoomNotAllowed(room.clone()));
-                };
-                let enterprise: String = row.try_get("enterprise_id")?;
-                let kind: String = row.try_get("kind")?;
-                let owner: Option<String> = row.try_get("owner_id")?;
-                let allowed = match kind.as_str() {
-                    "personal" => !shared_only && owner.as_deref() == Some(new.owner.user_id.as_str()),
-                    _ => enterprise == new.owner.enterprise_id.as_str(),
-                };
-                if allowed { Ok(()) } else { Err(StoreError::RoomNotAllowed(room.clone())) }
-            }
-
-            async fn free_shared_room(conn: &mut $conn, enterprise: &EnterpriseId, now: i64, skip: &[RoomId]) -> Result<Option<RoomId>> {
-                let rows = sqlx::query(
-                    "SELECT id FROM rooms WHERE enterprise_id = $1 AND kind = 'shared' AND id NOT IN \
-                     (SELECT active_room_id FROM meetings WHERE active_room_id IS NOT NULL AND end_ts > $2) ORDER BY id LIMIT 8",
-                )
-                .bind(enterprise.as_str())
-                .bind(now)
-                .fetch_all(&mut *conn)
-                .await?;
-                for r in rows {
-                    let id = RoomId(r.try_get("id")?);
-                    if !skip.contains(&id) {
-                        return Ok(Some(id));
-                    }
+            impl CreateTx for $conn {
+                async fn expire(&mut self, column: &'static str, value: &str, now: i64) -> Result<()> {
+                    sqlx::query(sqlx::AssertSqlSafe(expire_sql(column))).bind(value).bind(now).execute(&mut *self).await?;
+                    Ok(())
                 }
-                Ok(None)
-            }
 
-            async fn insert_meeting(conn: &mut $conn, m: &Meeting) -> Result<bool> {
-                let room = m.room_id.as_ref().map(|r| r.as_str().to_owned());
-                let done = sqlx::query(
-                    "INSERT INTO meetings (conf_uuid, conf_id, active_conf_id, room_id, active_room_id, owner_id, enterprise_id, \
-                     subject, state, start_ts, end_ts, doc) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
-                )
-                .bind(&m.conf_uuid)
-                .bind(m.conf_id.as_str())
-                .bind(m.conf_id.as_str())
-                .bind(&room)
-                .bind(&room)
-                .bind(m.owner_id.as_str())
-                .bind(m.enterprise_id.as_str())
-                .bind(&m.info.subject)
-                .bind(m.state.as_str())
-                .bind(m.start)
-                .bind(m.end)
-                .bind(encode_meeting(m)?)
-                .execute(&mut *conn)
-                .await?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            /// Settles a new meeting's ID and room and inserts it, inside the
-            /// caller's transaction.
-            pub async fn create_meeting(conn: &mut $conn, new: NewMeeting, now: i64) -> Result<Meeting> {
-                let fixed = new.uses_fixed_id();
-                let mut tried_rooms: Vec<RoomId> = Vec::new();
-                for _ in 0..ID_ATTEMPTS {
-                    let room = match &new.room {
-                        RoomRequest::None => None,
-                        RoomRequest::Personal(r) | RoomRequest::Specific(r) => {
-                            check_room(&mut *conn, r, &new, false).await?;
-                            Some(r.clone())
-                        }
-                        RoomRequest::SharedPool => {
-                            match free_shared_room(&mut *conn, &new.owner.enterprise_id, now, &tried_rooms).await? {
-                                Some(r) => Some(r),
-                                None => return Err(StoreError::NoFreeRoom),
-                            }
-                        }
-                    };
-                    if let Some(r) = &room {
-                        expire(&mut *conn, "active_room_id", r.as_str(), now).await?;
-                        if is_active(&mut *conn, "active_room_id", r.as_str()).await? {
-                            if new.room == RoomRequest::SharedPool {
-                                tried_rooms.push(r.clone());
-                                continue;
-                            }
-                            return Err(StoreError::RoomBusy(r.clone()));
-                        }
-                    }
-                    let conf_id = match (&room, fixed) {
-                        (Some(r), true) => r.as_str().to_owned(),
-                        _ => {
-                            let id = fresh_id();
-                            let is_room = sqlx::query("SELECT 1 FROM rooms WHERE id = $1")
-                                .bind(&id)
-                                .fetch_optional(&mut *conn)
-                                .await?;
-                            if is_room.is_some() {
-                                continue;
-                            }
-                            expire(&mut *conn, "conf_id", &id, now).await?;
-                            if is_active(&mut *conn, "conf_id", &id).await? {
-                                continue;
-                            }
-                            id
-                        }
-                    };
-                    let meeting = new.clone().into_meeting(ConfId(conf_id), room.clone());
-                    if insert_meeting(&mut *conn, &meeting).await? {
-                        return Ok(meeting);
-                    }
-                    // Lost a race (another node took the room or drew the same
-                    // ID): a named room is busy; anything else draws again.
-                    if let (Some(r), RoomRequest::Personal(_) | RoomRequest::Specific(_)) = (&room, &new.room) {
-                        if is_active(&mut *conn, "active_room_id", r.as_str()).await? {
-                            return Err(StoreError::RoomBusy(r.clone()));
-                        }
-                    }
-                    if let Some(r) = room {
-                        tried_rooms.push(r);
-                    }
+                async fn is_active(&mut self, column: &'static str, value: &str) -> Result<bool> {
+                    let q = sqlx::query(sqlx::AssertSqlSafe(is_active_sql(column))).bind(value);
+                    Ok(q.fetch_optional(&mut *self).await?.is_some())
                 }
-                Err(StoreError::Conflict("no free meeting ID after repeated draws".into()))
+
+                async fn is_room(&mut self, id: &str) -> Result<bool> {
+                    Ok(sqlx::query(IS_ROOM_SQL).bind(id).fetch_optional(&mut *self).await?.is_some())
+                }
+
+                async fn room(&mut self, room: &RoomId) -> Result<Option<RoomRow>> {
+                    let row = sqlx::query(ROOM_SQL).bind(room.as_str()).fetch_optional(&mut *self).await?;
+                    Ok(match row {
+                        Some(r) => Some(RoomRow {
+                            enterprise_id: r.try_get("enterprise_id")?,
+                            kind: r.try_get("kind")?,
+                            owner_id: r.try_get("owner_id")?,
+                        }),
+                        None => None,
+                    })
+                }
+
+                async fn free_shared_rooms(&mut self, enterprise: &EnterpriseId, now: i64) -> Result<Vec<RoomId>> {
+                    let rows = sqlx::query(FREE_SHARED_ROOMS_SQL)
+                        .bind(enterprise.as_str())
+                        .bind(now)
+                        .fetch_all(&mut *self)
+                        .await?;
+                    rows.iter().map(|r| Ok(RoomId(r.try_get("id")?))).collect()
+                }
+
+                async fn insert_meeting(&mut self, m: &Meeting) -> Result<bool> {
+                    let room = m.room_id.as_ref().map(|r| r.as_str().to_owned());
+                    let done = sqlx::query(INSERT_MEETING_SQL)
+                        .bind(&m.conf_uuid)
+                        .bind(m.conf_id.as_str())
+                        .bind(m.conf_id.as_str())
+                        .bind(&room)
+                        .bind(&room)
+                        .bind(m.owner_id.as_str())
+                        .bind(m.enterprise_id.as_str())
+                        .bind(&m.info.subject)
+                        .bind(m.state.as_str())
+                        .bind(m.start)
+                        .bind(m.end)
+                        .bind(encode_meeting(m)?)
+                        .execute(&mut *self)
+                        .await?;
+                    Ok(done.rows_affected() == 1)
+                }
             }
 
             pub async fn meeting_by(pool: &$pool, column: &'static str, value: &str) -> Result<Option<Meeting>> {
@@ -632,7 +669,7 @@ struct CreateJob {
 const MAX_BATCH: usize = 512;
 
 /// SQLite backend: WAL with `synchronous = FULL`, a read pool, and one writer
-/// task that group-commits meeting creations.
+/// thread that group-commits meeting creations.
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: mpsc::Sender<CreateJob>,
@@ -647,47 +684,83 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .page_size(1024)
-            // A batch's multi-row insert keeps a statement journal; in memory
-            // it costs a copy, on disk a temporary file per batch.
+            // A batch's inserts keep a statement journal; in memory it costs a
+            // copy, on disk a temporary file per batch.
             .pragma("temp_store", "MEMORY")
+            .pragma("journal_size_limit", WAL_KEEP_BYTES.to_string())
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        // The writer never checkpoints: a checkpoint inside its commit would
-        // delay every create of the batch. A background task checkpoints
-        // instead (PASSIVE: it never blocks the writer).
-        //
-        // Nor does it fsync at commit (synchronous = OFF on this connection
-        // only): the syncer task fsyncs the WAL after each commit and only
-        // then acknowledges the batch, so an acknowledged create is on disk,
-        // while the next batch's SQL runs during the previous one's fsync.
-        // Checkpoints run on the pool's FULL connections, which sync the WAL
-        // before copying it and the database after.
-        let conn = opts
-            .clone()
-            .synchronous(SqliteSynchronous::Off)
-            .pragma("wal_autocheckpoint", "0")
-            .connect()
-            .await?;
+        let path = opts.get_filename().to_owned();
         let wal = {
-            let mut p = opts.get_filename().as_os_str().to_owned();
+            let mut p = path.as_os_str().to_owned();
             p.push("-wal");
             std::path::PathBuf::from(p)
         };
+        let conn = open_writer(&path)?;
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        let (sync_tx, sync_rx) = mpsc::unbounded_channel();
-        tokio::spawn(sqlite_writer(conn, rx, sync_tx));
-        tokio::spawn(sqlite_syncer(wal, sync_rx));
+        let (sync_tx, sync_rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || sqlite_writer(conn, rx, sync_tx))
+            .map_err(|e| StoreError::Corrupt(format!("starting the SQLite writer: {e}")))?;
+        std::thread::Builder::new()
+            .name("sqlite-syncer".into())
+            .spawn(move || sqlite_syncer(wal, sync_rx))
+            .map_err(|e| StoreError::Corrupt(format!("starting the SQLite syncer: {e}")))?;
         tokio::spawn(sqlite_checkpointer(pool.clone(), tx.downgrade()));
         Ok(SqliteStore { pool, writer: tx })
     }
+
+    async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .send(CreateJob { meeting, now, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+/// The writer's own connection (rusqlite, driven synchronously by its
+/// thread: no hop per statement, statements prepared once).
+///
+/// It never checkpoints: a checkpoint inside its commit would delay every
+/// create of the batch; the checkpointer task does that on the pool's FULL
+/// connections, which sync the WAL before copying it and the database after.
+/// Nor does it fsync at commit (synchronous = OFF on this connection only):
+/// the syncer thread fsyncs the WAL after each commit and only then
+/// acknowledges the batch, so an acknowledged create is on disk, while the
+/// next batch's SQL runs during the previous one's fsync.
+fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "OFF")?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES)?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
 }
 
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// What is left of the WAL file when SQLite rewinds it.
+///
+/// SQLite rewinds the WAL when a write begins after a checkpoint has copied
+/// all of it back. Under a sustained burst of creates the PASSIVE checkpoints
+/// never quite catch up with the writer, so the WAL grows for as long as the
+/// burst lasts (about 35 MB/s at 10k creates/s) and is rewound, and cut back
+/// to this size, at the first pause longer than one checkpoint. Forcing a
+/// rewind during the burst would stall the writer for a database fsync
+/// (20-60 ms measured), which costs more than the disk space.
+const WAL_KEEP_BYTES: i64 = 64 << 20;
 
 /// Checkpoints the WAL while the store is open (until its writer is gone).
 async fn sqlite_checkpointer(pool: SqlitePool, alive: mpsc::WeakSender<CreateJob>) {
@@ -705,16 +778,23 @@ async fn sqlite_checkpointer(pool: SqlitePool, alive: mpsc::WeakSender<CreateJob
 }
 
 /// Takes every create that is waiting, runs them in one transaction, commits
-/// once, and only then answers each: an acknowledged meeting is on disk.
-async fn sqlite_writer(
-    mut conn: sqlx::SqliteConnection,
+/// once, and hands the answers to the syncer: an acknowledged meeting is on
+/// disk. Runs on its own thread until the store is dropped.
+fn sqlite_writer(
+    mut conn: rusqlite::Connection,
     mut rx: mpsc::Receiver<CreateJob>,
-    syncer: mpsc::UnboundedSender<Committed>,
+    syncer: std::sync::mpsc::Sender<Committed>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let outcome = write_batch(&mut conn, &mut batch).await;
-        match outcome {
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        match write_batch(&mut conn, &batch) {
             Ok(results) => {
                 // Committed, not yet durable: the syncer answers once it is.
                 let answers = batch.drain(..).map(|job| job.reply).zip(results).collect();
@@ -740,22 +820,17 @@ type Committed = Vec<(oneshot::Sender<Result<Meeting>>, Result<Meeting>)>;
 
 /// Makes committed batches durable (fdatasync of the WAL) and answers them.
 /// One sync covers every batch committed before it started.
-async fn sqlite_syncer(wal: std::path::PathBuf, mut rx: mpsc::UnboundedReceiver<Committed>) {
-    let mut file: Option<std::sync::Arc<std::fs::File>> = None;
+fn sqlite_syncer(wal: std::path::PathBuf, rx: std::sync::mpsc::Receiver<Committed>) {
+    let mut file: Option<std::fs::File> = None;
     let mut waiting: Vec<Committed> = Vec::new();
-    while rx.recv_many(&mut waiting, 1024).await > 0 {
+    while let Ok(first) = rx.recv() {
+        waiting.push(first);
+        waiting.extend(rx.try_iter());
         if file.is_none() {
-            file = std::fs::OpenOptions::new()
-                .read(true)
-                .open(&wal)
-                .ok()
-                .map(std::sync::Arc::new);
+            file = std::fs::OpenOptions::new().read(true).open(&wal).ok();
         }
-        let synced = match file.clone() {
-            Some(f) => tokio::task::spawn_blocking(move || f.sync_data())
-                .await
-                .map_err(std::io::Error::other)
-                .and_then(|r| r),
+        let synced = match &file {
+            Some(f) => f.sync_data(),
             None => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no WAL file to sync")),
         };
         for batch in waiting.drain(..) {
@@ -773,118 +848,96 @@ async fn sqlite_syncer(wal: std::path::PathBuf, mut rx: mpsc::UnboundedReceiver<
     }
 }
 
-async fn write_batch(conn: &mut sqlx::SqliteConnection, batch: &mut [CreateJob]) -> Result<Vec<Result<Meeting>>> {
-    let mut tx = conn.begin().await?;
-    let mut results: Vec<Option<Result<Meeting>>> = (0..batch.len()).map(|_| None).collect();
-    insert_plain_meetings(&mut tx, batch, &mut results).await?;
-    for (job, slot) in batch.iter().zip(results.iter_mut()) {
-        if slot.is_some() {
-            continue;
-        }
-        match lite::create_meeting(&mut tx, job.meeting.clone(), job.now).await {
-            // A database error may leave the transaction unusable: fail the
-            // whole batch (nothing of it is stored) rather than guess.
-            Err(StoreError::Db(e)) => return Err(StoreError::Db(e)),
-            other => *slot = Some(other),
+/// One group commit: every job's creation in one transaction. A database
+/// error fails the whole batch (nothing of it is stored) rather than guess.
+fn write_batch(conn: &mut rusqlite::Connection, batch: &[CreateJob]) -> Result<Vec<Result<Meeting>>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(batch.len());
+    {
+        let mut w = LiteWriter(&tx);
+        for job in batch {
+            match run_ready(create_meeting(&mut w, job.meeting.clone(), job.now))? {
+                Err(StoreError::Sqlite(e)) => return Err(StoreError::Sqlite(e)),
+                other => results.push(other),
+            }
         }
     }
-    tx.commit().await?;
-    // Every slot is filled by now: the loop above fills what the fast path left.
-    Ok(results
-        .into_iter()
-        .map(|r| r.unwrap_or(Err(StoreError::Closed)))
-        .collect())
+    tx.commit()?;
+    Ok(results)
 }
 
-/// The fast path of a group commit: random-ID meetings that need no room go
-/// in with one room-ID check and one multi-row insert for the whole batch.
-/// Whatever clashes (an ID some room or running meeting has) is left for the
-/// per-meeting path, which draws again.
-async fn insert_plain_meetings(
-    conn: &mut sqlx::SqliteConnection,
-    batch: &[CreateJob],
-    results: &mut [Option<Result<Meeting>>],
-) -> Result<()> {
-    let mut seen = std::collections::HashSet::new();
-    let plain: Vec<(usize, Meeting)> = batch
-        .iter()
-        .enumerate()
-        .filter(|(_, j)| j.meeting.room == RoomRequest::None)
-        .map(|(i, j)| (i, j.meeting.clone().into_meeting(ConfId(fresh_id()), None)))
-        .filter(|(_, m)| seen.insert(m.conf_id.clone()))
-        .collect();
-    if plain.is_empty() {
-        return Ok(());
+/// Runs a future that never waits (the writer's statements are synchronous)
+/// to completion on the calling thread.
+fn run_ready<F: std::future::Future>(f: F) -> Result<F::Output> {
+    let mut f = std::pin::pin!(f);
+    match f
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        std::task::Poll::Ready(v) => Ok(v),
+        std::task::Poll::Pending => Err(StoreError::Corrupt("the SQLite writer was asked to wait".into())),
     }
-    // IDs that a room or a running meeting has are left to the slow path.
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT id FROM rooms WHERE id IN (");
-    let mut ids = q.separated(", ");
-    for (_, m) in &plain {
-        ids.push_bind(m.conf_id.as_str());
-    }
-    q.push(") UNION SELECT conf_id FROM meetings WHERE active_conf_id IS NOT NULL AND conf_id IN (");
-    let mut ids = q.separated(", ");
-    for (_, m) in &plain {
-        ids.push_bind(m.conf_id.as_str());
-    }
-    q.push(")");
-    let room_ids: std::collections::HashSet<String> = q
-        .build()
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<Result<_, _>>()?;
-    let plain: Vec<(usize, Meeting, String)> = plain
-        .into_iter()
-        .filter(|(_, m)| !room_ids.contains(m.conf_id.as_str()))
-        .map(|(i, m)| encode_meeting(&m).map(|doc| (i, m, doc)))
-        .collect::<Result<_>>()?;
-    if plain.is_empty() {
-        return Ok(());
-    }
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO meetings (conf_uuid, conf_id, active_conf_id, room_id, active_room_id, owner_id, enterprise_id, \
-         subject, state, start_ts, end_ts, doc) ",
-    );
-    q.push_values(&plain, |mut row, (_, m, doc)| {
-        row.push_bind(m.conf_uuid.as_str())
-            .push_bind(m.conf_id.as_str())
-            .push_bind(m.conf_id.as_str())
-            .push_bind(None::<String>)
-            .push_bind(None::<String>)
-            .push_bind(m.owner_id.as_str())
-            .push_bind(m.enterprise_id.as_str())
-            .push_bind(m.info.subject.as_str())
-            .push_bind(m.state.as_str())
-            .push_bind(m.start)
-            .push_bind(m.end)
-            .push_bind(doc.as_str());
-    });
-    q.push(" ON CONFLICT DO NOTHING RETURNING conf_uuid");
-    let inserted: std::collections::HashSet<String> = q
-        .build()
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get("conf_uuid"))
-        .collect::<Result<_, _>>()?;
-    for (i, m, _) in plain {
-        if inserted.contains(&m.conf_uuid) {
-            results[i] = Some(Ok(m));
-        }
-    }
-    Ok(())
 }
 
-impl SqliteStore {
-    async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
-        let (reply, answer) = oneshot::channel();
-        self.writer
-            .send(CreateJob { meeting, now, reply })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+/// The SQLite writer's transaction as a [`CreateTx`]: the same statements
+/// as the sqlx backends (`$N` placeholders bind by position in SQLite too).
+struct LiteWriter<'a>(&'a rusqlite::Transaction<'a>);
+
+impl CreateTx for LiteWriter<'_> {
+    async fn expire(&mut self, column: &'static str, value: &str, now: i64) -> Result<()> {
+        self.0
+            .prepare_cached(&expire_sql(column))?
+            .execute(rusqlite::params![value, now])?;
+        Ok(())
+    }
+
+    async fn is_active(&mut self, column: &'static str, value: &str) -> Result<bool> {
+        Ok(self.0.prepare_cached(&is_active_sql(column))?.exists([value])?)
+    }
+
+    async fn is_room(&mut self, id: &str) -> Result<bool> {
+        Ok(self.0.prepare_cached(IS_ROOM_SQL)?.exists([id])?)
+    }
+
+    async fn room(&mut self, room: &RoomId) -> Result<Option<RoomRow>> {
+        use rusqlite::OptionalExtension;
+        let mut st = self.0.prepare_cached(ROOM_SQL)?;
+        let row = st
+            .query_row([room.as_str()], |r| {
+                Ok(RoomRow {
+                    enterprise_id: r.get(0)?,
+                    kind: r.get(1)?,
+                    owner_id: r.get(2)?,
+                })
+            })
+            .optional()?;
+        Ok(row)
+    }
+
+    async fn free_shared_rooms(&mut self, enterprise: &EnterpriseId, now: i64) -> Result<Vec<RoomId>> {
+        let mut st = self.0.prepare_cached(FREE_SHARED_ROOMS_SQL)?;
+        let rows = st.query_map(rusqlite::params![enterprise.as_str(), now], |r| r.get::<_, String>(0))?;
+        Ok(rows.map(|r| r.map(RoomId)).collect::<Result<_, _>>()?)
+    }
+
+    async fn insert_meeting(&mut self, m: &Meeting) -> Result<bool> {
+        let room = m.room_id.as_ref().map(|r| r.as_str());
+        let doc = encode_meeting(m)?;
+        let done = self.0.prepare_cached(INSERT_MEETING_SQL)?.execute(rusqlite::params![
+            m.conf_uuid,
+            m.conf_id.as_str(),
+            m.conf_id.as_str(),
+            room,
+            room,
+            m.owner_id.as_str(),
+            m.enterprise_id.as_str(),
+            m.info.subject,
+            m.state.as_str(),
+            m.start,
+            m.end,
+            doc,
+        ])?;
+        Ok(done == 1)
     }
 }
 
@@ -905,7 +958,7 @@ impl PgStore {
 impl PgStore {
     async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
         let mut tx = self.pool.begin().await?;
-        let m = pg::create_meeting(&mut tx, meeting, now).await?;
+        let m = create_meeting(&mut *tx, meeting, now).await?;
         tx.commit().await?;
         Ok(m)
     }
