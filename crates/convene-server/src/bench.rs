@@ -60,6 +60,9 @@ pub struct CreateBenchArgs {
     /// `--database-url` for the started server (default: its SQLite).
     #[arg(long)]
     pub database_url: Option<String>,
+    /// The server's process ID, for its CPU per create (known when the bench starts it).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
 }
 
 struct Child {
@@ -159,6 +162,7 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
         bail!("--clients 1..=1024 and --seconds 1..=120");
     }
     let (url, account, password, child) = target(&args.target, args.database_url.as_deref()).await?;
+    let pid = args.server_pid.or(child.as_ref().and_then(|c| c.proc.id()));
     println!(
         "bench create: {} clients, {} s, against {url}",
         args.clients, args.seconds
@@ -209,6 +213,12 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
             Ok::<_, anyhow::Error>((hist, ok, failed))
         }));
     }
+    // CPU over the measured seconds: the server's per create is steadier from
+    // run to run than the rate, which moves with whatever else the machine does.
+    tokio::time::sleep_until(start_measure.into()).await;
+    let cpu0 = (pid.and_then(cpu_secs), cpu_secs(std::process::id()));
+    tokio::time::sleep_until(stop.into()).await;
+    let cpu1 = (pid.and_then(cpu_secs), cpu_secs(std::process::id()));
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
     let (mut ok, mut failed) = (0u64, 0u64);
     for t in tasks {
@@ -231,6 +241,20 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
         ms(0.999),
         hist.max() as f64 / 1000.0
     );
+    if let ((Some(a), _), (Some(b), _)) = (cpu0, cpu1) {
+        println!(
+            "server CPU {:.0}% of one core = {:.0} us per create",
+            100.0 * (b - a) / secs,
+            1e6 * (b - a) / (ok.max(1) as f64)
+        );
+    }
+    if let ((_, Some(a)), (_, Some(b))) = (cpu0, cpu1) {
+        println!(
+            "load generator CPU {:.0}% of one core = {:.0} us per create (on the same machine)",
+            100.0 * (b - a) / secs,
+            1e6 * (b - a) / (ok.max(1) as f64)
+        );
+    }
     if let Some(mut c) = child {
         let _ = c.proc.kill().await;
     }

@@ -21,6 +21,10 @@ fn run(args: &[&str]) -> String {
 fn bench_create_reports_rate_and_percentiles() {
     let out = run(&["bench", "create", "--clients", "2", "--seconds", "1"]);
     assert!(out.contains("creates/s (0 failed)") && out.contains("p99"), "{out}");
+    assert!(
+        out.contains("us per create") && out.contains("load generator CPU"),
+        "{out}"
+    );
 }
 
 #[test]
