@@ -48,6 +48,10 @@ pub enum StoreError {
     /// From the SQLite writer's own connection.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The SQLite group commit this create was part of failed (every create
+    /// of the batch gets it; the reason is the first error's text).
+    #[error("the group commit failed: {0}")]
+    GroupCommit(String),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

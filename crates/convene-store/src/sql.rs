@@ -808,7 +808,7 @@ fn sqlite_writer(
                 tracing::error!(error = %e, jobs = batch.len(), "group commit failed");
                 let msg = e.to_string();
                 for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(StoreError::Db(sqlx::Error::Protocol(msg.clone()))));
+                    let _ = job.reply.send(Err(StoreError::GroupCommit(msg.clone())));
                 }
             }
         }
@@ -839,7 +839,7 @@ fn sqlite_syncer(wal: std::path::PathBuf, rx: std::sync::mpsc::Receiver<Committe
                     Ok(()) => result,
                     Err(e) => {
                         tracing::error!(error = %e, "syncing the WAL");
-                        Err(StoreError::Db(sqlx::Error::Protocol(format!("syncing the WAL: {e}"))))
+                        Err(StoreError::GroupCommit(format!("syncing the WAL: {e}")))
                     }
                 };
                 let _ = reply.send(answer);
