@@ -139,7 +139,9 @@ async fn create_meeting<T: CreateTx>(tx: &mut T, new: NewMeeting, now: i64) -> R
             }
         };
         if let Some(r) = &room {
-            tx.expire("active_room_id", r.as_str(), now).await?;
+            if tx.is_active("active_room_id", r.as_str()).await? {
+                tx.expire("active_room_id", r.as_str(), now).await?;
+            }
             if tx.is_active("active_room_id", r.as_str()).await? {
                 if new.room == RoomRequest::SharedPool {
                     tried_rooms.push(r.clone());
@@ -155,9 +157,13 @@ async fn create_meeting<T: CreateTx>(tx: &mut T, new: NewMeeting, now: i64) -> R
                 if tx.is_room(&id).await? {
                     continue;
                 }
-                tx.expire("conf_id", &id, now).await?;
+                // The write (ending an overrun meeting that holds the ID)
+                // only when a running one does: a random ID almost never.
                 if tx.is_active("conf_id", &id).await? {
-                    continue;
+                    tx.expire("conf_id", &id, now).await?;
+                    if tx.is_active("conf_id", &id).await? {
+                        continue;
+                    }
                 }
                 id
             }
