@@ -176,57 +176,31 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
     first.login_by_account_async(login).await?;
     let token = first.access_token().context("no token")?;
     let body = bench_body()?;
-    // One connection each: one keep-alive connection per simulated client.
-    let mut clients = Vec::with_capacity(args.clients);
-    for _ in 0..args.clients {
-        clients.push(BenchConn::open(&url).await?);
-    }
-
-    let warmup = Duration::from_secs(1);
+    let clients = args.clients;
     let measured = Duration::from_secs(args.seconds);
+    let warmup = Duration::from_secs(1);
     let begin = Instant::now();
     let start_measure = begin + warmup;
     let stop = start_measure + measured;
-    let mut tasks = Vec::new();
-    for mut client in clients {
-        let (token, body) = (token.clone(), body.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).context("histogram")?;
-            let (mut ok, mut failed) = (0u64, 0u64);
-            loop {
-                let t0 = Instant::now();
-                if t0 >= stop {
-                    break;
-                }
-                let r = client.create(&token, &body).await;
-                let t1 = Instant::now();
-                if t0 >= start_measure && t1 <= stop {
-                    match r {
-                        Ok(_) => {
-                            ok += 1;
-                            hist.record((t1 - t0).as_micros().max(1) as u64)?;
-                        }
-                        Err(_) => failed += 1,
-                    }
-                }
-            }
-            Ok::<_, anyhow::Error>((hist, ok, failed))
-        }));
-    }
+    // The load runs on one thread of its own (a current-thread runtime, as
+    // wrk runs one event loop per thread): it shares the two cores with the
+    // server, and a multi-thread runtime spent a third more CPU per create
+    // on waking its workers across threads.
+    let load = std::thread::Builder::new().name("bench-load".into()).spawn(
+        move || -> anyhow::Result<(Histogram<u64>, u64, u64)> {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(run_clients(url, clients, token, body, start_measure, stop))
+        },
+    )?;
     // CPU over the measured seconds: the server's per create is steadier from
     // run to run than the rate, which moves with whatever else the machine does.
     tokio::time::sleep_until(start_measure.into()).await;
     let cpu0 = (pid.and_then(cpu_secs), cpu_secs(std::process::id()));
     tokio::time::sleep_until(stop.into()).await;
     let cpu1 = (pid.and_then(cpu_secs), cpu_secs(std::process::id()));
-    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-    let (mut ok, mut failed) = (0u64, 0u64);
-    for t in tasks {
-        let (h, o, f) = t.await??;
-        hist.add(h)?;
-        ok += o;
-        failed += f;
-    }
+    let (hist, ok, failed) = tokio::task::spawn_blocking(move || load.join())
+        .await?
+        .map_err(|_| anyhow::anyhow!("the load thread panicked"))??;
     let secs = measured.as_secs_f64();
     let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
     println!(
@@ -259,6 +233,58 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
         let _ = c.proc.kill().await;
     }
     Ok(())
+}
+
+/// Opens one keep-alive connection per client, then has every client create
+/// meetings back to back until `stop`; latencies of the creates that start
+/// and end inside the measured window go into one histogram.
+async fn run_clients(
+    url: String,
+    clients: usize,
+    token: String,
+    body: bytes::Bytes,
+    start_measure: Instant,
+    stop: Instant,
+) -> anyhow::Result<(Histogram<u64>, u64, u64)> {
+    let mut conns = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        conns.push(BenchConn::open(&url).await?);
+    }
+    let mut tasks = Vec::new();
+    for mut client in conns {
+        let (token, body) = (token.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).context("histogram")?;
+            let (mut ok, mut failed) = (0u64, 0u64);
+            loop {
+                let t0 = Instant::now();
+                if t0 >= stop {
+                    break;
+                }
+                let r = client.create(&token, &body).await;
+                let t1 = Instant::now();
+                if t0 >= start_measure && t1 <= stop {
+                    match r {
+                        Ok(_) => {
+                            ok += 1;
+                            hist.record((t1 - t0).as_micros().max(1) as u64)?;
+                        }
+                        Err(_) => failed += 1,
+                    }
+                }
+            }
+            Ok::<_, anyhow::Error>((hist, ok, failed))
+        }));
+    }
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let (mut ok, mut failed) = (0u64, 0u64);
+    for t in tasks {
+        let (h, o, f) = t.await??;
+        hist.add(h)?;
+        ok += o;
+        failed += f;
+    }
+    Ok((hist, ok, failed))
 }
 
 /// `convene bench join` flags.
