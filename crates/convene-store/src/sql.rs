@@ -52,6 +52,20 @@ fn encode_meeting(m: &Meeting) -> Result<String> {
     serde_json::to_string(m).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// `text` as a LIKE pattern that matches it literally: a search for "50%"
+/// or "q_1" finds those characters, not any character (escaped as the
+/// query's `ESCAPE` clause says: the escape character is a backslash).
+fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn fresh_id() -> String {
     nine_digit_id(&mut rand::thread_rng())
 }
@@ -507,9 +521,9 @@ macro_rules! store_queries {
 
             pub async fn list_meetings(pool: &$pool, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
                 let search = q.search.clone().unwrap_or_default();
-                let pattern = format!("%{}%", search.to_lowercase());
+                let pattern = format!("%{}%", like_literal(&search.to_lowercase()));
                 let filter: &str = "owner_id = $1 AND ($2 = 1 OR (state = 'created' AND end_ts > $3)) \
-                              AND ($4 = '' OR LOWER(subject) LIKE $5 OR conf_id = $4)";
+                              AND ($4 = '' OR LOWER(subject) LIKE $5 ESCAPE '\\' OR conf_id = $4)";
                 let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM meetings WHERE {filter}")))
                     .bind(owner.as_str())
                     .bind(i64::from(q.include_ended))

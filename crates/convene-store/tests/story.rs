@@ -247,6 +247,20 @@ async fn story(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!((n, found[0].info.subject.as_str()), (1, "Planning 3"));
+    // LIKE's wildcards in a search are plain characters.
+    for subject in ["Sale 50% off", "Sale 500 offers", "q_1 review", "qx1 review"] {
+        store
+            .create_meeting(request(&mallory, |c| c.subject = subject.into(), T0 + 12), T0 + 12)
+            .await
+            .unwrap();
+    }
+    for (search, want) in [("50%", "Sale 50% off"), ("q_1", "q_1 review")] {
+        let (n, found) = store
+            .list_meetings(&mallory.id, &q(0, 10, Some(search), false), T0 + 20)
+            .await
+            .unwrap();
+        assert_eq!((n, found[0].info.subject.as_str()), (1, want), "search {search:?}");
+    }
     let (n, _) = store
         .list_meetings(&bob.id, &q(0, 10, Some(s2.conf_id.as_str()), false), T0 + 20)
         .await
