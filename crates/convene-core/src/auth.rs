@@ -36,6 +36,13 @@ impl LoginFailures {
         };
         LoginFailures { count, locked_until }
     }
+
+    /// Whether the attempt whose failure made this record may still have its
+    /// password checked: the first [`MAX_FAILED_LOGINS`] in a row may (the
+    /// last of them locks if wrong), any beyond were already locked out.
+    pub fn may_check(&self) -> bool {
+        self.count <= MAX_FAILED_LOGINS
+    }
 }
 
 /// Why an App ID login was refused.
@@ -107,6 +114,8 @@ mod tests {
         assert!(f.is_locked(1010));
         assert!(f.is_locked(1010 + LOCK_SECONDS - 1));
         assert!(!f.is_locked(1010 + LOCK_SECONDS));
+        assert!(f.may_check(), "the fifth attempt is still checked");
+        assert!(!f.after_failure(1011).may_check(), "a sixth is not");
         // After the lock ran out, one failure does not lock again.
         let g = f.after_failure(1010 + LOCK_SECONDS + 1);
         assert_eq!(g.count, 1);

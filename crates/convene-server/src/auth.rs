@@ -201,14 +201,22 @@ pub async fn login_account(State(state): State<AppState>, headers: HeaderMap) ->
         ));
     }
     let t = state.now();
-    let failures = state.store.login_failures(&account).await?;
     let refused = || ApiError::unauthorized(SdkErr::USG_ERR_PASSWORD, "wrong account or password");
-    if failures.is_locked(t) {
-        return Err(ApiError::new(
+    let locked = || {
+        ApiError::new(
             StatusCode::FORBIDDEN,
             SdkErr::USG_USER_LOCKED,
             "too many wrong passwords: try again later",
-        ));
+        )
+    };
+    if state.store.login_failures(&account).await?.is_locked(t) {
+        return Err(locked());
+    }
+    // The attempt counts as wrong before it is checked (and is forgiven if
+    // right): concurrent guesses each take one of the tries, so a burst of
+    // parallel requests gets no more than a sequence would.
+    if !state.store.add_login_failure(&account, t).await?.may_check() {
+        return Err(locked());
     }
     let user = state.store.user_by_account(&account).await?;
     let hash = user
@@ -221,18 +229,10 @@ pub async fn login_account(State(state): State<AppState>, headers: HeaderMap) ->
         .map_err(|_| ApiError::internal())?;
     match user {
         Some(user) if ok && user.password_hash.is_some() => {
-            if failures.count != 0 {
-                state.store.set_login_failures(&account, Default::default()).await?;
-            }
+            state.store.set_login_failures(&account, Default::default()).await?;
             Ok(Json(state.issue_token(user).await?))
         }
-        _ => {
-            state
-                .store
-                .set_login_failures(&account, failures.after_failure(t))
-                .await?;
-            Err(refused())
-        }
+        _ => Err(refused()),
     }
 }
 

@@ -201,6 +201,22 @@ async fn refused_logins_reveal_nothing_and_lock() {
         SdkErr::USG_USER_LOCKED
     );
 
+    // A burst of parallel guesses gets no more tries than a sequence: of 16
+    // at once, five are checked (and refused), the rest are locked out, and
+    // then so is the right password.
+    server.add_account("bob", "Bob").await;
+    let burst = futures::future::join_all((0..16).map(|_| login("bob", "wrong password"))).await;
+    let checked = burst
+        .iter()
+        .filter(|r| r.as_ref().unwrap_err().code == SdkErr::USG_ERR_PASSWORD)
+        .count();
+    let locked = burst
+        .iter()
+        .filter(|r| r.as_ref().unwrap_err().code == SdkErr::USG_USER_LOCKED)
+        .count();
+    assert_eq!((checked, locked), (5, 11));
+    assert_eq!(login("bob", PASSWORD).await.unwrap_err().code, SdkErr::USG_USER_LOCKED);
+
     // App ID refusals.
     let t = now();
     let app = |info: LoginByAppIdInfo| {

@@ -143,6 +143,9 @@ pub trait Store: Send + Sync + 'static {
     /// Failures are kept per account *name*, existing or not.
     async fn login_failures(&self, account: &str) -> Result<LoginFailures>;
     async fn set_login_failures(&self, account: &str, f: LoginFailures) -> Result<()>;
+    /// Counts one more wrong password for `account` at `now` and returns the
+    /// record after it. Atomic: of N concurrent calls, each counts.
+    async fn add_login_failure(&self, account: &str, now: i64) -> Result<LoginFailures>;
 
     /// `key` is a digest of the token, never the token itself.
     async fn put_session(&self, key: &str, user: &UserId, expires_at: i64, now: i64) -> Result<()>;

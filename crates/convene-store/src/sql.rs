@@ -66,6 +66,9 @@ fn like_literal(text: &str) -> String {
     out
 }
 
+/// Rounds of compare-and-set a login failure gets against concurrent ones.
+const LOGIN_FAILURE_ATTEMPTS: usize = 32;
+
 fn fresh_id() -> String {
     nine_digit_id(&mut rand::thread_rng())
 }
@@ -429,6 +432,47 @@ macro_rules! store_queries {
                 Ok(())
             }
 
+            /// One more wrong password, counted by compare-and-set on the
+            /// record so that concurrent attempts each count; the rule of
+            /// what a failure does is `LoginFailures::after_failure`.
+            pub async fn add_login_failure(pool: &$pool, account: &str, now: i64) -> Result<LoginFailures> {
+                for _ in 0..LOGIN_FAILURE_ATTEMPTS {
+                    let old = login_failures(pool, account).await?;
+                    let new = old.after_failure(now);
+                    let mut done = 0;
+                    if old == LoginFailures::default() {
+                        done = sqlx::query(
+                            "INSERT INTO login_failures (account, count, locked_until) VALUES ($1, $2, $3) \
+                             ON CONFLICT (account) DO NOTHING",
+                        )
+                        .bind(account)
+                        .bind(new.count)
+                        .bind(new.locked_until)
+                        .execute(pool)
+                        .await?
+                        .rows_affected();
+                    }
+                    if done == 0 {
+                        done = sqlx::query(
+                            "UPDATE login_failures SET count = $2, locked_until = $3 \
+                             WHERE account = $1 AND count = $4 AND locked_until = $5",
+                        )
+                        .bind(account)
+                        .bind(new.count)
+                        .bind(new.locked_until)
+                        .bind(old.count)
+                        .bind(old.locked_until)
+                        .execute(pool)
+                        .await?
+                        .rows_affected();
+                    }
+                    if done == 1 {
+                        return Ok(new);
+                    }
+                }
+                Err(StoreError::Conflict("the login failure record kept changing".into()))
+            }
+
             pub async fn put_session(pool: &$pool, key: &str, user: &UserId, expires_at: i64, now: i64) -> Result<()> {
                 sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(pool).await?;
                 sqlx::query("INSERT INTO sessions (token_key, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
@@ -646,6 +690,9 @@ macro_rules! impl_store {
             }
             async fn set_login_failures(&self, account: &str, f: LoginFailures) -> Result<()> {
                 $q::set_login_failures(&self.pool, account, f).await
+            }
+            async fn add_login_failure(&self, account: &str, now: i64) -> Result<LoginFailures> {
+                $q::add_login_failure(&self.pool, account, now).await
             }
             async fn put_session(&self, key: &str, user: &UserId, expires_at: i64, now: i64) -> Result<()> {
                 $q::put_session(&self.pool, key, user, expires_at, now).await

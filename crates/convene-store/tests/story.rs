@@ -115,6 +115,12 @@ async fn story(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(store.login_failures("ghost").await.unwrap(), LoginFailures::default());
+    // Concurrent failures each count (no lost update): 12 at once.
+    let counts = futures::future::join_all((0..12).map(|_| store.add_login_failure("burst", T0))).await;
+    let mut counts: Vec<i64> = counts.into_iter().map(|f| f.unwrap().count).collect();
+    counts.sort();
+    assert_eq!(counts, (1..=12).collect::<Vec<i64>>());
+    assert!(store.login_failures("burst").await.unwrap().is_locked(T0));
 
     // Sessions.
     store.put_session("key1", &alice.id, T0 + 100, T0).await.unwrap();
