@@ -659,9 +659,13 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
         frames as f64 / secs,
         audio_frames as f64 / secs
     );
+    // str0m needs a timer turn to queue a written packet and, with bandwidth
+    // estimation (its pacer), another before each packet leaves: this ratio
+    // bounds what forwarding through str0m can cost (docs/PERFORMANCE.md).
     println!(
-        "  timer turns per connection per second: {:.0}",
-        timer_turns / connections.max(1) as f64
+        "  timer turns per connection per second: {:.0}; per forwarded packet: {:.2}",
+        timer_turns / connections.max(1) as f64,
+        timer_turns / rtp_out.max(1.0)
     );
     println!(
         "  loss: {lost} frames of {} ({:.3}%)",
