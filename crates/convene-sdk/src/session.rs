@@ -106,8 +106,9 @@ enum Req {
     Control(ActionMsg, oneshot::Sender<Result<(), SdkError>>),
     Media(ClientMsg),
     Leave,
-    /// Drop the connection as a network failure would (the session resumes).
-    Interrupt,
+    /// Drop the connection as a network failure would (the session resumes
+    /// after this long).
+    Interrupt(Duration),
 }
 
 struct Shared {
@@ -399,7 +400,12 @@ impl ConfSession {
     /// Drops the connection as a network failure would; the session resumes
     /// it within the server's grace period. For testing recovery.
     pub fn interrupt_connection(&self) {
-        let _ = self.reqs.send(Req::Interrupt);
+        let _ = self.reqs.send(Req::Interrupt(Duration::ZERO));
+    }
+    /// Like [`ConfSession::interrupt_connection`], with the network gone
+    /// for `outage` before the session tries to resume. For testing recovery.
+    pub fn interrupt_connection_for(&self, outage: Duration) {
+        let _ = self.reqs.send(Req::Interrupt(outage));
     }
 
     fn callbacks(&self) -> std::sync::MutexGuard<'_, Callbacks> {
@@ -514,6 +520,7 @@ impl Task {
 
     async fn run(mut self, mut ws: Ws, mut reqs: mpsc::UnboundedReceiver<Req>) {
         loop {
+            let mut outage = Duration::ZERO;
             let dropped = loop {
                 tokio::select! {
                     req = reqs.recv() => match req {
@@ -535,7 +542,13 @@ impl Task {
                             self.over = true;
                             let _ = send(&mut ws, &ClientMsg::Leave).await;
                         }
-                        Some(Req::Interrupt) => break true,
+                        Some(Req::Interrupt(d)) => {
+                            outage = d;
+                            if !d.is_zero() {
+                                let _ = ws.close(None).await;
+                            }
+                            break true;
+                        }
                         // The session was dropped: leave.
                         None => {
                             let _ = send(&mut ws, &ClientMsg::Leave).await;
@@ -558,7 +571,8 @@ impl Task {
             // Resume within the server's grace period.
             let mut resumed = None;
             for attempt in 0..10u64 {
-                tokio::time::sleep(Duration::from_millis(100 * attempt.min(5))).await;
+                let pause = if attempt == 0 { outage } else { Duration::ZERO };
+                tokio::time::sleep(Duration::from_millis(100 * attempt.min(5)) + pause).await;
                 let hello = ClientMsg::Resume {
                     conf_id: self.conf_id.clone(),
                     participant_id: self.participant,

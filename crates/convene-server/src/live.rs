@@ -244,6 +244,11 @@ struct MeetingTask {
     worker: mpsc::UnboundedSender<WorkerCmd>,
     /// Participants with a media connection, and the policy last sent for each.
     media: HashMap<ParticipantId, Policy>,
+    /// The SFU's offer each participant has not answered yet: sent again
+    /// when the participant resumes, since one made while its connection
+    /// was down went nowhere and the SFU waits for the answer before any
+    /// other change of that participant's tracks.
+    offers: HashMap<ParticipantId, String>,
     media_tx: mpsc::UnboundedSender<SfuEvent>,
     media_rx: Option<mpsc::UnboundedReceiver<SfuEvent>>,
 }
@@ -279,6 +284,7 @@ impl MeetingTask {
             room,
             worker,
             media: HashMap::new(),
+            offers: HashMap::new(),
             media_tx,
             media_rx: Some(media_rx),
             live: Live::new(m),
@@ -382,6 +388,7 @@ impl MeetingTask {
         }
         for p in closed {
             self.media.remove(&p);
+            self.offers.remove(&p);
             self.send_to(
                 p,
                 &ServerMsg::MediaClosed {
@@ -396,7 +403,8 @@ impl MeetingTask {
             SfuEvent::Offer { peer, sdp, .. } => {
                 let p = ParticipantId(peer.0);
                 if self.media.contains_key(&p) {
-                    self.send_to(p, &ServerMsg::MediaOffer { sdp });
+                    self.send_to(p, &ServerMsg::MediaOffer { sdp: sdp.clone() });
+                    self.offers.insert(p, sdp);
                 }
             }
             SfuEvent::ActiveSpeaker { peer, .. } => {
@@ -407,6 +415,7 @@ impl MeetingTask {
             }
             SfuEvent::PeerClosed { peer, .. } => {
                 let p = ParticipantId(peer.0);
+                self.offers.remove(&p);
                 if self.media.remove(&p).is_some() {
                     self.send_to(
                         p,
@@ -430,6 +439,8 @@ impl MeetingTask {
                         "media is for admitted participants only",
                     ));
                 };
+                // The SFU drops its own offer in flight for this one.
+                self.offers.remove(&p);
                 let (reply, rx) = oneshot::channel();
                 let cmd = if self.media.contains_key(&p) {
                     WorkerCmd::Offer { room, peer, sdp, reply }
@@ -455,6 +466,7 @@ impl MeetingTask {
                 if !self.media.contains_key(&p) {
                     return Err(refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "no media connection"));
                 }
+                self.offers.remove(&p);
                 let (reply, rx) = oneshot::channel();
                 let _ = self.worker.send(WorkerCmd::Answer { room, peer, sdp, reply });
                 rx.await
@@ -463,6 +475,7 @@ impl MeetingTask {
                 Ok(None)
             }
             MediaReq::Close => {
+                self.offers.remove(&p);
                 if self.media.remove(&p).is_some() {
                     let _ = self.worker.send(WorkerCmd::Remove { room, peer });
                 }
@@ -563,6 +576,9 @@ impl MeetingTask {
                     }
                     let _ = reply.send(Ok(attached));
                     self.deliver(out);
+                    if let Some(sdp) = self.offers.get(&participant).cloned() {
+                        self.send_to(participant, &ServerMsg::MediaOffer { sdp });
+                    }
                 }
                 Cmd::Control { by, action, reply } => {
                     let result = self.live.control(by, action, now, &mut out);

@@ -199,3 +199,43 @@ async fn an_audio_meeting_refuses_video_and_names_the_active_speaker() {
     let lat = guest_media.with(|c| std::mem::take(&mut c.latencies_us));
     assert!(!lat.is_empty());
 }
+
+#[tokio::test]
+async fn an_offer_made_while_a_connection_is_down_arrives_after_the_resume() {
+    let server = TestServer::start().await;
+    let (host_client, m) = create(&server, |_| {}).await;
+    let epoch = Instant::now();
+    let host = join_host(&host_client, &m).await;
+    let host_media = MediaPeer::start(host.clone(), LOCAL, true, true, epoch).await.unwrap();
+    let guest = join_guest(&server, &m).await;
+    let guest_media = MediaPeer::start(guest.clone(), LOCAL, true, true, epoch).await.unwrap();
+    until("media both ways", || {
+        frames(&host_media, &guest, MediaKind::Video) > 10 && frames(&guest_media, &host, MediaKind::Video) > 10
+    })
+    .await;
+
+    // The guest's signalling is cut for four seconds; meanwhile a
+    // third participant publishes, so the SFU offers the guest its tracks.
+    guest.interrupt_connection_for(Duration::from_secs(4));
+    let third = join_guest(&server, &m).await;
+    let third_media = MediaPeer::start(third.clone(), LOCAL, true, true, epoch).await.unwrap();
+    until("the host gets the newcomer", || {
+        frames(&host_media, &third, MediaKind::Video) > 10
+    })
+    .await;
+    assert_eq!(
+        frames(&guest_media, &third, MediaKind::Video),
+        0,
+        "the guest answered an offer while its connection was down"
+    );
+    // Resumed, the guest is offered the newcomer's tracks again and gets them,
+    // while its own media went on throughout.
+    until("the guest gets the newcomer after its resume", || {
+        frames(&guest_media, &third, MediaKind::Video) > 10 && frames(&guest_media, &third, MediaKind::Audio) > 10
+    })
+    .await;
+    assert!(frames(&third_media, &guest, MediaKind::Video) > 10);
+    third_media.stop().await;
+    guest_media.stop().await;
+    host_media.stop().await;
+}
