@@ -306,6 +306,7 @@ sdk.onMeetingInfoChanged = (e) => {
   $('#lock').textContent = locked ? 'Unlock' : 'Lock';
 };
 sdk.onConfEndingSoon = ({ endTimeStamp }) => notice(`The meeting ends at ${new Date(endTimeStamp * 1000).toLocaleTimeString()}.`);
+sdk.onConnectionStateChanged = ({ state }) => notice(state === 'reconnecting' ? 'Connection lost: reconnecting…' : '');
 sdk.onConfEnded = ({ reasonText }) => {
   $('[data-testid=ended-reason]').textContent = reasonText;
   notice('');

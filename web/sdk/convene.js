@@ -159,6 +159,9 @@ function codeOf(errorCode) {
   return Number.isFinite(n) ? n : SDKERR.SDKERR_UNKOWN;
 }
 
+/** How long a dropped meeting connection is retried (the server keeps the place 30 s). */
+const RESUME_FOR_MS = 25000;
+
 export class ConveneSDK {
   /** @param {{baseUrl?: string}} [opts] */
   constructor(opts = {}) {
@@ -177,6 +180,13 @@ export class ConveneSDK {
     this.onActiveSpeakerChanged = null;
     // Media notifications.
     this.onRemoteTrack = null; this.onMediaClosed = null; this.onMediaStateChanged = null;
+    // The meeting connection dropped and is being resumed ({state: 'reconnecting'}),
+    // or is back ({state: 'connected'}). If it cannot be resumed in time,
+    // onConfEnded comes with UISDK_NO_NETWORK_ERROR.
+    this.onConnectionStateChanged = null;
+    this._resume = null;
+    this._lastSeq = 0;
+    this._over = true;
     this.iceServers = [];
     this.localStream = null;
     this._pc = null;
@@ -245,18 +255,37 @@ export class ConveneSDK {
   }
 
   _join(msg, cb) {
-    if (this._ws) return this._done(cb, SDKERR.UISDK_ALREADY_EXIST_CONF_OR_CALL, 'already in a meeting');
+    if (this._ws || !this._over) return this._done(cb, SDKERR.UISDK_ALREADY_EXIST_CONF_OR_CALL, 'already in a meeting');
+    this._over = false;
+    this._resume = null;
+    this._lastSeq = 0;
+    this._connect({ type: 'join', accessToken: this.accessToken || undefined, ...msg }, (ret, reason, joined) => {
+      if (ret) this._over = true;
+      this._done(cb, ret, reason, joined);
+    });
+  }
+
+  /**
+   * One WebSocket to the meeting: `hello` is the join or the resume; `cb`
+   * hears how it was answered. When a welcomed socket drops without the
+   * meeting being over for us (left, removed, ended), the place is resumed
+   * within the server's grace period while the media connection goes on.
+   */
+  _connect(hello, cb) {
     const url = this.baseUrl.replace(/^http/, 'ws') + '/v1/convene/ws';
     const ws = new WebSocket(url);
-    let joined = false;
-    ws.onopen = () => ws.send(JSON.stringify({ type: 'join', accessToken: this.accessToken || undefined, ...msg }));
+    let welcomed = false;
+    let answered = false;
+    const answer = (...args) => { if (!answered) { answered = true; cb(...args); } };
+    ws.onopen = () => ws.send(JSON.stringify(hello));
     ws.onmessage = (m) => {
       const data = JSON.parse(m.data);
-      if (data.type === 'error') { this._ws = null; this._done(cb, data.ret, data.reason); return; }
-      if (data.type === 'joined') {
-        joined = true; this._ws = ws; this.participantId = data.participantId; this.selfRole = data.role;
+      if (data.type === 'error') { answer(data.ret, data.reason); return; }
+      if (data.type === 'joined' || data.type === 'resumed') {
+        welcomed = true; this._ws = ws; this.participantId = data.participantId; this.selfRole = data.role;
         this.iceServers = data.iceServers || [];
-        this._done(cb, 0, '', { participantId: data.participantId, role: data.role });
+        if (data.type === 'joined') this._resume = { confId: hello.confId, participantId: data.participantId, resumeToken: data.resumeToken };
+        answer(0, '', { participantId: data.participantId, role: data.role });
         return;
       }
       if (data.type === 'result') {
@@ -264,18 +293,46 @@ export class ConveneSDK {
         if (p) { this._pending.delete(data.reqId); p(data.ret, data.reason); }
         return;
       }
-      if (data.type === 'event') this._dispatch(data.event);
+      if (data.type === 'event') {
+        // A resume replays what was missed; never twice.
+        if (data.seq <= this._lastSeq) return;
+        this._lastSeq = data.seq;
+        this._dispatch(data.event);
+      }
       if (data.type === 'mediaAnswer' || data.type === 'mediaOffer' || data.type === 'mediaError' || data.type === 'mediaClosed') {
         this._signal = this._signal.then(() => this._onMediaSignal(data)).catch((e) => this._mediaFailed(String(e)));
       }
     };
     ws.onclose = () => {
-      if (!joined) this._done(cb, SDKERR.UISDK_NO_NETWORK_ERROR, 'the connection closed');
-      this._ws = null;
-      this.stopMedia();
-      for (const p of this._pending.values()) p(SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in the meeting');
+      if (!welcomed) { answer(SDKERR.UISDK_NO_NETWORK_ERROR, 'the connection closed'); return; }
+      if (this._ws === ws) this._ws = null;
+      // Whether the server got them is unknown: the caller may try again.
+      for (const p of this._pending.values()) p(SDKERR.UISDK_NO_NETWORK_ERROR, 'the connection to the meeting dropped');
       this._pending.clear();
+      if (this._over || !this._resume) { this.stopMedia(); return; }
+      this._reconnect();
     };
+  }
+
+  /** Resume the dropped connection, retrying for as long as the server keeps the place. */
+  _reconnect() {
+    const call = (f, ...args) => { if (typeof f === 'function') f(...args); };
+    call(this.onConnectionStateChanged, { state: 'reconnecting' });
+    const giveUpAt = Date.now() + RESUME_FOR_MS;
+    const attempt = (delay) => setTimeout(() => {
+      if (this._over) return;
+      const r = this._resume;
+      this._connect({ type: 'resume', confId: r.confId, participantId: r.participantId, resumeToken: r.resumeToken, lastSeq: this._lastSeq }, (ret) => {
+        if (this._over) return;
+        if (!ret) { call(this.onConnectionStateChanged, { state: 'connected' }); return; }
+        if (ret === SDKERR.UISDK_NO_NETWORK_ERROR && Date.now() < giveUpAt) { attempt(Math.min(delay * 2 || 250, 2000)); return; }
+        // Refused (the place is gone) or out of time.
+        this._over = true;
+        this.stopMedia();
+        call(this.onConfEnded, { reason: SDKERR.UISDK_NO_NETWORK_ERROR, reasonText: 'the connection to the meeting was lost' });
+      });
+    }, delay);
+    attempt(0);
   }
 
   _dispatch(e) {
@@ -289,7 +346,7 @@ export class ConveneSDK {
       case 'onMeetingInfoChanged': return call(this.onMeetingInfoChanged, e);
       case 'onSelfRoleChanged': this.selfRole = e.role; return call(this.onSelfRoleChanged, { role: e.role });
       case 'onConfEndingSoon': return call(this.onConfEndingSoon, { endTimeStamp: e.endTimeStamp });
-      case 'onConfEnded': this.stopMedia(); return call(this.onConfEnded, { reason: e.reason, reasonText: e.reasonText });
+      case 'onConfEnded': this._over = true; this.stopMedia(); return call(this.onConfEnded, { reason: e.reason, reasonText: e.reasonText });
       case 'onActiveSpeakerChanged': return call(this.onActiveSpeakerChanged, { participantId: e.participantId ?? null });
       default: return undefined;
     }
@@ -474,6 +531,7 @@ export class ConveneSDK {
   /** leaveConf(cb): the meeting goes on without you. */
   leaveConf(cb) {
     if (!this._ws) return this._done(cb, SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in a meeting');
+    this._over = true;
     this.stopMedia();
     this._ws.send(JSON.stringify({ type: 'leave' }));
     this._done(cb, 0, '');

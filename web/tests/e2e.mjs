@@ -1,8 +1,9 @@
 // Browser end to end: a host creates a meeting through the form, a guest
 // opens the guest link and waits, the host admits them, each page decodes
 // the other's video and receives its audio through the SFU, the host mutes
-// the guest and stops receiving the guest's audio, then ends the meeting,
-// and the guest's page shows it ended.
+// the guest and stops receiving the guest's audio, the guest's meeting
+// connection drops and is resumed, then the host ends the meeting, and the
+// guest's page shows it ended.
 // Usage: node e2e.mjs BASE_URL ACCOUNT PASSWORD ARTIFACT_DIR
 import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync } from 'node:fs';
@@ -133,6 +134,27 @@ try {
   if (!(m2.videoFramesDecoded > m1.videoFramesDecoded + 10)) throw new Error('the guest\'s video stopped with the mute');
   await shot(guest, '09-in-meeting-muted-phone');
   await shot(host, '10-host-room');
+
+  step('the guest\'s meeting connection drops and is resumed; media and controls go on');
+  const before = of(await stats(guest), hostPid);
+  await guest.evaluate(() => {
+    const sdk = window.convene.sdk;
+    window.connectionStates = [];
+    const prev = sdk.onConnectionStateChanged;
+    sdk.onConnectionStateChanged = (e) => { window.connectionStates.push(e.state); if (prev) prev(e); };
+    sdk._ws.close(); // as a network failure would: no leave
+  });
+  await guest.waitForFunction(() => window.connectionStates.includes('connected'));
+  const states = await guest.evaluate(() => window.connectionStates);
+  if (states.join() !== 'reconnecting,connected') throw new Error(`connection states: ${states}`);
+  const hand = await guest.evaluate(() => new Promise((r) => window.convene.sdk.raiseHand(true, (ret, reason) => r([ret, reason]))));
+  if (hand[0] !== 0) throw new Error(`a control after the resume failed: ${hand}`);
+  await host.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
+  await until('the guest still receives the host after the resume', async () => {
+    const s = of(await stats(guest), hostPid);
+    return (s.videoFramesDecoded > before.videoFramesDecoded + 15 && s.audioPacketsReceived > before.audioPacketsReceived + 25) || s;
+  });
+  if ((await guest.locator('#ended-view').isVisible())) throw new Error('the guest was dropped from the meeting');
 
   step('host ends the meeting');
   await host.click('[data-testid=end]');
