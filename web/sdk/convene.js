@@ -159,6 +159,9 @@ function codeOf(errorCode) {
   return Number.isFinite(n) ? n : SDKERR.SDKERR_UNKOWN;
 }
 
+/** Calls an assignable notification if the page set one. */
+const notify = (f, ...args) => { if (typeof f === 'function') f(...args); };
+
 /** How long a dropped meeting connection is retried (the server keeps the place 30 s). */
 const RESUME_FOR_MS = 25000;
 
@@ -306,8 +309,12 @@ export class ConveneSDK {
     ws.onclose = () => {
       if (!welcomed) { answer(SDKERR.UISDK_NO_NETWORK_ERROR, 'the connection closed'); return; }
       if (this._ws === ws) this._ws = null;
-      // Whether the server got them is unknown: the caller may try again.
-      for (const p of this._pending.values()) p(SDKERR.UISDK_NO_NETWORK_ERROR, 'the connection to the meeting dropped');
+      // Over: not in the meeting any more. Dropped: whether the server got
+      // them is unknown, and the caller may try again once reconnected.
+      for (const p of this._pending.values()) {
+        if (this._over) p(SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in the meeting');
+        else p(SDKERR.UISDK_NO_NETWORK_ERROR, 'the connection to the meeting dropped');
+      }
       this._pending.clear();
       if (this._over || !this._resume) { this.stopMedia(); return; }
       this._reconnect();
@@ -316,27 +323,26 @@ export class ConveneSDK {
 
   /** Resume the dropped connection, retrying for as long as the server keeps the place. */
   _reconnect() {
-    const call = (f, ...args) => { if (typeof f === 'function') f(...args); };
-    call(this.onConnectionStateChanged, { state: 'reconnecting' });
+    notify(this.onConnectionStateChanged, { state: 'reconnecting' });
     const giveUpAt = Date.now() + RESUME_FOR_MS;
     const attempt = (delay) => setTimeout(() => {
       if (this._over) return;
       const r = this._resume;
       this._connect({ type: 'resume', confId: r.confId, participantId: r.participantId, resumeToken: r.resumeToken, lastSeq: this._lastSeq }, (ret) => {
         if (this._over) return;
-        if (!ret) { call(this.onConnectionStateChanged, { state: 'connected' }); return; }
+        if (!ret) { notify(this.onConnectionStateChanged, { state: 'connected' }); return; }
         if (ret === SDKERR.UISDK_NO_NETWORK_ERROR && Date.now() < giveUpAt) { attempt(Math.min(delay * 2 || 250, 2000)); return; }
         // Refused (the place is gone) or out of time.
         this._over = true;
         this.stopMedia();
-        call(this.onConfEnded, { reason: SDKERR.UISDK_NO_NETWORK_ERROR, reasonText: 'the connection to the meeting was lost' });
+        notify(this.onConfEnded, { reason: SDKERR.UISDK_NO_NETWORK_ERROR, reasonText: 'the connection to the meeting was lost' });
       });
     }, delay);
     attempt(0);
   }
 
   _dispatch(e) {
-    const call = (f, ...args) => { if (typeof f === 'function') f(...args); };
+    const call = notify;
     switch (e.name) {
       case 'onConfStateChanged': return call(this.onConfStateChanged, { state: e.state });
       case 'onConfInfoNotify': this.selfRole = e.info.selfConfRole; return call(this.onConfInfoNotify, e.info);
