@@ -391,3 +391,49 @@ async fn story_on_postgres() {
     let again = convene_store::open(&url).await.unwrap();
     assert!(again.user_by_account("alice").await.unwrap().is_some());
 }
+
+/// The SQLite checkpointer holds off while creates keep coming, but once they
+/// pause it copies the WAL back: a copy of the database file alone, without
+/// its WAL, then holds every meeting.
+#[tokio::test]
+async fn sqlite_copies_the_wal_back_once_creates_pause() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let store = convene_store::open(&format!("sqlite:{}", db.display())).await.unwrap();
+    let e = store.ensure_default_enterprise("Default", T0).await.unwrap();
+    let alice = store.add_user(new_user(&e.id, "alice"), T0).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let (store, alice) = (store.clone(), alice.clone());
+        tasks.push(tokio::spawn(async move {
+            store.create_meeting(request(&alice, |_| {}, T0), T0).await.unwrap()
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let copy = dir.path().join("copy.db");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        std::fs::copy(&db, &copy).unwrap();
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", copy.display()))
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM meetings")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or(0);
+        conn.close().await.unwrap();
+        let _ = std::fs::remove_file(dir.path().join("copy.db-wal"));
+        let _ = std::fs::remove_file(dir.path().join("copy.db-shm"));
+        if n == 40 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file holds {n} of 40 meetings 10 s after the creates stopped"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
