@@ -189,6 +189,10 @@ export class ConveneSDK {
     this.onConnectionStateChanged = null;
     this._resume = null;
     this._lastSeq = 0;
+    // Control calls made while the connection is being resumed: sent once
+    // it is back (as the Rust SDK does), failed if it cannot be resumed.
+    this._reconnecting = false;
+    this._queued = [];
     this._over = true;
     this.iceServers = [];
     this.localStream = null;
@@ -323,22 +327,44 @@ export class ConveneSDK {
 
   /** Resume the dropped connection, retrying for as long as the server keeps the place. */
   _reconnect() {
+    this._reconnecting = true;
     notify(this.onConnectionStateChanged, { state: 'reconnecting' });
     const giveUpAt = Date.now() + RESUME_FOR_MS;
     const attempt = (delay) => setTimeout(() => {
-      if (this._over) return;
+      if (this._over) { this._endReconnect(SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in the meeting'); return; }
       const r = this._resume;
       this._connect({ type: 'resume', confId: r.confId, participantId: r.participantId, resumeToken: r.resumeToken, lastSeq: this._lastSeq }, (ret) => {
-        if (this._over) return;
-        if (!ret) { notify(this.onConnectionStateChanged, { state: 'connected' }); return; }
+        if (this._over) {
+          // Left while this attempt was under way: leave on the resumed connection too.
+          if (!ret && this._ws) this._ws.send(JSON.stringify({ type: 'leave' }));
+          this._endReconnect(SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in the meeting');
+          return;
+        }
+        if (!ret) {
+          this._endReconnect();
+          notify(this.onConnectionStateChanged, { state: 'connected' });
+          return;
+        }
         if (ret === SDKERR.UISDK_NO_NETWORK_ERROR && Date.now() < giveUpAt) { attempt(Math.min(delay * 2 || 250, 2000)); return; }
         // Refused (the place is gone) or out of time.
+        this._endReconnect(SDKERR.UISDK_NO_NETWORK_ERROR, 'the connection to the meeting was lost');
         this._over = true;
         this.stopMedia();
         notify(this.onConfEnded, { reason: SDKERR.UISDK_NO_NETWORK_ERROR, reasonText: 'the connection to the meeting was lost' });
       });
     }, delay);
     attempt(0);
+  }
+
+  /** The resume is over: send the calls queued meanwhile, or fail them with `ret`. */
+  _endReconnect(ret = 0, reason = '') {
+    this._reconnecting = false;
+    const queued = this._queued;
+    this._queued = [];
+    for (const q of queued) {
+      if (ret) this._done(q.cb, ret, reason);
+      else this._control(q.action, q.cb);
+    }
   }
 
   _dispatch(e) {
@@ -369,6 +395,7 @@ export class ConveneSDK {
   }
 
   _control(action, cb) {
+    if (!this._ws && this._reconnecting && !this._over) { this._queued.push({ action, cb }); return undefined; }
     if (!this._ws) return this._done(cb, SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in a meeting');
     const reqId = this._nextReq++;
     this._pending.set(reqId, (ret, reason) => this._done(cb, ret, reason));
@@ -536,6 +563,13 @@ export class ConveneSDK {
 
   /** leaveConf(cb): the meeting goes on without you. */
   leaveConf(cb) {
+    if (!this._ws && this._reconnecting && !this._over) {
+      // Left during a resume: no more attempts (one under way leaves once back).
+      this._over = true;
+      this.stopMedia();
+      this._endReconnect(SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in the meeting');
+      return this._done(cb, 0, '');
+    }
     if (!this._ws) return this._done(cb, SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in a meeting');
     this._over = true;
     this.stopMedia();

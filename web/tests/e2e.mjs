@@ -141,12 +141,21 @@ try {
     const sdk = window.convene.sdk;
     window.connectionStates = [];
     const prev = sdk.onConnectionStateChanged;
-    sdk.onConnectionStateChanged = (e) => { window.connectionStates.push(e.state); if (prev) prev(e); };
+    sdk.onConnectionStateChanged = (e) => {
+      window.connectionStates.push(e.state);
+      // A control call made while the connection is down goes out once it is back.
+      if (e.state === 'reconnecting') {
+        window.queuedCall = new Promise((r) => sdk.setCamera(true, (ret, reason) => r([ret, reason])));
+      }
+      if (prev) prev(e);
+    };
     sdk._ws.close(); // as a network failure would: no leave
   });
   await guest.waitForFunction(() => window.connectionStates.includes('connected'));
   const states = await guest.evaluate(() => window.connectionStates);
   if (states.join() !== 'reconnecting,connected') throw new Error(`connection states: ${states}`);
+  const queued = await guest.evaluate(() => window.queuedCall);
+  if (queued[0] !== 0) throw new Error(`a control made while reconnecting failed: ${queued}`);
   const hand = await guest.evaluate(() => new Promise((r) => window.convene.sdk.raiseHand(true, (ret, reason) => r([ret, reason]))));
   if (hand[0] !== 0) throw new Error(`a control after the resume failed: ${hand}`);
   await host.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
