@@ -152,6 +152,7 @@ impl NewMeeting {
             start: self.start,
             end: self.end,
             state: ConfState::Created,
+            live: None,
         }
     }
 }

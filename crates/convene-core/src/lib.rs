@@ -22,4 +22,4 @@ pub mod rest;
 
 pub use create::{CreateError, CreateLimits, Creator, NewMeeting, RoomRequest};
 pub use ids::{ConfId, EnterpriseId, RoomId, UserId};
-pub use meeting::{ConfState, Meeting};
+pub use meeting::{ConfState, LiveSettings, Meeting};

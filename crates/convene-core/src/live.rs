@@ -16,7 +16,7 @@ use convene_proto::*;
 
 use crate::auth::{LOCK_SECONDS, MAX_FAILED_LOGINS};
 use crate::ids::{EnterpriseId, UserId};
-use crate::meeting::{ConfState, Meeting};
+use crate::meeting::{ConfState, LiveSettings, Meeting};
 
 /// The REST control API's caller (it holds the host password's control
 /// token): it acts with the host's rights without being a participant.
@@ -99,6 +99,9 @@ pub struct Effects {
     pub ended: bool,
     /// The end time moved: store the new one.
     pub end_changed: bool,
+    /// Lock, waiting room, mute-all or prolonging changed: store
+    /// [`Live::settings`].
+    pub settings_changed: bool,
 }
 
 /// A control request (spec §1, `IHwmConfCtrl`).
@@ -220,20 +223,26 @@ pub struct Live {
 
 impl Live {
     /// A meeting's live state, from its stored form.
+    /// Settings its hosts changed in an earlier run of the meeting
+    /// (`meeting.live`) win over those it was created with.
     pub fn new(meeting: Meeting) -> Live {
-        let waiting = meeting.info.is_open_waiting_room.unwrap_or(false);
+        let settings = meeting.live.unwrap_or(LiveSettings {
+            locked: false,
+            waiting_room_open: meeting.info.is_open_waiting_room.unwrap_or(false),
+            mute_all: None,
+            prolong_left: meeting.options.prolong_length,
+        });
         let end = meeting.end;
-        let prolong = meeting.options.prolong_length;
         let ended = meeting.state != ConfState::Created;
         Live {
             meeting,
             participants: BTreeMap::new(),
             next_id: 1,
-            locked: false,
-            waiting_room_open: waiting,
-            mute_all: None,
+            locked: settings.locked,
+            waiting_room_open: settings.waiting_room_open,
+            mute_all: settings.mute_all,
             end,
-            prolong_left: prolong,
+            prolong_left: settings.prolong_left,
             warned_for_end: None,
             ended,
             failures: HashMap::new(),
@@ -242,6 +251,16 @@ impl Live {
 
     pub fn meeting(&self) -> &Meeting {
         &self.meeting
+    }
+
+    /// The settings that outlive this live state (see [`LiveSettings`]).
+    pub fn settings(&self) -> LiveSettings {
+        LiveSettings {
+            locked: self.locked,
+            waiting_room_open: self.waiting_room_open,
+            mute_all: self.mute_all,
+            prolong_left: self.prolong_left,
+        }
     }
 
     pub fn end_time(&self) -> i64 {
@@ -712,6 +731,13 @@ impl Live {
 
     /// The passing of time: warnings, the end, and grace periods running out.
     pub fn tick(&mut self, now: i64, out: &mut Outbox) -> Effects {
+        let before = self.settings();
+        let mut fx = self.tick_inner(now, out);
+        fx.settings_changed = !fx.ended && self.settings() != before;
+        fx
+    }
+
+    fn tick_inner(&mut self, now: i64, out: &mut Outbox) -> Effects {
         let mut fx = Effects::default();
         if self.ended {
             return fx;
@@ -769,6 +795,19 @@ impl Live {
 
     /// A control request by participant `by`.
     pub fn control(
+        &mut self,
+        by: ParticipantId,
+        action: Action,
+        now: i64,
+        out: &mut Outbox,
+    ) -> Result<Effects, Refusal> {
+        let before = self.settings();
+        let mut fx = self.apply_control(by, action, now, out)?;
+        fx.settings_changed = !fx.ended && self.settings() != before;
+        Ok(fx)
+    }
+
+    fn apply_control(
         &mut self,
         by: ParticipantId,
         action: Action,

@@ -75,6 +75,24 @@ pub struct Meeting {
     pub end: i64,
     #[serde(skip)]
     pub state: ConfState,
+    /// What the hosts changed while it ran, kept by storage (a column of
+    /// its own) so that a meeting that empties and is joined again keeps it.
+    /// `None` until the first change.
+    #[serde(skip)]
+    pub live: Option<LiveSettings>,
+}
+
+/// A running meeting's settings that its hosts change during it: they
+/// outlive the meeting's live task, which stops when the meeting empties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveSettings {
+    pub locked: bool,
+    pub waiting_room_open: bool,
+    /// `Some(allow_unmute)` while "mute all" holds.
+    pub mute_all: Option<bool>,
+    /// Minutes of automatic prolonging still available.
+    pub prolong_left: i64,
 }
 
 /// Formats Unix seconds as the REST API's "yyyy-MM-dd HH:mm" (UTC).

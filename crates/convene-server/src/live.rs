@@ -6,8 +6,9 @@
 //! Events are serialized once and shared; the last [`RING`] of them are kept
 //! with their recipients so that a participant who reconnects within the grace
 //! period receives what it missed. The task stops when the meeting ends or
-//! empties (it is started again by the next join); a meeting's live settings
-//! (lock, mute-all, waiting-room toggles) live as long as its task.
+//! empties (it is started again by the next join); what the hosts changed
+//! (lock, mute-all, waiting room, prolonging left) is stored as it changes and
+//! read back by the next task, so an emptied meeting keeps it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -490,9 +491,16 @@ impl MeetingTask {
             if let Err(e) = self.hub.store.end_meeting(uuid).await {
                 tracing::error!(error = %e, "storing a meeting's end");
             }
-        } else if fx.end_changed {
-            if let Err(e) = self.hub.store.set_meeting_end(uuid, self.live.end_time()).await {
-                tracing::error!(error = %e, "storing a meeting's new end time");
+        } else {
+            if fx.end_changed {
+                if let Err(e) = self.hub.store.set_meeting_end(uuid, self.live.end_time()).await {
+                    tracing::error!(error = %e, "storing a meeting's new end time");
+                }
+            }
+            if fx.settings_changed {
+                if let Err(e) = self.hub.store.set_live_settings(uuid, &self.live.settings()).await {
+                    tracing::error!(error = %e, "storing a meeting's live settings");
+                }
             }
         }
     }

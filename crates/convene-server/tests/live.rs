@@ -497,3 +497,53 @@ async fn cancelling_a_live_meeting_ends_it_for_everyone() {
         Some(SdkErr::CMS_CONF_IS_CLOSED)
     );
 }
+
+#[tokio::test]
+async fn what_the_hosts_changed_outlives_the_meeting_emptying() {
+    let server = TestServer::start().await;
+    let m = create(&server, |c| c.is_open_waiting_room = Some(true)).await;
+    let host = host_joins(&m).await;
+    host.lock_conf(true).await.unwrap();
+    host.open_waiting_room(false).await.unwrap();
+    host.mute_all_attendee(true, false).await.unwrap();
+    host.leave_conf();
+    // Stored as it changed...
+    let conf_id = convene_core::ConfId(m.result.conf_id.clone());
+    let want = convene_core::LiveSettings {
+        locked: true,
+        waiting_room_open: false,
+        mute_all: Some(false),
+        prolong_left: 0,
+    };
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let stored = server
+            .running
+            .store
+            .meeting_by_conf_id(&conf_id)
+            .await
+            .unwrap()
+            .unwrap();
+        if stored.live == Some(want) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "stored: {:?}", stored.live);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // ...and the meeting, emptied (its live task stops), is still locked.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        guest(&server, &m, "Late").await.err().map(|e| e.code),
+        Some(SdkErr::CMS_CONF_LOCKED)
+    );
+    // The host comes back and unlocks: the waiting room stays closed and
+    // everyone stays muted without the right to unmute.
+    let host = host_joins(&m).await;
+    host.lock_conf(false).await.unwrap();
+    let g = guest(&server, &m, "Gus").await.unwrap();
+    assert_ne!(g.role(), ConfRole::Waiting);
+    assert_eq!(
+        g.mute_attendee(g.participant_id(), false).await.err().map(|e| e.code),
+        Some(SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS)
+    );
+}

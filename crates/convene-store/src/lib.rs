@@ -165,6 +165,9 @@ pub trait Store: Send + Sync + 'static {
     async fn end_meeting(&self, conf_uuid: &str) -> Result<bool>;
     /// Moves a running meeting's end time (an extension).
     async fn set_meeting_end(&self, conf_uuid: &str, end: i64) -> Result<()>;
+    /// Keeps what the hosts changed during a running meeting (see
+    /// `convene_core::LiveSettings`); read back with the meeting.
+    async fn set_live_settings(&self, conf_uuid: &str, live: &convene_core::LiveSettings) -> Result<()>;
 }
 
 /// Opens the store a URL names: `sqlite:PATH` (created if missing) or

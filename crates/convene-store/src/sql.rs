@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use convene_core::auth::LoginFailures;
 use convene_core::create::RoomRequest;
 use convene_core::ids::{nine_digit_id, random_hex};
-use convene_core::{ConfId, ConfState, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
+use convene_core::{ConfId, ConfState, EnterpriseId, LiveSettings, Meeting, NewMeeting, RoomId, UserId};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
@@ -27,7 +27,7 @@ const ID_ATTEMPTS: usize = 16;
 
 /// The columns a meeting is read back from: its document and the fields
 /// that are columns of their own (see `Meeting`'s serde attributes).
-const MEETING_COLS: &str = "doc, state, conf_id, conf_uuid, room_id, owner_id, enterprise_id, start_ts, end_ts";
+const MEETING_COLS: &str = "doc, state, conf_id, conf_uuid, room_id, owner_id, enterprise_id, start_ts, end_ts, live";
 
 fn decode_meeting<R: Row>(r: &R) -> Result<Meeting>
 where
@@ -47,6 +47,11 @@ where
     m.enterprise_id = EnterpriseId(r.try_get("enterprise_id")?);
     m.start = r.try_get("start_ts")?;
     m.end = r.try_get("end_ts")?;
+    let live: Option<String> = r.try_get("live")?;
+    m.live = match live {
+        Some(l) => Some(serde_json::from_str(&l).map_err(|e| StoreError::Corrupt(format!("live settings: {e}")))?),
+        None => None,
+    };
     Ok(m)
 }
 
@@ -615,6 +620,16 @@ macro_rules! store_queries {
                 Ok(())
             }
 
+            pub async fn set_live_settings(pool: &$pool, conf_uuid: &str, live: &LiveSettings) -> Result<()> {
+                let json = serde_json::to_string(live).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query("UPDATE meetings SET live = $1 WHERE conf_uuid = $2 AND state = 'created'")
+                    .bind(json)
+                    .bind(conf_uuid)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
             pub async fn cancel_meeting(pool: &$pool, conf_uuid: &str, now: i64) -> Result<bool> {
                 let done = sqlx::query(
                     "UPDATE meetings SET state = 'cancelled', active_conf_id = NULL, active_room_id = NULL \
@@ -719,6 +734,9 @@ macro_rules! impl_store {
             }
             async fn cancel_meeting(&self, conf_uuid: &str, now: i64) -> Result<bool> {
                 $q::cancel_meeting(&self.pool, conf_uuid, now).await
+            }
+            async fn set_live_settings(&self, conf_uuid: &str, live: &LiveSettings) -> Result<()> {
+                $q::set_live_settings(&self.pool, conf_uuid, live).await
             }
         }
     };

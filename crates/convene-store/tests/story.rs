@@ -134,6 +134,26 @@ async fn story(store: Arc<dyn Store>) {
     assert_eq!(store.meeting_by_conf_id(&m.conf_id).await.unwrap(), Some(m.clone()));
     assert_eq!(store.meeting_by_uuid(&m.conf_uuid).await.unwrap(), Some(m.clone()));
 
+    // What the hosts change while it runs is kept with it.
+    assert_eq!(m.live, None);
+    let live = convene_core::LiveSettings {
+        locked: true,
+        waiting_room_open: true,
+        mute_all: Some(true),
+        prolong_left: 5,
+    };
+    store.set_live_settings(&m.conf_uuid, &live).await.unwrap();
+    let with_live = store.meeting_by_uuid(&m.conf_uuid).await.unwrap().unwrap();
+    assert_eq!(with_live.live, Some(live));
+    assert_eq!(
+        with_live,
+        convene_core::Meeting {
+            live: Some(live),
+            ..m.clone()
+        }
+    );
+    let m = with_live;
+
     // The personal room holds one running meeting at a time.
     let fixed = |c: &mut CreateConfInfo| c.vmr_conf_id_type = Some(VmrConfIdType::Fixed);
     let p1 = store.create_meeting(request(&alice, fixed, T0), T0).await.unwrap();
