@@ -144,14 +144,14 @@ async fn check_room<T: CreateTx>(tx: &mut T, room: &RoomId, new: &NewMeeting) ->
 
 /// Settles a new meeting's ID and room and inserts it, inside the caller's
 /// transaction.
-async fn create_meeting<T: CreateTx>(tx: &mut T, new: NewMeeting, now: i64) -> Result<Meeting> {
+async fn create_meeting<T: CreateTx>(tx: &mut T, new: &NewMeeting, now: i64) -> Result<Meeting> {
     let fixed = new.uses_fixed_id();
     let mut tried_rooms: Vec<RoomId> = Vec::new();
     for _ in 0..ID_ATTEMPTS {
         let room = match &new.room {
             RoomRequest::None => None,
             RoomRequest::Personal(r) | RoomRequest::Specific(r) => {
-                check_room(tx, r, &new).await?;
+                check_room(tx, r, new).await?;
                 Some(r.clone())
             }
             RoomRequest::SharedPool => {
@@ -981,7 +981,7 @@ fn write_batch(conn: &mut rusqlite::Connection, batch: &[CreateJob]) -> Result<V
     {
         let mut w = LiteWriter(&tx);
         for job in batch {
-            match run_ready(create_meeting(&mut w, job.meeting.clone(), job.now))? {
+            match run_ready(create_meeting(&mut w, &job.meeting, job.now))? {
                 Err(StoreError::Sqlite(e)) => return Err(StoreError::Sqlite(e)),
                 other => results.push(other),
             }
@@ -1083,7 +1083,7 @@ impl PgStore {
 impl PgStore {
     async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
         let mut tx = self.pool.begin().await?;
-        let m = create_meeting(&mut *tx, meeting, now).await?;
+        let m = create_meeting(&mut *tx, &meeting, now).await?;
         tx.commit().await?;
         Ok(m)
     }
