@@ -344,7 +344,7 @@ fn rss_kib(pid: u32) -> Option<u64> {
 /// meeting's host toggles the lock and the time until every participant of
 /// that meeting has the event is recorded.
 pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
-    use convene_sdk::{ConfSession, Event, JoinConfByIdInfo};
+    use convene_sdk::{ConfSession, Event};
     if args.meetings == 0
         || args.meetings > 1000
         || !(2..=100).contains(&args.per_meeting)
@@ -382,18 +382,7 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
     for slot in 0..args.per_meeting {
         for (i, conf) in confs.iter().enumerate() {
             tick.tick().await;
-            let info = JoinConfByIdInfo {
-                conf_id: conf.conf_id.clone(),
-                password: if slot == 0 {
-                    conf.host_pwd.clone()
-                } else {
-                    conf.guest_pwd.clone()
-                },
-                nick_name: format!("p{slot}"),
-                is_mic_on: true,
-                is_camera_on: true,
-                attendee_type: None,
-            };
+            let info = join_info(conf, slot, format!("p{slot}"));
             let client = joiner.clone();
             pending.push((
                 i,
@@ -521,6 +510,14 @@ pub struct MediaBenchArgs {
     /// The server's process ID, for its CPU and memory (known when the bench starts it).
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// Load a Janus VideoRoom at this REST API URL (`http://127.0.0.1:8088/janus`)
+    /// instead of convene, with the same clients (pass Janus's `--server-pid`).
+    #[arg(long)]
+    pub janus: Option<String>,
+    /// The address the clients' UDP sockets bind to (for Janus: the address
+    /// it gathers its candidates on, see docs/PERFORMANCE.md).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub client_ip: std::net::IpAddr,
 }
 
 /// User + system CPU seconds a process used so far (from /proc).
@@ -540,8 +537,6 @@ fn cpu_secs(pid: u32) -> Option<f64> {
 /// frames lost, and one-way latency through the SFU.
 pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
     use crate::media_peer::MediaPeer;
-    use convene_sdk::JoinConfByIdInfo;
-    use std::sync::Arc;
     use str0m::media::MediaKind;
     let per = args.publishers + args.subscribers;
     if !(1..=100).contains(&args.meetings)
@@ -554,57 +549,56 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
             "--meetings 1..=100, --publishers 1..=16, at least 2 per meeting, at most 2000 in all, --seconds 1..=120"
         );
     }
-    let (url, account, password, child) = target(&args.target, None).await?;
-    let pid = args.server_pid.or(child.as_ref().and_then(|c| c.proc.id()));
+    if !args.client_ip.is_loopback() {
+        bail!("--client-ip must be a loopback address (127.0.0.0/8): the benchmark loads this machine only");
+    }
+    let (target_url, child) = match &args.janus {
+        Some(janus) => (crate::bench_janus::check(janus).await?, None),
+        None => {
+            let (url, account, password, child) = target(&args.target, None).await?;
+            (url.clone(), Some((url, account, password, child)))
+        }
+    };
+    let child_pid = child.as_ref().and_then(|c| c.3.as_ref()).and_then(|c| c.proc.id());
+    let pid = args.server_pid.or(child_pid);
     println!(
-        "bench media: {} meetings x ({} publishers + {} subscribers), {}, against {url}",
+        "bench media: {} meetings x ({} publishers + {} subscribers), {}, against {target_url}",
         args.meetings,
         args.publishers,
         args.subscribers,
         if args.audio_only { "audio" } else { "audio + video" }
     );
-    let host = ConveneClient::new(&url)?;
-    host.login_by_account_async(LoginByAccountInfo { account, password })
-        .await?;
     let rss_before = pid.and_then(rss_kib);
     let epoch = Instant::now();
-    let ip = std::net::IpAddr::from([127, 0, 0, 1]);
-    let joiner = ConveneClient::new(&url)?;
     // (meeting, is publisher, peer)
     let mut peers: Vec<(usize, bool, MediaPeer)> = Vec::new();
     let mut sessions = Vec::new();
-    for m in 0..args.meetings {
-        let media = if args.audio_only {
-            MediaType::Audio
-        } else {
-            MediaType::Video
-        };
-        let mut c = CreateConfInfo::new(format!("media bench {m}"), media, true);
-        c.duration = Some(60);
-        let conf = host.create_conf_async(c).await?;
-        for i in 0..per {
-            let publisher = i < args.publishers;
-            let s = Arc::new(
-                joiner
-                    .join_conf_by_id_async(JoinConfByIdInfo {
-                        conf_id: conf.conf_id.clone(),
-                        password: if i == 0 {
-                            conf.host_pwd.clone()
-                        } else {
-                            conf.guest_pwd.clone()
-                        },
-                        nick_name: format!("m{m}p{i}"),
-                        is_mic_on: true,
-                        is_camera_on: true,
-                        attendee_type: None,
-                    })
-                    .await?,
-            );
-            let p = MediaPeer::start(s.clone(), ip, publisher, publisher && !args.audio_only, epoch).await?;
-            sessions.push(s);
-            peers.push((m, publisher, p));
+    let mut janus_sessions = Vec::new();
+    let (url, child) = match (child, &args.janus) {
+        (Some((url, account, password, child)), _) => {
+            join_media_meetings(&args, &url, account, password, epoch, &mut peers, &mut sessions).await?;
+            (Some(url), child)
         }
-    }
+        (None, Some(janus)) => {
+            let first_room = rand::Rng::gen_range(&mut rand::thread_rng(), 1_000_000..1_000_000_000u64);
+            for m in 0..args.meetings {
+                let (room, keep) = crate::bench_janus::room(
+                    janus,
+                    args.client_ip,
+                    first_room + m as u64,
+                    args.publishers,
+                    args.subscribers,
+                    !args.audio_only,
+                    epoch,
+                )
+                .await?;
+                peers.extend(room.into_iter().map(|(publisher, p)| (m, publisher, p)));
+                janus_sessions.push(keep);
+            }
+            (None, None)
+        }
+        (None, None) => unreachable!("a target is either Janus or convene"),
+    };
     let connections = peers.len();
     let expected_streams = args.meetings * args.publishers * (per - 1) * if args.audio_only { 1 } else { 2 };
     // Warm up: every connection up and every track negotiated.
@@ -629,8 +623,10 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
         let mut frames = 0u64;
         let mut gaps = 0u64;
         let mut audio = 0u64;
+        let mut rtp = 0u64;
         for (_, _, p) in peers {
             p.with(|c| {
+                rtp += c.rtp_received;
                 for r in c.received.values() {
                     frames += r.frames;
                     gaps += r.gaps;
@@ -641,10 +637,13 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
                 c.latencies_us.clear();
             });
         }
-        (frames, gaps, audio)
+        (frames, gaps, audio, rtp)
     };
-    let stats0 = media_stats(&url).await?;
-    let (f0, g0, a0) = snapshot(&peers);
+    let stats0 = match &url {
+        Some(u) => Some(media_stats(u).await?),
+        None => None,
+    };
+    let (f0, g0, a0, r0) = snapshot(&peers);
     let cpu0 = pid.and_then(cpu_secs);
     let me0 = cpu_secs(std::process::id());
     let t0 = Instant::now();
@@ -652,13 +651,18 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
     let secs = t0.elapsed().as_secs_f64();
     let cpu1 = pid.and_then(cpu_secs);
     let me1 = cpu_secs(std::process::id());
-    let stats1 = media_stats(&url).await?;
+    let stats1 = match &url {
+        Some(u) => Some(media_stats(u).await?),
+        None => None,
+    };
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
     let mut frames = 0u64;
     let mut gaps = 0u64;
     let mut audio_frames = 0u64;
+    let mut r1 = 0u64;
     for (_, _, p) in &peers {
         p.with(|c| {
+            r1 += c.rtp_received;
             for r in c.received.values() {
                 frames += r.frames;
                 gaps += r.gaps;
@@ -674,23 +678,41 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
     let frames = frames - f0;
     let lost = gaps - g0;
     let audio_frames = audio_frames - a0;
-    let rtp_out = stats1.rtp_out.saturating_sub(stats0.rtp_out) as f64 / secs;
-    let rtp_in = stats1.rtp_in.saturating_sub(stats0.rtp_in) as f64 / secs;
-    let timer_turns = stats1.timer_turns.saturating_sub(stats0.timer_turns) as f64 / secs;
+    // RTP packets that reached the clients: the same count for any SFU.
+    let rtp_received = (r1 - r0) as f64 / secs;
     println!("{connections} media connections, {expected_streams} forwarded streams; over {secs:.1} s:");
-    println!(
-        "  forwarded RTP packets/s {rtp_out:.0} (received from publishers {rtp_in:.0}/s); frames received by clients/s {:.0} (audio {:.0})",
-        frames as f64 / secs,
-        audio_frames as f64 / secs
-    );
-    // str0m needs a timer turn to queue a written packet and, with bandwidth
-    // estimation (its pacer), another before each packet leaves: this ratio
-    // bounds what forwarding through str0m can cost (docs/PERFORMANCE.md).
-    println!(
-        "  timer turns per connection per second: {:.0}; per forwarded packet: {:.2}",
-        timer_turns / connections.max(1) as f64,
-        timer_turns / rtp_out.max(1.0)
-    );
+    let forwarded = match (&stats0, &stats1) {
+        (Some(s0), Some(s1)) => {
+            let rtp_out = s1.rtp_out.saturating_sub(s0.rtp_out) as f64 / secs;
+            let rtp_in = s1.rtp_in.saturating_sub(s0.rtp_in) as f64 / secs;
+            let timer_turns = s1.timer_turns.saturating_sub(s0.timer_turns) as f64 / secs;
+            println!(
+                "  forwarded RTP packets/s {rtp_out:.0} (received from publishers {rtp_in:.0}/s, received by clients {rtp_received:.0}/s); frames received by clients/s {:.0} (audio {:.0})",
+                frames as f64 / secs,
+                audio_frames as f64 / secs
+            );
+            // str0m needs a timer turn to queue a written packet and, with
+            // bandwidth estimation (its pacer), another before each packet
+            // leaves: this ratio bounds what forwarding through str0m can
+            // cost (docs/PERFORMANCE.md).
+            println!(
+                "  timer turns per connection per second: {:.0}; per forwarded packet: {:.2}",
+                timer_turns / connections.max(1) as f64,
+                timer_turns / rtp_out.max(1.0)
+            );
+            rtp_out
+        }
+        _ => {
+            // Janus keeps no such counter: what the clients received is
+            // what it forwarded (loopback loses nothing here).
+            println!(
+                "  forwarded RTP packets/s {rtp_received:.0} (as received by the clients); frames received by clients/s {:.0} (audio {:.0})",
+                frames as f64 / secs,
+                audio_frames as f64 / secs
+            );
+            rtp_received
+        }
+    };
     println!(
         "  loss: {lost} frames of {} ({:.3}%)",
         frames + lost,
@@ -708,7 +730,7 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
         println!(
             "  server CPU {:.0}% of one core: {:.0} forwarded packets/s per core, {:.2}% of a core per forwarded stream",
             cores * 100.0,
-            rtp_out / cores.max(1e-9),
+            forwarded / cores.max(1e-9),
             100.0 * cores / expected_streams as f64
         );
     }
@@ -728,10 +750,73 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
         p.stop().await;
     }
     drop(sessions);
+    for s in janus_sessions {
+        s.close().await;
+    }
     if let Some(mut c) = child {
         let _ = c.proc.kill().await;
     }
     Ok(())
+}
+
+/// Creates the benchmark's convene meetings and joins every participant,
+/// each with its media connection.
+async fn join_media_meetings(
+    args: &MediaBenchArgs,
+    url: &str,
+    account: String,
+    password: String,
+    epoch: Instant,
+    peers: &mut Vec<(usize, bool, crate::media_peer::MediaPeer)>,
+    sessions: &mut Vec<std::sync::Arc<convene_sdk::ConfSession>>,
+) -> anyhow::Result<()> {
+    use crate::media_peer::MediaPeer;
+    use std::sync::Arc;
+    let per = args.publishers + args.subscribers;
+    let host = ConveneClient::new(url)?;
+    host.login_by_account_async(LoginByAccountInfo { account, password })
+        .await?;
+    let ip = args.client_ip;
+    let joiner = ConveneClient::new(url)?;
+    for m in 0..args.meetings {
+        let media = if args.audio_only {
+            MediaType::Audio
+        } else {
+            MediaType::Video
+        };
+        let mut c = CreateConfInfo::new(format!("media bench {m}"), media, true);
+        c.duration = Some(60);
+        let conf = host.create_conf_async(c).await?;
+        for i in 0..per {
+            let publisher = i < args.publishers;
+            let s = Arc::new(
+                joiner
+                    .join_conf_by_id_async(join_info(&conf, i, format!("m{m}p{i}")))
+                    .await?,
+            );
+            let p = MediaPeer::start(s.clone(), ip, publisher, publisher && !args.audio_only, epoch).await?;
+            sessions.push(s);
+            peers.push((m, publisher, p));
+        }
+    }
+    Ok(())
+}
+
+/// How a benchmark's participant `slot` of `conf` joins: the first as
+/// its host (host password), the others as guests, mic and camera on.
+fn join_info(conf: &convene_sdk::CreateConfResult, slot: usize, nick_name: String) -> convene_sdk::JoinConfByIdInfo {
+    convene_sdk::JoinConfByIdInfo {
+        conf_id: conf.conf_id.clone(),
+        password: if slot == 0 {
+            conf.host_pwd.clone()
+        } else {
+            conf.guest_pwd.clone()
+        },
+        nick_name,
+        is_mic_on: true,
+        is_camera_on: true,
+        attendee_type: None,
+    }
 }
 
 async fn media_stats(url: &str) -> anyhow::Result<convene_proto::live::MediaStats> {

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod bench;
+pub mod bench_janus;
 pub mod clock;
 pub mod config;
 pub mod control;

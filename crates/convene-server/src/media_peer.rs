@@ -45,16 +45,23 @@ impl MediaPeer {
                 code: convene_proto::SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
                 reason,
             })?;
+        Ok(Self::spawn(socket, client, Some(session)))
+    }
+
+    /// Runs an already negotiated `client` on `socket`; with a `session`,
+    /// the server's later offers and its closing come through it. Without
+    /// one (another SFU, signalled elsewhere) only the media runs.
+    pub fn spawn(socket: tokio::net::UdpSocket, client: MediaClient, session: Option<Arc<ConfSession>>) -> MediaPeer {
         let client = Arc::new(Mutex::new(client));
         let closed = Arc::new(Mutex::new(None));
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(run(socket, session, client.clone(), closed.clone(), stop_rx));
-        Ok(MediaPeer {
+        MediaPeer {
             client,
             closed,
             stop,
             task: Some(task),
-        })
+        }
     }
 
     pub fn with<T>(&self, f: impl FnOnce(&mut MediaClient) -> T) -> T {
@@ -80,9 +87,17 @@ impl Drop for MediaPeer {
     }
 }
 
+/// The session's next media signal; without a session, never.
+async fn next_signal(session: Option<&ConfSession>) -> Option<MediaSignal> {
+    match session {
+        Some(s) => s.next_media_signal().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn run(
     socket: tokio::net::UdpSocket,
-    session: Arc<ConfSession>,
+    session: Option<Arc<ConfSession>>,
     client: Arc<Mutex<MediaClient>>,
     closed: Arc<Mutex<Option<String>>>,
     mut stop: watch::Receiver<bool>,
@@ -97,10 +112,10 @@ async fn run(
                     lock().handle_datagram(Instant::now(), from, &buf[..n]);
                 }
             }
-            signal = session.next_media_signal() => match signal {
+            signal = next_signal(session.as_deref()) => match signal {
                 Some(MediaSignal::Offer(sdp)) => {
                     let answer = lock().accept_offer(Instant::now(), &sdp);
-                    if let Ok(answer) = answer {
+                    if let (Ok(answer), Some(session)) = (answer, &session) {
                         session.media_answer(answer);
                     }
                 }

@@ -68,4 +68,17 @@ fn bench_media_reports_forwarding_loss_latency_and_cpu() {
     assert!(out.contains("3 media connections, 8 forwarded streams"), "{out}");
     assert!(out.contains("forwarded RTP packets/s") && out.contains("p99"), "{out}");
     assert!(out.contains("forwarded packets/s per core"), "{out}");
+    // The clients' own count, the one a Janus run reports, is there too.
+    assert!(out.contains("received by clients"), "{out}");
+}
+
+#[test]
+fn bench_media_loads_this_machine_only() {
+    let out = Command::new(env!("CARGO_BIN_EXE_convene"))
+        .args(["bench", "media", "--client-ip", "192.0.2.1", "--seconds", "1"])
+        .output()
+        .expect("run convene");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--client-ip must be a loopback address"), "{err}");
 }

@@ -71,6 +71,9 @@ pub struct MediaClient {
     /// Sends its video as two simulcast layers.
     layered: bool,
     pub connected: bool,
+    /// RTP packets that arrived (counted off the wire, before decryption),
+    /// whatever sent them: what a benchmark counts for any SFU.
+    pub rtp_received: u64,
     transmits: VecDeque<Transmit>,
 }
 
@@ -134,9 +137,19 @@ impl MediaClient {
             audio_level: -30,
             layered,
             connected: false,
+            rtp_received: 0,
             transmits: VecDeque::new(),
         };
         (client, offer.to_sdp_string())
+    }
+
+    /// A receive-only participant that waits for the SFU's offer, as a
+    /// subscriber does in SFUs that offer first (Janus's VideoRoom): its own
+    /// offer is never sent, and str0m rolls it back when the SFU's arrives.
+    pub fn answerer(now: Instant, epoch: Instant, id: u64, local: SocketAddr) -> Self {
+        let (mut client, _) = Self::new(now, epoch, id, local, false, false);
+        client.pending = None;
+        client
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -167,6 +180,9 @@ impl MediaClient {
         let Some(input) = crate::udp_input(now, source, self.local, data) else {
             return;
         };
+        if crate::is_rtp(data) {
+            self.rtp_received += 1;
+        }
         if self.rtc.accepts(&input) {
             let _ = self.rtc.handle_input(input);
         }

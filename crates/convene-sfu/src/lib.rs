@@ -133,7 +133,7 @@ pub fn udp_input(now: Instant, source: SocketAddr, local: SocketAddr, data: &[u8
 }
 
 /// Whether a datagram is RTP (version 2, not an RTCP packet type).
-fn is_rtp(b: &[u8]) -> bool {
+pub(crate) fn is_rtp(b: &[u8]) -> bool {
     b.len() >= 12 && b[0] >> 6 == 2 && !(192..=223).contains(&b[1])
 }
 
