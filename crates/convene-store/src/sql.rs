@@ -109,8 +109,19 @@ const ROOM_SQL: &str = "SELECT enterprise_id, kind, owner_id FROM rooms WHERE id
 const FREE_SHARED_ROOMS_SQL: &str = "SELECT id FROM rooms WHERE enterprise_id = $1 AND kind = 'shared' AND id NOT IN \
      (SELECT active_room_id FROM meetings WHERE active_room_id IS NOT NULL AND end_ts > $2) ORDER BY id LIMIT 8";
 const INSERT_MEETING_SQL: &str = "INSERT INTO meetings (conf_uuid, conf_id, active_conf_id, room_id, active_room_id, \
-     owner_id, enterprise_id, subject, state, start_ts, end_ts, doc) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING";
+     owner_id, enterprise_id, subject, state, start_ts, end_ts, doc, subject_key) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING";
+
+/// What a subject search matches: the subject in lower case, folded here
+/// rather than by the database (SQLite's `LOWER` knows only ASCII), so that
+/// both backends find "Ärzte" by "ärzte".
+fn subject_key(subject: &str) -> String {
+    subject.to_lowercase()
+}
+
+/// Meetings stored before `subject_key` existed, folded per batch at open.
+const UNFOLDED_SQL: &str = "SELECT conf_uuid, subject FROM meetings WHERE subject_key IS NULL LIMIT 500";
+const FOLD_SQL: &str = "UPDATE meetings SET subject_key = $1 WHERE conf_uuid = $2";
 
 /// The statements a meeting creation runs inside its caller's transaction:
 /// implemented by the sqlx connections (PostgreSQL) and by the SQLite
@@ -554,6 +565,7 @@ macro_rules! store_queries {
                         .bind(m.start)
                         .bind(m.end)
                         .bind(encode_meeting(m)?)
+                        .bind(subject_key(&m.info.subject))
                         .execute(&mut *self)
                         .await?;
                     Ok(done.rows_affected() == 1)
@@ -570,11 +582,35 @@ macro_rules! store_queries {
                 row.as_ref().map(decode_meeting).transpose()
             }
 
+            /// Folds the subjects of meetings stored before `subject_key`
+            /// existed (a migration cannot run Rust's folding), a batch per
+            /// transaction, until none is left.
+            pub async fn fold_old_subjects(pool: &$pool) -> Result<u64> {
+                let mut folded = 0;
+                loop {
+                    let mut tx = pool.begin().await?;
+                    let rows = sqlx::query(UNFOLDED_SQL).fetch_all(&mut *tx).await?;
+                    if rows.is_empty() {
+                        return Ok(folded);
+                    }
+                    for r in &rows {
+                        let (uuid, subject): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+                        sqlx::query(FOLD_SQL)
+                            .bind(subject_key(&subject))
+                            .bind(uuid)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                    folded += rows.len() as u64;
+                }
+            }
+
             pub async fn list_meetings(pool: &$pool, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
                 let search = q.search.clone().unwrap_or_default();
-                let pattern = format!("%{}%", like_literal(&search.to_lowercase()));
+                let pattern = format!("%{}%", like_literal(&subject_key(&search)));
                 let filter: &str = "owner_id = $1 AND ($2 = 1 OR (state = 'created' AND end_ts > $3)) \
-                              AND ($4 = '' OR LOWER(subject) LIKE $5 ESCAPE '\\' OR conf_id = $4)";
+                              AND ($4 = '' OR subject_key LIKE $5 ESCAPE '\\' OR conf_id = $4)";
                 let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM meetings WHERE {filter}")))
                     .bind(owner.as_str())
                     .bind(i64::from(q.include_ended))
@@ -781,6 +817,7 @@ impl SqliteStore {
             .connect_with(opts.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        lite::fold_old_subjects(&pool).await?;
         let path = opts.get_filename().to_owned();
         let wal = {
             let mut p = path.as_os_str().to_owned();
@@ -1061,6 +1098,7 @@ impl CreateTx for LiteWriter<'_> {
             m.start,
             m.end,
             doc,
+            subject_key(&m.info.subject),
         ])?;
         Ok(done == 1)
     }
@@ -1076,6 +1114,7 @@ impl PgStore {
     pub async fn open(url: &str) -> Result<PgStore> {
         let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        pg::fold_old_subjects(&pool).await?;
         Ok(PgStore { pool })
     }
 }

@@ -287,6 +287,27 @@ async fn story(store: Arc<dyn Store>) {
             .unwrap();
         assert_eq!((n, found[0].info.subject.as_str()), (1, want), "search {search:?}");
     }
+    // Case is folded beyond ASCII, alike on both databases.
+    for subject in ["Ärzte-Runde", "ÉCOLE d'été", "Совет директоров"] {
+        store
+            .create_meeting(request(&mallory, |c| c.subject = subject.into(), T0 + 12), T0 + 12)
+            .await
+            .unwrap();
+    }
+    for (search, want) in [
+        ("ärzte", "Ärzte-Runde"),
+        ("ÄRZTE-rUNDE", "Ärzte-Runde"),
+        ("école", "ÉCOLE d'été"),
+        ("ÉTÉ", "ÉCOLE d'été"),
+        ("совет", "Совет директоров"),
+    ] {
+        let (n, found) = store
+            .list_meetings(&mallory.id, &q(0, 10, Some(search), false), T0 + 20)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "search {search:?}");
+        assert_eq!(found[0].info.subject, want, "search {search:?}");
+    }
     let (n, _) = store
         .list_meetings(&bob.id, &q(0, 10, Some(s2.conf_id.as_str()), false), T0 + 20)
         .await
@@ -455,5 +476,45 @@ async fn sqlite_copies_the_wal_back_once_creates_pause() {
             "the database file holds {n} of 40 meetings 10 s after the creates stopped"
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Meetings stored before subject search folded case beyond ASCII (no
+/// `subject_key` yet) are folded when the store opens, and found.
+#[tokio::test]
+async fn subjects_stored_before_folding_are_found_after_reopening() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("t.db").display());
+    let store = convene_store::open(&url).await.unwrap();
+    let e = store.ensure_default_enterprise("Default", T0).await.unwrap();
+    let alice = store.add_user(new_user(&e.id, "alice"), T0).await.unwrap();
+    for subject in ["Überblick", "Plain"] {
+        store
+            .create_meeting(request(&alice, |c| c.subject = subject.into(), T0), T0)
+            .await
+            .unwrap();
+    }
+    drop(store);
+    // As a database from before the column was filled.
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let cleared = sqlx::query("UPDATE meetings SET subject_key = NULL")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(cleared.rows_affected(), 2);
+    conn.close().await.unwrap();
+
+    let again = convene_store::open(&url).await.unwrap();
+    let search = |s: &str| ListQuery {
+        offset: 0,
+        limit: 10,
+        search: Some(s.into()),
+        include_ended: false,
+    };
+    for (key, want) in [("überblick", "Überblick"), ("PLAIN", "Plain")] {
+        let (n, found) = again.list_meetings(&alice.id, &search(key), T0 + 1).await.unwrap();
+        assert_eq!(n, 1, "search {key:?}");
+        assert_eq!(found[0].info.subject, want, "search {key:?}");
     }
 }
