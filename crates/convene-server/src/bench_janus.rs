@@ -190,8 +190,9 @@ pub async fn room(
     let mut handles = vec![admin];
     let mut peers = Vec::new();
     let mut feeds = Vec::new();
-    // Tags in the frames: unique per sender across the benchmark.
-    let tag = |i: usize| room * 1000 + i as u64;
+    // Tags in the frames: unique per sender across the benchmark (at most
+    // 2,000 participants in all, two connections each).
+    let tag = |i: usize| room * 10_000 + i as u64;
     for i in 0..publishers {
         let socket = tokio::net::UdpSocket::bind((ip, 0)).await?;
         let (mut client, offer) = MediaClient::new(Instant::now(), epoch, tag(i), socket.local_addr()?, true, video);
@@ -232,7 +233,7 @@ pub async fn room(
             continue;
         }
         let socket = tokio::net::UdpSocket::bind((ip, 0)).await?;
-        let mut client = MediaClient::answerer(Instant::now(), epoch, tag(500 + i), socket.local_addr()?);
+        let mut client = MediaClient::answerer(Instant::now(), epoch, tag(5_000 + i), socket.local_addr()?);
         let h = Handle::attach(&http, base).await?;
         h.message(
             json!({"request": "join", "room": room, "ptype": "subscriber", "streams": streams}),
