@@ -520,6 +520,18 @@ pub struct MediaBenchArgs {
     pub client_ip: std::net::IpAddr,
 }
 
+/// The SFU a media benchmark loads.
+enum MediaTarget {
+    /// A convene server, with the account that creates the meetings.
+    Convene {
+        url: String,
+        account: String,
+        password: String,
+    },
+    /// A Janus REST API URL.
+    Janus(String),
+}
+
 /// User + system CPU seconds a process used so far (from /proc).
 fn cpu_secs(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -552,15 +564,19 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
     if !args.client_ip.is_loopback() {
         bail!("--client-ip must be a loopback address (127.0.0.0/8): the benchmark loads this machine only");
     }
-    let (target_url, child) = match &args.janus {
-        Some(janus) => (crate::bench_janus::check(janus).await?, None),
+    let (sfu, child, target_url) = match &args.janus {
+        Some(janus) => (
+            MediaTarget::Janus(janus.clone()),
+            None,
+            crate::bench_janus::check(janus).await?,
+        ),
         None => {
             let (url, account, password, child) = target(&args.target, None).await?;
-            (url.clone(), Some((url, account, password, child)))
+            let name = url.clone();
+            (MediaTarget::Convene { url, account, password }, child, name)
         }
     };
-    let child_pid = child.as_ref().and_then(|c| c.3.as_ref()).and_then(|c| c.proc.id());
-    let pid = args.server_pid.or(child_pid);
+    let pid = args.server_pid.or(child.as_ref().and_then(|c| c.proc.id()));
     println!(
         "bench media: {} meetings x ({} publishers + {} subscribers), {}, against {target_url}",
         args.meetings,
@@ -574,16 +590,17 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
     let mut peers: Vec<(usize, bool, MediaPeer)> = Vec::new();
     let mut sessions = Vec::new();
     let mut janus_sessions = Vec::new();
-    let (url, child) = match (child, &args.janus) {
-        (Some((url, account, password, child)), _) => {
+    // convene's media stats URL; Janus has none.
+    let url = match sfu {
+        MediaTarget::Convene { url, account, password } => {
             join_media_meetings(&args, &url, account, password, epoch, &mut peers, &mut sessions).await?;
-            (Some(url), child)
+            Some(url)
         }
-        (None, Some(janus)) => {
+        MediaTarget::Janus(janus) => {
             let first_room = rand::Rng::gen_range(&mut rand::thread_rng(), 1_000_000..1_000_000_000u64);
             for m in 0..args.meetings {
                 let (room, keep) = crate::bench_janus::room(
-                    janus,
+                    &janus,
                     args.client_ip,
                     first_room + m as u64,
                     args.publishers,
@@ -595,9 +612,8 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
                 peers.extend(room.into_iter().map(|(publisher, p)| (m, publisher, p)));
                 janus_sessions.push(keep);
             }
-            (None, None)
+            None
         }
-        (None, None) => unreachable!("a target is either Janus or convene"),
     };
     let connections = peers.len();
     let expected_streams = args.meetings * args.publishers * (per - 1) * if args.audio_only { 1 } else { 2 };
