@@ -16,6 +16,7 @@
 //!
 //! This crate knows nothing of HTTP, tokens' wire format or SDKERR codes.
 
+mod conf_ids;
 mod sql;
 
 use async_trait::async_trait;

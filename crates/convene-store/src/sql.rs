@@ -20,6 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::conf_ids::{seq_of, ConfIdCipher, IdDraws};
 use crate::{App, Enterprise, ListQuery, NewUser, Result, Store, StoreError, User};
 
 /// How many times a random ID is drawn again after a clash before giving up.
@@ -89,28 +90,40 @@ struct RoomRow {
 
 // The statements of a meeting creation, shared by every `CreateTx`.
 
-/// Frees a conference ID or room whose meeting has run past its end.
-/// `column` is `conf_id` or `active_room_id`, one of this module's own
-/// constants, never input.
-fn expire_sql(column: &'static str) -> String {
+/// Frees a room whose meeting has run past its end.
+const EXPIRE_ROOM_SQL: &str = "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL \
+     WHERE active_room_id = $1 AND active_conf_id IS NOT NULL AND end_ts <= $2";
+
+/// Whether a running meeting holds this room (`meetings_active_room`).
+const ROOM_IS_ACTIVE_SQL: &str = "SELECT 1 FROM meetings WHERE active_room_id = $1 AND active_conf_id IS NOT NULL";
+
+/// The running meetings that hold an ID (UUID and end; at most one unless
+/// they overran): a drawn ID through `meetings_conf_id`, a derived one
+/// (see `conf_ids`) through its sequence number `$2`.
+const RUNNING_WITH_ID_SQL: &str = "SELECT conf_uuid, end_ts FROM meetings \
+     WHERE conf_id = $1 AND id_seq IS NULL AND active_conf_id IS NOT NULL \
+     UNION ALL SELECT conf_uuid, end_ts FROM meetings WHERE id_seq = $2 AND conf_id = $1 AND active_conf_id IS NOT NULL";
+/// The meeting with an ID (`$1`, its sequence number `$2`): the running one,
+/// else the latest.
+fn meeting_by_conf_id_sql() -> String {
     format!(
-        "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL \
-         WHERE {column} = $1 AND active_conf_id IS NOT NULL AND end_ts <= $2"
+        "SELECT {MEETING_COLS} FROM (\
+         SELECT {MEETING_COLS}, active_conf_id FROM meetings WHERE conf_id = $1 AND id_seq IS NULL \
+         UNION ALL SELECT {MEETING_COLS}, active_conf_id FROM meetings WHERE id_seq = $2 AND conf_id = $1\
+         ) AS m ORDER BY CASE WHEN active_conf_id IS NULL THEN 1 ELSE 0 END, start_ts DESC LIMIT 1"
     )
 }
 
-/// Whether a running meeting has this ID or room (`column` as above; both indexed).
-fn is_active_sql(column: &'static str) -> String {
-    format!("SELECT 1 FROM meetings WHERE {column} = $1 AND active_conf_id IS NOT NULL")
-}
-
+/// Ends a meeting that ran past its end, freeing its ID and room.
+const END_OVERRUN_SQL: &str =
+    "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL WHERE conf_uuid = $1";
 const IS_ROOM_SQL: &str = "SELECT 1 FROM rooms WHERE id = $1";
 const ROOM_SQL: &str = "SELECT enterprise_id, kind, owner_id FROM rooms WHERE id = $1";
 const FREE_SHARED_ROOMS_SQL: &str = "SELECT id FROM rooms WHERE enterprise_id = $1 AND kind = 'shared' AND id NOT IN \
      (SELECT active_room_id FROM meetings WHERE active_room_id IS NOT NULL AND end_ts > $2) ORDER BY id LIMIT 8";
 const INSERT_MEETING_SQL: &str = "INSERT INTO meetings (conf_uuid, conf_id, active_conf_id, room_id, active_room_id, \
-     owner_id, enterprise_id, subject, state, start_ts, end_ts, doc, subject_key) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING";
+     owner_id, enterprise_id, subject, state, start_ts, end_ts, doc, subject_key, id_seq) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING";
 
 /// What a subject search matches: the subject in lower case, folded here
 /// rather than by the database (SQLite's `LOWER` knows only ASCII), so that
@@ -128,14 +141,18 @@ const FOLD_SQL: &str = "UPDATE meetings SET subject_key = $1 WHERE conf_uuid = $
 /// writer thread's rusqlite transaction, so that [`create_meeting`], the
 /// rules of IDs and rooms, is written once.
 trait CreateTx {
-    async fn expire(&mut self, column: &'static str, value: &str, now: i64) -> Result<()>;
-    async fn is_active(&mut self, column: &'static str, value: &str) -> Result<bool>;
+    async fn expire_room(&mut self, room: &str, now: i64) -> Result<()>;
+    async fn room_is_active(&mut self, room: &str) -> Result<bool>;
+    /// See [`RUNNING_WITH_ID_SQL`]; `seq` from [`seq_of`].
+    async fn running_with_id(&mut self, id: &str, seq: Option<i64>) -> Result<Vec<(String, i64)>>;
+    async fn end_overrun(&mut self, conf_uuid: &str) -> Result<()>;
     async fn is_room(&mut self, id: &str) -> Result<bool>;
     async fn room(&mut self, room: &RoomId) -> Result<Option<RoomRow>>;
     /// Up to 8 shared rooms of the enterprise that no running meeting holds.
     async fn free_shared_rooms(&mut self, enterprise: &EnterpriseId, now: i64) -> Result<Vec<RoomId>>;
-    /// Inserts unless the ID or room is taken (then `false`).
-    async fn insert_meeting(&mut self, m: &Meeting) -> Result<bool>;
+    /// Inserts unless the ID, its sequence number or the room is taken
+    /// (then `false`).
+    async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool>;
 }
 
 async fn check_room<T: CreateTx>(tx: &mut T, room: &RoomId, new: &NewMeeting) -> Result<()> {
@@ -155,7 +172,7 @@ async fn check_room<T: CreateTx>(tx: &mut T, room: &RoomId, new: &NewMeeting) ->
 
 /// Settles a new meeting's ID and room and inserts it, inside the caller's
 /// transaction.
-async fn create_meeting<T: CreateTx>(tx: &mut T, new: &NewMeeting, now: i64) -> Result<Meeting> {
+async fn create_meeting<T: CreateTx>(tx: &mut T, draws: &mut IdDraws, new: &NewMeeting, now: i64) -> Result<Meeting> {
     let fixed = new.uses_fixed_id();
     let mut tried_rooms: Vec<RoomId> = Vec::new();
     for _ in 0..ID_ATTEMPTS {
@@ -174,10 +191,10 @@ async fn create_meeting<T: CreateTx>(tx: &mut T, new: &NewMeeting, now: i64) -> 
             }
         };
         if let Some(r) = &room {
-            if tx.is_active("active_room_id", r.as_str()).await? {
-                tx.expire("active_room_id", r.as_str(), now).await?;
+            if tx.room_is_active(r.as_str()).await? {
+                tx.expire_room(r.as_str(), now).await?;
             }
-            if tx.is_active("active_room_id", r.as_str()).await? {
+            if tx.room_is_active(r.as_str()).await? {
                 if new.room == RoomRequest::SharedPool {
                     tried_rooms.push(r.clone());
                     continue;
@@ -185,32 +202,35 @@ async fn create_meeting<T: CreateTx>(tx: &mut T, new: &NewMeeting, now: i64) -> 
                 return Err(StoreError::RoomBusy(r.clone()));
             }
         }
-        let conf_id = match (&room, fixed) {
-            (Some(r), true) => r.as_str().to_owned(),
+        let (conf_id, seq) = match (&room, fixed) {
+            (Some(r), true) => (r.as_str().to_owned(), None),
             _ => {
-                let id = fresh_id();
+                let (id, seq) = draws.draw();
                 if tx.is_room(&id).await? {
                     continue;
                 }
+                // A derived ID is new, but a drawn one (a room's, or from
+                // before derived IDs) may be running under the same number.
                 // The write (ending an overrun meeting that holds the ID)
-                // only when a running one does: a random ID almost never.
-                if tx.is_active("conf_id", &id).await? {
-                    tx.expire("conf_id", &id, now).await?;
-                    if tx.is_active("conf_id", &id).await? {
-                        continue;
-                    }
+                // only when a running one does: almost never.
+                let running = tx.running_with_id(&id, seq_of(draws.cipher.as_ref(), &id)).await?;
+                if running.iter().any(|(_, end)| *end > now) {
+                    continue;
                 }
-                id
+                for (uuid, _) in running {
+                    tx.end_overrun(&uuid).await?;
+                }
+                (id, seq)
             }
         };
         let meeting = new.clone().into_meeting(ConfId(conf_id), room.clone());
-        if tx.insert_meeting(&meeting).await? {
+        if tx.insert_meeting(&meeting, seq).await? {
             return Ok(meeting);
         }
         // Lost a race (another node took the room or drew the same ID): a
         // named room is busy; anything else draws again.
         if let (Some(r), RoomRequest::Personal(_) | RoomRequest::Specific(_)) = (&room, &new.room) {
-            if tx.is_active("active_room_id", r.as_str()).await? {
+            if tx.room_is_active(r.as_str()).await? {
                 return Err(StoreError::RoomBusy(r.clone()));
             }
         }
@@ -278,6 +298,7 @@ macro_rules! store_queries {
             /// A room ID that no room and no running meeting uses.
             async fn insert_room(
                 conn: &mut $conn,
+                ids: Option<&ConfIdCipher>,
                 enterprise: &EnterpriseId,
                 kind: &str,
                 owner: Option<&str>,
@@ -285,7 +306,7 @@ macro_rules! store_queries {
             ) -> Result<RoomId> {
                 for _ in 0..ID_ATTEMPTS {
                     let id = fresh_id();
-                    if CreateTx::is_active(&mut *conn, "conf_id", &id).await? {
+                    if !CreateTx::running_with_id(&mut *conn, &id, seq_of(ids, &id)).await?.is_empty() {
                         continue;
                     }
                     let done = sqlx::query(
@@ -305,7 +326,7 @@ macro_rules! store_queries {
                 Err(StoreError::Conflict("every room ID drawn".into()))
             }
 
-            pub async fn add_user(conn: &mut $conn, u: NewUser, now: i64) -> Result<User> {
+            pub async fn add_user(conn: &mut $conn, ids: Option<&ConfIdCipher>, u: NewUser, now: i64) -> Result<User> {
                 let exists = sqlx::query("SELECT 1 FROM users WHERE account = $1")
                     .bind(&u.account)
                     .fetch_optional(&mut *conn)
@@ -314,7 +335,7 @@ macro_rules! store_queries {
                     return Err(StoreError::Conflict(format!("account {:?}", u.account)));
                 }
                 let id = random_hex(&mut rand::thread_rng(), 16);
-                let room = insert_room(&mut *conn, &u.enterprise_id, "personal", Some(&id), now).await?;
+                let room = insert_room(&mut *conn, ids, &u.enterprise_id, "personal", Some(&id), now).await?;
                 sqlx::query(
                     "INSERT INTO users (id, enterprise_id, account, password_hash, name, email, phone, app_id, third_user_id, personal_room, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -353,7 +374,13 @@ macro_rules! store_queries {
                 row.as_ref().map(user_from_row).transpose()
             }
 
-            pub async fn upsert_app_user(conn: &mut $conn, app: &App, u: NewUser, now: i64) -> Result<User> {
+            pub async fn upsert_app_user(
+                conn: &mut $conn,
+                ids: Option<&ConfIdCipher>,
+                app: &App,
+                u: NewUser,
+                now: i64,
+            ) -> Result<User> {
                 let q = format!("SELECT {USER_COLS} FROM users WHERE app_id = $1 AND third_user_id = $2");
                 let row = sqlx::query(sqlx::AssertSqlSafe(q))
                     .bind(&app.app_id)
@@ -375,7 +402,7 @@ macro_rules! store_queries {
                         user.phone = u.phone;
                         Ok(user)
                     }
-                    None => add_user(conn, u, now).await,
+                    None => add_user(conn, ids, u, now).await,
                 }
             }
 
@@ -410,8 +437,13 @@ macro_rules! store_queries {
                 })
             }
 
-            pub async fn add_shared_room(conn: &mut $conn, enterprise: &EnterpriseId, now: i64) -> Result<RoomId> {
-                insert_room(conn, enterprise, "shared", None, now).await
+            pub async fn add_shared_room(
+                conn: &mut $conn,
+                ids: Option<&ConfIdCipher>,
+                enterprise: &EnterpriseId,
+                now: i64,
+            ) -> Result<RoomId> {
+                insert_room(conn, ids, enterprise, "shared", None, now).await
             }
 
             pub async fn shared_rooms(pool: &$pool, enterprise: &EnterpriseId) -> Result<Vec<RoomId>> {
@@ -515,14 +547,23 @@ macro_rules! store_queries {
             }
 
             impl CreateTx for $conn {
-                async fn expire(&mut self, column: &'static str, value: &str, now: i64) -> Result<()> {
-                    sqlx::query(sqlx::AssertSqlSafe(expire_sql(column))).bind(value).bind(now).execute(&mut *self).await?;
+                async fn expire_room(&mut self, room: &str, now: i64) -> Result<()> {
+                    sqlx::query(EXPIRE_ROOM_SQL).bind(room).bind(now).execute(&mut *self).await?;
                     Ok(())
                 }
 
-                async fn is_active(&mut self, column: &'static str, value: &str) -> Result<bool> {
-                    let q = sqlx::query(sqlx::AssertSqlSafe(is_active_sql(column))).bind(value);
-                    Ok(q.fetch_optional(&mut *self).await?.is_some())
+                async fn room_is_active(&mut self, room: &str) -> Result<bool> {
+                    Ok(sqlx::query(ROOM_IS_ACTIVE_SQL).bind(room).fetch_optional(&mut *self).await?.is_some())
+                }
+
+                async fn running_with_id(&mut self, id: &str, seq: Option<i64>) -> Result<Vec<(String, i64)>> {
+                    let rows = sqlx::query(RUNNING_WITH_ID_SQL).bind(id).bind(seq).fetch_all(&mut *self).await?;
+                    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+                }
+
+                async fn end_overrun(&mut self, conf_uuid: &str) -> Result<()> {
+                    sqlx::query(END_OVERRUN_SQL).bind(conf_uuid).execute(&mut *self).await?;
+                    Ok(())
                 }
 
                 async fn is_room(&mut self, id: &str) -> Result<bool> {
@@ -550,7 +591,7 @@ macro_rules! store_queries {
                     rows.iter().map(|r| Ok(RoomId(r.try_get("id")?))).collect()
                 }
 
-                async fn insert_meeting(&mut self, m: &Meeting) -> Result<bool> {
+                async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool> {
                     let room = m.room_id.as_ref().map(|r| r.as_str().to_owned());
                     let done = sqlx::query(INSERT_MEETING_SQL)
                         .bind(&m.conf_uuid)
@@ -566,10 +607,19 @@ macro_rules! store_queries {
                         .bind(m.end)
                         .bind(encode_meeting(m)?)
                         .bind(subject_key(&m.info.subject))
+                        .bind(seq)
                         .execute(&mut *self)
                         .await?;
                     Ok(done.rows_affected() == 1)
                 }
+            }
+
+            /// The meeting with this ID: the running one, else the latest.
+            /// Drawn IDs are found through `meetings_conf_id`, a derived one
+            /// through its sequence number (`seq`, from [`seq_of`]).
+            pub async fn meeting_by_conf_id(pool: &$pool, conf_id: &str, seq: Option<i64>) -> Result<Option<Meeting>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(meeting_by_conf_id_sql())).bind(conf_id).bind(seq).fetch_optional(pool).await?;
+                row.as_ref().map(decode_meeting).transpose()
             }
 
             pub async fn meeting_by(pool: &$pool, column: &'static str, value: &str) -> Result<Option<Meeting>> {
@@ -707,7 +757,7 @@ macro_rules! impl_store {
             }
             async fn add_user(&self, user: NewUser, now: i64) -> Result<User> {
                 let mut tx = self.pool.begin().await?;
-                let u = $q::add_user(&mut *tx, user, now).await?;
+                let u = $q::add_user(&mut *tx, self.conf_id_cipher(), user, now).await?;
                 tx.commit().await?;
                 Ok(u)
             }
@@ -719,7 +769,7 @@ macro_rules! impl_store {
             }
             async fn upsert_app_user(&self, app: &App, user: NewUser, now: i64) -> Result<User> {
                 let mut tx = self.pool.begin().await?;
-                let u = $q::upsert_app_user(&mut *tx, app, user, now).await?;
+                let u = $q::upsert_app_user(&mut *tx, self.conf_id_cipher(), app, user, now).await?;
                 tx.commit().await?;
                 Ok(u)
             }
@@ -731,7 +781,7 @@ macro_rules! impl_store {
             }
             async fn add_shared_room(&self, enterprise: &EnterpriseId, now: i64) -> Result<RoomId> {
                 let mut tx = self.pool.begin().await?;
-                let r = $q::add_shared_room(&mut *tx, enterprise, now).await?;
+                let r = $q::add_shared_room(&mut *tx, self.conf_id_cipher(), enterprise, now).await?;
                 tx.commit().await?;
                 Ok(r)
             }
@@ -754,7 +804,8 @@ macro_rules! impl_store {
                 $q::session(&self.pool, key).await
             }
             async fn meeting_by_conf_id(&self, conf_id: &ConfId) -> Result<Option<Meeting>> {
-                $q::meeting_by(&self.pool, "conf_id", conf_id.as_str()).await
+                let seq = seq_of(self.conf_id_cipher(), conf_id.as_str());
+                $q::meeting_by_conf_id(&self.pool, conf_id.as_str(), seq).await
             }
             async fn meeting_by_uuid(&self, conf_uuid: &str) -> Result<Option<Meeting>> {
                 $q::meeting_by(&self.pool, "conf_uuid", conf_uuid).await
@@ -796,6 +847,8 @@ const MAX_BATCH: usize = 512;
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: mpsc::Sender<CreateJob>,
+    /// This database's permutation of random meeting IDs (see `conf_ids`).
+    cipher: ConfIdCipher,
 }
 
 impl SqliteStore {
@@ -818,6 +871,21 @@ impl SqliteStore {
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         lite::fold_old_subjects(&pool).await?;
+        let key: Vec<u8> = sqlx::query_scalar("SELECT value FROM store_keys WHERE name = 'conf_id'")
+            .fetch_one(&pool)
+            .await?;
+        let key: [u8; 16] = key
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("the meeting ID key in store_keys is not 16 bytes".into()))?;
+        let cipher = ConfIdCipher::new(key);
+        let next: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(id_seq) + 1, 0) FROM meetings WHERE id_seq IS NOT NULL")
+                .fetch_one(&pool)
+                .await?;
+        let draws = IdDraws {
+            cipher: Some(cipher.clone()),
+            next,
+        };
         let path = opts.get_filename().to_owned();
         let wal = {
             let mut p = path.as_os_str().to_owned();
@@ -831,14 +899,22 @@ impl SqliteStore {
         let counter = created.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || sqlite_writer(conn, rx, sync_tx, counter))
+            .spawn(move || sqlite_writer(conn, draws, rx, sync_tx, counter))
             .map_err(|e| StoreError::Corrupt(format!("starting the SQLite writer: {e}")))?;
         std::thread::Builder::new()
             .name("sqlite-syncer".into())
             .spawn(move || sqlite_syncer(wal, sync_rx))
             .map_err(|e| StoreError::Corrupt(format!("starting the SQLite syncer: {e}")))?;
         tokio::spawn(sqlite_checkpointer(pool.clone(), tx.downgrade(), created));
-        Ok(SqliteStore { pool, writer: tx })
+        Ok(SqliteStore {
+            pool,
+            writer: tx,
+            cipher,
+        })
+    }
+
+    fn conf_id_cipher(&self) -> Option<&ConfIdCipher> {
+        Some(&self.cipher)
     }
 
     async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
@@ -942,6 +1018,7 @@ async fn sqlite_checkpointer(pool: SqlitePool, alive: mpsc::WeakSender<CreateJob
 /// disk. Runs on its own thread until the store is dropped.
 fn sqlite_writer(
     mut conn: rusqlite::Connection,
+    mut draws: IdDraws,
     mut rx: mpsc::Receiver<CreateJob>,
     syncer: std::sync::mpsc::Sender<Committed>,
     created: Arc<AtomicU64>,
@@ -955,7 +1032,7 @@ fn sqlite_writer(
                 Err(_) => break,
             }
         }
-        match write_batch(&mut conn, &batch) {
+        match write_batch(&mut conn, &mut draws, &batch) {
             Ok(results) => {
                 created.fetch_add(batch.len() as u64, Ordering::Relaxed);
                 // Committed, not yet durable: the syncer answers once it is.
@@ -1012,13 +1089,17 @@ fn sqlite_syncer(wal: std::path::PathBuf, rx: std::sync::mpsc::Receiver<Committe
 
 /// One group commit: every job's creation in one transaction. A database
 /// error fails the whole batch (nothing of it is stored) rather than guess.
-fn write_batch(conn: &mut rusqlite::Connection, batch: &[CreateJob]) -> Result<Vec<Result<Meeting>>> {
+fn write_batch(
+    conn: &mut rusqlite::Connection,
+    draws: &mut IdDraws,
+    batch: &[CreateJob],
+) -> Result<Vec<Result<Meeting>>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(batch.len());
     {
         let mut w = LiteWriter(&tx);
         for job in batch {
-            match run_ready(create_meeting(&mut w, &job.meeting, job.now))? {
+            match run_ready(create_meeting(&mut w, draws, &job.meeting, job.now))? {
                 Err(StoreError::Sqlite(e)) => return Err(StoreError::Sqlite(e)),
                 other => results.push(other),
             }
@@ -1046,15 +1127,26 @@ fn run_ready<F: std::future::Future>(f: F) -> Result<F::Output> {
 struct LiteWriter<'a>(&'a rusqlite::Transaction<'a>);
 
 impl CreateTx for LiteWriter<'_> {
-    async fn expire(&mut self, column: &'static str, value: &str, now: i64) -> Result<()> {
+    async fn expire_room(&mut self, room: &str, now: i64) -> Result<()> {
         self.0
-            .prepare_cached(&expire_sql(column))?
-            .execute(rusqlite::params![value, now])?;
+            .prepare_cached(EXPIRE_ROOM_SQL)?
+            .execute(rusqlite::params![room, now])?;
         Ok(())
     }
 
-    async fn is_active(&mut self, column: &'static str, value: &str) -> Result<bool> {
-        Ok(self.0.prepare_cached(&is_active_sql(column))?.exists([value])?)
+    async fn room_is_active(&mut self, room: &str) -> Result<bool> {
+        Ok(self.0.prepare_cached(ROOM_IS_ACTIVE_SQL)?.exists([room])?)
+    }
+
+    async fn running_with_id(&mut self, id: &str, seq: Option<i64>) -> Result<Vec<(String, i64)>> {
+        let mut st = self.0.prepare_cached(RUNNING_WITH_ID_SQL)?;
+        let rows = st.query_map(rusqlite::params![id, seq], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    async fn end_overrun(&mut self, conf_uuid: &str) -> Result<()> {
+        self.0.prepare_cached(END_OVERRUN_SQL)?.execute([conf_uuid])?;
+        Ok(())
     }
 
     async fn is_room(&mut self, id: &str) -> Result<bool> {
@@ -1082,7 +1174,7 @@ impl CreateTx for LiteWriter<'_> {
         Ok(rows.map(|r| r.map(RoomId)).collect::<Result<_, _>>()?)
     }
 
-    async fn insert_meeting(&mut self, m: &Meeting) -> Result<bool> {
+    async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool> {
         let room = m.room_id.as_ref().map(|r| r.as_str());
         let doc = encode_meeting(m)?;
         let done = self.0.prepare_cached(INSERT_MEETING_SQL)?.execute(rusqlite::params![
@@ -1099,6 +1191,7 @@ impl CreateTx for LiteWriter<'_> {
             m.end,
             doc,
             subject_key(&m.info.subject),
+            seq,
         ])?;
         Ok(done == 1)
     }
@@ -1117,13 +1210,179 @@ impl PgStore {
         pg::fold_old_subjects(&pool).await?;
         Ok(PgStore { pool })
     }
+
+    /// PostgreSQL draws random IDs (several nodes create at once) and finds
+    /// them through its `meetings_conf_id` index.
+    fn conf_id_cipher(&self) -> Option<&ConfIdCipher> {
+        None
+    }
 }
 
 impl PgStore {
     async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
         let mut tx = self.pool.begin().await?;
-        let m = create_meeting(&mut *tx, &meeting, now).await?;
+        let m = create_meeting(&mut *tx, &mut IdDraws::drawn(), &meeting, now).await?;
         tx.commit().await?;
         Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use convene_core::create::{plan, ConfOptions, CreateLimits, Creator};
+    use convene_proto::{CreateConfInfo, MediaType, VmrConfIdType};
+
+    const T0: i64 = 1_800_000_000;
+
+    async fn store_with_user(dir: &tempfile::TempDir) -> (SqliteStore, User) {
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        let e = store.ensure_default_enterprise("Default", T0).await.unwrap();
+        let user = NewUser {
+            enterprise_id: e.id,
+            account: "alice".into(),
+            password_hash: None,
+            name: "Alice".into(),
+            email: None,
+            phone: None,
+            app_id: None,
+            third_user_id: None,
+        };
+        let user = store.add_user(user, T0).await.unwrap();
+        (store, user)
+    }
+
+    fn request(u: &User, fixed: bool) -> NewMeeting {
+        let mut info = CreateConfInfo::new("ids", MediaType::Video, true);
+        if fixed {
+            info.vmr_conf_id_type = Some(VmrConfIdType::Fixed);
+        }
+        let creator = Creator {
+            user_id: u.id.clone(),
+            name: u.name.clone(),
+            enterprise_id: u.enterprise_id.clone(),
+            personal_room: u.personal_room.clone(),
+        };
+        plan(
+            info,
+            ConfOptions::default(),
+            &creator,
+            &CreateLimits::default(),
+            T0,
+            &mut rand::thread_rng(),
+        )
+        .unwrap()
+    }
+
+    async fn id_seq(store: &SqliteStore, m: &Meeting) -> Option<i64> {
+        sqlx::query_scalar("SELECT id_seq FROM meetings WHERE conf_uuid = $1")
+            .bind(&m.conf_uuid)
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn random_ids_are_derived_from_a_sequence_and_found_by_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, alice) = store_with_user(&dir).await;
+        let mut made = Vec::new();
+        for seq in 0..3 {
+            let m = store.create_meeting(request(&alice, false), T0).await.unwrap();
+            assert_eq!(id_seq(&store, &m).await, Some(seq));
+            assert_eq!(store.cipher.id_of(seq).as_deref(), Some(m.conf_id.as_str()));
+            made.push(m);
+        }
+        // A cloud meeting room's fixed ID is drawn, not derived.
+        let fixed = store.create_meeting(request(&alice, true), T0).await.unwrap();
+        assert_eq!(fixed.conf_id.as_str(), alice.personal_room.as_str());
+        assert_eq!(id_seq(&store, &fixed).await, None);
+        for m in made.iter().chain([&fixed]) {
+            let found = store.meeting_by_conf_id(&m.conf_id).await.unwrap().unwrap();
+            assert_eq!(found.conf_uuid, m.conf_uuid);
+        }
+        // The sequence goes on after a restart; the key stays.
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        drop(store);
+        let again = SqliteStore::open(&url).await.unwrap();
+        let m = again.create_meeting(request(&alice, false), T0).await.unwrap();
+        assert_eq!(id_seq(&again, &m).await, Some(3));
+        assert_eq!(again.cipher.id_of(0).as_deref(), Some(made[0].conf_id.as_str()));
+        assert!(again.meeting_by_conf_id(&made[1].conf_id).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_drawn_id_that_is_running_or_a_room_is_not_given_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, alice) = store_with_user(&dir).await;
+        // A meeting from before derived IDs (drawn, so no sequence number)
+        // runs under the ID that sequence number 0 would give.
+        let old = store.create_meeting(request(&alice, false), T0).await.unwrap();
+        let taken = store.cipher.id_of(1).unwrap();
+        sqlx::query("UPDATE meetings SET conf_id = $1, active_conf_id = $1, id_seq = NULL WHERE conf_uuid = $2")
+            .bind(&taken)
+            .bind(&old.conf_uuid)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        // And sequence number 2's ID is a cloud meeting room's.
+        let room = store.cipher.id_of(2).unwrap();
+        sqlx::query(
+            "INSERT INTO rooms (id, enterprise_id, kind, owner_id, created_at) VALUES ($1, $2, 'shared', NULL, 0)",
+        )
+        .bind(&room)
+        .bind(alice.enterprise_id.as_str())
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let m = store.create_meeting(request(&alice, false), T0).await.unwrap();
+        assert_eq!(id_seq(&store, &m).await, Some(3), "1 is running, 2 is a room");
+        assert_eq!(m.conf_id.as_str(), store.cipher.id_of(3).unwrap());
+        let found = store.meeting_by_conf_id(&ConfId(taken.clone())).await.unwrap().unwrap();
+        assert_eq!(found.conf_uuid, old.conf_uuid, "the drawn ID is still found");
+
+        // A drawn meeting that ran past its end gives its ID up: now under
+        // sequence number 4's ID, it is ended when that ID is drawn.
+        let overrun = store.cipher.id_of(4).unwrap();
+        sqlx::query("UPDATE meetings SET conf_id = $1, active_conf_id = $1 WHERE conf_uuid = $2")
+            .bind(&overrun)
+            .bind(&old.conf_uuid)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let later = old.end + 1;
+        let next = store.create_meeting(request(&alice, false), later).await.unwrap();
+        assert_eq!(next.conf_id.as_str(), overrun);
+        assert_eq!(id_seq(&store, &next).await, Some(4));
+        let found = store.meeting_by_conf_id(&ConfId(overrun)).await.unwrap().unwrap();
+        assert_eq!(found.conf_uuid, next.conf_uuid, "the running one first");
+        let old_state: (String, Option<String>) =
+            sqlx::query_as("SELECT state, active_conf_id FROM meetings WHERE conf_uuid = $1")
+                .bind(&old.conf_uuid)
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!(old_state, ("ended".to_owned(), None));
+    }
+
+    #[tokio::test]
+    async fn lookups_by_id_use_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = store_with_user(&dir).await;
+        let by_id = meeting_by_conf_id_sql();
+        for sql in [RUNNING_WITH_ID_SQL, by_id.as_str()] {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .bind("123456789")
+                .bind(7i64)
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+            let plan: Vec<String> = rows.iter().map(|r| r.get("detail")).collect();
+            let plan = plan.join(" | ");
+            assert!(plan.contains("meetings USING INDEX meetings_conf_id"), "{plan}");
+            assert!(plan.contains("meetings USING INDEX meetings_id_seq"), "{plan}");
+            assert!(!plan.contains("SCAN meetings"), "{plan}");
+        }
     }
 }
