@@ -892,6 +892,7 @@ impl SqliteStore {
             p.push("-wal");
             std::path::PathBuf::from(p)
         };
+        let wal_file = wal.clone();
         let conn = open_writer(&path)?;
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         let (sync_tx, sync_rx) = std::sync::mpsc::channel();
@@ -905,7 +906,7 @@ impl SqliteStore {
             .name("sqlite-syncer".into())
             .spawn(move || sqlite_syncer(wal, sync_rx))
             .map_err(|e| StoreError::Corrupt(format!("starting the SQLite syncer: {e}")))?;
-        tokio::spawn(sqlite_checkpointer(pool.clone(), tx.downgrade(), created));
+        tokio::spawn(sqlite_checkpointer(pool.clone(), wal_file, tx.downgrade(), created));
         Ok(SqliteStore {
             pool,
             writer: tx,
@@ -964,11 +965,11 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// most this long...
 const CHECKPOINT_BUSY_MAX_WAIT: Duration = Duration::from_secs(60);
 
-/// ...or until this many creates have gone into the WAL since the last
-/// checkpoint: about 1 GB of WAL at the ~3.7 KB each measured (PostgreSQL's
-/// default `max_wal_size` is 1 GB). A larger WAL makes readers probe more
-/// of its index and a crash's recovery read more of it.
-const CHECKPOINT_BUSY_MAX_CREATES: u64 = 250_000;
+/// ...or until the WAL file has grown this large (PostgreSQL's default
+/// `max_wal_size`; ~2.7 KB per create measured, so ~400,000 creates). A
+/// larger WAL makes readers probe more of its index and a crash's recovery
+/// read more of it.
+const CHECKPOINT_BUSY_MAX_WAL_BYTES: u64 = 1 << 30;
 
 /// What is left of the WAL file when SQLite rewinds it.
 ///
@@ -985,7 +986,12 @@ const WAL_KEEP_BYTES: i64 = 64 << 20;
 /// when the writer has been idle for a tick, or when a burst has gone on for
 /// too long or grown the WAL too much. `created` counts the creates the
 /// writer has committed.
-async fn sqlite_checkpointer(pool: SqlitePool, alive: mpsc::WeakSender<CreateJob>, created: Arc<AtomicU64>) {
+async fn sqlite_checkpointer(
+    pool: SqlitePool,
+    wal: std::path::PathBuf,
+    alive: mpsc::WeakSender<CreateJob>,
+    created: Arc<AtomicU64>,
+) {
     let mut tick = tokio::time::interval(CHECKPOINT_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut seen = created.load(Ordering::Relaxed);
@@ -999,7 +1005,8 @@ async fn sqlite_checkpointer(pool: SqlitePool, alive: mpsc::WeakSender<CreateJob
         let busy = now_created != seen;
         seen = now_created;
         let due = if busy {
-            last.elapsed() >= CHECKPOINT_BUSY_MAX_WAIT || now_created - at_last >= CHECKPOINT_BUSY_MAX_CREATES
+            let wal_bytes = tokio::fs::metadata(&wal).await.map(|m| m.len()).unwrap_or(0);
+            last.elapsed() >= CHECKPOINT_BUSY_MAX_WAIT || wal_bytes >= CHECKPOINT_BUSY_MAX_WAL_BYTES
         } else {
             last.elapsed() >= CHECKPOINT_EVERY || now_created != at_last
         };
