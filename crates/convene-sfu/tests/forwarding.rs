@@ -3,144 +3,19 @@
 //! enforcement, removal, keyframe requests, NACK recovery, active speaker.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+#[path = "common/net.rs"]
+mod net;
 
 use convene_sfu::client::MediaClient;
-use convene_sfu::{PeerId, Policy, RoomId, Sfu, SfuError, SfuEvent};
+use convene_sfu::{PeerId, Policy, SfuError};
+use net::{addr, secs, Net, ROOM};
 use str0m::media::MediaKind;
 
-const ROOM: RoomId = RoomId(7);
 const AUDIO_ONLY: Policy = Policy {
     send_audio: true,
     send_video: false,
     video_allowed: false,
 };
-
-struct Net {
-    now: Instant,
-    epoch: Instant,
-    sfu: Sfu,
-    clients: Vec<MediaClient>,
-    wire: VecDeque<(Instant, SocketAddr, SocketAddr, Vec<u8>)>,
-    /// Drop every n-th datagram from the SFU to this address.
-    lossy: Option<(SocketAddr, u64)>,
-    sent_to_lossy: u64,
-    dropped: u64,
-    speakers: Vec<Option<PeerId>>,
-    offers: u64,
-}
-
-fn addr(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
-impl Net {
-    fn new() -> Net {
-        let now = Instant::now();
-        Net {
-            now,
-            epoch: now,
-            sfu: Sfu::new(addr(5000)),
-            clients: Vec::new(),
-            wire: VecDeque::new(),
-            lossy: None,
-            sent_to_lossy: 0,
-            dropped: 0,
-            speakers: Vec::new(),
-            offers: 0,
-        }
-    }
-
-    fn join_with(&mut self, id: u64, audio: bool, video: bool, policy: Policy) -> Result<usize, SfuError> {
-        let (mut c, offer) = MediaClient::new(self.now, self.epoch, id, addr(6000 + id as u16), audio, video);
-        let answer = self.sfu.add_peer(self.now, ROOM, PeerId(id), &offer, policy)?;
-        c.accept_answer(self.now, &answer).unwrap();
-        self.clients.push(c);
-        self.pump();
-        Ok(self.clients.len() - 1)
-    }
-
-    fn join(&mut self, id: u64) -> usize {
-        self.join_with(id, true, true, Policy::OPEN).unwrap()
-    }
-
-    fn client(&self, id: u64) -> &MediaClient {
-        self.clients.iter().find(|c| c.id == id).unwrap()
-    }
-
-    fn client_mut(&mut self, id: u64) -> &mut MediaClient {
-        self.clients.iter_mut().find(|c| c.id == id).unwrap()
-    }
-
-    /// Move datagrams onto the wire and signalling to the clients.
-    fn pump(&mut self) {
-        let at = self.now + Duration::from_millis(1);
-        while let Some(t) = self.sfu.poll_transmit() {
-            if let Some((to, n)) = self.lossy {
-                if t.destination == to {
-                    self.sent_to_lossy += 1;
-                    if self.sent_to_lossy.is_multiple_of(n) {
-                        self.dropped += 1;
-                        continue;
-                    }
-                }
-            }
-            self.wire.push_back((at, t.source, t.destination, t.contents.to_vec()));
-        }
-        for c in &mut self.clients {
-            while let Some(t) = c.poll_transmit() {
-                self.wire.push_back((at, t.source, t.destination, t.contents.to_vec()));
-            }
-        }
-        while let Some(e) = self.sfu.poll_event() {
-            match e {
-                SfuEvent::Offer { peer, sdp, .. } => {
-                    self.offers += 1;
-                    let now = self.now;
-                    let Some(c) = self.clients.iter_mut().find(|c| c.id == peer.0) else {
-                        continue;
-                    };
-                    let answer = c.accept_offer(now, &sdp).unwrap();
-                    self.sfu.accept_answer(now, ROOM, peer, &answer).unwrap();
-                }
-                SfuEvent::ActiveSpeaker { peer, .. } => self.speakers.push(peer),
-                SfuEvent::PeerClosed { .. } => {}
-            }
-        }
-    }
-
-    fn run(&mut self, d: Duration) {
-        let end = self.now + d;
-        while self.now < end {
-            self.now += Duration::from_millis(1);
-            let now = self.now;
-            while self.wire.front().is_some_and(|w| w.0 <= now) {
-                let (_, from, to, data) = self.wire.pop_front().unwrap();
-                if to == self.sfu.local_addr() {
-                    self.sfu.handle_datagram(now, from, &data);
-                } else if let Some(c) = self.clients.iter_mut().find(|c| c.local_addr() == to) {
-                    c.handle_datagram(now, from, &data);
-                }
-                self.pump();
-            }
-            if self.sfu.next_timeout().is_some_and(|t| t <= now) {
-                self.sfu.handle_timeout(now);
-            }
-            for c in &mut self.clients {
-                if c.next_timeout() <= now {
-                    c.handle_timeout(now);
-                }
-            }
-            self.pump();
-        }
-    }
-}
-
-fn secs(s: f64) -> Duration {
-    Duration::from_secs_f64(s)
-}
 
 #[test]
 fn two_peers_receive_each_others_audio_and_video() {
