@@ -103,6 +103,7 @@ const ROOM_IS_ACTIVE_SQL: &str = "SELECT 1 FROM meetings WHERE active_room_id = 
 const RUNNING_WITH_ID_SQL: &str = "SELECT conf_uuid, end_ts FROM meetings \
      WHERE conf_id = $1 AND id_seq IS NULL AND active_conf_id IS NOT NULL \
      UNION ALL SELECT conf_uuid, end_ts FROM meetings WHERE id_seq = $2 AND conf_id = $1 AND active_conf_id IS NOT NULL";
+
 /// The meeting with an ID (`$1`, its sequence number `$2`): the running one,
 /// else the latest.
 fn meeting_by_conf_id_sql() -> String {
