@@ -946,7 +946,10 @@ mod tests {
         let mut c = BenchConn::open(&no_id, "token", b"{}").await.unwrap();
         assert!(c.create().await.is_err());
 
-        let chunked = server(vec![b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n"]).await;
+        let chunked = server(vec![
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n",
+        ])
+        .await;
         let mut c = BenchConn::open(&chunked, "token", b"{}").await.unwrap();
         assert!(c.create().await.is_err());
     }

@@ -115,6 +115,9 @@ fn meeting_by_conf_id_sql() -> String {
     )
 }
 
+/// The first sequence number no meeting has (see `conf_ids`).
+const SEQUENCE_END_SQL: &str = "SELECT COALESCE(MAX(id_seq) + 1, 0) FROM meetings WHERE id_seq IS NOT NULL";
+
 /// Ends a meeting that ran past its end, freeing its ID and room.
 const END_OVERRUN_SQL: &str =
     "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL WHERE conf_uuid = $1";
@@ -879,13 +882,10 @@ impl SqliteStore {
             .try_into()
             .map_err(|_| StoreError::Corrupt("the meeting ID key in store_keys is not 16 bytes".into()))?;
         let cipher = ConfIdCipher::new(key);
-        let next: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(id_seq) + 1, 0) FROM meetings WHERE id_seq IS NOT NULL")
-                .fetch_one(&pool)
-                .await?;
+        // The writer reads where the sequence stands at each transaction.
         let draws = IdDraws {
             cipher: Some(cipher.clone()),
-            next,
+            next: 0,
         };
         let path = opts.get_filename().to_owned();
         let wal = {
@@ -1103,6 +1103,11 @@ fn write_batch(
     batch: &[CreateJob],
 ) -> Result<Vec<Result<Meeting>>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // Where the sequence of derived IDs stands, read inside the write lock:
+    // another process writing meetings into the same file (a second server
+    // on one data folder) has then moved it on, and no number is drawn twice.
+    let end: i64 = tx.prepare_cached(SEQUENCE_END_SQL)?.query_row([], |r| r.get(0))?;
+    draws.next = draws.next.max(end);
     let mut results = Vec::with_capacity(batch.len());
     {
         let mut w = LiteWriter(&tx);
@@ -1372,6 +1377,27 @@ mod tests {
                 .await
                 .unwrap();
         assert_eq!(old_state, ("ended".to_owned(), None));
+    }
+
+    #[tokio::test]
+    async fn two_stores_on_one_file_never_draw_the_same_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, alice) = store_with_user(&dir).await;
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        let b = SqliteStore::open(&url).await.unwrap();
+        let mut ids = std::collections::HashSet::new();
+        // `b` opened before `a` wrote these, and is then many numbers behind
+        // (more than a create's attempts).
+        let plan = [(&a, 40), (&b, 1), (&a, 1), (&b, 2)];
+        let mut seq = 0;
+        for (store, n) in plan {
+            for _ in 0..n {
+                let m = store.create_meeting(request(&alice, false), T0).await.unwrap();
+                assert!(ids.insert(m.conf_id.clone()), "{:?} given twice", m.conf_id);
+                assert_eq!(id_seq(store, &m).await, Some(seq));
+                seq += 1;
+            }
+        }
     }
 
     #[tokio::test]
