@@ -217,7 +217,10 @@ async fn create_meeting<T: CreateTx>(tx: &mut T, draws: &mut IdDraws, new: &NewM
                 // before derived IDs) may be running under the same number.
                 // The write (ending an overrun meeting that holds the ID)
                 // only when a running one does: almost never.
-                let running = tx.running_with_id(&id, seq_of(draws.cipher.as_ref(), &id)).await?;
+                // A derived draw knows its number; a random one may still be
+                // some derived meeting's ID.
+                let lookup = seq.or_else(|| seq_of(draws.cipher.as_ref(), &id));
+                let running = tx.running_with_id(&id, lookup).await?;
                 if running.iter().any(|(_, end)| *end > now) {
                     continue;
                 }
