@@ -43,7 +43,7 @@ pub async fn create_meeting(
     State(state): State<AppState>,
     Caller(user): Caller,
     body: axum::body::Bytes,
-) -> ApiResult<Json<Vec<ConferenceInfo>>> {
+) -> ApiResult<axum::response::Response> {
     let dto: RestScheduleConfDto = json_body(&body, SdkErr::CMS_CONF_BAD_REQUEST)?;
     let t = state.now();
     let (info, options) = convene_core::rest::create_from_rest(dto, t)?;
@@ -55,8 +55,13 @@ pub async fn create_meeting(
         t,
         &mut rand::thread_rng(),
     )?;
-    let meeting = state.store.create_meeting(new, t).await?;
-    Ok(Json(vec![meeting.conference_info(&state.public_url, Viewer::Host, t)]))
+    // The answer is built while the meeting's fsync runs (the CPU is
+    // otherwise idle then) and sent only once the meeting is on disk.
+    let staged = state.store.create_meeting_staged(new, t).await?;
+    let answer = Json(vec![staged.meeting.conference_info(&state.public_url, Viewer::Host, t)]).into_response();
+    drop(staged.meeting);
+    staged.durable.await?;
+    Ok(answer)
 }
 
 #[derive(Debug, Deserialize)]

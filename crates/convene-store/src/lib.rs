@@ -12,7 +12,9 @@
 //!
 //! SQLite writes meetings through one writer thread that commits whatever has
 //! queued up in one transaction (group commit): every create is durable when
-//! it is acknowledged, and a burst costs one fsync instead of one each.
+//! it is acknowledged, and a burst costs one fsync instead of one each. The
+//! caller gets its meeting at the commit and its durability at the fsync
+//! ([`Store::create_meeting_staged`]), so it can build its answer meanwhile.
 //!
 //! This crate knows nothing of HTTP, tokens' wire format or SDKERR codes.
 
@@ -153,7 +155,16 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, key: &str) -> Result<Option<(UserId, i64)>>;
 
     /// Stores a checked meeting: settles its ID and room, durably, or refuses.
-    async fn create_meeting(&self, meeting: NewMeeting, now: i64) -> Result<Meeting>;
+    async fn create_meeting(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
+        let staged = self.create_meeting_staged(meeting, now).await?;
+        staged.durable.await?;
+        Ok(staged.meeting)
+    }
+    /// `create_meeting` in two steps: the meeting as soon as it is settled
+    /// (committed, visible to readers), and a [`Durable`] that resolves once
+    /// it is on disk. Whoever acknowledges the create must wait for `durable`
+    /// first; the time between is for building the answer.
+    async fn create_meeting_staged(&self, meeting: NewMeeting, now: i64) -> Result<Staged>;
     /// The running meeting with this ID, else the latest one that had it.
     async fn meeting_by_conf_id(&self, conf_id: &ConfId) -> Result<Option<Meeting>>;
     async fn meeting_by_uuid(&self, conf_uuid: &str) -> Result<Option<Meeting>>;
@@ -170,6 +181,16 @@ pub trait Store: Send + Sync + 'static {
     /// `convene_core::LiveSettings`); read back with the meeting.
     async fn set_live_settings(&self, conf_uuid: &str, live: &convene_core::LiveSettings) -> Result<()>;
 }
+
+/// A meeting [`Store::create_meeting_staged`] settled, and its way to disk.
+pub struct Staged {
+    pub meeting: Meeting,
+    pub durable: Durable,
+}
+
+/// Resolves once a staged meeting is on disk; an error means it may not be
+/// (a failed fsync, a store shut down meanwhile) and the create must fail.
+pub type Durable = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
 
 /// Opens the store a URL names: `sqlite:PATH` (created if missing) or
 /// `postgres://...`; runs its migrations.

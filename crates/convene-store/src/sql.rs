@@ -747,7 +747,7 @@ macro_rules! impl_store {
     ($ty:ty, $q:ident) => {
         #[async_trait]
         impl Store for $ty {
-            async fn create_meeting(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
+            async fn create_meeting_staged(&self, meeting: NewMeeting, now: i64) -> Result<crate::Staged> {
                 self.create_meeting_scheduled(meeting, now).await
             }
             async fn ensure_default_enterprise(&self, name: &str, now: i64) -> Result<Enterprise> {
@@ -843,7 +843,10 @@ impl_store!(PgStore, pg);
 struct CreateJob {
     meeting: NewMeeting,
     now: i64,
+    /// The meeting (or the refusal) once its batch is committed.
     reply: oneshot::Sender<Result<Meeting>>,
+    /// Told by the syncer once the commit is on disk.
+    durable: oneshot::Sender<Result<()>>,
 }
 
 /// Most creates one group commit takes.
@@ -922,13 +925,24 @@ impl SqliteStore {
         Some(&self.cipher)
     }
 
-    async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
+    async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<crate::Staged> {
         let (reply, answer) = oneshot::channel();
+        let (durable, on_disk) = oneshot::channel();
         self.writer
-            .send(CreateJob { meeting, now, reply })
+            .send(CreateJob {
+                meeting,
+                now,
+                reply,
+                durable,
+            })
             .await
             .map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+        let meeting = answer.await.map_err(|_| StoreError::Closed)??;
+        Ok(crate::Staged {
+            meeting,
+            // A syncer gone before the fsync: not known to be on disk.
+            durable: Box::pin(async move { on_disk.await.map_err(|_| StoreError::Closed)? }),
+        })
     }
 }
 
@@ -1025,8 +1039,9 @@ async fn sqlite_checkpointer(
 }
 
 /// Takes every create that is waiting, runs them in one transaction, commits
-/// once, and hands the answers to the syncer: an acknowledged meeting is on
-/// disk. Runs on its own thread until the store is dropped.
+/// once, hands each caller its meeting (so that it can build its answer while
+/// the fsync runs) and the batch to the syncer, which tells the callers when
+/// it is on disk. Runs on its own thread until the store is dropped.
 fn sqlite_writer(
     mut conn: rusqlite::Connection,
     mut draws: IdDraws,
@@ -1046,10 +1061,20 @@ fn sqlite_writer(
         match write_batch(&mut conn, &mut draws, &batch) {
             Ok(results) => {
                 created.fetch_add(batch.len() as u64, Ordering::Relaxed);
-                // Committed, not yet durable: the syncer answers once it is.
-                let answers = batch.drain(..).map(|job| job.reply).zip(results).collect();
+                // Committed, not yet durable: each caller gets its meeting now
+                // and the syncer tells it once it is on disk. A refused create
+                // stored nothing and has nothing to wait for.
+                let answers = batch
+                    .drain(..)
+                    .zip(results)
+                    .filter_map(|(job, result)| {
+                        let ok = result.is_ok();
+                        let _ = job.reply.send(result);
+                        ok.then_some(job.durable)
+                    })
+                    .collect();
                 if let Err(lost) = syncer.send(answers) {
-                    for (reply, _) in lost.0 {
+                    for reply in lost.0 {
                         let _ = reply.send(Err(StoreError::Closed));
                     }
                 }
@@ -1065,10 +1090,11 @@ fn sqlite_writer(
     }
 }
 
-/// A committed batch waiting for its fsync: each create's answer.
-type Committed = Vec<(oneshot::Sender<Result<Meeting>>, Result<Meeting>)>;
+/// A committed batch waiting for its fsync: whom to tell.
+type Committed = Vec<oneshot::Sender<Result<()>>>;
 
-/// Makes committed batches durable (fdatasync of the WAL) and answers them.
+/// Makes committed batches durable (fdatasync of the WAL) and tells their
+/// callers.
 /// One sync covers every batch committed before it started.
 fn sqlite_syncer(wal: std::path::PathBuf, rx: std::sync::mpsc::Receiver<Committed>) {
     let mut file: Option<std::fs::File> = None;
@@ -1084,9 +1110,9 @@ fn sqlite_syncer(wal: std::path::PathBuf, rx: std::sync::mpsc::Receiver<Committe
             None => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no WAL file to sync")),
         };
         for batch in waiting.drain(..) {
-            for (reply, result) in batch {
+            for reply in batch {
                 let answer = match &synced {
-                    Ok(()) => result,
+                    Ok(()) => Ok(()),
                     Err(e) => {
                         tracing::error!(error = %e, "syncing the WAL");
                         Err(StoreError::GroupCommit(format!("syncing the WAL: {e}")))
@@ -1235,11 +1261,14 @@ impl PgStore {
 }
 
 impl PgStore {
-    async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {
+    async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<crate::Staged> {
         let mut tx = self.pool.begin().await?;
         let m = create_meeting(&mut *tx, &mut IdDraws::drawn(), &meeting, now).await?;
         tx.commit().await?;
-        Ok(m)
+        Ok(crate::Staged {
+            meeting: m,
+            durable: Box::pin(std::future::ready(Ok(()))),
+        })
     }
 }
 
@@ -1380,6 +1409,36 @@ mod tests {
                 .await
                 .unwrap();
         assert_eq!(old_state, ("ended".to_owned(), None));
+    }
+
+    #[tokio::test]
+    async fn a_staged_create_is_settled_at_commit_and_durable_after_the_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, alice) = store_with_user(&dir).await;
+        let staged = store.create_meeting_staged(request(&alice, false), T0).await.unwrap();
+        // Committed: readers see it before the fsync is known to be done.
+        let read = store.meeting_by_uuid(&staged.meeting.conf_uuid).await.unwrap().unwrap();
+        assert_eq!(read.conf_id, staged.meeting.conf_id);
+        staged.durable.await.unwrap();
+
+        // A refusal (the room is busy) comes at once, with nothing to wait for.
+        let first = store.create_meeting_staged(request(&alice, true), T0).await.unwrap();
+        let refused = store.create_meeting_staged(request(&alice, true), T0).await;
+        assert!(matches!(refused, Err(StoreError::RoomBusy(_))), "{:?}", refused.err());
+        first.durable.await.unwrap();
+
+        // Many at once: one group commit or a few, each told when it is durable.
+        let many =
+            futures::future::join_all((0..40).map(|_| store.create_meeting_staged(request(&alice, false), T0))).await;
+        let mut ids = std::collections::HashSet::new();
+        for staged in many {
+            let staged = staged.unwrap();
+            assert!(ids.insert(staged.meeting.conf_id.clone()));
+            staged.durable.await.unwrap();
+        }
+        // The one-step call is the same two steps.
+        let m = store.create_meeting(request(&alice, false), T0).await.unwrap();
+        assert!(!ids.contains(&m.conf_id));
     }
 
     #[tokio::test]
