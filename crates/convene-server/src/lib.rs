@@ -123,8 +123,53 @@ impl Running {
     }
 }
 
+/// Refuses a second server on the same SQLite database: a running meeting's
+/// live state (who is in, the waiting room, the cap on participants) lives in
+/// the memory of the server that hosts it, so two servers on one file would
+/// each enforce their own half. The lock is the kernel's (`flock`), on
+/// `<database>.lock`, so a killed server leaves none behind; it holds the
+/// server's pid for the message. The admin commands do not take it: they
+/// only write rows, which SQLite lets several processes do. PostgreSQL is
+/// shared by design (several nodes).
+fn lock_database(url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    use std::io::{Read, Write};
+    let Some(path) = url.strip_prefix("sqlite:") else {
+        return Ok(None);
+    };
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.starts_with(':') || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    let lock_path = format!("{path}.lock");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .with_context(|| format!("opening {lock_path}"))?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0)?;
+            writeln!(file, "{}", std::process::id())?;
+            Ok(Some(file))
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            anyhow::bail!(
+                "another convene server (pid {}) is serving the database {path}; stop it first, or give this one \
+                 its own --data-dir",
+                holder.trim()
+            )
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {lock_path}")),
+    }
+}
+
 /// Opens storage, binds the listeners and serves until [`Running::stop`].
 pub async fn start(config: Config) -> anyhow::Result<Running> {
+    let lock = lock_database(&config.database_url.0)?;
     let store = convene_store::open(&config.database_url.0)
         .await
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
@@ -166,6 +211,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let app = router(state);
     let (shutdown, mut rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(async move {
+        // Held while this server serves; released when it has stopped.
+        let _lock = lock;
         let mut rx2 = rx.clone();
         // No Nagle delay: answers and WebSocket events are small writes that
         // should leave at once.

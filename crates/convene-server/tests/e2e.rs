@@ -500,6 +500,35 @@ async fn restart_keeps_accounts_and_meetings() {
 }
 
 #[tokio::test]
+async fn a_second_server_on_the_same_database_is_refused() {
+    let server = TestServer::start().await;
+    let second = convene_server::start(convene_server::Config::for_tests(server.dir.path(), None)).await;
+    let err = format!(
+        "{:#}",
+        second
+            .err()
+            .expect("a second server on the same database must not start")
+    );
+    assert!(err.contains("another convene server"), "{err}");
+    assert!(
+        err.contains(&std::process::id().to_string()),
+        "names the holder's pid: {err}"
+    );
+    // The first one still serves; once it has stopped, the folder is free.
+    server.add_account("alice", "Alice").await;
+    let c = server.client("alice").await;
+    c.create_conf_async(CreateConfInfo::new("still served", MediaType::Video, true))
+        .await
+        .unwrap();
+    let TestServer { running, dir } = server;
+    running.stop().await.unwrap();
+    let again = convene_server::start(convene_server::Config::for_tests(dir.path(), None))
+        .await
+        .unwrap();
+    again.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn openapi_document_describes_the_api() {
     let server = TestServer::start().await;
     let doc: serde_json::Value = reqwest::get(format!("{}/openapi.json", server.url()))
