@@ -170,7 +170,10 @@ fn lock_database(url: &str) -> anyhow::Result<Option<std::fs::File>> {
 /// Opens storage, binds the listeners and serves until [`Running::stop`].
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let lock = lock_database(&config.database_url.0)?;
-    let store = convene_store::open(&config.database_url.0)
+    let options = convene_store::StoreOptions {
+        sqlite_wal_reserve: config.sqlite_wal_reserve,
+    };
+    let store = convene_store::open_with(&config.database_url.0, &options)
         .await
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
     if config.dev {

@@ -192,11 +192,28 @@ pub struct Staged {
 /// (a failed fsync, a store shut down meanwhile) and the create must fail.
 pub type Durable = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
 
+/// How a store is opened, beyond its URL.
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    /// SQLite: bytes of the WAL file written ahead at open (zeros, synced) and
+    /// kept when SQLite cuts the WAL back, so that commits overwrite written
+    /// blocks instead of growing the file (see `SqliteStore::open_with`).
+    /// 0: none. PostgreSQL ignores it.
+    pub sqlite_wal_reserve: u64,
+}
+
 /// Opens the store a URL names: `sqlite:PATH` (created if missing) or
 /// `postgres://...`; runs its migrations.
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
+    open_with(url, &StoreOptions::default()).await
+}
+
+/// [`open`] with options.
+pub async fn open_with(url: &str, options: &StoreOptions) -> Result<std::sync::Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
-        Ok(std::sync::Arc::new(SqliteStore::open(url).await?))
+        Ok(std::sync::Arc::new(
+            SqliteStore::open_with(url, options.sqlite_wal_reserve).await?,
+        ))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(std::sync::Arc::new(PgStore::open(url).await?))
     } else {

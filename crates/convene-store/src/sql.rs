@@ -864,6 +864,15 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url` (`sqlite:PATH`).
     pub async fn open(url: &str) -> Result<SqliteStore> {
+        Self::open_with(url, 0).await
+    }
+
+    /// [`SqliteStore::open`], first growing the WAL file to `wal_reserve`
+    /// bytes of written zeros (see [`reserve_wal`]) if it is shorter.
+    pub async fn open_with(url: &str, wal_reserve: u64) -> Result<SqliteStore> {
+        // SQLite cuts the WAL back to this when it rewinds it: never below
+        // the reserve.
+        let keep = WAL_KEEP_BYTES.max(i64::try_from(wal_reserve).unwrap_or(i64::MAX));
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -873,7 +882,7 @@ impl SqliteStore {
             // A batch's inserts keep a statement journal; in memory it costs a
             // copy, on disk a temporary file per batch.
             .pragma("temp_store", "MEMORY")
-            .pragma("journal_size_limit", WAL_KEEP_BYTES.to_string())
+            .pragma("journal_size_limit", keep.to_string())
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -900,7 +909,8 @@ impl SqliteStore {
             std::path::PathBuf::from(p)
         };
         let wal_file = wal.clone();
-        let conn = open_writer(&path)?;
+        let conn = open_writer(&path, keep)?;
+        reserve_wal(&conn, &wal, wal_reserve)?;
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         let (sync_tx, sync_rx) = std::sync::mpsc::channel();
         let created = Arc::new(AtomicU64::new(0));
@@ -956,7 +966,7 @@ impl SqliteStore {
 /// the syncer thread fsyncs the WAL after each commit and only then
 /// acknowledges the batch, so an acknowledged create is on disk, while the
 /// next batch's SQL runs during the previous one's fsync.
-fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection> {
+fn open_writer(path: &std::path::Path, journal_size_limit: i64) -> Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -964,9 +974,61 @@ fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection> {
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    conn.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES)?;
+    conn.pragma_update(None, "journal_size_limit", journal_size_limit)?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(conn)
+}
+
+/// Grows the WAL file to `reserve` bytes of written (and synced) zeros, as
+/// PostgreSQL recycles WAL segments, if it is shorter.
+///
+/// A commit that appends to the WAL makes its fdatasync also allocate blocks
+/// and commit the file system's journal for the new size; one that overwrites
+/// written blocks does not. Measured with 768 MiB, alternating: 16.1k-17.4k
+/// against 13.9k-15.7k creates/s (5 of 5 pairs), p99 lower in 4 of 5 (e.g.
+/// 8.2 vs 9.3 ms), the fsync itself p50 0.8 -> 0.4 ms. SQLite keeps the file
+/// (it rewinds to its start after a checkpoint and cuts it back only to
+/// `journal_size_limit`, set no lower), so this is paid once per data folder.
+///
+/// Safe beside SQLite: it runs inside a write transaction (no frame can be
+/// appended meanwhile) and writes only past the end of the file; SQLite reads
+/// frames only up to the last valid one, and zeros are never valid. On an
+/// error (a full disk) the file is cut back to where it ended and the store
+/// opens without the reserve.
+fn reserve_wal(conn: &rusqlite::Connection, wal: &std::path::Path, reserve: u64) -> Result<()> {
+    use std::io::{Seek, Write};
+    if reserve == 0 {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let grow = || -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new().write(true).open(wal)?;
+        let len = file.metadata()?.len();
+        if len >= reserve {
+            return Ok(());
+        }
+        let written = (|| {
+            file.seek(std::io::SeekFrom::Start(len))?;
+            let zeros = vec![0u8; 1 << 20];
+            let mut at = len;
+            while at < reserve {
+                let n = usize::try_from(reserve - at).unwrap_or(usize::MAX).min(zeros.len());
+                file.write_all(&zeros[..n])?;
+                at += n as u64;
+            }
+            file.sync_all()
+        })();
+        if written.is_err() {
+            let _ = file.set_len(len);
+        }
+        written
+    };
+    let grown = grow();
+    conn.execute_batch("ROLLBACK")?;
+    if let Err(e) = grown {
+        tracing::warn!(error = %e, wal = %wal.display(), reserve, "could not write the WAL reserve; going on without");
+    }
+    Ok(())
 }
 
 /// How often the checkpointer looks at the writer.
@@ -997,7 +1059,8 @@ const CHECKPOINT_BUSY_MAX_WAL_BYTES: u64 = 1 << 30;
 /// 11k creates/s); the checkpoint at the first pause copies it back, the next
 /// write rewinds it, and SQLite cuts it back to this size. Forcing a rewind
 /// during the burst would stall the writer for a database fsync
-/// (20-60 ms measured), which costs more than the disk space.
+/// (20-60 ms measured), which costs more than the disk space. A WAL reserve
+/// (`open_with`) larger than this is kept instead.
 const WAL_KEEP_BYTES: i64 = 64 << 20;
 
 /// Checkpoints the WAL while the store is open (until its writer is gone):
@@ -1439,6 +1502,53 @@ mod tests {
         // The one-step call is the same two steps.
         let m = store.create_meeting(request(&alice, false), T0).await.unwrap();
         assert!(!ids.contains(&m.conf_id));
+    }
+
+    #[tokio::test]
+    async fn the_wal_reserve_is_written_ahead_kept_and_harmless() {
+        // Above WAL_KEEP_BYTES, so that SQLite's cut-back would show.
+        const RESERVE: u64 = 72 << 20;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        let wal = dir.path().join("t.db-wal");
+        let wal_len = || std::fs::metadata(&wal).unwrap().len();
+        let (store, alice) = {
+            let store = SqliteStore::open_with(&url, RESERVE).await.unwrap();
+            let e = store.ensure_default_enterprise("Default", T0).await.unwrap();
+            let alice = NewUser {
+                enterprise_id: e.id,
+                account: "alice".into(),
+                password_hash: None,
+                name: "Alice".into(),
+                email: None,
+                phone: None,
+                app_id: None,
+                third_user_id: None,
+            };
+            let alice = store.add_user(alice, T0).await.unwrap();
+            (store, alice)
+        };
+        assert!(wal_len() >= RESERVE, "{}", wal_len());
+        let mut made = Vec::new();
+        for _ in 0..20 {
+            made.push(store.create_meeting(request(&alice, false), T0).await.unwrap());
+        }
+        // Copied back and rewound: SQLite cuts the file back no lower than the reserve.
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        made.push(store.create_meeting(request(&alice, false), T0).await.unwrap());
+        assert!(wal_len() >= RESERVE, "{}", wal_len());
+        drop(store);
+        // Everything acknowledged is read back after a reopen (the zeros past
+        // the last frame are not taken for frames).
+        let again = SqliteStore::open_with(&url, RESERVE).await.unwrap();
+        for m in &made {
+            let read = again.meeting_by_conf_id(&m.conf_id).await.unwrap().unwrap();
+            assert_eq!(read.conf_uuid, m.conf_uuid);
+        }
+        assert!(wal_len() >= RESERVE);
     }
 
     #[tokio::test]
