@@ -1346,6 +1346,11 @@ mod tests {
     async fn store_with_user(dir: &tempfile::TempDir) -> (SqliteStore, User) {
         let url = format!("sqlite:{}", dir.path().join("t.db").display());
         let store = SqliteStore::open(&url).await.unwrap();
+        let user = add_alice(&store).await;
+        (store, user)
+    }
+
+    async fn add_alice(store: &SqliteStore) -> User {
         let e = store.ensure_default_enterprise("Default", T0).await.unwrap();
         let user = NewUser {
             enterprise_id: e.id,
@@ -1357,8 +1362,7 @@ mod tests {
             app_id: None,
             third_user_id: None,
         };
-        let user = store.add_user(user, T0).await.unwrap();
-        (store, user)
+        store.add_user(user, T0).await.unwrap()
     }
 
     fn request(u: &User, fixed: bool) -> NewMeeting {
@@ -1512,22 +1516,8 @@ mod tests {
         let url = format!("sqlite:{}", dir.path().join("t.db").display());
         let wal = dir.path().join("t.db-wal");
         let wal_len = || std::fs::metadata(&wal).unwrap().len();
-        let (store, alice) = {
-            let store = SqliteStore::open_with(&url, RESERVE).await.unwrap();
-            let e = store.ensure_default_enterprise("Default", T0).await.unwrap();
-            let alice = NewUser {
-                enterprise_id: e.id,
-                account: "alice".into(),
-                password_hash: None,
-                name: "Alice".into(),
-                email: None,
-                phone: None,
-                app_id: None,
-                third_user_id: None,
-            };
-            let alice = store.add_user(alice, T0).await.unwrap();
-            (store, alice)
-        };
+        let store = SqliteStore::open_with(&url, RESERVE).await.unwrap();
+        let alice = add_alice(&store).await;
         assert!(wal_len() >= RESERVE, "{}", wal_len());
         let mut made = Vec::new();
         for _ in 0..20 {
