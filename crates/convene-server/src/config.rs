@@ -134,9 +134,7 @@ pub const DEFAULT_TLS_LISTEN: &str = "127.0.0.1:8443";
 pub const DEFAULT_TOKEN_TTL: i64 = 12 * 3600;
 /// ~13 s of creates at 15k/s (2.7 KB of WAL each); written once per data
 /// folder, ~1.2 s at the first start. A reserve shorter than a burst helps
-/// less: 256 MiB (the WAL outgrew it late in 8 s runs) gave more creates/s in
-/// 5 of 8 pairs but a lower p99 in only 3; 768 MiB in 9 of 9 and 7 of 9.
-/// PostgreSQL's `max_wal_size` is 1 GB.
+/// less (docs/PERFORMANCE.md). PostgreSQL's `max_wal_size` is 1 GB.
 pub const DEFAULT_SQLITE_WAL_RESERVE_MB: u64 = 512;
 
 fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {

@@ -984,9 +984,8 @@ fn open_writer(path: &std::path::Path, journal_size_limit: i64) -> Result<rusqli
 ///
 /// A commit that appends to the WAL makes its fdatasync also allocate blocks
 /// and commit the file system's journal for the new size; one that overwrites
-/// written blocks does not. Measured with 768 MiB, alternating: 16.1k-17.4k
-/// against 13.9k-15.7k creates/s (5 of 5 pairs), p99 lower in 4 of 5 (e.g.
-/// 8.2 vs 9.3 ms), the fsync itself p50 0.8 -> 0.4 ms. SQLite keeps the file
+/// written blocks does not (the fsync p50 0.8 -> 0.4 ms; creates/s and p99 in
+/// docs/PERFORMANCE.md, "the WAL reserve"). SQLite keeps the file
 /// (it rewinds to its start after a checkpoint and cuts it back only to
 /// `journal_size_limit`, set no lower), so this is paid once per data folder.
 ///
@@ -1000,30 +999,30 @@ fn reserve_wal(conn: &rusqlite::Connection, wal: &std::path::Path, reserve: u64)
     if reserve == 0 {
         return Ok(());
     }
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let grow = || -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new().write(true).open(wal)?;
-        let len = file.metadata()?.len();
-        if len >= reserve {
-            return Ok(());
+    fn append_zeros(file: &mut std::fs::File, from: u64, to: u64) -> std::io::Result<()> {
+        file.seek(std::io::SeekFrom::Start(from))?;
+        let zeros = vec![0u8; 1 << 20];
+        let mut at = from;
+        while at < to {
+            let n = usize::try_from(to - at).unwrap_or(usize::MAX).min(zeros.len());
+            file.write_all(&zeros[..n])?;
+            at += n as u64;
         }
-        let written = (|| {
-            file.seek(std::io::SeekFrom::Start(len))?;
-            let zeros = vec![0u8; 1 << 20];
-            let mut at = len;
-            while at < reserve {
-                let n = usize::try_from(reserve - at).unwrap_or(usize::MAX).min(zeros.len());
-                file.write_all(&zeros[..n])?;
-                at += n as u64;
-            }
-            file.sync_all()
-        })();
+        file.sync_all()
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let grown = std::fs::OpenOptions::new().write(true).open(wal).and_then(|mut file| {
+        let len = file.metadata()?.len();
+        let written = if len < reserve {
+            append_zeros(&mut file, len, reserve)
+        } else {
+            Ok(())
+        };
         if written.is_err() {
             let _ = file.set_len(len);
         }
         written
-    };
-    let grown = grow();
+    });
     conn.execute_batch("ROLLBACK")?;
     if let Err(e) = grown {
         tracing::warn!(error = %e, wal = %wal.display(), reserve, "could not write the WAL reserve; going on without");
@@ -1172,17 +1171,15 @@ fn sqlite_syncer(wal: std::path::PathBuf, rx: std::sync::mpsc::Receiver<Committe
             Some(f) => f.sync_data(),
             None => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no WAL file to sync")),
         };
-        for batch in waiting.drain(..) {
-            for reply in batch {
-                let answer = match &synced {
-                    Ok(()) => Ok(()),
-                    Err(e) => {
-                        tracing::error!(error = %e, "syncing the WAL");
-                        Err(StoreError::GroupCommit(format!("syncing the WAL: {e}")))
-                    }
-                };
-                let _ = reply.send(answer);
-            }
+        if let Err(e) = &synced {
+            tracing::error!(error = %e, "syncing the WAL");
+        }
+        for reply in waiting.drain(..).flatten() {
+            let answer = synced
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| StoreError::GroupCommit(format!("syncing the WAL: {e}")));
+            let _ = reply.send(answer);
         }
     }
 }
