@@ -131,18 +131,14 @@ impl NewMeeting {
 
     /// Completes the meeting once storage has settled its ID and room.
     pub fn into_meeting(self, conf_id: ConfId, room_id: Option<RoomId>) -> Meeting {
-        let mut info = self.info;
-        if let Some(room) = &room_id {
-            info.vmr_id = Some(room.0.clone());
-        }
-        Meeting {
-            conf_id,
+        let mut meeting = Meeting {
+            conf_id: ConfId::default(),
             conf_uuid: self.conf_uuid,
-            room_id,
+            room_id: None,
             owner_id: self.owner.user_id,
             owner_name: self.owner.name,
             enterprise_id: self.owner.enterprise_id,
-            info,
+            info: self.info,
             options: self.options,
             host_pwd: self.host_pwd,
             guest_pwd: self.guest_pwd,
@@ -153,7 +149,9 @@ impl NewMeeting {
             end: self.end,
             state: ConfState::Created,
             live: None,
-        }
+        };
+        meeting.settle(conf_id, room_id);
+        meeting
     }
 }
 

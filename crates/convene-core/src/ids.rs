@@ -56,11 +56,25 @@ pub fn digit_password<R: Rng + ?Sized>(rng: &mut R, len: usize) -> String {
 }
 
 /// The 48-character code a join link carries (the spec's `joinConfByRandom`).
+/// Each letter is the low six bits of a random byte, drawn again when they
+/// fall past the 62 letters, so every letter is equally likely (~286 bits);
+/// a block of bytes at a time costs a fraction of a range draw per letter.
 pub fn join_random<R: Rng + ?Sized>(rng: &mut R) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    (0..48)
-        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
-        .collect()
+    const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const LEN: usize = 48;
+    let mut code = String::with_capacity(LEN);
+    let mut bytes = [0u8; 64];
+    while code.len() < LEN {
+        rng.fill_bytes(&mut bytes);
+        for b in bytes {
+            if let Some(&letter) = ALPHABET.get(usize::from(b & 63)) {
+                if code.len() < LEN {
+                    code.push(char::from(letter));
+                }
+            }
+        }
+    }
+    code
 }
 
 /// A random hex string of `bytes` random bytes (tokens, UUID-like IDs, keys).
@@ -107,6 +121,25 @@ mod tests {
         // on between two draws, but never backwards (short of a 2^24 wrap).
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "not ascending");
         assert!(time_ordered_uuid(1_700_000_001, &mut rng) > ids[999]);
+    }
+
+    #[test]
+    fn join_codes_use_every_letter_alike() {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut counts = std::collections::HashMap::new();
+        for _ in 0..2000 {
+            let code = join_random(&mut rng);
+            assert_eq!(code.len(), 48);
+            for c in code.chars() {
+                assert!(c.is_ascii_alphanumeric(), "{code}");
+                *counts.entry(c).or_insert(0u32) += 1;
+            }
+        }
+        // 96,000 letters: ~1,548 each (standard deviation ~39). A letter
+        // drawn twice as often (a modulo's bias) or never is far outside.
+        assert_eq!(counts.len(), 62);
+        assert!(counts.values().all(|&n| (1300..1800).contains(&n)), "{counts:?}");
     }
 
     #[test]

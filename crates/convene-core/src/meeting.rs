@@ -95,10 +95,32 @@ pub struct LiveSettings {
     pub prolong_left: i64,
 }
 
+/// `base/j/ID/CODE`, the link a join code is used through.
+fn join_uri(base_url: &str, conf_id: &ConfId, code: &str) -> String {
+    let base = base_url.trim_end_matches('/');
+    let mut uri = String::with_capacity(base.len() + conf_id.0.len() + code.len() + 4);
+    for part in [base, "/j/", conf_id.as_str(), "/", code] {
+        uri.push_str(part);
+    }
+    uri
+}
+
 /// Formats Unix seconds as the REST API's "yyyy-MM-dd HH:mm" (UTC).
+/// (From the date's fields: chrono's `format` parses its pattern on every
+/// call, a visible cost in every create's answer.)
 pub fn rest_time(secs: i64) -> String {
+    use chrono::{Datelike, Timelike};
     chrono::DateTime::from_timestamp(secs, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .map(|t| {
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}",
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        })
         .unwrap_or_default()
 }
 
@@ -122,6 +144,16 @@ pub enum Viewer {
 
 impl Meeting {
     /// The meeting's public room number: the room's fixed ID when it has one.
+    /// Gives the meeting the ID and room storage settled on (again when
+    /// storage draws anew after a clash): a room is also `info.vmrId`.
+    pub fn settle(&mut self, conf_id: ConfId, room_id: Option<RoomId>) {
+        if let Some(room) = &room_id {
+            self.info.vmr_id = Some(room.0.clone());
+        }
+        self.conf_id = conf_id;
+        self.room_id = room_id;
+    }
+
     pub fn vmr_conf_id(&self) -> String {
         self.room_id.as_ref().map(|r| r.0.clone()).unwrap_or_default()
     }
@@ -142,32 +174,17 @@ impl Meeting {
 
     /// The guest link: opens the meeting with the guest code, no password typed.
     pub fn guest_join_uri(&self, base_url: &str) -> String {
-        format!(
-            "{}/j/{}/{}",
-            base_url.trim_end_matches('/'),
-            self.conf_id,
-            self.guest_random
-        )
+        join_uri(base_url, &self.conf_id, &self.guest_random)
     }
 
     /// The host link: like the guest link, but joins as host.
     pub fn host_join_uri(&self, base_url: &str) -> String {
-        format!(
-            "{}/j/{}/{}",
-            base_url.trim_end_matches('/'),
-            self.conf_id,
-            self.host_random
-        )
+        join_uri(base_url, &self.conf_id, &self.host_random)
     }
 
     /// The audience link.
     pub fn audience_join_uri(&self, base_url: &str) -> String {
-        format!(
-            "{}/j/{}/{}",
-            base_url.trim_end_matches('/'),
-            self.conf_id,
-            self.audience_random
-        )
+        join_uri(base_url, &self.conf_id, &self.audience_random)
     }
 
     /// The seed's callback result for the meeting's creator.
@@ -289,5 +306,37 @@ impl Meeting {
             auto_mute_mode: info.auto_mute_mode,
             hard_terminal_auto_mute_mode: info.hard_terminal_auto_mute_mode,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rest_times_read_as_the_product_writes_them() {
+        for (secs, text) in [
+            (0, "1970-01-01 00:00"),
+            (951_782_399, "2000-02-28 23:59"),
+            (951_827_400, "2000-02-29 12:30"),
+            (1_790_000_000, "2026-09-21 14:13"),
+            (4_102_444_799, "2099-12-31 23:59"),
+        ] {
+            assert_eq!(rest_time(secs), text);
+            assert_eq!(parse_rest_time(text), Some(secs - secs % 60));
+        }
+    }
+
+    #[test]
+    fn join_links_join_base_id_and_code_with_one_slash() {
+        let id = ConfId("912345678".into());
+        assert_eq!(
+            join_uri("https://m.example/", &id, "abc"),
+            "https://m.example/j/912345678/abc"
+        );
+        assert_eq!(
+            join_uri("https://m.example", &id, "abc"),
+            "https://m.example/j/912345678/abc"
+        );
     }
 }

@@ -159,13 +159,14 @@ trait CreateTx {
     async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool>;
 }
 
-async fn check_room<T: CreateTx>(tx: &mut T, room: &RoomId, new: &NewMeeting) -> Result<()> {
+/// Whether the meeting's owner may hold it in `room`.
+async fn check_room<T: CreateTx>(tx: &mut T, room: &RoomId, meeting: &Meeting) -> Result<()> {
     let Some(row) = tx.room(room).await? else {
         return Err(StoreError::RoomNotAllowed(room.clone()));
     };
     let allowed = match row.kind.as_str() {
-        "personal" => row.owner_id.as_deref() == Some(new.owner.user_id.as_str()),
-        _ => row.enterprise_id == new.owner.enterprise_id.as_str(),
+        "personal" => row.owner_id.as_deref() == Some(meeting.owner_id.as_str()),
+        _ => row.enterprise_id == meeting.enterprise_id.as_str(),
     };
     if allowed {
         Ok(())
@@ -176,18 +177,22 @@ async fn check_room<T: CreateTx>(tx: &mut T, room: &RoomId, new: &NewMeeting) ->
 
 /// Settles a new meeting's ID and room and inserts it, inside the caller's
 /// transaction.
-async fn create_meeting<T: CreateTx>(tx: &mut T, draws: &mut IdDraws, new: &NewMeeting, now: i64) -> Result<Meeting> {
+/// The meeting is completed once, before the first attempt, and only its
+/// ID and room change between attempts.
+async fn create_meeting<T: CreateTx>(tx: &mut T, draws: &mut IdDraws, new: NewMeeting, now: i64) -> Result<Meeting> {
     let fixed = new.uses_fixed_id();
+    let request = new.room.clone();
+    let mut meeting = new.into_meeting(ConfId::default(), None);
     let mut tried_rooms: Vec<RoomId> = Vec::new();
     for _ in 0..ID_ATTEMPTS {
-        let room = match &new.room {
+        let room = match &request {
             RoomRequest::None => None,
             RoomRequest::Personal(r) | RoomRequest::Specific(r) => {
-                check_room(tx, r, new).await?;
+                check_room(tx, r, &meeting).await?;
                 Some(r.clone())
             }
             RoomRequest::SharedPool => {
-                let free = tx.free_shared_rooms(&new.owner.enterprise_id, now).await?;
+                let free = tx.free_shared_rooms(&meeting.enterprise_id, now).await?;
                 match free.into_iter().find(|r| !tried_rooms.contains(r)) {
                     Some(r) => Some(r),
                     None => return Err(StoreError::NoFreeRoom),
@@ -199,7 +204,7 @@ async fn create_meeting<T: CreateTx>(tx: &mut T, draws: &mut IdDraws, new: &NewM
                 tx.expire_room(r.as_str(), now).await?;
             }
             if tx.room_is_active(r.as_str()).await? {
-                if new.room == RoomRequest::SharedPool {
+                if request == RoomRequest::SharedPool {
                     tried_rooms.push(r.clone());
                     continue;
                 }
@@ -230,13 +235,13 @@ async fn create_meeting<T: CreateTx>(tx: &mut T, draws: &mut IdDraws, new: &NewM
                 (id, seq)
             }
         };
-        let meeting = new.clone().into_meeting(ConfId(conf_id), room.clone());
+        meeting.settle(ConfId(conf_id), room.clone());
         if tx.insert_meeting(&meeting, seq).await? {
             return Ok(meeting);
         }
         // Lost a race (another node took the room or drew the same ID): a
         // named room is busy; anything else draws again.
-        if let (Some(r), RoomRequest::Personal(_) | RoomRequest::Specific(_)) = (&room, &new.room) {
+        if let (Some(r), RoomRequest::Personal(_) | RoomRequest::Specific(_)) = (&room, &request) {
             if tx.room_is_active(r.as_str()).await? {
                 return Err(StoreError::RoomBusy(r.clone()));
             }
@@ -1120,19 +1125,25 @@ fn sqlite_writer(
                 Err(_) => break,
             }
         }
-        match write_batch(&mut conn, &mut draws, &batch) {
+        // The meetings move into the transaction (nothing is copied); whom
+        // to answer stays here.
+        let (work, callers): (Vec<_>, Vec<_>) = batch
+            .drain(..)
+            .map(|job| ((job.meeting, job.now), (job.reply, job.durable)))
+            .unzip();
+        match write_batch(&mut conn, &mut draws, work) {
             Ok(results) => {
-                created.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                created.fetch_add(callers.len() as u64, Ordering::Relaxed);
                 // Committed, not yet durable: each caller gets its meeting now
                 // and the syncer tells it once it is on disk. A refused create
                 // stored nothing and has nothing to wait for.
-                let answers = batch
-                    .drain(..)
+                let answers = callers
+                    .into_iter()
                     .zip(results)
-                    .filter_map(|(job, result)| {
+                    .filter_map(|((reply, durable), result)| {
                         let ok = result.is_ok();
-                        let _ = job.reply.send(result);
-                        ok.then_some(job.durable)
+                        let _ = reply.send(result);
+                        ok.then_some(durable)
                     })
                     .collect();
                 if let Err(lost) = syncer.send(answers) {
@@ -1142,10 +1153,10 @@ fn sqlite_writer(
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, jobs = batch.len(), "group commit failed");
+                tracing::error!(error = %e, jobs = callers.len(), "group commit failed");
                 let msg = e.to_string();
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(StoreError::GroupCommit(msg.clone())));
+                for (reply, _) in callers {
+                    let _ = reply.send(Err(StoreError::GroupCommit(msg.clone())));
                 }
             }
         }
@@ -1189,7 +1200,7 @@ fn sqlite_syncer(wal: std::path::PathBuf, rx: std::sync::mpsc::Receiver<Committe
 fn write_batch(
     conn: &mut rusqlite::Connection,
     draws: &mut IdDraws,
-    batch: &[CreateJob],
+    batch: Vec<(NewMeeting, i64)>,
 ) -> Result<Vec<Result<Meeting>>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     // Where the sequence of derived IDs stands, read inside the write lock:
@@ -1200,8 +1211,8 @@ fn write_batch(
     let mut results = Vec::with_capacity(batch.len());
     {
         let mut w = LiteWriter(&tx);
-        for job in batch {
-            match run_ready(create_meeting(&mut w, draws, &job.meeting, job.now))? {
+        for (meeting, now) in batch {
+            match run_ready(create_meeting(&mut w, draws, meeting, now))? {
                 Err(StoreError::Sqlite(e)) => return Err(StoreError::Sqlite(e)),
                 other => results.push(other),
             }
@@ -1323,7 +1334,7 @@ impl PgStore {
 impl PgStore {
     async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<crate::Staged> {
         let mut tx = self.pool.begin().await?;
-        let m = create_meeting(&mut *tx, &mut IdDraws::drawn(), &meeting, now).await?;
+        let m = create_meeting(&mut *tx, &mut IdDraws::drawn(), meeting, now).await?;
         tx.commit().await?;
         Ok(crate::Staged {
             meeting: m,
