@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::util::json_body;
+use crate::util::{json_answer, json_body};
 use crate::AppState;
 
 fn creator(u: &User) -> Creator {
@@ -58,7 +58,10 @@ pub async fn create_meeting(
     // The answer is built while the meeting's fsync runs (the CPU is
     // otherwise idle then) and sent only once the meeting is on disk.
     let staged = state.store.create_meeting_staged(new, t).await?;
-    let answer = Json(vec![staged.meeting.conference_info(&state.public_url, Viewer::Host, t)]).into_response();
+    let answer = json_answer(
+        &[staged.meeting.conference_info(&state.public_url, Viewer::Host, t)],
+        2048,
+    )?;
     drop(staged.meeting);
     staged.durable.await?;
     Ok(answer)

@@ -36,9 +36,20 @@ use convene_store::Store;
 
 pub use config::Config;
 
-/// What every handler shares.
+/// What every handler shares: one `Arc`, so that handing it to a request
+/// (axum clones the state for every one) is a single reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub limits: Arc<CreateLimits>,
@@ -200,7 +211,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let clock = Arc::new(clock::Clock::default());
     let media = Arc::new(media::MediaNode::start(config.media.clone())?);
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         live: Arc::new(live::LiveHub::new(store.clone(), clock.clone(), media.clone())),
         clock: clock.clone(),
         control_tokens: Arc::default(),
@@ -210,7 +221,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         public_url,
         sessions: Arc::default(),
         nonces: Arc::default(),
-    };
+    }));
     let app = router(state);
     let (shutdown, mut rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(async move {
