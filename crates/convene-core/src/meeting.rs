@@ -143,7 +143,6 @@ pub enum Viewer {
 }
 
 impl Meeting {
-    /// The meeting's public room number: the room's fixed ID when it has one.
     /// Gives the meeting the ID and room storage settled on (again when
     /// storage draws anew after a clash): a room is also `info.vmrId`.
     pub fn settle(&mut self, conf_id: ConfId, room_id: Option<RoomId>) {
@@ -154,6 +153,7 @@ impl Meeting {
         self.room_id = room_id;
     }
 
+    /// The meeting's public room number: the room's fixed ID when it has one.
     pub fn vmr_conf_id(&self) -> String {
         self.room_id.as_ref().map(|r| r.0.clone()).unwrap_or_default()
     }
