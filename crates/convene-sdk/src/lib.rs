@@ -21,6 +21,7 @@
 //! ```
 
 pub mod session;
+mod tls;
 
 use std::sync::{Arc, RwLock};
 
@@ -140,6 +141,8 @@ pub struct LoginResult {
 struct Inner {
     base: String,
     http: reqwest::Client,
+    /// TLS of the live channel of a meeting joined (`wss://`).
+    ws_tls: Arc<rustls::ClientConfig>,
     token: RwLock<Option<String>>,
 }
 
@@ -157,7 +160,8 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// Trust any server certificate (a self-signed test server).
+    /// Trust any server certificate (a self-signed test server), over
+    /// HTTPS and on a joined meeting's WebSocket.
     pub fn accept_invalid_certs(mut self, yes: bool) -> Self {
         self.accept_invalid_certs = yes;
         self
@@ -178,6 +182,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 base: self.base.trim_end_matches('/').to_owned(),
                 http,
+                ws_tls: tls::ws_config(self.accept_invalid_certs)?,
                 token: RwLock::new(None),
             }),
         })
@@ -396,7 +401,7 @@ impl ConveneClient {
         let mut msg = self.join_msg(info.conf_id, info.nick_name, info.is_mic_on, info.is_camera_on);
         msg.password = Some(info.password);
         msg.attendee_type = info.attendee_type;
-        ConfSession::join(&self.inner.base, msg).await
+        ConfSession::join(&self.inner.base, &self.inner.ws_tls, msg).await
     }
 
     /// `joinConfById(info, onResult)`.
@@ -420,7 +425,7 @@ impl ConveneClient {
     pub async fn join_conf_by_random_async(&self, info: JoinConfByRandomInfo) -> Result<ConfSession, SdkError> {
         let mut msg = self.join_msg(info.conf_id, info.nick_name, info.is_mic_on, info.is_camera_on);
         msg.random = Some(info.random);
-        ConfSession::join(&self.inner.base, msg).await
+        ConfSession::join(&self.inner.base, &self.inner.ws_tls, msg).await
     }
 
     /// `joinConfByRandom(info, onResult)`.

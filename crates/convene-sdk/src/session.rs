@@ -168,9 +168,16 @@ async fn recv(ws: &mut Ws) -> Result<ServerMsg, SdkError> {
     }
 }
 
-/// Opens the socket and sends the first message; answers the server's reply.
-async fn open(url: &str, hello: &ClientMsg) -> Result<(Ws, ServerMsg), SdkError> {
-    let (mut ws, _) = tokio::time::timeout(Duration::from_secs(15), tokio_tungstenite::connect_async(url))
+/// Opens the socket (`tls` for a `wss://` URL) and sends the first message;
+/// answers the server's reply.
+async fn open(url: &str, tls: &Arc<rustls::ClientConfig>, hello: &ClientMsg) -> Result<(Ws, ServerMsg), SdkError> {
+    let connect = tokio_tungstenite::connect_async_tls_with_config(
+        url,
+        None,
+        false,
+        Some(tokio_tungstenite::Connector::Rustls(tls.clone())),
+    );
+    let (mut ws, _) = tokio::time::timeout(Duration::from_secs(15), connect)
         .await
         .map_err(|_| SdkError {
             code: SdkErr::UISDK_HTTP_CONNECT_SERVER_TIMEOUT_ERROR,
@@ -186,10 +193,14 @@ async fn open(url: &str, hello: &ClientMsg) -> Result<(Ws, ServerMsg), SdkError>
 }
 
 impl ConfSession {
-    pub(crate) async fn join(base: &str, join: JoinMsg) -> Result<ConfSession, SdkError> {
+    pub(crate) async fn join(
+        base: &str,
+        tls: &Arc<rustls::ClientConfig>,
+        join: JoinMsg,
+    ) -> Result<ConfSession, SdkError> {
         let url = ws_url(base);
         let conf_id = join.conf_id.clone();
-        let (ws, first) = open(&url, &ClientMsg::Join(join)).await?;
+        let (ws, first) = open(&url, tls, &ClientMsg::Join(join)).await?;
         let ServerMsg::Joined {
             participant_id,
             resume_token,
@@ -212,6 +223,7 @@ impl ConfSession {
         let task = Task {
             media: media_tx,
             url,
+            tls: tls.clone(),
             conf_id: conf_id.clone(),
             participant: participant_id,
             resume_token,
@@ -454,6 +466,7 @@ fn not_in_meeting() -> SdkError {
 
 struct Task {
     url: String,
+    tls: Arc<rustls::ClientConfig>,
     conf_id: String,
     participant: ParticipantId,
     resume_token: String,
@@ -579,7 +592,7 @@ impl Task {
                     resume_token: self.resume_token.clone(),
                     last_seq: self.last_seq,
                 };
-                match open(&self.url, &hello).await {
+                match open(&self.url, &self.tls, &hello).await {
                     Ok((w, ServerMsg::Resumed { role, .. })) => {
                         *self.shared.role.lock().unwrap_or_else(|e| e.into_inner()) = role;
                         resumed = Some(w);

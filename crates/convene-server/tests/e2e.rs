@@ -139,6 +139,31 @@ async fn both_logins_and_create(server: &TestServer) {
         client.conf_detail_async(&over_tls.conf_id).await.unwrap().subject,
         "Over TLS"
     );
+    // And joined over TLS: the live channel is wss://, trusted as the HTTPS
+    // calls are.
+    let joined = tls
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: over_tls.conf_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(joined.role(), ConfRole::Host);
+    // A client that trusts only the system's roots is refused by the
+    // self-signed server: a network error, not a hang or a join.
+    let strict = ConveneClient::builder(&server.https_url()).build().unwrap();
+    let refused = strict
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: over_tls.conf_id.clone(),
+            password: over_tls.guest_pwd.clone(),
+            nick_name: "Eve".into(),
+            ..Default::default()
+        })
+        .await;
+    match refused {
+        Err(e) => assert_eq!(e.code, SdkErr::UISDK_NO_NETWORK_ERROR, "{}", e.reason),
+        Ok(_) => panic!("joined a server whose certificate is not trusted"),
+    }
 }
 
 #[tokio::test]
