@@ -141,8 +141,10 @@ pub struct LoginResult {
 struct Inner {
     base: String,
     http: reqwest::Client,
-    /// TLS of the live channel of a meeting joined (`wss://`).
-    ws_tls: Arc<rustls::ClientConfig>,
+    accept_invalid_certs: bool,
+    /// TLS of a joined meeting's live channel (`wss://`), made at the first
+    /// such join: it reads the system's root certificates.
+    ws_tls: std::sync::OnceLock<Arc<rustls::ClientConfig>>,
     token: RwLock<Option<String>>,
 }
 
@@ -182,7 +184,8 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 base: self.base.trim_end_matches('/').to_owned(),
                 http,
-                ws_tls: tls::ws_config(self.accept_invalid_certs)?,
+                accept_invalid_certs: self.accept_invalid_certs,
+                ws_tls: std::sync::OnceLock::new(),
                 token: RwLock::new(None),
             }),
         })
@@ -240,6 +243,19 @@ impl ConveneClient {
             accept_invalid_certs: false,
             timeout: std::time::Duration::from_secs(30),
         }
+    }
+
+    /// The TLS settings of a meeting's live channel, for an `https://`
+    /// server (`None`: plain `ws://`).
+    fn ws_tls(&self) -> Result<Option<Arc<rustls::ClientConfig>>, SdkError> {
+        if !self.inner.base.starts_with("https://") {
+            return Ok(None);
+        }
+        if let Some(config) = self.inner.ws_tls.get() {
+            return Ok(Some(config.clone()));
+        }
+        let config = tls::ws_config(self.inner.accept_invalid_certs)?;
+        Ok(Some(self.inner.ws_tls.get_or_init(|| config).clone()))
     }
 
     /// The access token of the current login, if any.
@@ -401,7 +417,7 @@ impl ConveneClient {
         let mut msg = self.join_msg(info.conf_id, info.nick_name, info.is_mic_on, info.is_camera_on);
         msg.password = Some(info.password);
         msg.attendee_type = info.attendee_type;
-        ConfSession::join(&self.inner.base, &self.inner.ws_tls, msg).await
+        ConfSession::join(&self.inner.base, self.ws_tls()?, msg).await
     }
 
     /// `joinConfById(info, onResult)`.
@@ -425,7 +441,7 @@ impl ConveneClient {
     pub async fn join_conf_by_random_async(&self, info: JoinConfByRandomInfo) -> Result<ConfSession, SdkError> {
         let mut msg = self.join_msg(info.conf_id, info.nick_name, info.is_mic_on, info.is_camera_on);
         msg.random = Some(info.random);
-        ConfSession::join(&self.inner.base, &self.inner.ws_tls, msg).await
+        ConfSession::join(&self.inner.base, self.ws_tls()?, msg).await
     }
 
     /// `joinConfByRandom(info, onResult)`.

@@ -168,15 +168,18 @@ async fn recv(ws: &mut Ws) -> Result<ServerMsg, SdkError> {
     }
 }
 
-/// Opens the socket (`tls` for a `wss://` URL) and sends the first message;
-/// answers the server's reply.
-async fn open(url: &str, tls: &Arc<rustls::ClientConfig>, hello: &ClientMsg) -> Result<(Ws, ServerMsg), SdkError> {
-    let connect = tokio_tungstenite::connect_async_tls_with_config(
-        url,
-        None,
-        false,
-        Some(tokio_tungstenite::Connector::Rustls(tls.clone())),
-    );
+/// Opens the socket (with `tls` for a `wss://` URL) and sends the first
+/// message; answers the server's reply.
+async fn open(
+    url: &str,
+    tls: &Option<Arc<rustls::ClientConfig>>,
+    hello: &ClientMsg,
+) -> Result<(Ws, ServerMsg), SdkError> {
+    let connector = match tls {
+        Some(config) => tokio_tungstenite::Connector::Rustls(config.clone()),
+        None => tokio_tungstenite::Connector::Plain,
+    };
+    let connect = tokio_tungstenite::connect_async_tls_with_config(url, None, false, Some(connector));
     let (mut ws, _) = tokio::time::timeout(Duration::from_secs(15), connect)
         .await
         .map_err(|_| SdkError {
@@ -195,12 +198,12 @@ async fn open(url: &str, tls: &Arc<rustls::ClientConfig>, hello: &ClientMsg) -> 
 impl ConfSession {
     pub(crate) async fn join(
         base: &str,
-        tls: &Arc<rustls::ClientConfig>,
+        tls: Option<Arc<rustls::ClientConfig>>,
         join: JoinMsg,
     ) -> Result<ConfSession, SdkError> {
         let url = ws_url(base);
         let conf_id = join.conf_id.clone();
-        let (ws, first) = open(&url, tls, &ClientMsg::Join(join)).await?;
+        let (ws, first) = open(&url, &tls, &ClientMsg::Join(join)).await?;
         let ServerMsg::Joined {
             participant_id,
             resume_token,
@@ -223,7 +226,7 @@ impl ConfSession {
         let task = Task {
             media: media_tx,
             url,
-            tls: tls.clone(),
+            tls,
             conf_id: conf_id.clone(),
             participant: participant_id,
             resume_token,
@@ -466,7 +469,7 @@ fn not_in_meeting() -> SdkError {
 
 struct Task {
     url: String,
-    tls: Arc<rustls::ClientConfig>,
+    tls: Option<Arc<rustls::ClientConfig>>,
     conf_id: String,
     participant: ParticipantId,
     resume_token: String,
