@@ -179,7 +179,9 @@ async fn open(
         Some(config) => tokio_tungstenite::Connector::Rustls(config.clone()),
         None => tokio_tungstenite::Connector::Plain,
     };
-    let connect = tokio_tungstenite::connect_async_tls_with_config(url, None, false, Some(connector));
+    // No Nagle delay (`true`): requests and acknowledgements are small
+    // frames that should leave at once, as the server's do.
+    let connect = tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(connector));
     let (mut ws, _) = tokio::time::timeout(Duration::from_secs(15), connect)
         .await
         .map_err(|_| SdkError {
