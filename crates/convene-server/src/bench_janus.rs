@@ -235,12 +235,23 @@ pub async fn room(
         let socket = tokio::net::UdpSocket::bind((ip, 0)).await?;
         let mut client = MediaClient::answerer(Instant::now(), epoch, tag(5_000 + i), socket.local_addr()?);
         let h = Handle::attach(&http, base).await?;
-        h.message(
-            json!({"request": "join", "room": room, "ptype": "subscriber", "streams": streams}),
-            None,
-        )
-        .await?;
-        let (_, jsep) = h.event("streams").await?;
+        // Janus registers a feed a little after the publisher's own side is
+        // connected (seen with 30 rooms and more): "No such feed" is retried
+        // until the deadline above.
+        let jsep = loop {
+            h.message(
+                json!({"request": "join", "room": room, "ptype": "subscriber", "streams": streams}),
+                None,
+            )
+            .await?;
+            match h.event("streams").await {
+                Ok((_, jsep)) => break jsep,
+                Err(e) if e.to_string().contains("No such feed") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let offer = jsep.context("Janus offered the subscriber no SDP")?;
         let answer = client
             .accept_offer(Instant::now(), offer["sdp"].as_str().unwrap_or_default())
