@@ -140,6 +140,16 @@ pub(crate) fn is_rtp(b: &[u8]) -> bool {
 /// How long a simulcast layer's bitrate is measured over.
 const LAYER_WINDOW: Duration = Duration::from_millis(500);
 
+/// How long a subscriber's sent packets are kept for retransmission (NACK).
+/// str0m keeps 3 s by default, which is most of a media connection's memory;
+/// libwebrtc keeps at least 1 s (three round trips when those are longer),
+/// and a packet lost longer ago than that is better mended by a keyframe.
+const RTX_HISTORY: Duration = Duration::from_secs(1);
+/// str0m's defaults for the rest of a video track's cache (its
+/// `send_buffer_video` and drop ratio).
+const RTX_PACKETS: usize = 1000;
+const RTX_RATIO_CAP: Option<f32> = Some(0.15);
+
 /// The minimum time between two keyframe requests sent to one publisher's track.
 const KEYFRAME_REQUEST_GAP: Duration = Duration::from_millis(300);
 
@@ -377,6 +387,12 @@ impl Sfu {
         for t in &mut p.tracks_out {
             if let OutState::Negotiating(m) = t.state {
                 t.state = OutState::Open(m);
+                // Only video is resent (WebRTC sends Opus without NACK).
+                if t.kind == MediaKind::Video {
+                    if let Some(tx) = p.rtc.direct_api().stream_tx_by_mid(m, None) {
+                        tx.set_rtx_cache(RTX_PACKETS, RTX_HISTORY, RTX_RATIO_CAP);
+                    }
+                }
             }
         }
         p.tracks_out
