@@ -157,6 +157,15 @@ const report = (ret, reason) => { if (ret) fail(ret, reason); };
 function renderList(ul, attendees, waiting) {
   ul.replaceChildren();
   const hostLike = me.role === ConfRole.HWM_CONF_ROLE_HOST || me.role === ConfRole.HWM_CONF_ROLE_COHOST;
+  if (waiting) {
+    $('#admit-all').disabled = attendees.length === 0;
+    if (attendees.length === 0) {
+      const li = document.createElement('li');
+      li.className = 'muted';
+      li.textContent = 'No one is waiting.';
+      ul.append(li);
+    }
+  }
   for (const a of attendees) {
     const li = document.createElement('li');
     li.dataset.participant = a.participantId;

@@ -86,11 +86,14 @@ try {
 
   step('host admits the guest');
   await host.waitForSelector('[data-testid=waiting-list] li:has-text("Guest G")');
+  if (await host.locator('[data-testid=admit-all]').isDisabled()) throw new Error('"Admit all" is off while a guest waits');
   await shot(host, '06-host-waiting-list');
   await host.click('[data-testid=waiting-list] li:has-text("Guest G") [data-testid=admit]');
   await guest.waitForSelector('[data-testid=waiting]', { state: 'hidden' });
   await guest.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
   await host.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
+  await host.waitForSelector('[data-testid=waiting-list] li:has-text("No one is waiting")');
+  if (!(await host.locator('[data-testid=admit-all]').isDisabled())) throw new Error('"Admit all" is on with no one waiting');
 
   step('each page decodes the other one\'s video and receives its audio');
   const hostPid = await pidOf(host);
