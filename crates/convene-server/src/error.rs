@@ -56,6 +56,45 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Answers that axum makes by itself on a REST route (a query string or a
+/// body it cannot take, a body over the size limit, a method the route does
+/// not have) come as plain text or empty; the product's clients expect
+/// `{"error_code", "error_msg"}` on every error. This turns them into that,
+/// with `code` (the API family's "bad request") and the same HTTP status.
+pub async fn rest_error_body(code: SdkErr, res: Response) -> Response {
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    // A 405 keeps its list of the methods the path has.
+    let allow = res.headers().get(axum::http::header::ALLOW).cloned();
+    let text = axum::body::to_bytes(res.into_body(), 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let msg = match text.trim() {
+        "" => status.canonical_reason().unwrap_or("bad request").to_string(),
+        t => t.to_string(),
+    };
+    let mut res = ApiError::new(status, code, msg).into_response();
+    if let Some(allow) = allow {
+        res.headers_mut().insert(axum::http::header::ALLOW, allow);
+    }
+    res
+}
+
+/// An unknown path of a REST API family: the product's JSON error, 404.
+pub fn no_such_api(code: SdkErr, method: &axum::http::Method, uri: &axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        code,
+        format!("no such API: {method} {}", uri.path()),
+    )
+}
+
 impl From<CreateError> for ApiError {
     fn from(e: CreateError) -> Self {
         ApiError::bad_request(e.code, e.reason)

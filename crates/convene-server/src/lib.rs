@@ -32,6 +32,7 @@ use anyhow::Context;
 use axum::routing::{get, post, put};
 use axum::Router;
 use convene_core::CreateLimits;
+use convene_proto::SdkErr;
 use convene_store::Store;
 
 pub use config::Config;
@@ -71,9 +72,9 @@ impl AppState {
 
 /// The HTTP routes, shared by the HTTP and HTTPS listeners.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/v1/usg/acs/auth/account", post(auth::login_account))
-        .route("/v2/usg/acs/auth/appauth", post(auth::login_app))
+    // The product's REST families (meetings: MMC, login: USG) answer every
+    // error, axum's own included, as `{"error_code", "error_msg"}`.
+    let mmc = Router::new()
         .route(
             "/v1/mmc/management/conferences",
             post(api::create_meeting)
@@ -81,8 +82,6 @@ pub fn router(state: AppState) -> Router {
                 .delete(api::cancel_meeting),
         )
         .route("/v1/mmc/management/conferences/confDetail", get(api::meeting_detail))
-        .route("/j/{conf_id}/{code}", get(api::join_link))
-        .route("/v1/convene/ws", get(ws::handler))
         .route("/v1/mmc/control/conferences/token", get(control::token))
         .route("/v1/mmc/control/conferences/lock", put(control::lock))
         .route("/v1/mmc/control/conferences/mute", put(control::mute_all))
@@ -92,7 +91,15 @@ pub fn router(state: AppState) -> Router {
             "/v1/mmc/control/conferences/allowWaitingParticipant",
             put(control::allow_waiting),
         )
-        .route("/v1/mmc/control/conferences/stop", put(control::stop))
+        .route("/v1/mmc/control/conferences/stop", put(control::stop));
+    let usg = Router::new()
+        .route("/v1/usg/acs/auth/account", post(auth::login_account))
+        .route("/v2/usg/acs/auth/appauth", post(auth::login_app));
+    Router::new()
+        .merge(rest_family(mmc, &["/v1/mmc"], SdkErr::CMS_CONF_BAD_REQUEST))
+        .merge(rest_family(usg, &["/v1/usg", "/v2/usg"], SdkErr::USG_PARAM_ERR))
+        .route("/j/{conf_id}/{code}", get(api::join_link))
+        .route("/v1/convene/ws", get(ws::handler))
         .route("/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))
         .route("/v1/convene/media/stats", get(media::stats_handler))
@@ -103,6 +110,24 @@ pub fn router(state: AppState) -> Router {
         // Create bodies are small; 1 MiB bounds what a client can make us parse.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)
+}
+
+/// One REST API family: paths under `prefixes` that it does not have, and
+/// axum's own refusals on its routes, answered as the product's JSON errors
+/// with `code`. (Routes are merged, not nested: nesting rewrites every
+/// request's URI.)
+fn rest_family(mut routes: Router<AppState>, prefixes: &[&str], code: SdkErr) -> Router<AppState> {
+    for prefix in prefixes {
+        routes = routes.route(
+            &format!("{prefix}/{{*rest}}"),
+            axum::routing::any(move |method: axum::http::Method, uri: axum::http::Uri| async move {
+                error::no_such_api(code, &method, &uri)
+            }),
+        );
+    }
+    routes.layer(axum::middleware::map_response(move |res| {
+        error::rest_error_body(code, res)
+    }))
 }
 
 /// A running server.

@@ -413,6 +413,36 @@ async fn invalid_creates_get_their_code_and_store_nothing() {
         let e: RestError = r.json().await.unwrap();
         assert_eq!(e.error_code, code, "{body}: {}", e.error_msg);
     }
+    // What axum refuses before a handler runs is the same JSON error.
+    let big = format!(r#"{{"subject":"{}"}}"#, "a".repeat(2 << 20));
+    let conferences = format!("{}/v1/mmc/management/conferences", server.url());
+    for (req, status, code) in [
+        (http.post(&conferences).body(big.clone()), 413, "MMC.111070001"),
+        (http.get(format!("{conferences}?limit=many")), 400, "MMC.111070001"),
+        (http.patch(&conferences), 405, "MMC.111070001"),
+        (
+            http.get(format!("{}/v1/mmc/no/such/thing", server.url())),
+            404,
+            "MMC.111070001",
+        ),
+        (
+            http.post(format!("{}/v2/usg/acs/auth/appauth", server.url())).body(big),
+            413,
+            "USG.200000003",
+        ),
+        (
+            http.get(format!("{}/v1/usg/acs/auth/account", server.url())),
+            405,
+            "USG.200000003",
+        ),
+    ] {
+        let r = req.header("X-Access-Token", &token).send().await.unwrap();
+        assert_eq!(r.status(), status, "{}", r.url());
+        let url = r.url().clone();
+        let e: RestError = r.json().await.unwrap();
+        assert_eq!(e.error_code, code, "{url}: {}", e.error_msg);
+        assert!(!e.error_msg.is_empty());
+    }
     let all = http
         .get(format!(
             "{}/v1/mmc/management/conferences?includeEnded=true",
