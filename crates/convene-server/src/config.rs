@@ -75,6 +75,11 @@ pub struct ServeArgs {
     /// (faster fsyncs); default 512, 0 for none.
     #[arg(long, env = "CONVENE_SQLITE_WAL_RESERVE_MB")]
     pub sqlite_wal_reserve_mb: Option<u64>,
+    /// Seconds an HTTP connection may sit without sending a whole request
+    /// head (idle between requests, or sending its headers slowly) before it
+    /// is closed; default 60. WebSockets are not affected.
+    #[arg(long, env = "CONVENE_HTTP_IDLE_TIMEOUT_SECS")]
+    pub http_idle_timeout_secs: Option<u64>,
 }
 
 /// The TOML file's shape.
@@ -97,6 +102,7 @@ struct FileConfig {
     turn_urls: Option<Vec<String>>,
     turn_secret: Option<String>,
     sqlite_wal_reserve_mb: Option<u64>,
+    http_idle_timeout_secs: Option<u64>,
 }
 
 /// A secret string that never shows in `Debug`.
@@ -127,6 +133,9 @@ pub struct Config {
     pub media: crate::media::MediaConfig,
     /// Bytes of SQLite WAL written ahead and kept (`StoreOptions`).
     pub sqlite_wal_reserve: u64,
+    /// How long an HTTP connection may take to send a request head, idle
+    /// time between keep-alive requests included.
+    pub http_idle_timeout: std::time::Duration,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -136,6 +145,10 @@ pub const DEFAULT_TOKEN_TTL: i64 = 12 * 3600;
 /// folder, ~1.2 s at the first start. A reserve shorter than a burst helps
 /// less (docs/PERFORMANCE.md). PostgreSQL's `max_wal_size` is 1 GB.
 pub const DEFAULT_SQLITE_WAL_RESERVE_MB: u64 = 512;
+/// nginx's `client_header_timeout`; also ends idle keep-alive connections
+/// (nginx's `keepalive_timeout` is 75 s), so that idle or slow clients
+/// cannot hold connections open without end.
+pub const DEFAULT_HTTP_IDLE_TIMEOUT_SECS: u64 = 60;
 
 fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
     let Some(path) = path else {
@@ -236,8 +249,16 @@ impl Config {
         if reserve_mb > 64 * 1024 {
             bail!("--sqlite-wal-reserve-mb must be at most 65536 (64 GiB)");
         }
+        let idle = args
+            .http_idle_timeout_secs
+            .or(file.http_idle_timeout_secs)
+            .unwrap_or(DEFAULT_HTTP_IDLE_TIMEOUT_SECS);
+        if !(1..=3600).contains(&idle) {
+            bail!("--http-idle-timeout-secs must be 1 to 3600");
+        }
         Ok(Config {
             sqlite_wal_reserve: reserve_mb << 20,
+            http_idle_timeout: std::time::Duration::from_secs(idle),
             media,
             data_dir,
             database_url: Secret(database_url),
@@ -268,6 +289,7 @@ impl Config {
             media: crate::media::MediaConfig::default(),
             // Tests make many small data folders.
             sqlite_wal_reserve: 0,
+            http_idle_timeout: std::time::Duration::from_secs(DEFAULT_HTTP_IDLE_TIMEOUT_SECS),
         }
     }
 }

@@ -130,6 +130,32 @@ fn rest_family(mut routes: Router<AppState>, prefixes: &[&str], code: SdkErr) ->
     }))
 }
 
+/// A listener's handle that stops accepting when `stop` turns true and
+/// gives requests in flight 10 s to finish.
+fn drain_on(mut stop: tokio::sync::watch::Receiver<bool>) -> axum_server::Handle<SocketAddr> {
+    let handle = axum_server::Handle::new();
+    let h = handle.clone();
+    tokio::spawn(async move {
+        let _ = stop.wait_for(|s| *s).await;
+        h.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    handle
+}
+
+/// A connection that has not sent a whole request head within `idle` is
+/// closed: a new one that sends nothing or too little (the first request,
+/// while HTTP/1 or 2 is not yet known), and an HTTP/1 one waiting for its
+/// next request on keep-alive or sending headers slowly (hyper's timer for
+/// that is off unless set). Upgraded WebSockets are no longer HTTP here.
+fn limit_idle<A: axum_server::Address, Acc>(
+    server: axum_server::Server<A, Acc>,
+    idle: std::time::Duration,
+) -> axum_server::Server<A, Acc> {
+    let mut server = server.first_request_timeout(idle);
+    server.http_builder().http1().header_read_timeout(idle);
+    server
+}
+
 /// A running server.
 pub struct Running {
     /// The media plane (its UDP addresses and counters).
@@ -215,10 +241,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     if config.dev {
         admin::ensure_dev_setup(store.as_ref(), &config.data_dir).await?;
     }
-    let http = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
+    let http = std::net::TcpListener::bind(config.listen).with_context(|| format!("binding {}", config.listen))?;
+    http.set_nonblocking(true)?;
     let http_addr = http.local_addr()?;
+    let idle = config.http_idle_timeout;
     let https = match config.tls_listen {
         Some(addr) => Some(std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?),
         None => None,
@@ -248,33 +274,25 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         nonces: Arc::default(),
     }));
     let app = router(state);
-    let (shutdown, mut rx) = tokio::sync::watch::channel(false);
+    let (shutdown, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(async move {
         // Held while this server serves; released when it has stopped.
         let _lock = lock;
-        let mut rx2 = rx.clone();
         // No Nagle delay: answers and WebSocket events are small writes that
         // should leave at once.
-        let http = axum::serve::ListenerExt::tap_io(http, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let plain = axum::serve(http, app.clone().into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = rx.wait_for(|s| *s).await;
-            });
+        let plain = axum_server::from_tcp(http)?
+            .acceptor(axum_server::accept::NoDelayAcceptor::new())
+            .handle(drain_on(rx.clone()));
+        let plain = limit_idle(plain, idle).serve(app.clone().into_make_service_with_connect_info::<SocketAddr>());
         let secure = async move {
             let (Some(listener), Some(tls)) = (https, tls) else {
                 return Ok(());
             };
             listener.set_nonblocking(true)?;
-            let handle = axum_server::Handle::new();
-            let h = handle.clone();
-            tokio::spawn(async move {
-                let _ = rx2.wait_for(|s| *s).await;
-                h.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-            });
-            axum_server::from_tcp_rustls(listener, tls)?
-                .handle(handle)
+            let server = axum_server::from_tcp_rustls(listener, tls)?
+                .map(|tls| tls.acceptor(axum_server::accept::NoDelayAcceptor::new()))
+                .handle(drain_on(rx));
+            limit_idle(server, idle)
                 .serve(app.into_make_service_with_connect_info::<SocketAddr>())
                 .await
         };

@@ -584,6 +584,54 @@ async fn a_second_server_on_the_same_database_is_refused() {
 }
 
 #[tokio::test]
+async fn idle_and_slow_http_connections_are_closed() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start_with(|c| c.http_idle_timeout = Duration::from_secs(1)).await;
+    let addr = server.running.http_addr;
+    // Reads until the server closes; how long that took.
+    async fn closed_after(s: &mut tokio::net::TcpStream) -> Duration {
+        let t = std::time::Instant::now();
+        let mut buf = [0u8; 1024];
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return t.elapsed(),
+                Ok(Ok(_)) => continue,
+                Err(_) => panic!("still open after 5 s"),
+            }
+        }
+    }
+    // Nothing sent at all.
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert!(closed_after(&mut silent).await < Duration::from_secs(3));
+    // Headers that never end.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    assert!(closed_after(&mut slow).await < Duration::from_secs(3));
+    // A keep-alive connection serves requests in a row, then is closed
+    // once it has been idle that long.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    for _ in 0..3 {
+        idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = vec![0u8; 256];
+        let n = idle.read(&mut answer).await.unwrap();
+        assert!(
+            answer[..n].starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&answer[..n])
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    let waited = closed_after(&mut idle).await;
+    assert!(
+        waited > Duration::from_millis(300) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test]
 async fn openapi_document_describes_the_api() {
     let server = TestServer::start().await;
     let doc: serde_json::Value = reqwest::get(format!("{}/openapi.json", server.url()))

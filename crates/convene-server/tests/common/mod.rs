@@ -14,10 +14,15 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// With settings changed from the tests' defaults.
+    pub async fn start_with(change: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let running = convene_server::start(Config::for_tests(dir.path(), None))
-            .await
-            .unwrap();
+        let mut config = Config::for_tests(dir.path(), None);
+        change(&mut config);
+        let running = convene_server::start(config).await.unwrap();
         TestServer { running, dir }
     }
 
