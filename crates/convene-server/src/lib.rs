@@ -147,12 +147,21 @@ fn drain_on(mut stop: tokio::sync::watch::Receiver<bool>) -> axum_server::Handle
 /// while HTTP/1 or 2 is not yet known), and an HTTP/1 one waiting for its
 /// next request on keep-alive or sending headers slowly (hyper's timer for
 /// that is off unless set). Upgraded WebSockets are no longer HTTP here.
+/// An idle HTTP/2 connection whose peer answers pings stays, as with
+/// browsers, which close their own after a few minutes.
 fn limit_idle<A: axum_server::Address, Acc>(
     server: axum_server::Server<A, Acc>,
     idle: std::time::Duration,
 ) -> axum_server::Server<A, Acc> {
     let mut server = server.first_request_timeout(idle);
     server.http_builder().http1().header_read_timeout(idle);
+    // HTTP/2 (HTTPS clients that offer it) has no such timer: a ping every
+    // `idle` at least ends connections whose peer has gone.
+    server
+        .http_builder()
+        .http2()
+        .keep_alive_interval(idle)
+        .keep_alive_timeout(std::time::Duration::from_secs(20));
     server
 }
 
