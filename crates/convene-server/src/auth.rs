@@ -42,6 +42,33 @@ fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Password checks run at once at most this many per core. Each argon2
+/// check holds ~19 MiB and tens of milliseconds of a core; unbounded, a
+/// burst of logins (to made-up accounts too, which are checked against a
+/// dummy hash so as not to tell them apart) would take one blocking thread
+/// each, up to tokio's 512: gigabytes of memory and every core. The rest
+/// wait their turn.
+const PASSWORD_CHECKS_PER_CORE: usize = 2;
+
+fn password_gate() -> &'static tokio::sync::Semaphore {
+    static GATE: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    GATE.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        tokio::sync::Semaphore::new(cores * PASSWORD_CHECKS_PER_CORE)
+    })
+}
+
+/// Runs `work` on a blocking thread once `gate` lets it in.
+async fn gated<T: Send + 'static>(
+    gate: &tokio::sync::Semaphore,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = gate.acquire().await.map_err(|_| ApiError::internal())?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| ApiError::internal())
+}
+
 /// The digest under which a token's session is stored.
 pub fn token_key(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -224,9 +251,7 @@ pub async fn login_account(State(state): State<AppState>, headers: HeaderMap) ->
         .and_then(|u| u.password_hash.clone())
         .unwrap_or_else(|| dummy_hash().to_owned());
     let pw = password.clone();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
-        .await
-        .map_err(|_| ApiError::internal())?;
+    let ok = gated(password_gate(), move || verify_password(&pw, &hash)).await?;
     match user {
         Some(user) if ok && user.password_hash.is_some() => {
             state.store.set_login_failures(&account, Default::default()).await?;
@@ -338,6 +363,44 @@ pub async fn login_app(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn password_checks_wait_for_the_gate() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let gate = Arc::new(tokio::sync::Semaphore::new(3));
+        let (running, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let tasks: Vec<_> = (0..24)
+            .map(|i| {
+                let (gate, running, peak) = (gate.clone(), running.clone(), peak.clone());
+                tokio::spawn(async move {
+                    gated(&gate, move || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        i
+                    })
+                    .await
+                    .unwrap()
+                })
+            })
+            .collect();
+        let mut done = Vec::new();
+        for t in tasks {
+            done.push(t.await.unwrap());
+        }
+        assert_eq!(
+            done,
+            (0..24).collect::<Vec<_>>(),
+            "every check ran and answered its caller"
+        );
+        assert_eq!(
+            peak.load(Ordering::SeqCst),
+            3,
+            "never more at once than the gate lets in"
+        );
+    }
 
     fn sign(key: &str, data: &str) -> String {
         let mut mac = HmacSha256::new_from_slice(key.as_bytes()).unwrap();
