@@ -7,6 +7,10 @@
 pub const MAX_FAILED_LOGINS: i64 = 5;
 /// How long a locked account name stays locked, in seconds.
 pub const LOCK_SECONDS: i64 = 10 * 60;
+/// How long a run of wrong passwords is remembered without another one, in
+/// seconds: a mistyped password yesterday does not count toward today's
+/// lock, and the records of names tried once (made-up ones too) can go.
+pub const FAILURE_MEMORY_SECONDS: i64 = 24 * 3600;
 
 /// The failure record kept per account *name*, whether or not such an account
 /// exists, so that lockout answers do not reveal which accounts exist.
@@ -14,6 +18,8 @@ pub const LOCK_SECONDS: i64 = 10 * 60;
 pub struct LoginFailures {
     pub count: i64,
     pub locked_until: i64,
+    /// When the last wrong password came (Unix seconds; 0: never).
+    pub last_failed_at: i64,
 }
 
 impl LoginFailures {
@@ -21,10 +27,18 @@ impl LoginFailures {
         self.locked_until > now
     }
 
+    /// Whether this record no longer matters at `now`: no lock in force and
+    /// the last wrong password forgotten. Such records may be deleted.
+    pub fn is_forgotten(&self, now: i64) -> bool {
+        !self.is_locked(now) && self.last_failed_at <= now - FAILURE_MEMORY_SECONDS
+    }
+
     /// The record after one more wrong password at `now`.
     pub fn after_failure(self, now: i64) -> LoginFailures {
-        // A lock that has run out starts a fresh count.
-        let count = if self.locked_until != 0 && self.locked_until <= now {
+        // A lock that has run out, or a run of failures long forgotten,
+        // starts a fresh count.
+        let lock_ran_out = self.locked_until != 0 && self.locked_until <= now;
+        let count = if lock_ran_out || self.is_forgotten(now) {
             1
         } else {
             self.count + 1
@@ -34,7 +48,11 @@ impl LoginFailures {
         } else {
             0
         };
-        LoginFailures { count, locked_until }
+        LoginFailures {
+            count,
+            locked_until,
+            last_failed_at: now,
+        }
     }
 
     /// Whether the attempt whose failure made this record may still have its
@@ -120,6 +138,34 @@ mod tests {
         let g = f.after_failure(1010 + LOCK_SECONDS + 1);
         assert_eq!(g.count, 1);
         assert!(!g.is_locked(1010 + LOCK_SECONDS + 1));
+    }
+
+    #[test]
+    fn a_run_of_failures_is_forgotten_after_a_day() {
+        let t = 1_000_000;
+        let mut f = LoginFailures::default();
+        for i in 0..MAX_FAILED_LOGINS - 1 {
+            f = f.after_failure(t + i);
+        }
+        assert_eq!(f.count, MAX_FAILED_LOGINS - 1);
+        assert!(!f.is_forgotten(t + FAILURE_MEMORY_SECONDS));
+        // One more within the day locks.
+        assert!(f
+            .after_failure(t + FAILURE_MEMORY_SECONDS)
+            .is_locked(t + FAILURE_MEMORY_SECONDS));
+        // A day after the last one, the run starts again.
+        let later = t + MAX_FAILED_LOGINS - 2 + FAILURE_MEMORY_SECONDS;
+        assert!(f.is_forgotten(later));
+        let g = f.after_failure(later);
+        assert_eq!(g.count, 1);
+        assert!(!g.is_locked(later));
+        // A lock in force is never forgotten, however old the failure.
+        let locked = LoginFailures {
+            count: MAX_FAILED_LOGINS,
+            locked_until: later + 10,
+            last_failed_at: t,
+        };
+        assert!(!locked.is_forgotten(later));
     }
 
     #[test]

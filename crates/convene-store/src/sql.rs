@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use convene_core::auth::LoginFailures;
+use convene_core::auth::{LoginFailures, FAILURE_MEMORY_SECONDS};
 use convene_core::create::RoomRequest;
 use convene_core::ids::{nine_digit_id, random_hex};
 use convene_core::{ConfId, ConfState, EnterpriseId, LiveSettings, Meeting, NewMeeting, RoomId, UserId};
@@ -467,12 +467,16 @@ macro_rules! store_queries {
             }
 
             pub async fn login_failures(pool: &$pool, account: &str) -> Result<LoginFailures> {
-                let row = sqlx::query("SELECT count, locked_until FROM login_failures WHERE account = $1")
+                let row = sqlx::query("SELECT count, locked_until, last_failed_at FROM login_failures WHERE account = $1")
                     .bind(account)
                     .fetch_optional(pool)
                     .await?;
                 Ok(match row {
-                    Some(r) => LoginFailures { count: r.try_get("count")?, locked_until: r.try_get("locked_until")? },
+                    Some(r) => LoginFailures {
+                        count: r.try_get("count")?,
+                        locked_until: r.try_get("locked_until")?,
+                        last_failed_at: r.try_get("last_failed_at")?,
+                    },
                     None => LoginFailures::default(),
                 })
             }
@@ -482,12 +486,14 @@ macro_rules! store_queries {
                     sqlx::query("DELETE FROM login_failures WHERE account = $1").bind(account).execute(pool).await?;
                 } else {
                     sqlx::query(
-                        "INSERT INTO login_failures (account, count, locked_until) VALUES ($1, $2, $3) \
-                         ON CONFLICT (account) DO UPDATE SET count = excluded.count, locked_until = excluded.locked_until",
+                        "INSERT INTO login_failures (account, count, locked_until, last_failed_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (account) DO UPDATE SET count = excluded.count, locked_until = excluded.locked_until, \
+                         last_failed_at = excluded.last_failed_at",
                     )
                     .bind(account)
                     .bind(f.count)
                     .bind(f.locked_until)
+                    .bind(f.last_failed_at)
                     .execute(pool)
                     .await?;
                 }
@@ -498,32 +504,46 @@ macro_rules! store_queries {
             /// record so that concurrent attempts each count; the rule of
             /// what a failure does is `LoginFailures::after_failure`.
             pub async fn add_login_failure(pool: &$pool, account: &str, now: i64) -> Result<LoginFailures> {
+                // Records that no longer matter (`LoginFailures::is_forgotten`)
+                // go here, a bounded number per failure, so that names tried
+                // once do not pile up and a backlog costs no one call much.
+                sqlx::query(
+                    "DELETE FROM login_failures WHERE account IN (SELECT account FROM login_failures \
+                     WHERE last_failed_at <= $1 AND locked_until <= $2 LIMIT 100)",
+                )
+                .bind(now - FAILURE_MEMORY_SECONDS)
+                .bind(now)
+                .execute(pool)
+                .await?;
                 for _ in 0..LOGIN_FAILURE_ATTEMPTS {
                     let old = login_failures(pool, account).await?;
                     let new = old.after_failure(now);
                     let mut done = 0;
                     if old == LoginFailures::default() {
                         done = sqlx::query(
-                            "INSERT INTO login_failures (account, count, locked_until) VALUES ($1, $2, $3) \
-                             ON CONFLICT (account) DO NOTHING",
+                            "INSERT INTO login_failures (account, count, locked_until, last_failed_at) \
+                             VALUES ($1, $2, $3, $4) ON CONFLICT (account) DO NOTHING",
                         )
                         .bind(account)
                         .bind(new.count)
                         .bind(new.locked_until)
+                        .bind(new.last_failed_at)
                         .execute(pool)
                         .await?
                         .rows_affected();
                     }
                     if done == 0 {
                         done = sqlx::query(
-                            "UPDATE login_failures SET count = $2, locked_until = $3 \
-                             WHERE account = $1 AND count = $4 AND locked_until = $5",
+                            "UPDATE login_failures SET count = $2, locked_until = $3, last_failed_at = $4 \
+                             WHERE account = $1 AND count = $5 AND locked_until = $6 AND last_failed_at = $7",
                         )
                         .bind(account)
                         .bind(new.count)
                         .bind(new.locked_until)
+                        .bind(new.last_failed_at)
                         .bind(old.count)
                         .bind(old.locked_until)
+                        .bind(old.last_failed_at)
                         .execute(pool)
                         .await?
                         .rows_affected();

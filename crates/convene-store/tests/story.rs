@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use convene_core::auth::LoginFailures;
+use convene_core::auth::{LoginFailures, FAILURE_MEMORY_SECONDS};
 use convene_core::create::{plan, ConfOptions, CreateLimits, Creator};
 use convene_core::{ConfState, RoomId, UserId};
 use convene_proto::*;
@@ -107,6 +107,7 @@ async fn story(store: Arc<dyn Store>) {
     let f = LoginFailures {
         count: 3,
         locked_until: 0,
+        last_failed_at: T0,
     };
     store.set_login_failures("ghost", f).await.unwrap();
     assert_eq!(store.login_failures("ghost").await.unwrap(), f);
@@ -121,6 +122,25 @@ async fn story(store: Arc<dyn Store>) {
     counts.sort();
     assert_eq!(counts, (1..=12).collect::<Vec<i64>>());
     assert!(store.login_failures("burst").await.unwrap().is_locked(T0));
+    // A day after its last failure a record no longer matters, unless a lock
+    // is still in force; the next failure of any name deletes such records.
+    let jailed = LoginFailures {
+        count: 5,
+        locked_until: T0 + 3 * FAILURE_MEMORY_SECONDS,
+        last_failed_at: T0,
+    };
+    store.set_login_failures("jailed", jailed).await.unwrap();
+    store.set_login_failures("stale", f).await.unwrap();
+    let later = T0 + FAILURE_MEMORY_SECONDS;
+    assert_eq!(store.add_login_failure("stale", later - 1).await.unwrap().count, 4);
+    assert_eq!(store.add_login_failure("someone", later + 1).await.unwrap().count, 1);
+    assert_eq!(
+        store.login_failures("stale").await.unwrap().count,
+        4,
+        "failed a moment ago"
+    );
+    assert_eq!(store.login_failures("burst").await.unwrap(), LoginFailures::default());
+    assert_eq!(store.login_failures("jailed").await.unwrap(), jailed);
 
     // Sessions.
     store.put_session("key1", &alice.id, T0 + 100, T0).await.unwrap();
