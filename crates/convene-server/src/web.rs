@@ -10,6 +10,23 @@ const APP: &str = include_str!("../../../web/app.js");
 const STYLE: &str = include_str!("../../../web/style.css");
 const SDK: &str = include_str!("../../../web/sdk/convene.js");
 
+/// Headers of every page and file of the browser client: no framing by
+/// other sites (the host's buttons end meetings and remove people: no
+/// clickjacking), no referrer (a join link's path carries its secret code),
+/// no content-type guessing.
+pub async fn page_headers(mut res: axum::response::Response) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    let h = res.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    res
+}
+
 pub async fn index() -> Html<&'static str> {
     Html(INDEX)
 }

@@ -90,6 +90,15 @@ async fn both_logins_and_create(server: &TestServer) {
     // The guest link works and carries its code.
     let page = reqwest::get(&result.guest_join_uri).await.unwrap();
     assert_eq!(page.status(), 200);
+    // The link's code must not leak through a referrer, and no other site
+    // may frame the page (and with it the host's buttons).
+    for (name, value) in [
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+        ("content-security-policy", "frame-ancestors 'none'"),
+    ] {
+        assert_eq!(page.headers()[name], value, "{name}");
+    }
     let html = page.text().await.unwrap();
     assert!(html.contains("Quarterly review") && html.contains("guest"), "{html}");
     let bad = reqwest::get(format!("{}/j/{}/{}", server.url(), result.conf_id, "x".repeat(48)))
