@@ -50,23 +50,28 @@ fn verify_password(password: &str, hash: &str) -> bool {
 /// wait their turn.
 const PASSWORD_CHECKS_PER_CORE: usize = 2;
 
-fn password_gate() -> &'static tokio::sync::Semaphore {
-    static GATE: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+fn password_gate() -> &'static Arc<tokio::sync::Semaphore> {
+    static GATE: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
     GATE.get_or_init(|| {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        tokio::sync::Semaphore::new(cores * PASSWORD_CHECKS_PER_CORE)
+        Arc::new(tokio::sync::Semaphore::new(cores * PASSWORD_CHECKS_PER_CORE))
     })
 }
 
-/// Runs `work` on a blocking thread once `gate` lets it in.
+/// Runs `work` on a blocking thread once `gate` lets it in. The work holds
+/// its place until it is done, even when the caller stops waiting (a client
+/// that hangs up mid-login must not free a place while its check runs on).
 async fn gated<T: Send + 'static>(
-    gate: &tokio::sync::Semaphore,
+    gate: &Arc<tokio::sync::Semaphore>,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    let _permit = gate.acquire().await.map_err(|_| ApiError::internal())?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| ApiError::internal())
+    let permit = gate.clone().acquire_owned().await.map_err(|_| ApiError::internal())?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await
+    .map_err(|_| ApiError::internal())
 }
 
 /// The digest under which a token's session is stored.
@@ -398,6 +403,30 @@ mod tests {
         let peak = peak.load(Ordering::SeqCst);
         assert!(peak <= 3, "{peak} at once, more than the gate lets in");
         assert!(peak >= 2, "the gate let only one in at a time");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_caller_that_stops_waiting_keeps_its_check_counted() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let gate = Arc::new(tokio::sync::Semaphore::new(3));
+        let (running, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        // Callers that hang up 2 ms in, one after another, while each check
+        // would run 40 ms.
+        for _ in 0..12 {
+            let (running, peak) = (running.clone(), peak.clone());
+            let check = gated(&gate, move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(40));
+                running.fetch_sub(1, Ordering::SeqCst);
+            });
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(2), check).await;
+        }
+        while gate.available_permits() < 3 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let peak = peak.load(Ordering::SeqCst);
+        assert!(peak <= 3, "{peak} checks at once after callers hung up");
     }
 
     fn sign(key: &str, data: &str) -> String {
