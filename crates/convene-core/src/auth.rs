@@ -3,17 +3,57 @@
 //! The HMAC itself is computed by `convene-server` (it owns the crypto crates);
 //! this module says *what* is signed and *when* a login is refused.
 
-/// Consecutive wrong passwords that lock an account name.
-pub const MAX_FAILED_LOGINS: i64 = 5;
+/// How many wrong passwords in a run lock, for how long, and how long a run
+/// is remembered without another failure. The same record and rule serve
+/// account logins, meeting passwords and their ceilings; only the numbers
+/// differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureRule {
+    /// Failures in a run that lock.
+    pub max: i64,
+    /// How long a lock lasts, in seconds.
+    pub lock_seconds: i64,
+    /// How long a run is remembered without another failure, in seconds:
+    /// after that it starts again, and its record may be deleted.
+    pub memory_seconds: i64,
+}
+
+/// Wrong passwords for one account name from one client address: the
+/// product's "five wrong passwords lock" for the one who typed them.
+pub const LOGIN_ADDRESS_RULE: FailureRule = FailureRule {
+    max: 5,
+    lock_seconds: 10 * 60,
+    memory_seconds: FAILURE_MEMORY_SECONDS,
+};
+/// Wrong passwords for one account name from everywhere together: slower,
+/// so that a run from one address does not lock the owner out elsewhere,
+/// while guesses spread over many addresses still meet a ceiling.
+pub const LOGIN_ACCOUNT_RULE: FailureRule = FailureRule {
+    max: 50,
+    lock_seconds: 10 * 60,
+    memory_seconds: FAILURE_MEMORY_SECONDS,
+};
+/// Consecutive wrong passwords from one address that lock an account name
+/// for that address (kept for callers that name the product's number).
+pub const MAX_FAILED_LOGINS: i64 = LOGIN_ADDRESS_RULE.max;
 /// How long a locked account name stays locked, in seconds.
-pub const LOCK_SECONDS: i64 = 10 * 60;
+pub const LOCK_SECONDS: i64 = LOGIN_ADDRESS_RULE.lock_seconds;
 /// How long a run of wrong passwords is remembered without another one, in
 /// seconds: a mistyped password yesterday does not count toward today's
 /// lock, and the records of names tried once (made-up ones too) can go.
 pub const FAILURE_MEMORY_SECONDS: i64 = 24 * 3600;
 
-/// The failure record kept per account *name*, whether or not such an account
-/// exists, so that lockout answers do not reveal which accounts exist.
+/// The key of the login failure record of `account` tried from `address`
+/// (see [`LOGIN_ADDRESS_RULE`]); the account-wide record's key is the name
+/// itself. Names with control characters are refused before this, so no
+/// name can spell another's per-address key.
+pub fn login_address_key(account: &str, address: &str) -> String {
+    format!("{account}\u{1}{address}")
+}
+
+/// A run of failures: kept per account *name* (whether or not such an
+/// account exists, so that lockout answers do not reveal which accounts
+/// exist), per name and address, and per meeting and caller.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LoginFailures {
     pub count: i64,
@@ -29,25 +69,21 @@ impl LoginFailures {
 
     /// Whether this record no longer matters at `now`: no lock in force and
     /// the last wrong password forgotten. Such records may be deleted.
-    pub fn is_forgotten(&self, now: i64) -> bool {
-        !self.is_locked(now) && self.last_failed_at <= now - FAILURE_MEMORY_SECONDS
+    pub fn is_forgotten(&self, now: i64, rule: &FailureRule) -> bool {
+        !self.is_locked(now) && self.last_failed_at <= now - rule.memory_seconds
     }
 
     /// The record after one more wrong password at `now`.
-    pub fn after_failure(self, now: i64) -> LoginFailures {
+    pub fn after_failure(self, now: i64, rule: &FailureRule) -> LoginFailures {
         // A lock that has run out, or a run of failures long forgotten,
         // starts a fresh count.
         let lock_ran_out = self.locked_until != 0 && self.locked_until <= now;
-        let count = if lock_ran_out || self.is_forgotten(now) {
+        let count = if lock_ran_out || self.is_forgotten(now, rule) {
             1
         } else {
             self.count + 1
         };
-        let locked_until = if count >= MAX_FAILED_LOGINS {
-            now + LOCK_SECONDS
-        } else {
-            0
-        };
+        let locked_until = if count >= rule.max { now + rule.lock_seconds } else { 0 };
         LoginFailures {
             count,
             locked_until,
@@ -55,11 +91,27 @@ impl LoginFailures {
         }
     }
 
+    /// The record once an attempt counted by [`Self::after_failure`] turned
+    /// out right: that one attempt is taken back (and the lock it set, if it
+    /// was the one that reached the limit). Other failures stay: a right
+    /// password does not wipe guesses at a different one.
+    pub fn forgiven(self, rule: &FailureRule) -> LoginFailures {
+        let count = (self.count - 1).max(0);
+        if count == 0 {
+            return LoginFailures::default();
+        }
+        LoginFailures {
+            count,
+            locked_until: if count >= rule.max { self.locked_until } else { 0 },
+            last_failed_at: self.last_failed_at,
+        }
+    }
+
     /// Whether the attempt whose failure made this record may still have its
-    /// password checked: the first [`MAX_FAILED_LOGINS`] in a row may (the
-    /// last of them locks if wrong), any beyond were already locked out.
-    pub fn may_check(&self) -> bool {
-        self.count <= MAX_FAILED_LOGINS
+    /// password checked: the first `rule.max` in a row may (the last of them
+    /// locks if wrong), any beyond were already locked out.
+    pub fn may_check(&self, rule: &FailureRule) -> bool {
+        self.count <= rule.max
     }
 }
 
@@ -121,21 +173,39 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    const R: FailureRule = LOGIN_ADDRESS_RULE;
+
+    #[test]
+    fn a_right_password_takes_back_only_its_own_attempt() {
+        let mut f = LoginFailures::default();
+        for i in 0..4 {
+            f = f.after_failure(100 + i, &R);
+        }
+        // The fifth attempt is counted first; it was right.
+        let charged = f.after_failure(200, &R);
+        assert!(charged.is_locked(200) && charged.may_check(&R));
+        let back = charged.forgiven(&R);
+        assert_eq!(back.count, 4, "the four wrong ones stay");
+        assert!(!back.is_locked(200));
+        assert!(back.after_failure(201, &R).is_locked(201), "one more wrong one locks");
+        assert_eq!(LoginFailures::default().after_failure(5, &R).forgiven(&R), LoginFailures::default());
+    }
+
     #[test]
     fn five_failures_lock_and_the_lock_runs_out() {
         let mut f = LoginFailures::default();
         for i in 1..MAX_FAILED_LOGINS {
-            f = f.after_failure(1000 + i);
+            f = f.after_failure(1000 + i, &R);
             assert!(!f.is_locked(1000 + i), "locked after {i} failures");
         }
-        f = f.after_failure(1010);
+        f = f.after_failure(1010, &R);
         assert!(f.is_locked(1010));
         assert!(f.is_locked(1010 + LOCK_SECONDS - 1));
         assert!(!f.is_locked(1010 + LOCK_SECONDS));
-        assert!(f.may_check(), "the fifth attempt is still checked");
-        assert!(!f.after_failure(1011).may_check(), "a sixth is not");
+        assert!(f.may_check(&R), "the fifth attempt is still checked");
+        assert!(!f.after_failure(1011, &R).may_check(&R), "a sixth is not");
         // After the lock ran out, one failure does not lock again.
-        let g = f.after_failure(1010 + LOCK_SECONDS + 1);
+        let g = f.after_failure(1010 + LOCK_SECONDS + 1, &R);
         assert_eq!(g.count, 1);
         assert!(!g.is_locked(1010 + LOCK_SECONDS + 1));
     }
@@ -145,18 +215,18 @@ mod tests {
         let t = 1_000_000;
         let mut f = LoginFailures::default();
         for i in 0..MAX_FAILED_LOGINS - 1 {
-            f = f.after_failure(t + i);
+            f = f.after_failure(t + i, &R);
         }
         assert_eq!(f.count, MAX_FAILED_LOGINS - 1);
-        assert!(!f.is_forgotten(t + FAILURE_MEMORY_SECONDS));
+        assert!(!f.is_forgotten(t + FAILURE_MEMORY_SECONDS, &R));
         // One more within the day locks.
         assert!(f
-            .after_failure(t + FAILURE_MEMORY_SECONDS)
+            .after_failure(t + FAILURE_MEMORY_SECONDS, &R)
             .is_locked(t + FAILURE_MEMORY_SECONDS));
         // A day after the last one, the run starts again.
         let later = t + MAX_FAILED_LOGINS - 2 + FAILURE_MEMORY_SECONDS;
-        assert!(f.is_forgotten(later));
-        let g = f.after_failure(later);
+        assert!(f.is_forgotten(later, &R));
+        let g = f.after_failure(later, &R);
         assert_eq!(g.count, 1);
         assert!(!g.is_locked(later));
         // A lock in force is never forgotten, however old the failure.
@@ -165,7 +235,7 @@ mod tests {
             locked_until: later + 10,
             last_failed_at: t,
         };
-        assert!(!locked.is_forgotten(later));
+        assert!(!locked.is_forgotten(later, &R));
     }
 
     #[test]

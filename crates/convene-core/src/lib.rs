@@ -12,9 +12,12 @@
 //!   stored [`meeting::Meeting`] back as the REST `ConferenceInfo`.
 //! - [`meeting`]: the stored meeting, its state and what it answers.
 //! - [`auth`]: login rules (lockout, App ID signature data).
+//! - [`guard`]: password guessing against meetings (who may still try).
+//! - [`live`]: one live meeting as a state machine.
 
 pub mod auth;
 pub mod create;
+pub mod guard;
 pub mod ids;
 pub mod live;
 pub mod meeting;

@@ -9,12 +9,12 @@
 //! [`Effects`]. The event shapes are wire types of `convene_proto::live`. One owner per meeting means every rule (the participant cap,
 //! the waiting room, the lock) is decided without races.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 pub use convene_proto::live::*;
 use convene_proto::*;
 
-use crate::auth::{LOCK_SECONDS, MAX_FAILED_LOGINS};
+use crate::guard::Gate;
 use crate::ids::{EnterpriseId, UserId};
 use crate::meeting::{ConfState, LiveSettings, Meeting};
 
@@ -60,8 +60,13 @@ pub struct JoinRequest {
     pub is_mic_on: bool,
     pub is_camera_on: bool,
     pub attendee_type: AttendeeType,
-    /// Who is asking, for password-failure lockouts (the client's address).
+    /// Who is asking, for password-failure lockouts
+    /// (`guard::caller_key`: the account, else the client's address).
     pub client_key: String,
+    /// Whether this caller's password may be checked now
+    /// (`guard::PasswordGuard::gate`); callers who prove themselves without
+    /// a password are not held back by it.
+    pub password_gate: Gate,
 }
 
 #[derive(Debug, Clone)]
@@ -218,7 +223,6 @@ pub struct Live {
     prolong_left: i64,
     warned_for_end: Option<i64>,
     ended: bool,
-    failures: HashMap<String, (i64, i64)>, // client -> (count, locked_until)
 }
 
 impl Live {
@@ -245,7 +249,6 @@ impl Live {
             prolong_left: settings.prolong_left,
             warned_for_end: None,
             ended,
-            failures: HashMap::new(),
         }
     }
 
@@ -415,93 +418,14 @@ impl Live {
         }
     }
 
-    /// The role the credential and the account give, before the waiting room.
-    fn entitled_role(&self, req: &JoinRequest) -> Option<ConfRole> {
-        let m = &self.meeting;
-        let invited = self.invitation(req.account.as_ref());
-        let by_credential = match &req.credential {
-            Credential::Random(code) if !code.is_empty() => {
-                if *code == m.host_random {
-                    Some(ConfRole::Host)
-                } else if *code == m.guest_random {
-                    Some(ConfRole::Attendee)
-                } else if *code == m.audience_random {
-                    Some(ConfRole::Audience)
-                } else {
-                    None
-                }
-            }
-            Credential::Password(pw) if !pw.is_empty() && *pw == m.host_pwd => Some(ConfRole::Host),
-            Credential::Password(pw) if m.guest_pwd.as_deref() == Some(pw.as_str()) => Some(ConfRole::Attendee),
-            Credential::Password(pw) if pw.is_empty() && m.guest_pwd.is_none() => Some(ConfRole::Attendee),
-            _ => None,
-        };
-        let is_owner = req.account.as_ref().is_some_and(|a| a.user_id == m.owner_id);
-        match (by_credential, is_owner, invited) {
-            (_, true, _) => Some(ConfRole::Host),
-            (Some(ConfRole::Host), _, _) => Some(ConfRole::Host),
-            // An invitation names the role; it needs no password.
-            (_, _, Some(role)) => Some(role),
-            (Some(r), _, None) => Some(r),
-            (None, false, None) => None,
-        }
-    }
-
-    /// The role stored for an invited account, if the account is invited.
-    fn invitation(&self, account: Option<&Account>) -> Option<ConfRole> {
-        let a = account?;
-        self.meeting
-            .info
-            .attendees
-            .iter()
-            .find(|inv| {
-                inv.user_uuid.as_deref() == Some(a.user_id.as_str())
-                    || inv
-                        .account_id
-                        .as_deref()
-                        .is_some_and(|x| !x.is_empty() && x == a.account)
-                    || (!inv.third_user_id.is_empty() && a.third_user_id.as_deref() == Some(inv.third_user_id.as_str()))
-            })
-            .map(|inv| inv.role.unwrap_or(ConfRole::Attendee))
-    }
-
     /// `joinConfById` / `joinConfByRandom`.
     pub fn join(&mut self, req: JoinRequest, now: i64, out: &mut Outbox) -> Result<Joined, Refusal> {
+        // Credentials first: without them an ended meeting looks like any
+        // wrong password (no existence oracle).
+        let role = check_credential(Some(&self.meeting), &req)?;
         if self.ended || now >= self.end {
             return Err(refuse(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended"));
         }
-        let (count, locked_until) = self.failures.get(&req.client_key).copied().unwrap_or((0, 0));
-        if locked_until > now {
-            return Err(refuse(
-                SdkErr::CMS_PARTICIPANT_CONF_LOGIN_LOCKED,
-                "too many wrong passwords for this meeting: try again later",
-            ));
-        }
-        let Some(role) = self.entitled_role(&req) else {
-            let (count, locked_until) = if locked_until != 0 && locked_until <= now {
-                (0, 0)
-            } else {
-                (count, 0)
-            };
-            let count = count + 1;
-            let until = if count >= MAX_FAILED_LOGINS {
-                now + LOCK_SECONDS
-            } else {
-                locked_until
-            };
-            self.failures.insert(req.client_key.clone(), (count, until));
-            let typed = matches!(&req.credential, Credential::Password(p) if !p.is_empty())
-                || matches!(&req.credential, Credential::Random(_));
-            return Err(if typed {
-                refuse(
-                    SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED,
-                    "the meeting does not exist or the password is wrong",
-                )
-            } else {
-                refuse(SdkErr::CMS_CONF_AUTHEN_NEED_PASSWORD, "this meeting needs a password")
-            });
-        };
-        self.failures.remove(&req.client_key);
         let m = &self.meeting;
         // Who may join at all. The host (by password, link or ownership) may always.
         if role != ConfRole::Host {
@@ -531,7 +455,7 @@ impl Live {
                     Some(_) => {}
                 },
                 ConfAllowJoinUserType::InvitedUser => {
-                    if self.invitation(req.account.as_ref()).is_none() {
+                    if invitation(m, req.account.as_ref()).is_none() {
                         return Err(refuse(
                             SdkErr::CMS_CONF_ONLY_ALLOW_USER_INVITED,
                             "only invited users may join",
@@ -557,16 +481,7 @@ impl Live {
             ));
         }
         // Starting media state.
-        let invited_mute = req.account.as_ref().and_then(|a| {
-            m.info
-                .attendees
-                .iter()
-                .find(|inv| {
-                    inv.user_uuid.as_deref() == Some(a.user_id.as_str())
-                        || inv.account_id.as_deref() == Some(a.account.as_str())
-                })
-                .and_then(|inv| inv.is_mute)
-        });
+        let invited_mute = invitation(m, req.account.as_ref()).and_then(|inv| inv.is_mute);
         let (mut mic, mut camera) = (req.is_mic_on, req.is_camera_on);
         if req.account.as_ref().is_some_and(|a| a.user_id == m.owner_id) {
             mic = m.info.is_mic_on.unwrap_or(mic);
@@ -1116,6 +1031,127 @@ impl Live {
             }
             None => {}
         }
+    }
+}
+
+/// The invitation of a logged-in account, if it is invited: matched by
+/// `userUuid`, `accountId` or `thirdUserId` (an App ID user). The one rule
+/// for "is this account invited?" (its role, its mute state, invited-only
+/// meetings).
+pub fn invitation<'m>(m: &'m Meeting, account: Option<&Account>) -> Option<&'m AttendeeBaseInfo> {
+    let a = account?;
+    m.info.attendees.iter().find(|inv| {
+        inv.user_uuid.as_deref() == Some(a.user_id.as_str())
+            || inv
+                .account_id
+                .as_deref()
+                .is_some_and(|x| !x.is_empty() && x == a.account)
+            || (!inv.third_user_id.is_empty() && a.third_user_id.as_deref() == Some(inv.third_user_id.as_str()))
+    })
+}
+
+/// Whether a refusal of [`check_credential`] (or of a host password in
+/// `requestHostRole`) is a wrong guess the password guard counts.
+pub fn counts_as_failure(r: &Refusal) -> bool {
+    r.code == SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED || r.code == SdkErr::CMS_CONF_PWD_AUTH_FAILED
+}
+
+fn wrong_credentials() -> Refusal {
+    refuse(
+        SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED,
+        "the meeting does not exist, has ended, or the password is wrong",
+    )
+}
+
+/// The answer to a password check the guard's gate holds back.
+pub fn password_locked() -> Refusal {
+    refuse(
+        SdkErr::CMS_PARTICIPANT_CONF_LOGIN_LOCKED,
+        "too many wrong passwords for this meeting: try again later",
+    )
+}
+
+/// The role a join's credential and account give in meeting `m`, before
+/// the waiting room, or why not. The one rule of who gets in with what:
+/// - the owner's login: host, no password;
+/// - a join link's code: host, guest or audience; an invitation: its role
+///   (host link and host password win over it); neither needs a password,
+///   so neither is held back by `req.password_gate`;
+/// - a password: host or guest, checked only while the gate is open
+///   (else `CMS_PARTICIPANT_CONF_LOGIN_LOCKED`, whatever was typed);
+/// - a meeting without a guest password lets in a guest who typed none.
+///
+/// Wrong or missing credentials answer `CMS_CONF_NOT_FOUND_OR_AUTH_FAILED`,
+/// exactly as an unknown or ended meeting does; the caller counts that
+/// answer as a failure ([`counts_as_failure`]). `None`: no meeting has
+/// that ID.
+pub fn check_credential(m: Option<&Meeting>, req: &JoinRequest) -> Result<ConfRole, Refusal> {
+    let Some(m) = m else {
+        // No meeting by that ID: the same answer as a wrong password.
+        return Err(if req.password_gate == Gate::Open {
+            wrong_credentials()
+        } else {
+            password_locked()
+        });
+    };
+    if req.account.as_ref().is_some_and(|a| a.user_id == m.owner_id) {
+        return Ok(ConfRole::Host);
+    }
+    let invited = invitation(m, req.account.as_ref()).map(|inv| inv.role.unwrap_or(ConfRole::Attendee));
+    let typed = match &req.credential {
+        Credential::Random(code) if !code.is_empty() => {
+            let by_code = if *code == m.host_random {
+                Some(ConfRole::Host)
+            } else if *code == m.guest_random {
+                Some(ConfRole::Attendee)
+            } else if *code == m.audience_random {
+                Some(ConfRole::Audience)
+            } else {
+                None
+            };
+            match (by_code, invited) {
+                (Some(ConfRole::Host), _) => return Ok(ConfRole::Host),
+                (_, Some(r)) => return Ok(r),
+                (Some(r), None) => return Ok(r),
+                (None, None) => true,
+            }
+        }
+        Credential::Random(_) => false,
+        Credential::Password(pw) => !pw.is_empty(),
+    };
+    let pw = match &req.credential {
+        Credential::Password(pw) => pw.as_str(),
+        Credential::Random(_) => "",
+    };
+    if typed && req.password_gate != Gate::Open {
+        return invited.ok_or_else(password_locked);
+    }
+    if !pw.is_empty() && pw == m.host_pwd {
+        return Ok(ConfRole::Host);
+    }
+    if let Some(r) = invited {
+        return Ok(r);
+    }
+    match (&req.credential, m.guest_pwd.as_deref()) {
+        (Credential::Password(_), Some(g)) if !pw.is_empty() && pw == g => Ok(ConfRole::Attendee),
+        (Credential::Password(_), None) if pw.is_empty() => Ok(ConfRole::Attendee),
+        _ if req.password_gate != Gate::Open => Err(password_locked()),
+        _ => Err(wrong_credentials()),
+    }
+}
+
+/// The REST control token's check (`X-Password`): the host password of a
+/// running or ended meeting, held back by the password guard's gate for
+/// everyone but the meeting's owner (`caller`, when logged in). Unknown
+/// meetings and wrong passwords answer alike; both count as failures.
+pub fn check_host_password(m: Option<&Meeting>, given: &str, gate: Gate, caller: Option<&UserId>) -> Result<(), Refusal> {
+    let owner = m.is_some_and(|m| caller == Some(&m.owner_id));
+    if gate != Gate::Open && !owner {
+        return Err(password_locked());
+    }
+    match m {
+        Some(m) if !given.is_empty() && given == m.host_pwd => Ok(()),
+        _ => Err(wrong_credentials()),
     }
 }
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
 
 use convene_core::create::{plan, ConfOptions, CreateLimits, Creator};
+use convene_core::guard::Gate;
 use convene_core::live::*;
 use convene_core::{ConfId, EnterpriseId, Meeting, RoomId, UserId};
 use convene_proto::*;
@@ -75,6 +76,7 @@ fn req(cred: Credential, name: &str, account: Option<Account>) -> JoinRequest {
         is_camera_on: true,
         attendee_type: AttendeeType::Normal,
         client_key: format!("client-{name}"),
+        password_gate: Gate::Open,
     }
 }
 
@@ -122,7 +124,7 @@ fn credentials_give_roles() {
         (
             m.clone(),
             req(pw(""), "x", None),
-            Err(SdkErr::CMS_CONF_AUTHEN_NEED_PASSWORD),
+            Err(SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED),
         ),
         (
             m.clone(),
@@ -148,7 +150,7 @@ fn credentials_give_roles() {
         (
             m.clone(),
             req(pw(""), "", Some(colleague("carl"))),
-            Err(SdkErr::CMS_CONF_AUTHEN_NEED_PASSWORD),
+            Err(SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED),
         ),
         (
             invited_m.clone(),
@@ -176,18 +178,87 @@ fn credentials_give_roles() {
 }
 
 #[test]
-fn wrong_passwords_lock_the_client_out_for_a_while() {
-    let mut live = Live::new(meeting(|_, _| {}));
-    let mut out = Vec::new();
-    for _ in 0..5 {
-        let e = live.join(req(pw("9999"), "m", None), T0 + 10, &mut out).unwrap_err();
-        assert_eq!(e.code, SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED);
+fn a_closed_password_gate_holds_back_passwords_only() {
+    // Issue 16, items 3-4: while the guard's gate is closed for a caller,
+    // no password is checked (the right one neither: no guessing through a
+    // lock), but those who prove themselves without one get in.
+    let mut m = meeting(|c, _| {
+        c.attendees = vec![AttendeeBaseInfo {
+            nick_name: "Tess".into(),
+            third_user_id: "tess-3p".into(),
+            role: Some(ConfRole::Cohost),
+            ..Default::default()
+        }];
+        c.num_of_attendee = 1;
+    });
+    m.info.is_open_waiting_room = Some(false);
+    let host_pwd = m.host_pwd.clone();
+    let app_user = Account {
+        third_user_id: Some("tess-3p".into()),
+        ..colleague("tess")
+    };
+    for gate in [Gate::CallerLocked, Gate::MeetingClosed] {
+        let locked = |cred: Credential, account: Option<Account>| {
+            let mut r = req(cred, "x", account);
+            r.password_gate = gate;
+            check_credential(Some(&m), &r).map_err(|e| e.code)
+        };
+        let held = Err(SdkErr::CMS_PARTICIPANT_CONF_LOGIN_LOCKED);
+        assert_eq!(locked(pw(&host_pwd), None), held, "the right host password waits too");
+        assert_eq!(locked(pw("1111"), None), held);
+        assert_eq!(locked(pw("9999"), None), held);
+        assert_eq!(locked(pw(""), None), held);
+        assert_eq!(locked(Credential::Random("nope".into()), None), held);
+        assert_eq!(locked(pw(""), Some(owner())), Ok(ConfRole::Host), "the owner");
+        assert_eq!(locked(pw("9999"), Some(owner())), Ok(ConfRole::Host));
+        assert_eq!(
+            locked(Credential::Random(m.host_random.clone()), None),
+            Ok(ConfRole::Host),
+            "a host link"
+        );
+        assert_eq!(
+            locked(Credential::Random(m.guest_random.clone()), None),
+            Ok(ConfRole::Attendee),
+            "a guest link"
+        );
+        assert_eq!(locked(pw(""), Some(app_user.clone())), Ok(ConfRole::Cohost), "an invitation");
     }
-    let locked = live.join(req(pw("1111"), "m", None), T0 + 11, &mut out).unwrap_err();
-    assert_eq!(locked.code, SdkErr::CMS_PARTICIPANT_CONF_LOGIN_LOCKED);
-    // Another client is not affected; the lock runs out.
-    assert!(live.join(req(pw("1111"), "other", None), T0 + 11, &mut out).is_ok());
-    assert!(live.join(req(pw("1111"), "m", None), T0 + 10 + 600, &mut out).is_ok());
+    // An ended meeting answers the same as a wrong password to those
+    // without credentials, and says it ended only to those with them.
+    let mut live = Live::new(m.clone());
+    let mut out = Vec::new();
+    let host = live.join(req(pw(&host_pwd), "h", None), T0 + 1, &mut out).unwrap();
+    live.control(host.participant, Action::End, T0 + 2, &mut out).unwrap();
+    let e = live.join(req(pw("9999"), "x", None), T0 + 3, &mut out).unwrap_err();
+    assert_eq!(e.code, SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED);
+    let e = live.join(req(pw(""), "x", None), T0 + 3, &mut out).unwrap_err();
+    assert_eq!(e.code, SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED);
+    let e = live.join(req(pw("1111"), "x", None), T0 + 3, &mut out).unwrap_err();
+    assert_eq!(e.code, SdkErr::CMS_CONF_IS_CLOSED);
+}
+
+#[test]
+fn an_app_id_invitation_carries_its_mute() {
+    // Issue 16, item 13: an App ID user invited by `thirdUserId` gets the
+    // invitation's role and its `isMute`.
+    let m = meeting(|c, _| {
+        c.attendees = vec![AttendeeBaseInfo {
+            nick_name: "Tess".into(),
+            third_user_id: "tess-3p".into(),
+            role: Some(ConfRole::Attendee),
+            is_mute: Some(true),
+            ..Default::default()
+        }];
+        c.num_of_attendee = 1;
+    });
+    let app_user = Account {
+        third_user_id: Some("tess-3p".into()),
+        ..colleague("tess")
+    };
+    let mut live = Live::new(m);
+    let j = join(&mut live, req(pw(""), "", Some(app_user))).unwrap();
+    assert_eq!(j.role, ConfRole::Attendee);
+    assert!(!live.attendee(j.participant).unwrap().is_mic_on, "invited muted");
 }
 
 #[test]

@@ -11,7 +11,9 @@ use std::sync::{Arc, RwLock};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::{FromRequestParts, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -219,7 +221,17 @@ fn dummy_hash() -> &'static str {
 }
 
 /// `POST /v1/usg/acs/auth/account`: account + password in HTTP Basic.
-pub async fn login_account(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<AuthResult>> {
+///
+/// Wrong passwords are counted twice (`convene_core::auth`): per account
+/// name and client address (five lock that address out of that name for
+/// ten minutes, as the product does) and per name from everywhere (a slower
+/// ceiling against guesses spread over many addresses). A run from one
+/// address therefore does not lock the account's owner out elsewhere.
+pub async fn login_account(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> ApiResult<Json<AuthResult>> {
     let (account, password) = basic_credentials(&headers).ok_or_else(|| {
         ApiError::bad_request(
             SdkErr::USG_PARAM_ERR,
@@ -232,6 +244,12 @@ pub async fn login_account(State(state): State<AppState>, headers: HeaderMap) ->
             "account and password are required",
         ));
     }
+    if account.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            SdkErr::USG_PARAM_ERR,
+            "the account may not contain control characters",
+        ));
+    }
     let t = state.now();
     let refused = || ApiError::unauthorized(SdkErr::USG_ERR_PASSWORD, "wrong account or password");
     let locked = || {
@@ -241,13 +259,19 @@ pub async fn login_account(State(state): State<AppState>, headers: HeaderMap) ->
             "too many wrong passwords: try again later",
         )
     };
-    if state.store.login_failures(&account).await?.is_locked(t) {
+    let (by_address, everywhere) = (&rules::LOGIN_ADDRESS_RULE, &rules::LOGIN_ACCOUNT_RULE);
+    let address_key = rules::login_address_key(&account, &convene_core::guard::caller_key(None, peer.ip()));
+    if state.store.login_failures(&address_key).await?.is_locked(t)
+        || state.store.login_failures(&account).await?.is_locked(t)
+    {
         return Err(locked());
     }
     // The attempt counts as wrong before it is checked (and is forgiven if
     // right): concurrent guesses each take one of the tries, so a burst of
     // parallel requests gets no more than a sequence would.
-    if !state.store.add_login_failure(&account, t).await?.may_check() {
+    let here = state.store.add_login_failure(&address_key, t, by_address).await?;
+    let all = state.store.add_login_failure(&account, t, everywhere).await?;
+    if !here.may_check(by_address) || !all.may_check(everywhere) {
         return Err(locked());
     }
     let user = state.store.user_by_account(&account).await?;
@@ -259,7 +283,10 @@ pub async fn login_account(State(state): State<AppState>, headers: HeaderMap) ->
     let ok = gated(password_gate(), move || verify_password(&pw, &hash)).await?;
     match user {
         Some(user) if ok && user.password_hash.is_some() => {
-            state.store.set_login_failures(&account, Default::default()).await?;
+            // This address proved itself; the account-wide run loses only
+            // this attempt (guesses from elsewhere still count).
+            state.store.set_login_failures(&address_key, Default::default()).await?;
+            state.store.forgive_login_failure(&account, everywhere).await?;
             Ok(Json(state.issue_token(user).await?))
         }
         _ => Err(refused()),

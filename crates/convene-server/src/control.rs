@@ -7,17 +7,18 @@
 //! gap for clusters, noted in docs/ARCHITECTURE.md).
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Mutex;
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::HeaderMap;
 use axum::Json;
-use convene_core::live::{Action, ParticipantId};
+use convene_core::guard::caller_key;
+use convene_core::live::{self as rules, Action, ParticipantId};
 use convene_core::{ConfState, Meeting};
 use convene_proto::SdkErr;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use subtle::ConstantTimeEq;
 
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -38,48 +39,51 @@ pub struct ConfQuery {
     participant_id: Option<String>,
 }
 
-fn not_found_or_auth() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED,
-        "the meeting does not exist or the password is wrong",
-    )
-}
-
-async fn running(state: &AppState, conf_id: Option<String>) -> ApiResult<Meeting> {
-    let m = crate::api::meeting_param(state, conf_id)
-        .await?
-        .ok_or_else(not_found_or_auth)?;
-    if m.state_at(state.now()) != ConfState::Created {
-        return Err(ApiError::bad_request(
-            SdkErr::CMS_CONF_IS_CLOSED,
-            "the meeting has ended",
-        ));
-    }
-    Ok(m)
-}
-
 /// `GET /v1/mmc/control/conferences/token`, `X-Password: <host password>`.
+///
+/// The host password is six digits, so the check goes through the node's
+/// password guard like a join (`convene_core::guard`): wrong passwords and
+/// unknown IDs count per meeting and caller (the account of a valid
+/// `X-Access-Token`, else the address) and per meeting from everyone, and
+/// answer alike; a lockout answers `CMS_PARTICIPANT_CONF_LOGIN_LOCKED`.
 #[utoipa::path(get, path = "/v1/mmc/control/conferences/token", tag = "control",
     params(("conferenceID" = String, Query), ("X-Password" = String, Header, description = "the host password"), ("X-Login-Type" = Option<i64>, Header)),
-    responses((status = 200, description = "`{data: {token, wsURL, expireTime, ...}}`"), (status = 401, body = convene_proto::RestError)))]
+    responses((status = 200, description = "`{data: {token, wsURL, expireTime, ...}}`"), (status = 401, body = convene_proto::RestError), (status = 403, description = "too many wrong passwords", body = convene_proto::RestError)))]
 pub async fn token(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(q): Query<ConfQuery>,
 ) -> ApiResult<Json<Value>> {
-    let m = running(&state, q.conference_id).await.map_err(|e| {
-        if e.code == SdkErr::CMS_CONF_IS_CLOSED {
-            e
-        } else {
-            not_found_or_auth()
-        }
-    })?;
+    let conf_id = q
+        .conference_id
+        .clone()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| ApiError::bad_request(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "conferenceID is required"))?;
+    // A token that is not (or no longer) valid only loses the caller its
+    // account: it is then known by its address, as without one.
+    let user = match headers.get("X-Access-Token").and_then(|v| v.to_str().ok()) {
+        Some(t) if !t.is_empty() => state.user_for_token(t).await.ok(),
+        _ => None,
+    };
+    let user_id = user.as_ref().map(|u| &u.id);
+    let caller = caller_key(user_id.map(|u| u.as_str()), peer.ip());
+    let found = crate::api::meeting_param(&state, Some(conf_id.clone())).await?;
     let given = headers.get("X-Password").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if given.is_empty() || !bool::from(given.as_bytes().ct_eq(m.host_pwd.as_bytes())) {
-        return Err(not_found_or_auth());
-    }
     let now = state.now();
+    {
+        let mut guard = state.live.guard();
+        let gate = guard.gate(&conf_id, &caller, now);
+        if let Err(r) = rules::check_host_password(found.as_ref(), given, gate, user_id) {
+            if rules::counts_as_failure(&r) {
+                guard.failed(&conf_id, &caller, now);
+            }
+            return Err(ApiError::from(r));
+        }
+    }
+    let Some(m) = found.filter(|m| m.state_at(now) == ConfState::Created) else {
+        return Err(ApiError::bad_request(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended"));
+    };
     let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 32);
     {
         let mut map = state.control_tokens.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -94,22 +98,36 @@ pub async fn token(
     }})))
 }
 
+/// The meeting a control token was issued for, checked before anything
+/// about the meeting is told: without a valid token, an unknown, a running
+/// and an ended meeting answer alike.
 async fn authorized(state: &AppState, headers: &HeaderMap, q: &ConfQuery) -> ApiResult<Meeting> {
+    let invalid = || {
+        ApiError::unauthorized(
+            SdkErr::USG_INVALID_TOKEN,
+            "X-Conference-Authorization is missing, wrong or expired",
+        )
+    };
     let token = headers
         .get("X-Conference-Authorization")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let m = running(state, q.conference_id.clone()).await?;
     let now = state.now();
-    let ok = {
+    let uuid = {
         let map = state.control_tokens.inner.lock().unwrap_or_else(|e| e.into_inner());
         map.get(token)
-            .is_some_and(|(uuid, exp)| *uuid == m.conf_uuid && *exp > now)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(uuid, _)| uuid.clone())
     };
-    if !ok {
-        return Err(ApiError::unauthorized(
-            SdkErr::USG_INVALID_TOKEN,
-            "X-Conference-Authorization is missing, wrong or expired",
+    let uuid = uuid.ok_or_else(invalid)?;
+    let m = crate::api::meeting_param(state, q.conference_id.clone())
+        .await?
+        .filter(|m| m.conf_uuid == uuid)
+        .ok_or_else(invalid)?;
+    if m.state_at(now) != ConfState::Created {
+        return Err(ApiError::bad_request(
+            SdkErr::CMS_CONF_IS_CLOSED,
+            "the meeting has ended",
         ));
     }
     Ok(m)
@@ -156,7 +174,7 @@ async fn control_call(
         .live
         .control_as_host(&m, action)
         .await
-        .map_err(|r| ApiError::bad_request(r.code, r.reason))?;
+        .map_err(ApiError::from)?;
     Ok(Json(json!({})))
 }
 
@@ -278,7 +296,7 @@ pub async fn stop(
         Ok(()) => {}
         // Nobody was in it: end it in storage directly.
         Err(r) if r.code == SdkErr::CMS_CONF_IS_CLOSED => {}
-        Err(r) => return Err(ApiError::bad_request(r.code, r.reason)),
+        Err(r) => return Err(ApiError::from(r)),
     }
     state.store.end_meeting(&m.conf_uuid).await?;
     Ok(Json(json!({})))

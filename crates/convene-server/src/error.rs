@@ -50,6 +50,19 @@ impl ApiError {
     }
 }
 
+/// A refusal of the meeting rules, answered over REST: wrong credentials
+/// 401, a password lockout 403, anything else 400.
+impl From<convene_core::live::Refusal> for ApiError {
+    fn from(r: convene_core::live::Refusal) -> Self {
+        let status = match r.code {
+            SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED => StatusCode::UNAUTHORIZED,
+            SdkErr::CMS_PARTICIPANT_CONF_LOGIN_LOCKED => StatusCode::FORBIDDEN,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, r.code, r.reason)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(RestError::new(self.code, self.msg))).into_response()

@@ -13,7 +13,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use convene_core::live::{Action, Audience, JoinRequest, Live, Outbox, ParticipantId, Refusal};
+use convene_core::guard::{Gate, PasswordGuard};
+use convene_core::live::{self as rules, Action, Audience, JoinRequest, Live, Outbox, ParticipantId, Refusal};
 use convene_core::{ConfId, ConfState, Meeting};
 use convene_proto::live::{Event, ServerMsg};
 use convene_proto::{ConfRole, MediaType, SdkErr};
@@ -84,6 +85,9 @@ pub enum MediaReq {
 /// The live meetings of this node.
 pub struct LiveHub {
     tasks: Mutex<HashMap<String, mpsc::Sender<Cmd>>>,
+    /// Failures of every password check against this node's meetings
+    /// (joins, control tokens, `requestHostRole`), unknown IDs included.
+    pub guard: Mutex<PasswordGuard>,
     store: Arc<dyn Store>,
     clock: Arc<Clock>,
     pub media: Arc<MediaNode>,
@@ -100,33 +104,61 @@ impl LiveHub {
     pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>, media: Arc<MediaNode>) -> LiveHub {
         LiveHub {
             tasks: Mutex::default(),
+            guard: Mutex::default(),
             store,
             clock,
             media,
         }
     }
 
-    /// The running meeting with this ID, as joiners may learn of it: a
-    /// missing meeting looks like a wrong password.
-    async fn meeting(&self, conf_id: &str) -> Result<Meeting, Refusal> {
-        let m = self
-            .store
+    /// The meeting with this ID (the running one, else the latest), if any.
+    async fn lookup(&self, conf_id: &str) -> Result<Option<Meeting>, Refusal> {
+        self.store
             .meeting_by_conf_id(&ConfId(conf_id.to_owned()))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "reading a meeting");
                 refuse(SdkErr::SDK_COMMON_FAIL, "internal server error")
-            })?
-            .ok_or_else(|| {
-                refuse(
-                    SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED,
-                    "the meeting does not exist or the password is wrong",
-                )
-            })?;
-        if m.state_at(self.clock.now()) != ConfState::Created {
-            return Err(refuse(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended"));
+            })
+    }
+
+    /// Locks the password guard (a poisoned lock only means a panic elsewhere).
+    pub fn guard(&self) -> std::sync::MutexGuard<'_, PasswordGuard> {
+        self.guard.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The running meeting a join or resume may reach. Credentials are
+    /// checked here, under the password guard, before anything tells
+    /// whether the meeting exists or has ended; a wrong one counts.
+    async fn admit(&self, conf_id: &str, req: &mut JoinRequest) -> Result<Meeting, Refusal> {
+        let found = self.lookup(conf_id).await?;
+        let now = self.clock.now();
+        {
+            let mut guard = self.guard();
+            req.password_gate = guard.gate(conf_id, &req.client_key, now);
+            if let Err(r) = rules::check_credential(found.as_ref(), req) {
+                if rules::counts_as_failure(&r) {
+                    guard.failed(conf_id, &req.client_key, now);
+                }
+                return Err(r);
+            }
         }
-        Ok(m)
+        match found {
+            Some(m) if m.state_at(now) == ConfState::Created => Ok(m),
+            _ => Err(refuse(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended")),
+        }
+    }
+
+    /// The running meeting with this ID, for a resume (which proves itself
+    /// with its resume token, checked by the meeting's task).
+    async fn running(&self, conf_id: &str) -> Result<Meeting, Refusal> {
+        match self.lookup(conf_id).await? {
+            Some(m) if m.state_at(self.clock.now()) == ConfState::Created => Ok(m),
+            _ => Err(refuse(
+                SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+                "that place in the meeting is gone: join again",
+            )),
+        }
     }
 
     /// The task of a meeting, started if needed.
@@ -164,8 +196,8 @@ impl LiveHub {
         Err(refuse(SdkErr::SDK_COMMON_FAIL, "the meeting could not be reached"))
     }
 
-    pub async fn join(self: &Arc<Self>, conf_id: &str, req: JoinRequest) -> Result<Attached, Refusal> {
-        let m = self.meeting(conf_id).await?;
+    pub async fn join(self: &Arc<Self>, conf_id: &str, mut req: JoinRequest) -> Result<Attached, Refusal> {
+        let m = self.admit(conf_id, &mut req).await?;
         self.send(&m, |reply| Cmd::Join {
             req: req.clone(),
             reply,
@@ -180,7 +212,7 @@ impl LiveHub {
         token: String,
         last_seq: u64,
     ) -> Result<Attached, Refusal> {
-        let m = self.meeting(conf_id).await?;
+        let m = self.running(conf_id).await?;
         let tasks_has = self
             .tasks
             .lock()
@@ -237,6 +269,9 @@ struct MeetingTask {
     conns: HashMap<ParticipantId, Conn>,
     /// Each present participant's resume token (kept while its connection is down).
     tokens: HashMap<ParticipantId, String>,
+    /// Each present participant's caller key (`guard::caller_key`), for
+    /// the password guard when it asks for the host role.
+    callers: HashMap<ParticipantId, String>,
     ring: VecDeque<(u64, Vec<ParticipantId>, Arc<str>)>,
     seq: u64,
     next_conn: u64,
@@ -292,6 +327,7 @@ impl MeetingTask {
             hub,
             conns: HashMap::new(),
             tokens: HashMap::new(),
+            callers: HashMap::new(),
             ring: VecDeque::new(),
             seq: 0,
             next_conn: 1,
@@ -354,6 +390,7 @@ impl MeetingTask {
         let live = &self.live;
         self.conns.retain(|p, _| live.role(*p).is_some());
         self.tokens.retain(|p, _| live.role(*p).is_some());
+        self.callers.retain(|p, _| live.role(*p).is_some());
         self.sync_media();
     }
 
@@ -485,6 +522,28 @@ impl MeetingTask {
         }
     }
 
+    /// A control request; `requestHostRole` checks the host password, so it
+    /// goes through the password guard like a join (same counting, same
+    /// lockout), under one lock of it.
+    fn control(&mut self, by: ParticipantId, action: Action, now: i64, out: &mut Outbox) -> Result<rules::Effects, Refusal> {
+        let caller = match (&action, self.callers.get(&by)) {
+            (Action::ReclaimHost { .. }, Some(c)) => c.clone(),
+            _ => return self.live.control(by, action, now, out),
+        };
+        let conf = self.live.meeting().conf_id.0.clone();
+        let mut guard = self.hub.guard();
+        if guard.gate(&conf, &caller, now) != Gate::Open {
+            return Err(rules::password_locked());
+        }
+        let result = self.live.control(by, action, now, out);
+        if let Err(r) = &result {
+            if rules::counts_as_failure(r) {
+                guard.failed(&conf, &caller, now);
+            }
+        }
+        result
+    }
+
     async fn persist(&self, fx: convene_core::live::Effects) {
         let uuid = &self.live.meeting().conf_uuid;
         if fx.ended {
@@ -545,7 +604,9 @@ impl MeetingTask {
             let mut out = Vec::new();
             match cmd {
                 Cmd::Join { req, reply } => {
+                    let caller = req.client_key.clone();
                     let result = self.live.join(req, now, &mut out).map(|j| {
+                        self.callers.insert(j.participant, caller);
                         let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 16);
                         self.attach(j.participant, j.role, token, &me)
                     });
@@ -589,7 +650,7 @@ impl MeetingTask {
                     }
                 }
                 Cmd::Control { by, action, reply } => {
-                    let result = self.live.control(by, action, now, &mut out);
+                    let result = self.control(by, action, now, &mut out);
                     if let Ok(fx) = &result {
                         self.persist(*fx).await;
                     }

@@ -74,11 +74,12 @@ async fn hello(state: &AppState, peer: SocketAddr, socket: &mut WebSocket) -> Re
             let req = JoinRequest {
                 credential,
                 nick_name: j.nick_name,
-                account,
                 is_mic_on: j.is_mic_on,
                 is_camera_on: j.is_camera_on,
                 attendee_type: j.attendee_type.unwrap_or(AttendeeType::Normal),
-                client_key: peer.ip().to_string(),
+                client_key: convene_core::guard::caller_key(account.as_ref().map(|a| a.user_id.as_str()), peer.ip()),
+                account,
+                password_gate: Default::default(),
             };
             Ok((state.live.join(&j.conf_id, req).await?, false))
         }

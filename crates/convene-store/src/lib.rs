@@ -22,7 +22,7 @@ mod conf_ids;
 mod sql;
 
 use async_trait::async_trait;
-use convene_core::auth::LoginFailures;
+use convene_core::auth::{FailureRule, LoginFailures};
 use convene_core::{ConfId, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
 
 pub use sql::{PgStore, SqliteStore};
@@ -143,12 +143,15 @@ pub trait Store: Send + Sync + 'static {
     async fn add_shared_room(&self, enterprise: &EnterpriseId, now: i64) -> Result<RoomId>;
     async fn shared_rooms(&self, enterprise: &EnterpriseId) -> Result<Vec<RoomId>>;
 
-    /// Failures are kept per account *name*, existing or not.
-    async fn login_failures(&self, account: &str) -> Result<LoginFailures>;
-    async fn set_login_failures(&self, account: &str, f: LoginFailures) -> Result<()>;
-    /// Counts one more wrong password for `account` at `now` and returns the
-    /// record after it. Atomic: of N concurrent calls, each counts.
-    async fn add_login_failure(&self, account: &str, now: i64) -> Result<LoginFailures>;
+    /// Failures are kept per account *name*, existing or not (and per name
+    /// and address, `convene_core::auth::login_address_key`).
+    async fn login_failures(&self, key: &str) -> Result<LoginFailures>;
+    async fn set_login_failures(&self, key: &str, f: LoginFailures) -> Result<()>;
+    /// Counts one more wrong password for `key` at `now` under `rule` and
+    /// returns the record after it. Atomic: of N concurrent calls, each counts.
+    async fn add_login_failure(&self, key: &str, now: i64, rule: &FailureRule) -> Result<LoginFailures>;
+    /// Takes back one attempt counted by `add_login_failure` that was right.
+    async fn forgive_login_failure(&self, key: &str, rule: &FailureRule) -> Result<LoginFailures>;
 
     /// `key` is a digest of the token, never the token itself.
     async fn put_session(&self, key: &str, user: &UserId, expires_at: i64, now: i64) -> Result<()>;

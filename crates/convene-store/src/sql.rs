@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use convene_core::auth::{LoginFailures, FAILURE_MEMORY_SECONDS};
+use convene_core::auth::{FailureRule, LoginFailures, FAILURE_MEMORY_SECONDS};
 use convene_core::create::RoomRequest;
 use convene_core::ids::{nine_digit_id, random_hex};
 use convene_core::{ConfId, ConfState, EnterpriseId, LiveSettings, Meeting, NewMeeting, RoomId, UserId};
@@ -500,10 +500,11 @@ macro_rules! store_queries {
                 Ok(())
             }
 
-            /// One more wrong password, counted by compare-and-set on the
-            /// record so that concurrent attempts each count; the rule of
-            /// what a failure does is `LoginFailures::after_failure`.
-            pub async fn add_login_failure(pool: &$pool, account: &str, now: i64) -> Result<LoginFailures> {
+            /// One more wrong password under `rule`, counted by
+            /// compare-and-set on the record so that concurrent attempts
+            /// each count; the rule of what a failure does is
+            /// `LoginFailures::after_failure`.
+            pub async fn add_login_failure(pool: &$pool, key: &str, now: i64, rule: &FailureRule) -> Result<LoginFailures> {
                 // Records that no longer matter (`LoginFailures::is_forgotten`)
                 // go here, a bounded number per failure, so that names tried
                 // once do not pile up and a backlog costs no one call much.
@@ -515,16 +516,45 @@ macro_rules! store_queries {
                 .bind(now)
                 .execute(pool)
                 .await?;
+                update_login_failures(pool, key, |old| old.after_failure(now, rule)).await
+            }
+
+            /// Takes back one counted attempt that turned out right
+            /// (`LoginFailures::forgiven`), by compare-and-set likewise.
+            pub async fn forgive_login_failure(pool: &$pool, key: &str, rule: &FailureRule) -> Result<LoginFailures> {
+                update_login_failures(pool, key, |old| old.forgiven(rule)).await
+            }
+
+            async fn update_login_failures(
+                pool: &$pool,
+                key: &str,
+                change: impl Fn(LoginFailures) -> LoginFailures,
+            ) -> Result<LoginFailures> {
                 for _ in 0..LOGIN_FAILURE_ATTEMPTS {
-                    let old = login_failures(pool, account).await?;
-                    let new = old.after_failure(now);
+                    let old = login_failures(pool, key).await?;
+                    let new = change(old);
+                    if new == old {
+                        return Ok(new);
+                    }
                     let mut done = 0;
-                    if old == LoginFailures::default() {
+                    if new == LoginFailures::default() {
+                        done = sqlx::query(
+                            "DELETE FROM login_failures WHERE account = $1 AND count = $2 AND locked_until = $3 \
+                             AND last_failed_at = $4",
+                        )
+                        .bind(key)
+                        .bind(old.count)
+                        .bind(old.locked_until)
+                        .bind(old.last_failed_at)
+                        .execute(pool)
+                        .await?
+                        .rows_affected();
+                    } else if old == LoginFailures::default() {
                         done = sqlx::query(
                             "INSERT INTO login_failures (account, count, locked_until, last_failed_at) \
                              VALUES ($1, $2, $3, $4) ON CONFLICT (account) DO NOTHING",
                         )
-                        .bind(account)
+                        .bind(key)
                         .bind(new.count)
                         .bind(new.locked_until)
                         .bind(new.last_failed_at)
@@ -532,12 +562,12 @@ macro_rules! store_queries {
                         .await?
                         .rows_affected();
                     }
-                    if done == 0 {
+                    if done == 0 && old != LoginFailures::default() && new != LoginFailures::default() {
                         done = sqlx::query(
                             "UPDATE login_failures SET count = $2, locked_until = $3, last_failed_at = $4 \
                              WHERE account = $1 AND count = $5 AND locked_until = $6 AND last_failed_at = $7",
                         )
-                        .bind(account)
+                        .bind(key)
                         .bind(new.count)
                         .bind(new.locked_until)
                         .bind(new.last_failed_at)
@@ -826,8 +856,11 @@ macro_rules! impl_store {
             async fn set_login_failures(&self, account: &str, f: LoginFailures) -> Result<()> {
                 $q::set_login_failures(&self.pool, account, f).await
             }
-            async fn add_login_failure(&self, account: &str, now: i64) -> Result<LoginFailures> {
-                $q::add_login_failure(&self.pool, account, now).await
+            async fn add_login_failure(&self, key: &str, now: i64, rule: &FailureRule) -> Result<LoginFailures> {
+                $q::add_login_failure(&self.pool, key, now, rule).await
+            }
+            async fn forgive_login_failure(&self, key: &str, rule: &FailureRule) -> Result<LoginFailures> {
+                $q::forgive_login_failure(&self.pool, key, rule).await
             }
             async fn put_session(&self, key: &str, user: &UserId, expires_at: i64, now: i64) -> Result<()> {
                 $q::put_session(&self.pool, key, user, expires_at, now).await

@@ -6,13 +6,14 @@
 
 use std::sync::Arc;
 
-use convene_core::auth::{LoginFailures, FAILURE_MEMORY_SECONDS};
+use convene_core::auth::{FailureRule, LoginFailures, FAILURE_MEMORY_SECONDS, LOGIN_ADDRESS_RULE};
 use convene_core::create::{plan, ConfOptions, CreateLimits, Creator};
 use convene_core::{ConfState, RoomId, UserId};
 use convene_proto::*;
 use convene_store::{App, ListQuery, NewUser, Store, StoreError, User};
 
 const T0: i64 = 1_800_000_000;
+const R: FailureRule = LOGIN_ADDRESS_RULE;
 
 fn new_user(e: &convene_core::EnterpriseId, account: &str) -> NewUser {
     NewUser {
@@ -117,11 +118,21 @@ async fn story(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(store.login_failures("ghost").await.unwrap(), LoginFailures::default());
     // Concurrent failures each count (no lost update): 12 at once.
-    let counts = futures::future::join_all((0..12).map(|_| store.add_login_failure("burst", T0))).await;
+    let counts = futures::future::join_all((0..12).map(|_| store.add_login_failure("burst", T0, &R))).await;
     let mut counts: Vec<i64> = counts.into_iter().map(|f| f.unwrap().count).collect();
     counts.sort();
     assert_eq!(counts, (1..=12).collect::<Vec<i64>>());
     assert!(store.login_failures("burst").await.unwrap().is_locked(T0));
+    // A right attempt takes back its own count, concurrently too; the record
+    // goes once nothing is left.
+    let back = futures::future::join_all((0..3).map(|_| store.forgive_login_failure("burst", &R))).await;
+    assert!(back.into_iter().all(|f| f.is_ok()));
+    let left = store.login_failures("burst").await.unwrap();
+    assert_eq!(left.count, 9);
+    assert!(left.is_locked(T0), "nine wrong ones still lock");
+    store.add_login_failure("once", T0, &R).await.unwrap();
+    store.forgive_login_failure("once", &R).await.unwrap();
+    assert_eq!(store.login_failures("once").await.unwrap(), LoginFailures::default());
     // A day after its last failure a record no longer matters, unless a lock
     // is still in force; the next failure of any name deletes such records.
     let jailed = LoginFailures {
@@ -132,8 +143,8 @@ async fn story(store: Arc<dyn Store>) {
     store.set_login_failures("jailed", jailed).await.unwrap();
     store.set_login_failures("stale", f).await.unwrap();
     let later = T0 + FAILURE_MEMORY_SECONDS;
-    assert_eq!(store.add_login_failure("stale", later - 1).await.unwrap().count, 4);
-    assert_eq!(store.add_login_failure("someone", later + 1).await.unwrap().count, 1);
+    assert_eq!(store.add_login_failure("stale", later - 1, &R).await.unwrap().count, 4);
+    assert_eq!(store.add_login_failure("someone", later + 1, &R).await.unwrap().count, 1);
     assert_eq!(
         store.login_failures("stale").await.unwrap().count,
         4,
