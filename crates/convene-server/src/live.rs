@@ -304,12 +304,17 @@ fn media_policy(live: &Live, p: ParticipantId) -> Option<Policy> {
     })
 }
 
+/// The SFU's refusal as the participant hears it: a plain reason; the
+/// detail (str0m's parser errors name pointers and offsets) stays in the log.
 fn sfu_refusal(e: SfuError) -> Refusal {
-    let code = match e {
-        SfuError::VideoNotAllowed => SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL,
-        _ => SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
-    };
-    refuse(code, &e.to_string())
+    match e {
+        SfuError::VideoNotAllowed => refuse(SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL, &e.to_string()),
+        SfuError::BadSdp(_) | SfuError::Rtc(_) => {
+            tracing::info!(error = %e, "a media offer or answer was refused");
+            refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "invalid SDP")
+        }
+        SfuError::UnknownPeer | SfuError::NoPendingOffer => refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, &e.to_string()),
+    }
 }
 
 impl MeetingTask {
@@ -574,6 +579,7 @@ impl MeetingTask {
             return;
         };
         let mut moved = self.hub.clock.subscribe();
+        let mut served = false;
         loop {
             let now = self.hub.clock.now();
             let mut out = Vec::new();
@@ -582,7 +588,10 @@ impl MeetingTask {
             // an event agrees with it.
             self.persist(fx).await;
             self.deliver(out);
-            if self.live.is_ended() || (self.live.participants().is_empty() && self.conns.is_empty() && self.seq > 0) {
+            // An empty meeting's task stops once it has served what started
+            // it (a join or a control request queued behind its first tick,
+            // which may itself produce events, such as the end warning).
+            if self.live.is_ended() || (served && self.live.participants().is_empty() && self.conns.is_empty()) {
                 break;
             }
             let wait = self
@@ -600,6 +609,7 @@ impl MeetingTask {
                 _ = moved.changed() => continue,
             };
             let Some(cmd) = cmd else { break };
+            served = true;
             let now = self.hub.clock.now();
             let mut out = Vec::new();
             match cmd {

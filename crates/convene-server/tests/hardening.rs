@@ -345,3 +345,49 @@ async fn unknown_ended_and_running_meetings_look_alike_without_credentials() {
         Some(SdkErr::CMS_PARTICIPANT_CONF_LOGIN_LOCKED)
     );
 }
+
+#[tokio::test]
+async fn an_empty_meeting_in_its_last_five_minutes_can_be_joined_and_controlled() {
+    // Issue 16, item 8: a new meeting task's first tick sent the end
+    // warning to nobody and stopped before serving the join that started it.
+    let server = TestServer::start().await;
+    let m = create(&server, "olga", |c| c.duration = Some(30)).await;
+    server.running.clock.advance(26 * 60);
+    let http = http_from(Ipv4Addr::LOCALHOST);
+    let owner = m.owner.access_token().unwrap();
+    let res = http
+        .get(format!("{}/v1/mmc/control/conferences/token", server.url()))
+        .query(&[("conferenceID", m.result.conf_id.as_str())])
+        .header("X-Password", m.result.host_pwd.as_str())
+        .header("X-Access-Token", owner.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body: Value = res.json().await.unwrap();
+    let token = body["data"]["token"].as_str().unwrap().to_owned();
+    let res = http
+        .put(format!("{}/v1/mmc/control/conferences/lock", server.url()))
+        .query(&[("conferenceID", m.result.conf_id.as_str())])
+        .header("X-Conference-Authorization", token.as_str())
+        .json(&serde_json::json!({"isLock": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
+    let g = join_by_id(&server, &m.result.conf_id, &m.result.guest_pwd).await.unwrap();
+    assert_eq!(g.role(), ConfRole::Attendee);
+}
+
+#[tokio::test]
+async fn a_bad_media_offer_is_answered_in_plain_words() {
+    // Issue 16, item 9: the parser's detail (pointers, offsets) stays in the log.
+    let server = TestServer::start().await;
+    let m = create(&server, "olga", |_| {}).await;
+    let host = join_by_id_as(&m.owner, &m.result.conf_id, "").await.unwrap();
+    for sdp in ["hello", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"] {
+        let e = host.media_offer(sdp.into()).await.unwrap_err();
+        assert_eq!(e.code, SdkErr::CMS_PARAMETER_VERIFIED_FAIL);
+        assert_eq!(e.reason, "invalid SDP");
+    }
+}
