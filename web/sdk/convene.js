@@ -160,6 +160,15 @@ function codeOf(errorCode) {
 }
 
 /** Calls an assignable notification if the page set one. */
+/** A list after an `onAttendeesChanged`: `refresh` entries replace or join, `remove`d IDs go. */
+function applyChange(list, refresh, remove) {
+  const gone = new Set(remove);
+  const fresh = new Map(refresh.map((a) => [a.participantId, a]));
+  const out = (list || []).filter((a) => !gone.has(a.participantId) && !fresh.has(a.participantId));
+  for (const a of refresh) out.push(a);
+  return out.sort((a, b) => a.participantId - b.participantId);
+}
+
 const notify = (f, ...args) => { if (typeof f === 'function') f(...args); };
 
 /** How long a dropped meeting connection is retried (the server keeps the place 30 s). */
@@ -177,6 +186,7 @@ export class ConveneSDK {
     this.participantId = null;
     this.selfRole = null;
     // Notifications: assign functions to these (spec §1 names).
+    this._attendees = []; this._waiting = [];
     this.onConfStateChanged = null; this.onConfInfoNotify = null; this.onAttendeeListChanged = null;
     this.onWaitingListChanged = null; this.onWaitingRoomStateChanged = null; this.onMeetingInfoChanged = null;
     this.onSelfRoleChanged = null; this.onConfEndingSoon = null; this.onConfEnded = null;
@@ -372,8 +382,20 @@ export class ConveneSDK {
     switch (e.name) {
       case 'onConfStateChanged': return call(this.onConfStateChanged, { state: e.state });
       case 'onConfInfoNotify': this.selfRole = e.info.selfConfRole; return call(this.onConfInfoNotify, e.info);
-      case 'onAttendeeListChanged': return call(this.onAttendeeListChanged, { attendees: e.attendees });
-      case 'onWaitingListChanged': return call(this.onWaitingListChanged, { attendees: e.attendees });
+      case 'onAttendeeListChanged':
+        this._attendees = e.attendees;
+        return call(this.onAttendeeListChanged, { attendees: e.attendees.slice() });
+      case 'onWaitingListChanged':
+        this._waiting = e.attendees;
+        return call(this.onWaitingListChanged, { attendees: e.attendees.slice() });
+      case 'onAttendeesChanged': {
+        // The server sends whole lists once, then what changed; the
+        // callbacks get the whole list each time, in order of arrival.
+        const list = applyChange(e.waiting ? this._waiting : this._attendees, e.refresh, e.remove);
+        if (e.waiting) { this._waiting = list; return call(this.onWaitingListChanged, { attendees: list.slice() }); }
+        this._attendees = list;
+        return call(this.onAttendeeListChanged, { attendees: list.slice() });
+      }
       case 'onWaitingRoomStateChanged': return call(this.onWaitingRoomStateChanged, { isOpen: e.isOpen });
       case 'onMeetingInfoChanged': return call(this.onMeetingInfoChanged, e);
       case 'onSelfRoleChanged': this.selfRole = e.role; return call(this.onSelfRoleChanged, { role: e.role });

@@ -188,7 +188,10 @@ mod tests {
         assert_eq!(back.count, 4, "the four wrong ones stay");
         assert!(!back.is_locked(200));
         assert!(back.after_failure(201, &R).is_locked(201), "one more wrong one locks");
-        assert_eq!(LoginFailures::default().after_failure(5, &R).forgiven(&R), LoginFailures::default());
+        assert_eq!(
+            LoginFailures::default().after_failure(5, &R).forgiven(&R),
+            LoginFailures::default()
+        );
     }
 
     #[test]

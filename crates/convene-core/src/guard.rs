@@ -149,7 +149,11 @@ mod tests {
         assert_eq!(g.gate("111", "ip:1.2.3.4", T + 5), Gate::CallerLocked);
         assert_eq!(g.gate("111", "ip:5.6.7.8", T + 5), Gate::Open, "others are not locked");
         assert_eq!(g.gate("222", "ip:1.2.3.4", T + 5), Gate::Open, "nor other meetings");
-        assert_eq!(g.gate("111", "ip:1.2.3.4", T + 4 + 600), Gate::Open, "the lock runs out");
+        assert_eq!(
+            g.gate("111", "ip:1.2.3.4", T + 4 + 600),
+            Gate::Open,
+            "the lock runs out"
+        );
     }
 
     #[test]

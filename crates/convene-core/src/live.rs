@@ -191,6 +191,10 @@ fn forbidden(what: &str) -> Refusal {
 pub struct Joined {
     pub participant: ParticipantId,
     pub role: ConfRole,
+    /// The account was already present: this join takes over its
+    /// participant (role and state kept); the older connection is to be
+    /// told (`OnConfEnded` with `USG_TOKEN_IS_INVAILD_BY_KICKOFF`) and closed.
+    pub took_over: bool,
 }
 
 /// Hard terminals follow `hardTerminalAutoMuteMode`; soft clients `autoMuteMode`.
@@ -223,7 +227,16 @@ pub struct Live {
     prolong_left: i64,
     warned_for_end: Option<i64>,
     ended: bool,
+    /// What the admitted (0) and the hosts (1, the waiting list) were last
+    /// told of their lists, to send them only what changed.
+    told: [BTreeMap<ParticipantId, Attendee>; 2],
+    /// The cap of a meeting created without `concurrentParticipants`.
+    default_cap: i64,
 }
+
+/// The participant cap of a meeting created without one, unless the node
+/// sets another ([`Live::with_default_cap`]): never unlimited.
+pub const DEFAULT_MAX_PARTICIPANTS: i64 = 1000;
 
 impl Live {
     /// A meeting's live state, from its stored form.
@@ -249,7 +262,16 @@ impl Live {
             prolong_left: settings.prolong_left,
             warned_for_end: None,
             ended,
+            told: Default::default(),
+            default_cap: DEFAULT_MAX_PARTICIPANTS,
         }
+    }
+
+    /// The same, with `cap` for a meeting created without
+    /// `concurrentParticipants` (the node's setting).
+    pub fn with_default_cap(mut self, cap: i64) -> Live {
+        self.default_cap = cap;
+        self
     }
 
     pub fn meeting(&self) -> &Meeting {
@@ -382,23 +404,53 @@ impl Live {
         }
     }
 
-    fn push_lists(&self, out: &mut Outbox, attendees: bool, waiting: bool) {
+    /// Tells the admitted (`attendees`) and the hosts (`waiting`) what
+    /// changed in their lists since they were last told: the participants
+    /// added or changed, and those gone (the product's `ParticipantsNotify`
+    /// refresh and remove). Whole lists go only to one participant at a
+    /// time, when it arrives or needs a fresh view, so a growing meeting
+    /// costs each join O(n) bytes, not O(n^2).
+    fn push_lists(&mut self, out: &mut Outbox, attendees: bool, waiting: bool) {
         if attendees {
-            out.push((
-                Audience::Admitted,
-                Event::OnAttendeeListChanged {
-                    attendees: self.list(false),
-                },
-            ));
+            if let Some(e) = self.list_delta(false) {
+                out.push((Audience::Admitted, e));
+            }
         }
         if waiting {
-            out.push((
-                Audience::Hosts,
-                Event::OnWaitingListChanged {
-                    attendees: self.list(true),
-                },
-            ));
+            if let Some(e) = self.list_delta(true) {
+                out.push((Audience::Hosts, e));
+            }
         }
+    }
+
+    fn list_delta(&mut self, waiting: bool) -> Option<Event> {
+        let told = &mut self.told[usize::from(waiting)];
+        let now: BTreeMap<ParticipantId, &Attendee> = self
+            .participants
+            .iter()
+            .filter(|(_, p)| (p.info.role == ConfRole::Waiting) == waiting)
+            .map(|(id, p)| (*id, &p.info))
+            .collect();
+        let remove: Vec<ParticipantId> = told.keys().filter(|id| !now.contains_key(id)).copied().collect();
+        let refresh: Vec<Attendee> = now
+            .iter()
+            .filter(|(id, a)| told.get(id) != Some(**a))
+            .map(|(_, a)| (*a).clone())
+            .collect();
+        if remove.is_empty() && refresh.is_empty() {
+            return None;
+        }
+        for id in &remove {
+            told.remove(id);
+        }
+        for a in &refresh {
+            told.insert(a.participant_id, a.clone());
+        }
+        Some(Event::OnAttendeesChanged {
+            waiting,
+            refresh,
+            remove,
+        })
     }
 
     /// The events a participant gets on arriving in the meeting proper.
@@ -408,6 +460,12 @@ impl Live {
             out.push((Audience::One(p), Event::OnConfInfoNotify { info }));
         }
         out.push((Audience::One(p), self.meeting_info_event()));
+        out.push((
+            Audience::One(p),
+            Event::OnAttendeeListChanged {
+                attendees: self.list(false),
+            },
+        ));
         if self.participants.get(&p).is_some_and(|x| is_host_like(x.info.role)) {
             out.push((
                 Audience::One(p),
@@ -425,6 +483,29 @@ impl Live {
         let role = check_credential(Some(&self.meeting), &req)?;
         if self.ended || now >= self.end {
             return Err(refuse(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended"));
+        }
+        // The same account again (a second tab, a rejoin): the newer
+        // connection takes over its participant, whatever the lock or cap.
+        if let Some(a) = &req.account {
+            let present = self
+                .participants
+                .iter()
+                .find(|(_, p)| !p.info.is_anonymous && p.info.user_uuid.as_deref() == Some(a.user_id.as_str()))
+                .map(|(id, p)| (*id, p.info.role));
+            if let Some((id, role)) = present {
+                if let Some(x) = self.participants.get_mut(&id) {
+                    x.disconnected_at = None;
+                    x.info.online = true;
+                }
+                self.snapshot(id, out);
+                let waiting = role == ConfRole::Waiting;
+                self.push_lists(out, !waiting, waiting);
+                return Ok(Joined {
+                    participant: id,
+                    role,
+                    took_over: true,
+                });
+            }
         }
         let m = &self.meeting;
         // Who may join at all. The host (by password, link or ownership) may always.
@@ -467,8 +548,12 @@ impl Live {
                 return Err(refuse(SdkErr::CMS_CONF_LOCKED, "the meeting is locked"));
             }
         }
-        let cap = m.info.concurrent_participants.unwrap_or(0);
-        if cap > 0 && self.participants.len() as i64 >= cap {
+        let cap = m
+            .info
+            .concurrent_participants
+            .filter(|c| *c > 0)
+            .unwrap_or(self.default_cap);
+        if self.participants.len() as i64 >= cap {
             return Err(refuse(
                 SdkErr::CMS_OVER_MAX_PARTICIPANT_NUMBER,
                 format!("the meeting is full ({cap} participants)"),
@@ -556,6 +641,7 @@ impl Live {
         Ok(Joined {
             participant: id,
             role: if waits { ConfRole::Waiting } else { role },
+            took_over: false,
         })
     }
 
@@ -995,6 +1081,13 @@ impl Live {
         if let Some(info) = self.info_for(new_host) {
             out.push((Audience::One(new_host), Event::OnConfInfoNotify { info }));
         }
+        // The new host hears of the waiting list from now on: the whole of it first.
+        out.push((
+            Audience::One(new_host),
+            Event::OnWaitingListChanged {
+                attendees: self.list(true),
+            },
+        ));
         self.push_lists(out, true, false);
     }
 
@@ -1020,15 +1113,7 @@ impl Live {
                     role: ConfRole::Waiting,
                 },
             )),
-            Some(_) => {
-                self.welcome(p, out);
-                out.push((
-                    Audience::One(p),
-                    Event::OnAttendeeListChanged {
-                        attendees: self.list(false),
-                    },
-                ));
-            }
+            Some(_) => self.welcome(p, out),
             None => {}
         }
     }
@@ -1144,7 +1229,12 @@ pub fn check_credential(m: Option<&Meeting>, req: &JoinRequest) -> Result<ConfRo
 /// running or ended meeting, held back by the password guard's gate for
 /// everyone but the meeting's owner (`caller`, when logged in). Unknown
 /// meetings and wrong passwords answer alike; both count as failures.
-pub fn check_host_password(m: Option<&Meeting>, given: &str, gate: Gate, caller: Option<&UserId>) -> Result<(), Refusal> {
+pub fn check_host_password(
+    m: Option<&Meeting>,
+    given: &str,
+    gate: Gate,
+    caller: Option<&UserId>,
+) -> Result<(), Refusal> {
     let owner = m.is_some_and(|m| caller == Some(&m.owner_id));
     if gate != Gate::Open && !owner {
         return Err(password_locked());

@@ -221,7 +221,11 @@ fn a_closed_password_gate_holds_back_passwords_only() {
             Ok(ConfRole::Attendee),
             "a guest link"
         );
-        assert_eq!(locked(pw(""), Some(app_user.clone())), Ok(ConfRole::Cohost), "an invitation");
+        assert_eq!(
+            locked(pw(""), Some(app_user.clone())),
+            Ok(ConfRole::Cohost),
+            "an invitation"
+        );
     }
     // An ended meeting answers the same as a wrong password to those
     // without credentials, and says it ended only to those with them.
@@ -375,7 +379,10 @@ fn waiting_room_holds_guests_back() {
     for (aud, ev) in &out {
         match aud {
             Audience::One(p) => assert_eq!(*p, g1.participant, "{ev:?}"),
-            Audience::Hosts => assert!(matches!(ev, Event::OnWaitingListChanged { attendees } if attendees.len() == 1)),
+            Audience::Hosts => assert!(
+                matches!(ev, Event::OnAttendeesChanged { waiting: true, refresh, remove } if refresh.len() == 1 && remove.is_empty()),
+                "{ev:?}"
+            ),
             Audience::Admitted => panic!("a waiting joiner is announced to everyone: {ev:?}"),
         }
     }
@@ -593,7 +600,7 @@ fn roles_change_hands() {
     // Everyone sees role changes in the attendee list.
     let lists = out
         .iter()
-        .filter(|(a, e)| *a == Audience::Admitted && matches!(e, Event::OnAttendeeListChanged { .. }))
+        .filter(|(a, e)| *a == Audience::Admitted && matches!(e, Event::OnAttendeesChanged { waiting: false, .. }))
         .count();
     assert!(lists >= 2);
     // Handing over and reclaiming the host role.
@@ -690,4 +697,74 @@ fn a_dropped_connection_keeps_its_place_for_the_grace_period() {
     live.tick(T0 + 100 + RECONNECT_GRACE, &mut out);
     assert_eq!(live.attendee(g), None);
     assert!(!live.reconnect(g, &mut out));
+}
+
+#[test]
+fn a_growing_meeting_sends_changes_not_whole_lists() {
+    // Issue 16, item 7: every join sent the whole attendee list to everyone
+    // (150 joiners: ~242 MB). Now the newcomer gets the whole list once and
+    // the others only the change.
+    let mut live = Live::new(meeting(|_, _| {}));
+    let mut bytes = 0usize;
+    let mut lists: std::collections::HashMap<ParticipantId, Vec<Attendee>> = Default::default();
+    for i in 0..150 {
+        let mut out = Vec::new();
+        live.join(req(pw("1111"), &format!("guest {i:03}"), None), T0 + 1, &mut out)
+            .unwrap();
+        for (aud, ev) in out {
+            let to = live.audience(aud);
+            bytes += serde_json::to_string(&ev).unwrap().len() * to.len();
+            // What each participant would rebuild from what it was told.
+            for p in to {
+                let l = lists.entry(p).or_default();
+                match &ev {
+                    Event::OnAttendeeListChanged { attendees } => *l = attendees.clone(),
+                    Event::OnAttendeesChanged {
+                        waiting: false,
+                        refresh,
+                        remove,
+                    } => {
+                        l.retain(|a| {
+                            !remove.contains(&a.participant_id)
+                                && !refresh.iter().any(|r| r.participant_id == a.participant_id)
+                        });
+                        l.extend(refresh.iter().cloned());
+                        l.sort_by_key(|a| a.participant_id);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(bytes <= 15_000_000, "{bytes} bytes for 150 joins");
+    // Someone leaves and someone raises a hand: only that is sent.
+    let mut out = Vec::new();
+    let first = live.participants()[0].participant_id;
+    let second = live.participants()[1].participant_id;
+    live.leave(first, &mut out);
+    live.control(second, Action::RaiseHand { raised: true }, T0 + 2, &mut out)
+        .unwrap();
+    for (aud, ev) in out {
+        for p in live.audience(aud) {
+            let l = lists.entry(p).or_default();
+            if let Event::OnAttendeesChanged {
+                waiting: false,
+                refresh,
+                remove,
+            } = &ev
+            {
+                assert!(refresh.len() + remove.len() == 1, "{ev:?}");
+                l.retain(|a| {
+                    !remove.contains(&a.participant_id) && !refresh.iter().any(|r| r.participant_id == a.participant_id)
+                });
+                l.extend(refresh.iter().cloned());
+                l.sort_by_key(|a| a.participant_id);
+            }
+        }
+    }
+    // Everyone's rebuilt list is the meeting's.
+    let truth = live.participants();
+    for p in live.audience(Audience::Admitted) {
+        assert_eq!(lists[&p], truth, "participant {p:?}");
+    }
 }

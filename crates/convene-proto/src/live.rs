@@ -44,10 +44,24 @@ pub enum Event {
     OnConfStateChanged { state: u8 },
     /// `onConfInfoNotify`: the meeting as the receiver may see it.
     OnConfInfoNotify { info: LiveInfo },
-    /// `onAttendeeListChanged`: the whole list of admitted participants.
+    /// `onAttendeeListChanged`: the whole list of admitted participants,
+    /// sent to one participant when it arrives (or needs a fresh view);
+    /// after that it hears only [`Event::OnAttendeesChanged`].
     OnAttendeeListChanged { attendees: Vec<Attendee> },
-    /// `onWaitingListChanged`: who waits (hosts only).
+    /// `onWaitingListChanged`: who waits, the whole list (hosts only, when
+    /// they become hosts); then [`Event::OnAttendeesChanged`] with `waiting`.
     OnWaitingListChanged { attendees: Vec<Attendee> },
+    /// What changed in a list since the last event about it, as the
+    /// product's `ParticipantsNotify` has it: participants added or changed
+    /// (`refresh`, whole entries) and those gone (`remove`). `waiting`:
+    /// the waiting list (hosts only), else the admitted participants. The
+    /// SDKs keep the lists and call `onAttendeeListChanged` /
+    /// `onWaitingListChanged` with the whole list.
+    OnAttendeesChanged {
+        waiting: bool,
+        refresh: Vec<Attendee>,
+        remove: Vec<ParticipantId>,
+    },
     /// `onWaitingRoomStateChanged`: the waiting room opened or closed.
     OnWaitingRoomStateChanged { is_open: bool },
     /// The receiver's own role changed (admitted, moved back, made co-host...).

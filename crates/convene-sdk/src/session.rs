@@ -85,6 +85,8 @@ impl Callbacks {
             Event::OnActiveSpeakerChanged { participant_id } => {
                 self.on_active_speaker_changed.as_ref().map(|f| f(participant_id))
             }
+            // Given to the list callbacks whole (see the session's runner).
+            Event::OnAttendeesChanged { .. } => None,
         };
     }
 }
@@ -114,6 +116,22 @@ enum Req {
 struct Shared {
     role: Mutex<ConfRole>,
     callbacks: Mutex<Callbacks>,
+    /// The admitted participants (0) and the waiting list (1), as the
+    /// server's whole lists and changes (`OnAttendeesChanged`) built them.
+    lists: Mutex<[Vec<Attendee>; 2]>,
+}
+
+/// Applies a list change: entries in `refresh` replace (or join) those
+/// with their participant ID, those in `remove` go; arrival order (the
+/// participant IDs' order) is kept.
+fn apply_change(list: &mut Vec<Attendee>, refresh: &[Attendee], remove: &[ParticipantId]) {
+    list.retain(|a| !remove.contains(&a.participant_id));
+    for r in refresh {
+        match list.binary_search_by_key(&r.participant_id, |a| a.participant_id) {
+            Ok(i) => list[i] = r.clone(),
+            Err(i) => list.insert(i, r.clone()),
+        }
+    }
 }
 
 /// A joined meeting.
@@ -221,6 +239,7 @@ impl ConfSession {
         let shared = Arc::new(Shared {
             role: Mutex::new(role),
             callbacks: Mutex::default(),
+            lists: Mutex::default(),
         });
         let (reqs, reqs_rx) = mpsc::unbounded_channel();
         let (events_tx, events) = mpsc::unbounded_channel();
@@ -263,6 +282,17 @@ impl ConfSession {
         *self.shared.role.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The admitted participants as the meeting last told (in order of
+    /// arrival), updated before the event that changed it is delivered.
+    pub fn attendees(&self) -> Vec<Attendee> {
+        self.shared.lists.lock().unwrap_or_else(|e| e.into_inner())[0].clone()
+    }
+
+    /// Who waits (hosts and co-hosts only; empty for others).
+    pub fn waiting_list(&self) -> Vec<Attendee> {
+        self.shared.lists.lock().unwrap_or_else(|e| e.into_inner())[1].clone()
+    }
+
     /// The next notification, in order, with the meeting's event number;
     /// `None` once the session is over and every event was taken.
     pub async fn next_event(&self) -> Option<(u64, Event)> {
@@ -283,6 +313,29 @@ impl ConfSession {
         .await
         .ok()
         .flatten()
+    }
+
+    /// Waits until the admitted participants (`waiting`: the waiting list)
+    /// satisfy `pred`, and returns them; checked now and after each list
+    /// event (the events before are consumed, as with [`Self::wait_for`]).
+    pub async fn wait_for_list(
+        &self,
+        waiting: bool,
+        within: Duration,
+        pred: impl Fn(&[Attendee]) -> bool,
+    ) -> Option<Vec<Attendee>> {
+        let current = || if waiting { self.waiting_list() } else { self.attendees() };
+        let now = current();
+        if pred(&now) {
+            return Some(now);
+        }
+        self.wait_for(within, |e| match e {
+            Event::OnAttendeeListChanged { .. }
+            | Event::OnWaitingListChanged { .. }
+            | Event::OnAttendeesChanged { .. } => Some(current()).filter(|l| pred(l)),
+            _ => None,
+        })
+        .await
     }
 
     /// Opens this participant's media connection with a WebRTC offer (its
@@ -513,11 +566,48 @@ impl Task {
                     Event::OnConfEnded { .. } => self.over = true,
                     _ => {}
                 }
+                // The lists are kept here; the named callbacks get them whole.
+                let whole = {
+                    let mut lists = self.shared.lists.lock().unwrap_or_else(|e| e.into_inner());
+                    match &event {
+                        Event::OnAttendeeListChanged { attendees } => {
+                            lists[0] = attendees.clone();
+                            None
+                        }
+                        Event::OnWaitingListChanged { attendees } => {
+                            lists[1] = attendees.clone();
+                            None
+                        }
+                        Event::OnAttendeesChanged {
+                            waiting,
+                            refresh,
+                            remove,
+                        } => {
+                            let i = usize::from(*waiting);
+                            apply_change(&mut lists[i], refresh, remove);
+                            let callbacks = self.shared.callbacks.lock().unwrap_or_else(|e| e.into_inner());
+                            let wanted = if *waiting {
+                                callbacks.on_waiting_list_changed.is_some()
+                            } else {
+                                callbacks.on_attendee_list_changed.is_some()
+                            };
+                            wanted.then(|| {
+                                let attendees = lists[i].clone();
+                                if *waiting {
+                                    Event::OnWaitingListChanged { attendees }
+                                } else {
+                                    Event::OnAttendeeListChanged { attendees }
+                                }
+                            })
+                        }
+                        _ => None,
+                    }
+                };
                 self.shared
                     .callbacks
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .call(&event);
+                    .call(whole.as_ref().unwrap_or(&event));
                 let _ = self.events.send((seq, event));
             }
             ServerMsg::MediaAnswer { sdp } => {

@@ -80,6 +80,10 @@ pub struct ServeArgs {
     /// is closed; default 60. WebSockets are not affected.
     #[arg(long, env = "CONVENE_HTTP_IDLE_TIMEOUT_SECS")]
     pub http_idle_timeout_secs: Option<u64>,
+    /// Most participants (waiting room included) in a meeting created
+    /// without `concurrentParticipants`; default 1000.
+    #[arg(long, env = "CONVENE_MAX_PARTICIPANTS")]
+    pub max_participants: Option<i64>,
 }
 
 /// The TOML file's shape.
@@ -103,6 +107,7 @@ struct FileConfig {
     turn_secret: Option<String>,
     sqlite_wal_reserve_mb: Option<u64>,
     http_idle_timeout_secs: Option<u64>,
+    max_participants: Option<i64>,
 }
 
 /// A secret string that never shows in `Debug`.
@@ -136,6 +141,8 @@ pub struct Config {
     /// How long an HTTP connection may take to send a request head, idle
     /// time between keep-alive requests included.
     pub http_idle_timeout: std::time::Duration,
+    /// The participant cap of meetings created without one.
+    pub max_participants: i64,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -149,6 +156,7 @@ pub const DEFAULT_SQLITE_WAL_RESERVE_MB: u64 = 512;
 /// (nginx's `keepalive_timeout` is 75 s), so that idle or slow clients
 /// cannot hold connections open without end.
 pub const DEFAULT_HTTP_IDLE_TIMEOUT_SECS: u64 = 60;
+pub const DEFAULT_MAX_PARTICIPANTS: i64 = convene_core::live::DEFAULT_MAX_PARTICIPANTS;
 
 fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
     let Some(path) = path else {
@@ -256,7 +264,15 @@ impl Config {
         if !(1..=3600).contains(&idle) {
             bail!("--http-idle-timeout-secs must be 1 to 3600");
         }
+        let max_participants = args
+            .max_participants
+            .or(file.max_participants)
+            .unwrap_or(DEFAULT_MAX_PARTICIPANTS);
+        if !(2..=100_000).contains(&max_participants) {
+            bail!("--max-participants must be 2 to 100000");
+        }
         Ok(Config {
+            max_participants,
             sqlite_wal_reserve: reserve_mb << 20,
             http_idle_timeout: std::time::Duration::from_secs(idle),
             media,
@@ -290,6 +306,7 @@ impl Config {
             // Tests make many small data folders.
             sqlite_wal_reserve: 0,
             http_idle_timeout: std::time::Duration::from_secs(DEFAULT_HTTP_IDLE_TIMEOUT_SECS),
+            max_participants: DEFAULT_MAX_PARTICIPANTS,
         }
     }
 }

@@ -82,7 +82,10 @@ pub async fn token(
         }
     }
     let Some(m) = found.filter(|m| m.state_at(now) == ConfState::Created) else {
-        return Err(ApiError::bad_request(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended"));
+        return Err(ApiError::bad_request(
+            SdkErr::CMS_CONF_IS_CLOSED,
+            "the meeting has ended",
+        ));
     };
     let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 32);
     {
@@ -170,11 +173,7 @@ async fn control_call(
         crate::util::json_body(body, SdkErr::CMS_CONF_BAD_REQUEST)?
     };
     let action = action(&b, q)?;
-    state
-        .live
-        .control_as_host(&m, action)
-        .await
-        .map_err(ApiError::from)?;
+    state.live.control_as_host(&m, action).await.map_err(ApiError::from)?;
     Ok(Json(json!({})))
 }
 

@@ -276,7 +276,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let clock = Arc::new(clock::Clock::default());
     let media = Arc::new(media::MediaNode::start(config.media.clone())?);
     let state = AppState(Arc::new(Shared {
-        live: Arc::new(live::LiveHub::new(store.clone(), clock.clone(), media.clone())),
+        live: Arc::new(live::LiveHub::new(
+            store.clone(),
+            clock.clone(),
+            media.clone(),
+            config.max_participants,
+        )),
         clock: clock.clone(),
         control_tokens: Arc::default(),
         store: store.clone(),

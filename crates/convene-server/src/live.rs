@@ -11,6 +11,7 @@
 //! read back by the next task, so an emptied meeting keeps it.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use convene_core::guard::{Gate, PasswordGuard};
@@ -28,8 +29,11 @@ use crate::media::{MediaNode, WorkerCmd};
 /// Events kept for replay after a reconnect.
 const RING: usize = 1024;
 /// Messages queued for one connection before it counts as too slow (it is
-/// then dropped and may resume).
+/// then dropped, the participant counts as disconnected, and may resume
+/// within the grace period).
 const CONN_QUEUE: usize = 1024;
+/// Bytes queued for one connection before it counts as too slow likewise.
+pub const CONN_QUEUE_BYTES: usize = 1 << 20;
 
 /// A participant's connection to its meeting task.
 pub struct Attached {
@@ -38,6 +42,9 @@ pub struct Attached {
     pub resume_token: String,
     pub conn: u64,
     pub rx: mpsc::Receiver<Arc<str>>,
+    /// Bytes in `rx` not yet written to the socket (the socket's side
+    /// takes off what it wrote).
+    pub queued: Arc<AtomicUsize>,
     pub meeting: mpsc::Sender<Cmd>,
 }
 
@@ -91,6 +98,8 @@ pub struct LiveHub {
     store: Arc<dyn Store>,
     clock: Arc<Clock>,
     pub media: Arc<MediaNode>,
+    /// The participant cap of meetings created without one.
+    max_participants: i64,
 }
 
 fn refuse(code: SdkErr, reason: &str) -> Refusal {
@@ -101,8 +110,9 @@ fn refuse(code: SdkErr, reason: &str) -> Refusal {
 }
 
 impl LiveHub {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>, media: Arc<MediaNode>) -> LiveHub {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>, media: Arc<MediaNode>, max_participants: i64) -> LiveHub {
         LiveHub {
+            max_participants,
             tasks: Mutex::default(),
             guard: Mutex::default(),
             store,
@@ -261,6 +271,19 @@ impl LiveHub {
 struct Conn {
     id: u64,
     tx: mpsc::Sender<Arc<str>>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Conn {
+    /// Queues a message; false when the connection is too far behind
+    /// ([`CONN_QUEUE`] messages or [`CONN_QUEUE_BYTES`]) or gone.
+    fn push(&self, msg: &Arc<str>) -> bool {
+        if self.queued.load(Ordering::Relaxed) + msg.len() > CONN_QUEUE_BYTES {
+            return false;
+        }
+        self.queued.fetch_add(msg.len(), Ordering::Relaxed);
+        self.tx.try_send(msg.clone()).is_ok()
+    }
 }
 
 struct MeetingTask {
@@ -328,7 +351,7 @@ impl MeetingTask {
             offers: HashMap::new(),
             media_tx,
             media_rx: Some(media_rx),
-            live: Live::new(m),
+            live: Live::new(m).with_default_cap(hub.max_participants),
             hub,
             conns: HashMap::new(),
             tokens: HashMap::new(),
@@ -349,8 +372,16 @@ impl MeetingTask {
         let (tx, rx) = mpsc::channel(CONN_QUEUE);
         let conn = self.next_conn;
         self.next_conn += 1;
+        let queued = Arc::new(AtomicUsize::new(0));
         // A newer connection replaces an older one of the same participant.
-        self.conns.insert(participant, Conn { id: conn, tx });
+        self.conns.insert(
+            participant,
+            Conn {
+                id: conn,
+                tx,
+                queued: queued.clone(),
+            },
+        );
         self.tokens.insert(participant, token.clone());
         Attached {
             participant,
@@ -358,38 +389,47 @@ impl MeetingTask {
             resume_token: token,
             conn,
             rx,
+            queued,
             meeting: me.clone(),
         }
     }
 
-    fn deliver(&mut self, out: Outbox) {
-        for (audience, event) in out {
-            let recipients = match audience {
-                // A participant just removed still gets the events about its removal.
-                Audience::One(p) => vec![p],
-                other => self.live.audience(other),
-            };
-            self.seq += 1;
-            let msg: Arc<str> = match serde_json::to_string(&ServerMsg::Event { seq: self.seq, event }) {
-                Ok(json) => json.into(),
-                Err(e) => {
-                    tracing::error!(error = %e, "serializing an event");
-                    continue;
-                }
-            };
-            for p in &recipients {
-                if let Some(c) = self.conns.get(p) {
-                    if c.tx.try_send(msg.clone()).is_err() {
-                        // Too slow or gone: drop the connection; the
-                        // participant may resume and replay from the ring.
-                        self.conns.remove(p);
+    fn deliver(&mut self, mut out: Outbox) {
+        while !out.is_empty() {
+            let mut slow = Vec::new();
+            for (audience, event) in out.drain(..) {
+                let recipients = match audience {
+                    // A participant just removed still gets the events about its removal.
+                    Audience::One(p) => vec![p],
+                    other => self.live.audience(other),
+                };
+                self.seq += 1;
+                let msg: Arc<str> = match serde_json::to_string(&ServerMsg::Event { seq: self.seq, event }) {
+                    Ok(json) => json.into(),
+                    Err(e) => {
+                        tracing::error!(error = %e, "serializing an event");
+                        continue;
+                    }
+                };
+                for p in &recipients {
+                    if self.conns.get(p).is_some_and(|c| !c.push(&msg)) {
+                        slow.push(*p);
                     }
                 }
+                if self.ring.len() == RING {
+                    self.ring.pop_front();
+                }
+                self.ring.push_back((self.seq, recipients, msg));
             }
-            if self.ring.len() == RING {
-                self.ring.pop_front();
+            // Too slow or gone: the connection closes and the participant
+            // counts as disconnected (others see it offline); it may resume
+            // within the grace period and replay from the ring.
+            let now = self.hub.clock.now();
+            for p in slow {
+                if self.conns.remove(&p).is_some() {
+                    self.live.disconnect(p, now, &mut out);
+                }
             }
-            self.ring.push_back((self.seq, recipients, msg));
         }
         // Connections of participants who are no longer in the meeting close.
         let live = &self.live;
@@ -400,10 +440,39 @@ impl MeetingTask {
     }
 
     fn send_to(&mut self, p: ParticipantId, msg: &ServerMsg) {
-        if let (Some(c), Ok(json)) = (self.conns.get(&p), serde_json::to_string(msg)) {
-            if c.tx.try_send(json.into()).is_err() {
-                self.conns.remove(&p);
-            }
+        let Ok(json) = serde_json::to_string(msg) else { return };
+        if self.conns.get(&p).is_some_and(|c| !c.push(&json.into())) {
+            self.conns.remove(&p);
+            let mut out = Vec::new();
+            self.live.disconnect(p, self.hub.clock.now(), &mut out);
+            self.deliver(out);
+        }
+    }
+
+    /// The account of `p` joined again from another connection, which takes
+    /// over: the older connection hears why and closes (its resume token
+    /// is replaced, so it cannot take the place back by resuming). The
+    /// event has a number of its own that only the older connection sees.
+    fn tell_replaced(&mut self, p: ParticipantId) {
+        let Some(old) = self.conns.remove(&p) else { return };
+        self.seq += 1;
+        let msg = ServerMsg::Event {
+            seq: self.seq,
+            event: Event::OnConfEnded {
+                reason: convene_proto::live::EndReason(SdkErr::USG_TOKEN_IS_INVAILD_BY_KICKOFF),
+                reason_text: "you joined this meeting from another connection".into(),
+            },
+        };
+        if let Ok(json) = serde_json::to_string(&msg) {
+            let _ = old.push(&json.into());
+        }
+        // Its media connection goes too; the new connection opens its own.
+        if self.media.remove(&p).is_some() {
+            self.offers.remove(&p);
+            let _ = self.worker.send(WorkerCmd::Remove {
+                room: self.room,
+                peer: PeerId(p.0),
+            });
         }
     }
 
@@ -530,7 +599,13 @@ impl MeetingTask {
     /// A control request; `requestHostRole` checks the host password, so it
     /// goes through the password guard like a join (same counting, same
     /// lockout), under one lock of it.
-    fn control(&mut self, by: ParticipantId, action: Action, now: i64, out: &mut Outbox) -> Result<rules::Effects, Refusal> {
+    fn control(
+        &mut self,
+        by: ParticipantId,
+        action: Action,
+        now: i64,
+        out: &mut Outbox,
+    ) -> Result<rules::Effects, Refusal> {
         let caller = match (&action, self.callers.get(&by)) {
             (Action::ReclaimHost { .. }, Some(c)) => c.clone(),
             _ => return self.live.control(by, action, now, out),
@@ -616,6 +691,9 @@ impl MeetingTask {
                 Cmd::Join { req, reply } => {
                     let caller = req.client_key.clone();
                     let result = self.live.join(req, now, &mut out).map(|j| {
+                        if j.took_over {
+                            self.tell_replaced(j.participant);
+                        }
                         self.callers.insert(j.participant, caller);
                         let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 16);
                         self.attach(j.participant, j.role, token, &me)
@@ -646,7 +724,7 @@ impl MeetingTask {
                         if oldest <= last_seq + 1 {
                             for (s, who, msg) in &self.ring {
                                 if *s > last_seq && who.contains(&participant) {
-                                    let _ = c.tx.try_send(msg.clone());
+                                    let _ = c.push(msg);
                                 }
                             }
                         } else {

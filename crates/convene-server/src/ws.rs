@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use convene_core::live::{Account, Credential, JoinRequest, Refusal};
@@ -19,6 +19,10 @@ use crate::AppState;
 
 /// How long a new socket may take to say who it is.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one message may take to be written. A client that does not
+/// read holds the write (its TCP window is full); past this its
+/// connection closes and it counts as disconnected (it may resume).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub async fn handler(
     State(state): State<AppState>,
@@ -35,9 +39,17 @@ pub async fn handler(
 
 async fn send(socket: &mut WebSocket, msg: &ServerMsg) -> bool {
     match serde_json::to_string(msg) {
-        Ok(text) => socket.send(Message::Text(text.into())).await.is_ok(),
+        Ok(text) => send_text(socket, text).await,
         Err(_) => false,
     }
+}
+
+/// Writes one message within [`WRITE_TIMEOUT`].
+async fn send_text(socket: &mut WebSocket, text: String) -> bool {
+    matches!(
+        tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Text(text.into()))).await,
+        Ok(Ok(()))
+    )
 }
 
 async fn hello(state: &AppState, peer: SocketAddr, socket: &mut WebSocket) -> Result<(Attached, bool), Refusal> {
@@ -154,13 +166,14 @@ async fn session(state: AppState, peer: SocketAddr, mut socket: WebSocket) {
             tokio::select! {
                 event = a.rx.recv() => match event {
                     Some(text) => {
-                        if socket.send(Message::Text(text.to_string().into())).await.is_err() {
+                        a.queued.fetch_sub(text.len(), std::sync::atomic::Ordering::Relaxed);
+                        if !send_text(&mut socket, text.to_string()).await {
                             break;
                         }
                     }
                     // The meeting closed this connection: ended, removed, left, or replaced.
                     None => {
-                        let _ = socket.send(Message::Close(None)).await;
+                        let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(None))).await;
                         return;
                     }
                 },
@@ -213,7 +226,20 @@ async fn session(state: AppState, peer: SocketAddr, mut socket: WebSocket) {
                             }
                         }
                     },
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Err(e)) => {
+                        // A message over the limit closes with 1009 ("message
+                        // too big"), as RFC 6455 has it, not silently.
+                        let too_big = e
+                            .into_inner()
+                            .downcast_ref::<tokio_tungstenite::tungstenite::Error>()
+                            .is_some_and(|t| matches!(t, tokio_tungstenite::tungstenite::Error::Capacity(_)));
+                        if too_big {
+                            let frame = CloseFrame { code: 1009, reason: "message too big".into() };
+                            let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+                        }
+                        break;
+                    }
+                    Some(Ok(Message::Close(_))) | None => break,
                     Some(Ok(_)) => {}
                 },
             }

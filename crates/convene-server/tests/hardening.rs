@@ -7,6 +7,7 @@
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
 
 use common::*;
 use convene_sdk::*;
@@ -83,7 +84,10 @@ async fn the_control_token_endpoint_counts_wrong_host_passwords() {
     // Five wrong guesses, then even the right password waits.
     for _ in 0..5 {
         let (status, c) = control_token(&server, &here, &conf, "000000", None).await;
-        assert_eq!((status, c.as_str()), (401, SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED.rest_code().as_str()));
+        assert_eq!(
+            (status, c.as_str()),
+            (401, SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED.rest_code().as_str())
+        );
     }
     let (status, c) = control_token(&server, &here, &conf, &host_pwd, None).await;
     assert_eq!(status, 403, "locked: {c}");
@@ -100,7 +104,10 @@ async fn the_control_token_endpoint_counts_wrong_host_passwords() {
     assert_eq!(control_token(&server, &here, &conf, &host_pwd, Some(&mia)).await.0, 403);
     // The owner is never held back by others' guesses.
     let owner = m.owner.access_token().unwrap();
-    assert_eq!(control_token(&server, &here, &conf, &host_pwd, Some(&owner)).await.0, 200);
+    assert_eq!(
+        control_token(&server, &here, &conf, &host_pwd, Some(&owner)).await.0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -121,7 +128,9 @@ async fn many_callers_together_close_a_meetings_password_path_except_for_its_own
     let honest = server.client("honest").await;
     let t = honest.access_token().unwrap();
     assert_eq!(
-        control_token(&server, &http, &conf, &m.result.host_pwd, Some(&t)).await.0,
+        control_token(&server, &http, &conf, &m.result.host_pwd, Some(&t))
+            .await
+            .0,
         403
     );
     assert_eq!(
@@ -131,7 +140,9 @@ async fn many_callers_together_close_a_meetings_password_path_except_for_its_own
     // The owner still gets a token and joins; link holders still join.
     let owner = m.owner.access_token().unwrap();
     assert_eq!(
-        control_token(&server, &http, &conf, &m.result.host_pwd, Some(&owner)).await.0,
+        control_token(&server, &http, &conf, &m.result.host_pwd, Some(&owner))
+            .await
+            .0,
         200
     );
     let host = join_by_id_as(&m.owner, &conf, "").await.unwrap();
@@ -155,7 +166,9 @@ async fn many_callers_together_close_a_meetings_password_path_except_for_its_own
 async fn request_host_role_is_counted_and_locked_out() {
     let server = TestServer::start().await;
     let m = create(&server, "olga", |_| {}).await;
-    let guest = join_by_id(&server, &m.result.conf_id, &m.result.guest_pwd).await.unwrap();
+    let guest = join_by_id(&server, &m.result.conf_id, &m.result.guest_pwd)
+        .await
+        .unwrap();
     for _ in 0..5 {
         assert_eq!(
             code(guest.request_host_role("999999").await),
@@ -375,7 +388,9 @@ async fn an_empty_meeting_in_its_last_five_minutes_can_be_joined_and_controlled(
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
-    let g = join_by_id(&server, &m.result.conf_id, &m.result.guest_pwd).await.unwrap();
+    let g = join_by_id(&server, &m.result.conf_id, &m.result.guest_pwd)
+        .await
+        .unwrap();
     assert_eq!(g.role(), ConfRole::Attendee);
 }
 
@@ -385,9 +400,137 @@ async fn a_bad_media_offer_is_answered_in_plain_words() {
     let server = TestServer::start().await;
     let m = create(&server, "olga", |_| {}).await;
     let host = join_by_id_as(&m.owner, &m.result.conf_id, "").await.unwrap();
-    for sdp in ["hello", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"] {
+    for sdp in [
+        "hello",
+        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
+    ] {
         let e = host.media_offer(sdp.into()).await.unwrap_err();
         assert_eq!(e.code, SdkErr::CMS_PARAMETER_VERIFIED_FAIL);
         assert_eq!(e.reason, "invalid SDP");
     }
+}
+
+type RawWs = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// A participant on a raw WebSocket whose receive buffer is tiny, so that
+/// not reading fills its TCP window quickly. Returns after the welcome.
+async fn raw_participant(server: &TestServer, conf_id: &str, password: &str, name: &str) -> RawWs {
+    use futures::{SinkExt, StreamExt};
+    let addr: std::net::SocketAddr = server.url().trim_start_matches("http://").parse().unwrap();
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    let tcp = sock.connect(addr).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/v1/convene/ws"), tcp)
+        .await
+        .unwrap();
+    let join = serde_json::json!({"type": "join", "confId": conf_id, "password": password,
+        "nickName": name, "isMicOn": false, "isCameraOn": false});
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(join.to_string().into()))
+        .await
+        .unwrap();
+    let first = ws.next().await.unwrap().unwrap();
+    assert!(first.to_text().unwrap().contains("\"joined\""), "{first:?}");
+    ws
+}
+
+#[tokio::test]
+async fn a_participant_that_never_reads_is_cut_off_then_dropped() {
+    // Issue 16, item 6: a socket that never reads held a growing queue,
+    // stayed online past the grace period and kept its place.
+    let server = TestServer::start().await;
+    let m = create(&server, "olga", |_| {}).await;
+    let host = join_by_id_as(&m.owner, &m.result.conf_id, "").await.unwrap();
+    let _slow = raw_participant(&server, &m.result.conf_id, &m.result.guest_pwd, "Slow").await;
+    let is_slow = |a: &Attendee| a.nick_name == "Slow";
+    host.wait_for_list(false, Duration::from_secs(10), |l| l.iter().any(is_slow))
+        .await
+        .unwrap();
+    // The host makes events until the server gives up on the slow one.
+    let started = std::time::Instant::now();
+    let mut raised = false;
+    let mut toggles = 0;
+    while host.attendees().iter().any(|a| is_slow(a) && a.online) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "still online after {toggles} events"
+        );
+        raised = !raised;
+        host.raise_hand(raised).await.unwrap();
+        toggles += 1;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{toggles} events, {:?}",
+        started.elapsed()
+    );
+    // Offline now; after the grace period it is gone from the roster.
+    server.running.clock.advance(31);
+    host.wait_for_list(false, Duration::from_secs(10), |l| !l.iter().any(is_slow))
+        .await
+        .expect("the slow participant is dropped after the grace period");
+}
+
+#[tokio::test]
+async fn the_same_account_twice_takes_over_its_participant() {
+    // Issue 16, item 12: a second join with the same account moved the
+    // host role to it and left the first connection with dead controls.
+    let server = TestServer::start().await;
+    let m = create(&server, "olga", |_| {}).await;
+    let first = join_by_id_as(&m.owner, &m.result.conf_id, "").await.unwrap();
+    let g = join_by_id(&server, &m.result.conf_id, &m.result.guest_pwd)
+        .await
+        .unwrap();
+    first.mute_self(true).await.unwrap();
+    let second = join_by_id_as(&m.owner, &m.result.conf_id, "").await.unwrap();
+    assert_eq!(second.participant_id(), first.participant_id(), "the same participant");
+    assert_eq!(second.role(), ConfRole::Host);
+    // The first connection is told why and is over.
+    let why = first
+        .wait_for(Duration::from_secs(10), |e| match e {
+            Event::OnConfEnded { reason, .. } => Some(reason.0),
+            _ => None,
+        })
+        .await;
+    assert_eq!(why, Some(SdkErr::USG_TOKEN_IS_INVAILD_BY_KICKOFF));
+    // Its state is kept, and there is one host, whose controls work.
+    let list = second
+        .wait_for_list(false, Duration::from_secs(10), |l| l.len() == 2)
+        .await
+        .unwrap();
+    let me = list
+        .iter()
+        .find(|a| a.participant_id == second.participant_id())
+        .unwrap();
+    assert!(!me.is_mic_on, "still muted");
+    assert_eq!(list.iter().filter(|a| a.role == ConfRole::Host).count(), 1);
+    second.lock_conf(true).await.unwrap();
+    // The guest sees one entry for the host, online.
+    let seen = g
+        .wait_for_list(false, Duration::from_secs(10), |l| {
+            l.len() == 2 && l.iter().all(|a| a.online)
+        })
+        .await;
+    assert!(seen.is_some());
+    drop(first);
+    second.end_conf().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_message_over_the_limit_closes_with_1009() {
+    use futures::{SinkExt, StreamExt};
+    let server = TestServer::start().await;
+    let m = create(&server, "olga", |_| {}).await;
+    let mut ws = raw_participant(&server, &m.result.conf_id, &m.result.guest_pwd, "Big").await;
+    let big = "x".repeat(200 * 1024);
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(big.into()))
+        .await
+        .unwrap();
+    let mut code = None;
+    while let Some(Ok(msg)) = ws.next().await {
+        if let tokio_tungstenite::tungstenite::Message::Close(f) = msg {
+            code = f.map(|f| u16::from(f.code));
+            break;
+        }
+    }
+    assert_eq!(code, Some(1009));
 }

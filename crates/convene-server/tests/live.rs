@@ -55,11 +55,9 @@ async fn guest(server: &TestServer, m: &Meeting, name: &str) -> Result<ConfSessi
         .await
 }
 
-fn list_with(pred: impl Fn(&[Attendee]) -> bool) -> impl FnMut(&Event) -> Option<Vec<Attendee>> {
-    move |e| match e {
-        Event::OnAttendeeListChanged { attendees } if pred(attendees) => Some(attendees.clone()),
-        _ => None,
-    }
+/// The admitted participants once they satisfy `pred`.
+async fn list_with(s: &ConfSession, pred: impl Fn(&[Attendee]) -> bool) -> Option<Vec<Attendee>> {
+    s.wait_for_list(false, WAIT, pred).await
 }
 
 #[tokio::test]
@@ -81,13 +79,7 @@ async fn waiting_room_admit_and_remove() {
         .await
         .unwrap();
     assert_eq!(ann.role(), ConfRole::Waiting);
-    let waiting = host
-        .wait_for(WAIT, |e| match e {
-            Event::OnWaitingListChanged { attendees } if attendees.len() == 1 => Some(attendees[0].clone()),
-            _ => None,
-        })
-        .await
-        .unwrap();
+    let waiting = host.wait_for_list(true, WAIT, |l| l.len() == 1).await.unwrap()[0].clone();
     assert_eq!(waiting.nick_name, "Ann");
     // Admitted: Ann is in, and sees the attendee list for the first time.
     host.allow_waiting_attendee_enter(waiting.participant_id).await.unwrap();
@@ -97,7 +89,7 @@ async fn waiting_room_admit_and_remove() {
             .await,
         Some(())
     );
-    let seen = ann.wait_for(WAIT, list_with(|l| l.len() == 2)).await.unwrap();
+    let seen = list_with(&ann, |l| l.len() == 2).await.unwrap();
     assert!(seen.iter().any(|a| a.role == ConfRole::Host));
     assert_eq!(ann.role(), ConfRole::Attendee);
     // Before that, Ann saw nothing of the meeting.
@@ -255,7 +247,7 @@ async fn mute_policies_per_attendee_type_and_mute_all() {
         })
         .await
         .unwrap();
-    let list = host.wait_for(WAIT, list_with(|l| l.len() == 3)).await.unwrap();
+    let list = list_with(&host, |l| l.len() == 3).await.unwrap();
     let mic = |id: ParticipantId| list.iter().find(|a| a.participant_id == id).unwrap().is_mic_on;
     assert!(!mic(host.participant_id()), "the creator's isMicOn=false");
     assert!(!mic(soft.participant_id()), "soft clients auto-muted");
@@ -268,12 +260,7 @@ async fn mute_policies_per_attendee_type_and_mute_all() {
     );
     host.mute_all_attendee(false, true).await.unwrap();
     soft.mute_self(false).await.unwrap();
-    let list = terminal
-        .wait_for(
-            WAIT,
-            list_with(|l| l.iter().any(|a| a.nick_name == "Soft" && a.is_mic_on)),
-        )
-        .await;
+    let list = list_with(&terminal, |l| l.iter().any(|a| a.nick_name == "Soft" && a.is_mic_on)).await;
     assert!(list.is_some(), "everyone sees the unmute");
 }
 
@@ -293,12 +280,10 @@ async fn role_changes_are_seen_by_everyone() {
         }
     });
     host.set_cohost_right(a.participant_id(), true).await.unwrap();
-    let seen = b
-        .wait_for(
-            WAIT,
-            list_with(move |l| l.iter().any(|x| x.participant_id == a_id && x.role == ConfRole::Cohost)),
-        )
-        .await;
+    let seen = list_with(&b, move |l| {
+        l.iter().any(|x| x.participant_id == a_id && x.role == ConfRole::Cohost)
+    })
+    .await;
     assert!(seen.is_some());
     assert!(
         cb_seen.load(std::sync::atomic::Ordering::SeqCst),
@@ -311,16 +296,12 @@ async fn role_changes_are_seen_by_everyone() {
     host.grant_host_role(b.participant_id()).await.unwrap();
     let b_id = b.participant_id();
     let h_id = host.participant_id();
-    let seen = a
-        .wait_for(
-            WAIT,
-            list_with(move |l| {
-                l.iter().any(|x| x.participant_id == b_id && x.role == ConfRole::Host)
-                    && l.iter()
-                        .any(|x| x.participant_id == h_id && x.role == ConfRole::Attendee)
-            }),
-        )
-        .await;
+    let seen = list_with(&a, move |l| {
+        l.iter().any(|x| x.participant_id == b_id && x.role == ConfRole::Host)
+            && l.iter()
+                .any(|x| x.participant_id == h_id && x.role == ConfRole::Attendee)
+    })
+    .await;
     assert!(seen.is_some());
 }
 
@@ -383,28 +364,22 @@ async fn a_reconnect_gets_its_place_and_missed_events_without_duplicates() {
     let m = create(&server, |_| {}).await;
     let host = host_joins(&m).await;
     let g = guest(&server, &m, "Gus").await.unwrap();
-    host.wait_for(WAIT, list_with(|l| l.len() == 2)).await.unwrap();
+    list_with(&host, |l| l.len() == 2).await.unwrap();
     g.interrupt_connection();
     // The host mutes the guest while (or just after) its connection is down.
     host.mute_attendee(g.participant_id(), true).await.unwrap();
     let gid = g.participant_id();
-    let seen = g
-        .wait_for(
-            WAIT,
-            list_with(move |l| l.iter().any(|a| a.participant_id == gid && !a.is_mic_on)),
-        )
+    let seen = list_with(&g, move |l| l.iter().any(|a| a.participant_id == gid && !a.is_mic_on))
         .await
         .unwrap();
     assert_eq!(seen.len(), 2, "no duplicate participant: {seen:?}");
     // Still a working session after the resume.
     g.raise_hand(true).await.unwrap();
-    let list = host
-        .wait_for(
-            WAIT,
-            list_with(move |l| l.iter().any(|a| a.participant_id == gid && a.hand_raised)),
-        )
-        .await
-        .unwrap();
+    let list = list_with(&host, move |l| {
+        l.iter().any(|a| a.participant_id == gid && a.hand_raised)
+    })
+    .await
+    .unwrap();
     assert_eq!(list.len(), 2);
     // Event numbers only grow.
     let mut last = 0;

@@ -120,16 +120,11 @@ async fn official_python_client_controls_a_live_meeting() {
         assert_eq!(locked, Some(()));
     }
     let muted = guest
-        .wait_for(wait, |e| match e {
-            Event::OnAttendeeListChanged { attendees } => attendees
-                .iter()
-                .find(|a| a.nick_name == "Guest")
-                .filter(|a| !a.is_mic_on)
-                .map(|_| ()),
-            _ => None,
+        .wait_for_list(false, wait, |l| {
+            l.iter().any(|a| a.nick_name == "Guest" && !a.is_mic_on)
         })
         .await;
-    assert_eq!(muted, Some(()));
+    assert!(muted.is_some());
     for s in [&host, &guest] {
         let ended = s
             .wait_for(wait, |e| match e {

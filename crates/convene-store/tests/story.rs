@@ -144,7 +144,10 @@ async fn story(store: Arc<dyn Store>) {
     store.set_login_failures("stale", f).await.unwrap();
     let later = T0 + FAILURE_MEMORY_SECONDS;
     assert_eq!(store.add_login_failure("stale", later - 1, &R).await.unwrap().count, 4);
-    assert_eq!(store.add_login_failure("someone", later + 1, &R).await.unwrap().count, 1);
+    assert_eq!(
+        store.add_login_failure("someone", later + 1, &R).await.unwrap().count,
+        1
+    );
     assert_eq!(
         store.login_failures("stale").await.unwrap().count,
         4,
