@@ -1141,6 +1141,21 @@ pub fn counts_as_failure(r: &Refusal) -> bool {
     r.code == SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED || r.code == SdkErr::CMS_CONF_PWD_AUTH_FAILED
 }
 
+/// How a logged-in account may see a meeting's details (`confDetail`):
+/// the owner and accounts invited as host see everything; other invited
+/// accounts what an invitation shows; anyone else nothing (the meeting
+/// looks missing).
+pub fn viewer(m: &Meeting, account: &Account) -> Option<crate::meeting::Viewer> {
+    use crate::meeting::Viewer;
+    if account.user_id == m.owner_id {
+        return Some(Viewer::Host);
+    }
+    invitation(m, Some(account)).map(|inv| match inv.role {
+        Some(ConfRole::Host) => Viewer::Host,
+        _ => Viewer::Other,
+    })
+}
+
 fn wrong_credentials() -> Refusal {
     refuse(
         SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED,

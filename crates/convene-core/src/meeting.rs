@@ -136,9 +136,12 @@ pub fn parse_rest_time(s: &str) -> Option<i64> {
 /// The caller's relation to a meeting, which decides what they are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Viewer {
-    /// The owner: sees both passwords and both links.
+    /// The owner, or an account invited as host: sees every password,
+    /// link and setting, and the invitees' contacts.
     Host,
-    /// Anyone else allowed to look: sees no host secret.
+    /// Another invited account: sees what an invitation shows (subject,
+    /// time, ID, the guest password and link), no host secret, no
+    /// `customInfo`, no invitee's e-mail or phone.
     Other,
 }
 
@@ -230,6 +233,19 @@ impl Meeting {
             _ => None,
         };
         let id_type = info.vmr_conf_id_type;
+        let attendees = if host {
+            info.attendees.clone()
+        } else {
+            info.attendees
+                .iter()
+                .map(|a| AttendeeBaseInfo {
+                    nick_name: a.nick_name.clone(),
+                    role: a.role,
+                    attendee_type: a.attendee_type,
+                    ..Default::default()
+                })
+                .collect()
+        };
         ConferenceInfo {
             conference_id: self.conf_id.0.clone(),
             subject: info.subject.clone(),
@@ -257,7 +273,11 @@ impl Meeting {
                 String::new()
             },
             guest_join_uri: self.guest_join_uri(base_url),
-            audience_join_uri: self.audience_join_uri(base_url),
+            audience_join_uri: if host {
+                self.audience_join_uri(base_url)
+            } else {
+                String::new()
+            },
             record_type: self.options.record_type,
             conf_config_info: RestConfConfigDto {
                 is_send_notify: self.options.is_send_notify,
@@ -289,7 +309,11 @@ impl Meeting {
             conf_res_type: i64::from(info.conf_res_type.map(|t| t.number()).unwrap_or(0)),
             start_time_stamp: self.start,
             end_time_stamp: self.end,
-            custom_info: info.custom_info.clone().unwrap_or_default(),
+            custom_info: if host {
+                info.custom_info.clone().unwrap_or_default()
+            } else {
+                String::new()
+            },
             self_conf_role: Some(if host { ConfRole::Host } else { ConfRole::Attendee }),
             need_password: info.need_password,
             media_type: Some(info.media_type),
@@ -301,7 +325,7 @@ impl Meeting {
             is_mic_on: info.is_mic_on,
             is_camera_on: info.is_camera_on,
             num_of_attendee: info.num_of_attendee,
-            attendees: info.attendees.clone(),
+            attendees,
             default_summary_state: info.default_summary_state,
             auto_mute_mode: info.auto_mute_mode,
             hard_terminal_auto_mute_mode: info.hard_terminal_auto_mute_mode,

@@ -129,16 +129,22 @@ pub(crate) async fn meeting_param(state: &AppState, conf_id: Option<String>) -> 
     Ok(state.store.meeting_by_conf_id(&ConfId(conf_id)).await?)
 }
 
-/// The meeting a caller may see: their own (as host), or one of their
-/// enterprise's (as guest). Anything else looks exactly like a missing meeting.
+/// The meeting a caller may see (`convene_core::live::viewer`): their own
+/// or one they are invited to as host (everything), one they are invited
+/// to otherwise (what an invitation shows). Anything else looks exactly
+/// like a missing meeting.
 async fn visible_meeting(state: &AppState, user: &User, conf_id: Option<String>) -> ApiResult<(Meeting, Viewer)> {
     let m = meeting_param(state, conf_id).await?.ok_or_else(ApiError::not_found)?;
-    if m.owner_id == user.id {
-        Ok((m, Viewer::Host))
-    } else if m.enterprise_id == user.enterprise_id {
-        Ok((m, Viewer::Other))
-    } else {
-        Err(ApiError::not_found())
+    let account = convene_core::live::Account {
+        user_id: user.id.clone(),
+        enterprise_id: user.enterprise_id.clone(),
+        name: user.name.clone(),
+        account: user.account.clone(),
+        third_user_id: user.third_user_id.clone(),
+    };
+    match convene_core::live::viewer(&m, &account) {
+        Some(v) => Ok((m, v)),
+        None => Err(ApiError::not_found()),
     }
 }
 
@@ -172,8 +178,8 @@ pub async fn cancel_meeting(
     Caller(user): Caller,
     Query(p): Query<ConfParams>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let (m, viewer) = visible_meeting(&state, &user, p.conference_id).await?;
-    if viewer != Viewer::Host {
+    let (m, _) = visible_meeting(&state, &user, p.conference_id).await?;
+    if m.owner_id != user.id {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS,

@@ -534,3 +534,56 @@ async fn a_message_over_the_limit_closes_with_1009() {
     }
     assert_eq!(code, Some(1009));
 }
+
+#[tokio::test]
+async fn meeting_details_show_secrets_only_to_its_hosts() {
+    // Issue 16, item 11: any user of the enterprise saw the guest password,
+    // the links, customInfo and the invitees' e-mail and phone.
+    let server = TestServer::start().await;
+    server.add_account("ivan", "Ivan").await;
+    server.add_account("hana", "Hana").await;
+    server.add_account("carl", "Carl").await;
+    let m = create(&server, "olga", |c| {
+        c.custom_info = Some("budget 2027".into());
+        c.attendees = vec![
+            AttendeeBaseInfo {
+                nick_name: "Ivan".into(),
+                account_id: Some("ivan".into()),
+                email: Some("ivan@example.com".into()),
+                number: "+100200300".into(),
+                ..Default::default()
+            },
+            AttendeeBaseInfo {
+                nick_name: "Hana".into(),
+                number: "+100200301".into(),
+                account_id: Some("hana".into()),
+                role: Some(ConfRole::Host),
+                ..Default::default()
+            },
+        ];
+        c.num_of_attendee = 2;
+    })
+    .await;
+    let conf = &m.result.conf_id;
+    let owner = m.owner.conf_detail_async(conf).await.unwrap();
+    assert_eq!(owner.custom_info, "budget 2027");
+    assert_eq!(owner.attendees[0].email.as_deref(), Some("ivan@example.com"));
+    assert!(!owner.chair_join_uri.is_empty());
+    // An invited host sees what the owner sees.
+    let hana = server.client("hana").await.conf_detail_async(conf).await.unwrap();
+    assert_eq!(hana.chair_join_uri, owner.chair_join_uri);
+    // An invited guest sees the invitation: guest password and link only.
+    let ivan = server.client("ivan").await.conf_detail_async(conf).await.unwrap();
+    assert_eq!(ivan.password_for("general"), m.result.guest_pwd);
+    assert_eq!(ivan.password_for("chair"), "");
+    assert_eq!(ivan.chair_join_uri, "");
+    assert_eq!(ivan.audience_join_uri, "");
+    assert_eq!(ivan.custom_info, "");
+    assert!(ivan
+        .attendees
+        .iter()
+        .all(|a| a.email.is_none() && a.number.is_empty() && a.account_id.is_none()));
+    // A colleague who is not invited sees nothing: the meeting looks missing.
+    let carl = server.client("carl").await.conf_detail_async(conf).await;
+    assert_eq!(carl.err().map(|e| e.code), Some(SdkErr::CMS_CONF_DATA_NOT_FOUND));
+}
