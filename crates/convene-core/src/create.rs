@@ -175,6 +175,7 @@ fn check_attendee(i: usize, a: &AttendeeBaseInfo) -> Result<(), CreateError> {
         return Err(bad(format!("{} or {} must be set", at("number"), at("thirdUserId"))));
     }
     check_len(&at("nickName"), &a.nick_name, 64)?;
+    crate::text::check_text(&at("nickName"), &a.nick_name, false).map_err(bad)?;
     check_len(&at("number"), &a.number, 128)?;
     check_len(&at("thirdUserId"), &a.third_user_id, 128)?;
     for (name, v, max) in [
@@ -227,9 +228,7 @@ pub fn plan<R: Rng + ?Sized>(
             format!("subject is longer than {} characters", limits.max_subject_chars),
         ));
     }
-    if info.subject.chars().any(char::is_control) {
-        return Err(bad("subject contains control characters"));
-    }
+    crate::text::check_text("subject", &info.subject, false).map_err(bad)?;
 
     // duration
     let duration = info.duration.unwrap_or(limits.default_duration);
@@ -278,6 +277,7 @@ pub fn plan<R: Rng + ?Sized>(
 
     // customInfo
     if let Some(c) = &info.custom_info {
+        crate::text::check_text("customInfo", c, true).map_err(bad)?;
         if c.chars().count() > limits.max_custom_info_chars {
             return Err(bad(format!(
                 "customInfo is longer than {} characters",

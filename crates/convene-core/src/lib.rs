@@ -14,6 +14,7 @@
 //! - [`auth`]: login rules (lockout, App ID signature data).
 //! - [`guard`]: password guessing against meetings (who may still try).
 //! - [`live`]: one live meeting as a state machine.
+//! - [`text`]: the one rule for human-readable fields.
 
 pub mod auth;
 pub mod create;
@@ -22,6 +23,7 @@ pub mod ids;
 pub mod live;
 pub mod meeting;
 pub mod rest;
+pub mod text;
 
 pub use create::{CreateError, CreateLimits, Creator, NewMeeting, RoomRequest};
 pub use ids::{ConfId, EnterpriseId, RoomId, UserId};

@@ -28,6 +28,9 @@ pub const RECONNECT_GRACE: i64 = 30;
 pub const END_WARNING: i64 = 5 * 60;
 /// Most minutes one extend call adds.
 pub const MAX_EXTEND_MINUTES: i64 = 24 * 60;
+/// How long after its start a meeting may end at the latest, however
+/// often it is extended: twice the longest meeting one can create.
+pub const MAX_MEETING_SECONDS: i64 = 48 * 3600;
 
 /// What the joiner proves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -559,6 +562,14 @@ impl Live {
                 format!("the meeting is full ({cap} participants)"),
             ));
         }
+        crate::text::check_text("nickName", &req.nick_name, false)
+            .map_err(|e| refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, e))?;
+        if req.nick_name.chars().count() > 64 {
+            return Err(refuse(
+                SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                "nickName is longer than 64 characters",
+            ));
+        }
         if req.nick_name.trim().is_empty() && req.account.is_none() {
             return Err(refuse(
                 SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
@@ -1030,7 +1041,17 @@ impl Live {
                         format!("extend by 1 to {MAX_EXTEND_MINUTES} minutes"),
                     ));
                 }
-                self.end = self.end.max(now) + minutes * 60;
+                let end = self.end.max(now) + minutes * 60;
+                if end - self.meeting.start > MAX_MEETING_SECONDS {
+                    return Err(refuse(
+                        SdkErr::CMS_CONF_DURATION_OVER_RANGE,
+                        format!(
+                            "a meeting ends at most {} hours after its start",
+                            MAX_MEETING_SECONDS / 3600
+                        ),
+                    ));
+                }
+                self.end = end;
                 fx.end_changed = true;
                 out.push((Audience::Admitted, self.meeting_info_event()));
             }

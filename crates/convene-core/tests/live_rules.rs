@@ -768,3 +768,46 @@ fn a_growing_meeting_sends_changes_not_whole_lists() {
         assert_eq!(lists[&p], truth, "participant {p:?}");
     }
 }
+
+#[test]
+fn extending_has_an_overall_ceiling() {
+    // Issue 16, item 10: 200 extends moved the end a year on.
+    let mut live = Live::new(meeting(|_, _| {}));
+    let host = host_in(&mut live);
+    let mut out = Vec::new();
+    let mut refused = None;
+    for i in 0..200 {
+        if let Err(e) = live.control(host, Action::Extend { minutes: 60 }, T0 + 2, &mut out) {
+            refused = Some((i, e.code));
+            break;
+        }
+    }
+    assert_eq!(refused.map(|r| r.1), Some(SdkErr::CMS_CONF_DURATION_OVER_RANGE));
+    assert!(live.end_time() - live.meeting().start <= MAX_MEETING_SECONDS);
+    assert!(live.end_time() - live.meeting().start > MAX_MEETING_SECONDS - 3600);
+}
+
+#[test]
+fn nicknames_follow_the_text_rule() {
+    let mut live = Live::new(meeting(|_, _| {}));
+    for bad in ["a\0b", "evil\u{202E}gpj.exe", "\u{200B}\u{200B}", &"n".repeat(65)] {
+        assert_eq!(
+            join(&mut live, req(pw("1111"), bad, None)).err(),
+            Some(SdkErr::CMS_PARAMETER_VERIFIED_FAIL),
+            "{bad:?}"
+        );
+    }
+    assert!(join(&mut live, req(pw("1111"), "Zoë 👋", None)).is_ok());
+}
+
+#[test]
+fn a_meeting_without_a_cap_has_the_nodes_default() {
+    let mut live = Live::new(meeting(|c, _| c.concurrent_participants = None)).with_default_cap(3);
+    for i in 0..3 {
+        join(&mut live, req(pw("1111"), &format!("g{i}"), None)).unwrap();
+    }
+    assert_eq!(
+        join(&mut live, req(pw("1111"), "g3", None)).err(),
+        Some(SdkErr::CMS_OVER_MAX_PARTICIPANT_NUMBER)
+    );
+}

@@ -67,6 +67,9 @@ pub async fn create_meeting(
     Ok(answer)
 }
 
+/// The longest `searchKey` the list call takes.
+const MAX_SEARCH_KEY_CHARS: usize = 128;
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListParams {
@@ -94,6 +97,18 @@ pub async fn list_meetings(
         return Err(ApiError::bad_request(
             SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
             "offset >= 0 and limit 1..=500",
+        ));
+    }
+    // A subject is at most 64 characters (create's limit) and an ID 9
+    // digits: a longer key matches nothing, and a huge one costs the
+    // database a pattern it refuses.
+    if p.search_key
+        .as_ref()
+        .is_some_and(|k| k.chars().count() > MAX_SEARCH_KEY_CHARS)
+    {
+        return Err(ApiError::bad_request(
+            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+            format!("searchKey is longer than {MAX_SEARCH_KEY_CHARS} characters"),
         ));
     }
     let t = state.now();

@@ -136,13 +136,25 @@ async fn authorized(state: &AppState, headers: &HeaderMap, q: &ConfQuery) -> Api
     Ok(m)
 }
 
-/// Reads a 0/1 or boolean field.
+/// Reads a 0/1 or boolean field that may be left out (then `false`).
 fn flag(body: &Value, key: &str) -> ApiResult<bool> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(_) => required_flag(body, key),
+    }
+}
+
+/// Reads a 0/1 or boolean field the call is about (`isLock` of a lock):
+/// leaving it out is an error, not "no".
+fn required_flag(body: &Value, key: &str) -> ApiResult<bool> {
     match body.get(key) {
         Some(Value::Bool(b)) => Ok(*b),
         Some(Value::Number(n)) if n.as_i64() == Some(0) => Ok(false),
         Some(Value::Number(n)) if n.as_i64() == Some(1) => Ok(true),
-        None | Some(Value::Null) => Ok(false),
+        None | Some(Value::Null) => Err(ApiError::bad_request(
+            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+            format!("{key} is required (0 or 1)"),
+        )),
         _ => Err(ApiError::bad_request(
             SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
             format!("{key} must be 0 or 1"),
@@ -172,6 +184,12 @@ async fn control_call(
     } else {
         crate::util::json_body(body, SdkErr::CMS_CONF_BAD_REQUEST)?
     };
+    if !b.is_object() {
+        return Err(ApiError::bad_request(
+            SdkErr::CMS_CONF_BAD_REQUEST,
+            "the body must be a JSON object",
+        ));
+    }
     let action = action(&b, q)?;
     state.live.control_as_host(&m, action).await.map_err(ApiError::from)?;
     Ok(Json(json!({})))
@@ -189,7 +207,7 @@ pub async fn lock(
 ) -> ApiResult<Json<Value>> {
     control_call(&state, &headers, &q, &body, |b, _| {
         Ok(Action::Lock {
-            lock: flag(b, "isLock")?,
+            lock: required_flag(b, "isLock")?,
         })
     })
     .await
@@ -211,7 +229,7 @@ pub async fn mute_all(
             Some(_) => flag(b, "allowUnmuteByOneself")?,
         };
         Ok(Action::MuteAll {
-            mute: flag(b, "isMute")?,
+            mute: required_flag(b, "isMute")?,
             allow_unmute,
         })
     })
@@ -231,7 +249,7 @@ pub async fn mute_one(
     control_call(&state, &headers, &q, &body, |b, q| {
         Ok(Action::Mute {
             target: participant(q.participant_id.as_deref())?,
-            mute: flag(b, "isMute")?,
+            mute: required_flag(b, "isMute")?,
         })
     })
     .await
@@ -250,7 +268,7 @@ pub async fn cohost(
     control_call(&state, &headers, &q, &body, |b, q| {
         Ok(Action::SetCohost {
             target: participant(q.participant_id.as_deref())?,
-            set: flag(b, "isCohost")?,
+            set: required_flag(b, "isCohost")?,
         })
     })
     .await

@@ -143,3 +143,40 @@ impl From<StoreError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The longest request target (path and query) answered; nginx's
+/// `large_client_header_buffers` default. Longer ones get 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// The most header bytes answered; more get 431.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Refuses an oversized request target (414) or header block (431) with
+/// the product's JSON error shape (hyper itself answers only beyond its own
+/// fixed limits, 64 KiB of URI and ~400 KiB of headers, with empty bodies).
+pub async fn request_head_limits(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path();
+    let code = if path.starts_with("/v1/usg") || path.starts_with("/v2/usg") {
+        SdkErr::USG_PARAM_ERR
+    } else {
+        SdkErr::CMS_CONF_BAD_REQUEST
+    };
+    let target = path.len() + req.uri().query().map_or(0, |q| q.len() + 1);
+    if target > MAX_URI_BYTES {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            code,
+            format!("the request target is longer than {MAX_URI_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    let headers: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    if headers > MAX_HEADER_BYTES {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            code,
+            format!("the request headers are larger than {MAX_HEADER_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}

@@ -113,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/convene/media/stats", get(media::stats_handler))
         // Create bodies are small; 1 MiB bounds what a client can make us parse.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
+        .layer(axum::middleware::from_fn(error::request_head_limits))
         .with_state(state)
 }
 

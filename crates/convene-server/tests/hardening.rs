@@ -587,3 +587,95 @@ async fn meeting_details_show_secrets_only_to_its_hosts() {
     let carl = server.client("carl").await.conf_detail_async(conf).await;
     assert_eq!(carl.err().map(|e| e.code), Some(SdkErr::CMS_CONF_DATA_NOT_FOUND));
 }
+
+#[tokio::test]
+async fn odd_inputs_get_clear_refusals() {
+    // Issue 16, item 10.
+    let server = TestServer::start().await;
+    let m = create(&server, "olga", |_| {}).await;
+    let token = m.owner.access_token().unwrap();
+    let http = http_from(Ipv4Addr::LOCALHOST);
+    let json_error = |body: &str| -> String {
+        let v: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body:?}"));
+        v["error_code"].as_str().unwrap().to_owned()
+    };
+    // A 50 KB searchKey: a 400, not the database's 500.
+    let res = http
+        .get(format!("{}/v1/mmc/management/conferences", server.url()))
+        .query(&[("searchKey", "x".repeat(50_000))])
+        .header("X-Access-Token", token.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 414, "over the target limit");
+    json_error(&res.text().await.unwrap());
+    let res = http
+        .get(format!("{}/v1/mmc/management/conferences", server.url()))
+        .query(&[("searchKey", "x".repeat(5_000))])
+        .header("X-Access-Token", token.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    json_error(&res.text().await.unwrap());
+    // Oversized headers: 431 in the JSON shape.
+    let res = http
+        .get(format!("{}/v1/mmc/management/conferences", server.url()))
+        .header("X-Access-Token", token.as_str())
+        .header("X-Big", "y".repeat(100_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 431);
+    json_error(&res.text().await.unwrap());
+    // Lock without isLock, or with a body that is no object: refused, and
+    // the meeting stays as it was.
+    let res = http
+        .get(format!("{}/v1/mmc/control/conferences/token", server.url()))
+        .query(&[("conferenceID", m.result.conf_id.as_str())])
+        .header("X-Password", m.result.host_pwd.as_str())
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    let ctl = body["data"]["token"].as_str().unwrap().to_owned();
+    let lock = |body: &'static str| {
+        let http = http.clone();
+        let url = format!("{}/v1/mmc/control/conferences/lock", server.url());
+        let conf = m.result.conf_id.clone();
+        let ctl = ctl.clone();
+        async move {
+            let res = http
+                .put(url)
+                .query(&[("conferenceID", conf.as_str())])
+                .header("X-Conference-Authorization", ctl.as_str())
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    assert_eq!(lock(r#"{"isLock": 1}"#).await.0, 200);
+    for bad in ["[]", "{}", r#"{"isLock": "yes"}"#, r#"{"isLock": 2}"#] {
+        let (status, body) = lock(bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        json_error(&body);
+    }
+    let g = join_by_id(&server, &m.result.conf_id, &m.result.guest_pwd).await;
+    assert_eq!(code(g), Some(SdkErr::CMS_CONF_LOCKED), "still locked");
+    // Human-readable fields: one rule (NUL, text-direction overrides,
+    // nothing visible), at create and at join.
+    for subject in ["a\u{0}b", "invoice\u{202E}fdp.exe", "\u{200B}\u{200B}"] {
+        let e = m
+            .owner
+            .create_conf_async(CreateConfInfo::new(subject, MediaType::Video, true))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "{subject:?}");
+    }
+    let mut info = CreateConfInfo::new("Ok", MediaType::Video, true);
+    info.custom_info = Some("x\u{202E}y".into());
+    assert!(m.owner.create_conf_async(info).await.is_err());
+}
