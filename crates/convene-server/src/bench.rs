@@ -395,6 +395,16 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// Bytes a process has written with write(2) and its kin (`wchar` in
+/// `/proc/PID/io`): for a server under `bench join`, what it sent to the
+/// participants' sockets.
+fn written_bytes(pid: u32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("wchar:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// Participants connected over WebSocket, joining at a set rate; then each
 /// meeting's host toggles the lock and the time until every participant of
 /// that meeting has the event is recorded.
@@ -402,11 +412,12 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
     use convene_sdk::{ConfSession, Event};
     if args.meetings == 0
         || args.meetings > 1000
-        || !(2..=100).contains(&args.per_meeting)
+        || !(2..=2000).contains(&args.per_meeting)
+        || args.meetings * args.per_meeting > 20_000
         || args.rate == 0
         || args.rounds > 1000
     {
-        bail!("--meetings 1..=1000, --per-meeting 2..=100, --rate > 0, --rounds <= 1000");
+        bail!("--meetings 1..=1000, --per-meeting 2..=2000, at most 20000 in all, --rate > 0, --rounds <= 1000");
     }
     let total = args.meetings * args.per_meeting;
     let (url, account, password, child) = target(&args.target, None).await?;
@@ -422,9 +433,14 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
     for i in 0..args.meetings {
         let mut c = CreateConfInfo::new(format!("join bench {i}"), MediaType::Video, true);
         c.duration = Some(120);
+        c.concurrent_participants = Some(args.per_meeting as i64);
         confs.push(host.create_conf_async(c).await?);
     }
     let rss_before = pid.and_then(rss_kib);
+    let written_before = pid.and_then(written_bytes);
+    // What the server wrote when every meeting had 150 participants (the
+    // issue's byte target), if the meetings grow that far.
+    let mut written_at_150 = None;
 
     // Join at the set rate: hosts first in each meeting, then guests.
     let mut sessions: Vec<Vec<ConfSession>> = (0..args.meetings).map(|_| Vec::new()).collect();
@@ -454,6 +470,9 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
             sessions[i].push(s?);
             join_hist.record(took.as_micros().max(1) as u64)?;
         }
+        if slot + 1 == 150 {
+            written_at_150 = pid.and_then(written_bytes);
+        }
     }
     let join_secs = started.elapsed().as_secs_f64();
     let rss_after = pid.and_then(rss_kib);
@@ -470,6 +489,23 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
             a,
             (a.saturating_sub(b)) as f64 / total as f64
         );
+    }
+    // Bytes the server wrote (its write(2) calls: the participants' sockets;
+    // joins write nothing to the database) while they joined.
+    if let (Some(b), Some(a)) = (written_before, pid.and_then(written_bytes)) {
+        let sent = a.saturating_sub(b);
+        println!(
+            "server wrote {:.1} MB while they joined: {:.1} KB per join, {:.2} MB per meeting",
+            sent as f64 / 1e6,
+            sent as f64 / total as f64 / 1e3,
+            sent as f64 / args.meetings as f64 / 1e6
+        );
+        if let Some(at) = written_at_150 {
+            println!(
+                "  until each meeting had 150 participants: {:.2} MB per meeting",
+                at.saturating_sub(b) as f64 / args.meetings as f64 / 1e6
+            );
+        }
     }
 
     // Control -> event to every participant, all meetings at once.
