@@ -119,6 +119,8 @@ struct Shared {
     /// The admitted participants (0) and the waiting list (1), as the
     /// server's whole lists and changes (`OnAttendeesChanged`) built them.
     lists: Mutex<[Vec<Attendee>; 2]>,
+    /// Bytes of the server's messages received after the welcome.
+    received: std::sync::atomic::AtomicU64,
 }
 
 /// Applies a list change: entries in `refresh` replace (or join) those
@@ -170,14 +172,16 @@ async fn send(ws: &mut Ws, msg: &ClientMsg) -> Result<(), SdkError> {
     ws.send(Message::Text(text.into())).await.map_err(net)
 }
 
-async fn recv(ws: &mut Ws) -> Result<ServerMsg, SdkError> {
+/// The next message from the server, and its size in bytes.
+async fn recv(ws: &mut Ws) -> Result<(ServerMsg, usize), SdkError> {
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(t))) => {
-                return serde_json::from_str(&t).map_err(|e| SdkError {
+                let msg = serde_json::from_str(&t).map_err(|e| SdkError {
                     code: SdkErr::UISDK_HTTP_SERVER_ERROR,
                     reason: e.to_string(),
-                })
+                })?;
+                return Ok((msg, t.len()));
             }
             Some(Ok(Message::Close(_))) | None => return Err(net("the connection closed")),
             Some(Err(e)) => return Err(net(e)),
@@ -208,7 +212,7 @@ async fn open(
         })?
         .map_err(net)?;
     send(&mut ws, hello).await?;
-    let first = recv(&mut ws).await?;
+    let (first, _) = recv(&mut ws).await?;
     if let ServerMsg::Error { ret, reason } = first {
         return Err(SdkError { code: ret, reason });
     }
@@ -240,6 +244,7 @@ impl ConfSession {
             role: Mutex::new(role),
             callbacks: Mutex::default(),
             lists: Mutex::default(),
+            received: Default::default(),
         });
         let (reqs, reqs_rx) = mpsc::unbounded_channel();
         let (events_tx, events) = mpsc::unbounded_channel();
@@ -286,6 +291,13 @@ impl ConfSession {
     /// arrival), updated before the event that changed it is delivered.
     pub fn attendees(&self) -> Vec<Attendee> {
         self.shared.lists.lock().unwrap_or_else(|e| e.into_inner())[0].clone()
+    }
+
+    /// Bytes of the meeting's messages this session has received since its
+    /// welcome (JSON text, without WebSocket framing): what the meeting
+    /// costs this participant's link, for benchmarks and diagnostics.
+    pub fn received_bytes(&self) -> u64 {
+        self.shared.received.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Who waits (hosts and co-hosts only; empty for others).
@@ -665,7 +677,10 @@ impl Task {
                         }
                     },
                     msg = recv(&mut ws) => match msg {
-                        Ok(m) => self.on_message(m),
+                        Ok((m, bytes)) => {
+                            self.shared.received.fetch_add(bytes as u64, std::sync::atomic::Ordering::Relaxed);
+                            self.on_message(m)
+                        }
                         Err(_) => break !self.over,
                     },
                 }

@@ -395,14 +395,9 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-/// Bytes a process has written with write(2) and its kin (`wchar` in
-/// `/proc/PID/io`): for a server under `bench join`, what it sent to the
-/// participants' sockets.
-fn written_bytes(pid: u32) -> Option<u64> {
-    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
-    io.lines()
-        .find_map(|l| l.strip_prefix("wchar:"))
-        .and_then(|v| v.trim().parse().ok())
+/// Bytes of messages all these sessions have received.
+fn received(sessions: &[Vec<convene_sdk::ConfSession>]) -> u64 {
+    sessions.iter().flatten().map(|s| s.received_bytes()).sum()
 }
 
 /// Participants connected over WebSocket, joining at a set rate; then each
@@ -437,10 +432,9 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
         confs.push(host.create_conf_async(c).await?);
     }
     let rss_before = pid.and_then(rss_kib);
-    let written_before = pid.and_then(written_bytes);
-    // What the server wrote when every meeting had 150 participants (the
-    // issue's byte target), if the meetings grow that far.
-    let mut written_at_150 = None;
+    // What the participants had received when every meeting had 150 of
+    // them (the byte target), if the meetings grow that far.
+    let mut received_at_150 = None;
 
     // Join at the set rate: hosts first in each meeting, then guests.
     let mut sessions: Vec<Vec<ConfSession>> = (0..args.meetings).map(|_| Vec::new()).collect();
@@ -471,7 +465,7 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
             join_hist.record(took.as_micros().max(1) as u64)?;
         }
         if slot + 1 == 150 {
-            written_at_150 = pid.and_then(written_bytes);
+            received_at_150 = Some(received(&sessions));
         }
     }
     let join_secs = started.elapsed().as_secs_f64();
@@ -490,22 +484,20 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
             (a.saturating_sub(b)) as f64 / total as f64
         );
     }
-    // Bytes the server wrote (its write(2) calls: the participants' sockets;
-    // joins write nothing to the database) while they joined.
-    if let (Some(b), Some(a)) = (written_before, pid.and_then(written_bytes)) {
-        let sent = a.saturating_sub(b);
+    // Bytes of messages the server sent while they joined (what the
+    // participants' sessions received: JSON, without framing).
+    let sent = received(&sessions);
+    println!(
+        "server sent {:.2} MB while they joined: {:.1} KB per join, {:.2} MB per meeting",
+        sent as f64 / 1e6,
+        sent as f64 / total as f64 / 1e3,
+        sent as f64 / args.meetings as f64 / 1e6
+    );
+    if let Some(at) = received_at_150 {
         println!(
-            "server wrote {:.1} MB while they joined: {:.1} KB per join, {:.2} MB per meeting",
-            sent as f64 / 1e6,
-            sent as f64 / total as f64 / 1e3,
-            sent as f64 / args.meetings as f64 / 1e6
+            "  until each meeting had 150 participants: {:.2} MB per meeting",
+            at as f64 / args.meetings as f64 / 1e6
         );
-        if let Some(at) = written_at_150 {
-            println!(
-                "  until each meeting had 150 participants: {:.2} MB per meeting",
-                at.saturating_sub(b) as f64 / args.meetings as f64 / 1e6
-            );
-        }
     }
 
     // Control -> event to every participant, all meetings at once.

@@ -28,6 +28,11 @@ use crate::media::{MediaNode, WorkerCmd};
 
 /// Events kept for replay after a reconnect.
 const RING: usize = 1024;
+/// Events larger than this (whole attendee lists of a big meeting, sent to
+/// one participant) are not kept for replay: a resume that missed one gets
+/// a fresh view instead. Keeps the ring's memory small (a 1,000-person
+/// meeting's list is ~200 KB).
+const RING_MSG_BYTES: usize = 4096;
 /// Messages queued for one connection before it counts as too slow (it is
 /// then dropped, the participant counts as disconnected, and may resume
 /// within the grace period).
@@ -295,7 +300,9 @@ struct MeetingTask {
     /// Each present participant's caller key (`guard::caller_key`), for
     /// the password guard when it asks for the host role.
     callers: HashMap<ParticipantId, String>,
-    ring: VecDeque<(u64, Vec<ParticipantId>, Arc<str>)>,
+    /// Recent events: number, recipients, the message (`None`: too large
+    /// to keep, see [`RING_MSG_BYTES`]).
+    ring: VecDeque<(u64, Vec<ParticipantId>, Option<Arc<str>>)>,
     seq: u64,
     next_conn: u64,
     /// The meeting's room on its SFU worker.
@@ -419,7 +426,8 @@ impl MeetingTask {
                 if self.ring.len() == RING {
                     self.ring.pop_front();
                 }
-                self.ring.push_back((self.seq, recipients, msg));
+                let kept = (msg.len() <= RING_MSG_BYTES).then_some(msg);
+                self.ring.push_back((self.seq, recipients, kept));
             }
             // Too slow or gone: the connection closes and the participant
             // counts as disconnected (others see it offline); it may resume
@@ -720,10 +728,16 @@ impl MeetingTask {
                     let attached = self.attach(participant, role, token, &me);
                     // Replay what it missed, or a fresh view if that is no longer kept.
                     let oldest = self.ring.front().map(|(s, _, _)| *s).unwrap_or(self.seq + 1);
+                    let missed = || {
+                        self.ring
+                            .iter()
+                            .filter(|(s, who, _)| *s > last_seq && who.contains(&participant))
+                    };
+                    let all_kept = missed().all(|(_, _, msg)| msg.is_some());
                     if let Some(c) = self.conns.get(&participant) {
-                        if oldest <= last_seq + 1 {
-                            for (s, who, msg) in &self.ring {
-                                if *s > last_seq && who.contains(&participant) {
+                        if oldest <= last_seq + 1 && all_kept {
+                            for (_, _, msg) in missed() {
+                                if let Some(msg) = msg {
                                     let _ = c.push(msg);
                                 }
                             }
