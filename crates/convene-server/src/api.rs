@@ -150,14 +150,7 @@ pub(crate) async fn meeting_param(state: &AppState, conf_id: Option<String>) -> 
 /// like a missing meeting.
 async fn visible_meeting(state: &AppState, user: &User, conf_id: Option<String>) -> ApiResult<(Meeting, Viewer)> {
     let m = meeting_param(state, conf_id).await?.ok_or_else(ApiError::not_found)?;
-    let account = convene_core::live::Account {
-        user_id: user.id.clone(),
-        enterprise_id: user.enterprise_id.clone(),
-        name: user.name.clone(),
-        account: user.account.clone(),
-        third_user_id: user.third_user_id.clone(),
-    };
-    match convene_core::live::viewer(&m, &account) {
+    match convene_core::live::viewer(&m, &crate::auth::live_account(user)) {
         Some(v) => Ok((m, v)),
         None => Err(ApiError::not_found()),
     }

@@ -29,6 +29,17 @@ use crate::error::{ApiError, ApiResult};
 use crate::util::json_body;
 use crate::AppState;
 
+/// A logged-in user as the meeting rules know it.
+pub fn live_account(u: &User) -> convene_core::live::Account {
+    convene_core::live::Account {
+        user_id: u.id.clone(),
+        enterprise_id: u.enterprise_id.clone(),
+        name: u.name.clone(),
+        account: u.account.clone(),
+        third_user_id: u.third_user_id.clone(),
+    }
+}
+
 /// Hashes a password with argon2id and a fresh salt.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
-use convene_core::live::{Account, Credential, JoinRequest, Refusal};
+use convene_core::live::{Credential, JoinRequest, Refusal};
 use convene_proto::live::{ClientMsg, ServerMsg};
 use convene_proto::{AttendeeType, SdkErr};
 use tokio::sync::oneshot;
@@ -70,13 +70,7 @@ async fn hello(state: &AppState, peer: SocketAddr, socket: &mut WebSocket) -> Re
                         code: e.code,
                         reason: e.msg,
                     })?;
-                    Some(Account {
-                        user_id: u.id.clone(),
-                        enterprise_id: u.enterprise_id.clone(),
-                        name: u.name.clone(),
-                        account: u.account.clone(),
-                        third_user_id: u.third_user_id.clone(),
-                    })
+                    Some(crate::auth::live_account(&u))
                 }
             };
             let credential = match j.random {
