@@ -13,7 +13,9 @@
 //! - [`meeting`]: the stored meeting, its state and what it answers.
 //! - [`auth`]: login rules (lockout, App ID signature data).
 //! - [`guard`]: password guessing against meetings (who may still try).
-//! - [`live`]: one live meeting as a state machine.
+//! - [`live`]: one live meeting's rules as a state machine.
+//! - [`session`]: one live meeting's session: `Live` plus its connections,
+//!   numbered events and replay, media rights, lifecycle; outputs polled.
 //! - [`text`]: the one rule for human-readable fields.
 
 pub mod auth;
@@ -23,6 +25,7 @@ pub mod ids;
 pub mod live;
 pub mod meeting;
 pub mod rest;
+pub mod session;
 pub mod text;
 
 pub use create::{CreateError, CreateLimits, Creator, NewMeeting, RoomRequest};

@@ -1,38 +1,33 @@
-//! Live meetings: one task per meeting owns its `convene_core::live::Live`,
-//! feeds it joins, control requests, disconnects and time, delivers the
-//! events it produces to the participants' WebSockets, and tells storage when
-//! the meeting ends or its end time moves.
+//! Live meetings on this node: the hub (which meetings run here, the
+//! password guard, credentials checked before a meeting is reached) and one
+//! task per meeting that pumps its `convene_core::session::MeetingSession`:
+//! it reads the participants' commands, the SFU's events and the clock,
+//! feeds the session, and carries out its outputs (messages to the
+//! participants' WebSockets, store writes before anything that tells of
+//! them, media commands). The session decides; the task carries out.
 //!
-//! Events are serialized once and shared; the last [`RING`] of them are kept
-//! with their recipients so that a participant who reconnects within the grace
-//! period receives what it missed. The task stops when the meeting ends or
-//! empties (it is started again by the next join); what the hosts changed
-//! (lock, mute-all, waiting room, prolonging left) is stored as it changes and
-//! read back by the next task, so an emptied meeting keeps it.
+//! The task stops when the session does (the meeting ended, or emptied
+//! after serving what started it); the next join starts a new one from
+//! storage, which keeps what the hosts changed (lock, mute-all, waiting
+//! room, prolonging left).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use convene_core::guard::{Gate, PasswordGuard};
-use convene_core::live::{self as rules, Action, Audience, JoinRequest, Live, Outbox, ParticipantId, Refusal};
+use convene_core::live::{self as rules, Action, JoinRequest, ParticipantId, Refusal};
+use convene_core::session::{Attach, ConnId, MediaCmd, MediaRights, MediaStep, MeetingSession, Output, Persist};
 use convene_core::{ConfId, ConfState, Meeting};
-use convene_proto::live::{Event, ServerMsg};
-use convene_proto::{ConfRole, MediaType, SdkErr};
+use convene_proto::{ConfRole, SdkErr};
 use convene_sfu::{PeerId, Policy, RoomId, SfuError, SfuEvent};
 use convene_store::Store;
+use rand::SeedableRng;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
 use crate::media::{MediaNode, WorkerCmd};
 
-/// Events kept for replay after a reconnect.
-const RING: usize = 1024;
-/// Events larger than this (whole attendee lists of a big meeting, sent to
-/// one participant) are not kept for replay: a resume that missed one gets
-/// a fresh view instead. Keeps the ring's memory small (a 1,000-person
-/// meeting's list is ~200 KB).
-const RING_MSG_BYTES: usize = 4096;
 /// Messages queued for one connection before it counts as too slow (it is
 /// then dropped, the participant counts as disconnected, and may resume
 /// within the grace period).
@@ -184,8 +179,8 @@ impl LiveHub {
         }
         let (tx, rx) = mpsc::channel(256);
         tasks.insert(m.conf_uuid.clone(), tx.clone());
-        let task = MeetingTask::new(m.clone(), self.clone());
-        tokio::spawn(task.run(rx));
+        let (task, media_rx) = MeetingTask::new(m.clone(), self.clone());
+        tokio::spawn(task.run(rx, media_rx));
         tx
     }
 
@@ -274,7 +269,6 @@ impl LiveHub {
 }
 
 struct Conn {
-    id: u64,
     tx: mpsc::Sender<Arc<str>>,
     queued: Arc<AtomicUsize>,
 }
@@ -291,47 +285,13 @@ impl Conn {
     }
 }
 
-struct MeetingTask {
-    live: Live,
-    hub: Arc<LiveHub>,
-    conns: HashMap<ParticipantId, Conn>,
-    /// Each present participant's resume token (kept while its connection is down).
-    tokens: HashMap<ParticipantId, String>,
-    /// Each present participant's caller key (`guard::caller_key`), for
-    /// the password guard when it asks for the host role.
-    callers: HashMap<ParticipantId, String>,
-    /// Recent events: number, recipients, the message (`None`: too large
-    /// to keep, see [`RING_MSG_BYTES`]).
-    ring: VecDeque<(u64, Vec<ParticipantId>, Option<Arc<str>>)>,
-    seq: u64,
-    next_conn: u64,
-    /// The meeting's room on its SFU worker.
-    room: RoomId,
-    worker: mpsc::UnboundedSender<WorkerCmd>,
-    /// Participants with a media connection, and the policy last sent for each.
-    media: HashMap<ParticipantId, Policy>,
-    /// The SFU's offer each participant has not answered yet: sent again
-    /// when the participant resumes, since one made while its connection
-    /// was down went nowhere and the SFU waits for the answer before any
-    /// other change of that participant's tracks.
-    offers: HashMap<ParticipantId, String>,
-    media_tx: mpsc::UnboundedSender<SfuEvent>,
-    media_rx: Option<mpsc::UnboundedReceiver<SfuEvent>>,
-}
-
-/// What a participant's media may do now; `None`: no media at all (not
-/// present, or in the waiting room).
-fn media_policy(live: &Live, p: ParticipantId) -> Option<Policy> {
-    let a = live.attendee(p)?;
-    if a.role == ConfRole::Waiting {
-        return None;
+/// The SFU's policy for a participant's media rights.
+fn policy(r: MediaRights) -> Policy {
+    Policy {
+        send_audio: r.send_audio,
+        send_video: r.send_video,
+        video_allowed: r.video_allowed,
     }
-    let video = live.meeting().info.media_type == MediaType::Video;
-    Some(Policy {
-        send_audio: live.may_speak(p),
-        send_video: video && a.is_camera_on,
-        video_allowed: video,
-    })
 }
 
 /// The SFU's refusal as the participant hears it: a plain reason; the
@@ -347,246 +307,168 @@ fn sfu_refusal(e: SfuError) -> Refusal {
     }
 }
 
+/// How often a failed store write is tried before the session stops.
+const PERSIST_ATTEMPTS: u32 = 3;
+
+/// The pump of one meeting: reads its commands, the SFU's events and the
+/// clock, feeds the [`MeetingSession`] and carries out its outputs (sends,
+/// closes, store writes, media commands). It decides nothing itself.
+struct MeetingTask {
+    session: MeetingSession,
+    hub: Arc<LiveHub>,
+    conns: HashMap<ConnId, Conn>,
+    /// The meeting's room on its SFU worker.
+    room: RoomId,
+    worker: mpsc::UnboundedSender<WorkerCmd>,
+    media_tx: mpsc::UnboundedSender<SfuEvent>,
+}
+
 impl MeetingTask {
-    fn new(m: Meeting, hub: Arc<LiveHub>) -> MeetingTask {
+    fn new(m: Meeting, hub: Arc<LiveHub>) -> (MeetingTask, mpsc::UnboundedReceiver<SfuEvent>) {
         let (room, worker) = hub.media.new_room();
         let (media_tx, media_rx) = mpsc::unbounded_channel();
-        MeetingTask {
-            room,
-            worker,
-            media: HashMap::new(),
-            offers: HashMap::new(),
-            media_tx,
-            media_rx: Some(media_rx),
-            live: Live::new(m).with_default_cap(hub.max_participants),
+        let task = MeetingTask {
+            session: MeetingSession::new(m, hub.max_participants),
             hub,
             conns: HashMap::new(),
-            tokens: HashMap::new(),
-            callers: HashMap::new(),
-            ring: VecDeque::new(),
-            seq: 0,
-            next_conn: 1,
-        }
+            room,
+            worker,
+            media_tx,
+        };
+        (task, media_rx)
     }
 
-    fn attach(
-        &mut self,
-        participant: ParticipantId,
-        role: ConfRole,
-        token: String,
-        me: &mpsc::Sender<Cmd>,
-    ) -> Attached {
+    /// A connection for a participant the session just attached.
+    fn attached(&mut self, a: Attach, me: &mpsc::Sender<Cmd>) -> Attached {
         let (tx, rx) = mpsc::channel(CONN_QUEUE);
-        let conn = self.next_conn;
-        self.next_conn += 1;
         let queued = Arc::new(AtomicUsize::new(0));
-        // A newer connection replaces an older one of the same participant.
         self.conns.insert(
-            participant,
+            a.conn,
             Conn {
-                id: conn,
                 tx,
                 queued: queued.clone(),
             },
         );
-        self.tokens.insert(participant, token.clone());
         Attached {
-            participant,
-            role,
-            resume_token: token,
-            conn,
+            participant: a.participant,
+            role: a.role,
+            resume_token: a.resume_token,
+            conn: a.conn,
             rx,
             queued,
             meeting: me.clone(),
         }
     }
 
-    fn deliver(&mut self, mut out: Outbox) {
-        while !out.is_empty() {
-            let mut slow = Vec::new();
-            for (audience, event) in out.drain(..) {
-                let recipients = match audience {
-                    // A participant just removed still gets the events about its removal.
-                    Audience::One(p) => vec![p],
-                    other => self.live.audience(other),
-                };
-                self.seq += 1;
-                let msg: Arc<str> = match serde_json::to_string(&ServerMsg::Event { seq: self.seq, event }) {
-                    Ok(json) => json.into(),
-                    Err(e) => {
-                        tracing::error!(error = %e, "serializing an event");
-                        continue;
-                    }
-                };
-                for p in &recipients {
-                    if self.conns.get(p).is_some_and(|c| !c.push(&msg)) {
-                        slow.push(*p);
+    /// Carries out the session's outputs in order. A store write comes
+    /// before whatever follows it; if it fails for good the session drops
+    /// what was queued and stops. Answers false in that case.
+    async fn drain(&mut self) -> bool {
+        let mut stored = true;
+        while let Some(output) = self.session.poll_output() {
+            match output {
+                Output::Persist(p) => {
+                    if !self.persist(&p).await {
+                        stored = false;
+                        self.session.persist_failed();
                     }
                 }
-                if self.ring.len() == RING {
-                    self.ring.pop_front();
+                Output::Send { conns, msg } => {
+                    let now = self.hub.clock.now();
+                    for c in conns {
+                        if self.conns.get(&c).is_some_and(|x| !x.push(&msg)) {
+                            self.conns.remove(&c);
+                            self.session.conn_failed(c, now);
+                        }
+                    }
                 }
-                let kept = (msg.len() <= RING_MSG_BYTES).then_some(msg);
-                self.ring.push_back((self.seq, recipients, kept));
-            }
-            // Too slow or gone: the connection closes and the participant
-            // counts as disconnected (others see it offline); it may resume
-            // within the grace period and replay from the ring.
-            let now = self.hub.clock.now();
-            for p in slow {
-                if self.conns.remove(&p).is_some() {
-                    self.live.disconnect(p, now, &mut out);
+                Output::Close(c) => {
+                    // Dropping the sender ends the socket's loop once it has
+                    // written what was queued.
+                    self.conns.remove(&c);
                 }
-            }
-        }
-        // Connections of participants who are no longer in the meeting close.
-        let live = &self.live;
-        self.conns.retain(|p, _| live.role(*p).is_some());
-        self.tokens.retain(|p, _| live.role(*p).is_some());
-        self.callers.retain(|p, _| live.role(*p).is_some());
-        self.sync_media();
-    }
-
-    fn send_to(&mut self, p: ParticipantId, msg: &ServerMsg) {
-        let Ok(json) = serde_json::to_string(msg) else { return };
-        if self.conns.get(&p).is_some_and(|c| !c.push(&json.into())) {
-            self.conns.remove(&p);
-            let mut out = Vec::new();
-            self.live.disconnect(p, self.hub.clock.now(), &mut out);
-            self.deliver(out);
-        }
-    }
-
-    /// The account of `p` joined again from another connection, which takes
-    /// over: the older connection hears why and closes (its resume token
-    /// is replaced, so it cannot take the place back by resuming). The
-    /// event has a number of its own that only the older connection sees.
-    fn tell_replaced(&mut self, p: ParticipantId) {
-        let Some(old) = self.conns.remove(&p) else { return };
-        self.seq += 1;
-        let msg = ServerMsg::Event {
-            seq: self.seq,
-            event: Event::OnConfEnded {
-                reason: convene_proto::live::EndReason(SdkErr::USG_TOKEN_IS_INVAILD_BY_KICKOFF),
-                reason_text: "you joined this meeting from another connection".into(),
-            },
-        };
-        if let Ok(json) = serde_json::to_string(&msg) {
-            let _ = old.push(&json.into());
-        }
-        // Its media connection goes too; the new connection opens its own.
-        if self.media.remove(&p).is_some() {
-            self.offers.remove(&p);
-            let _ = self.worker.send(WorkerCmd::Remove {
-                room: self.room,
-                peer: PeerId(p.0),
-            });
-        }
-    }
-
-    /// Tell the SFU what each participant's media may do now: a mute, a
-    /// move to the waiting room or a removal takes effect on the media here.
-    fn sync_media(&mut self) {
-        let mut closed = Vec::new();
-        for (p, policy) in self.media.iter_mut() {
-            let peer = PeerId(p.0);
-            match media_policy(&self.live, *p) {
-                None => {
-                    let _ = self.worker.send(WorkerCmd::Remove { room: self.room, peer });
-                    closed.push(*p);
-                }
-                Some(now) if now != *policy => {
-                    *policy = now;
+                Output::Media(MediaCmd::Rights(p, r)) => {
                     let _ = self.worker.send(WorkerCmd::Policy {
                         room: self.room,
-                        peer,
-                        policy: now,
+                        peer: PeerId(p.0),
+                        policy: policy(r),
                     });
                 }
-                Some(_) => {}
+                Output::Media(MediaCmd::Remove(p)) => {
+                    let _ = self.worker.send(WorkerCmd::Remove {
+                        room: self.room,
+                        peer: PeerId(p.0),
+                    });
+                }
+                Output::Stop => {}
             }
         }
-        for p in closed {
-            self.media.remove(&p);
-            self.offers.remove(&p);
-            self.send_to(
-                p,
-                &ServerMsg::MediaClosed {
-                    reason: "media is for admitted participants only".into(),
-                },
-            );
-        }
+        stored
     }
 
-    fn on_media_event(&mut self, e: SfuEvent) {
-        match e {
-            SfuEvent::Offer { peer, sdp, .. } => {
-                let p = ParticipantId(peer.0);
-                if self.media.contains_key(&p) {
-                    self.send_to(p, &ServerMsg::MediaOffer { sdp: sdp.clone() });
-                    self.offers.insert(p, sdp);
+    /// Stores a change, trying again a few times.
+    async fn persist(&self, p: &Persist) -> bool {
+        let uuid = self.session.meeting().conf_uuid.clone();
+        for attempt in 1..=PERSIST_ATTEMPTS {
+            let result = match p {
+                Persist::Ended => self.hub.store.end_meeting(&uuid).await.map(|_| ()),
+                Persist::Changed { end, settings } => {
+                    let mut r = Ok(());
+                    if let Some(end) = end {
+                        r = self.hub.store.set_meeting_end(&uuid, *end).await;
+                    }
+                    if let (Ok(()), Some(s)) = (&r, settings) {
+                        r = self.hub.store.set_live_settings(&uuid, s).await;
+                    }
+                    r
                 }
-            }
-            SfuEvent::ActiveSpeaker { peer, .. } => {
-                let ev = Event::OnActiveSpeakerChanged {
-                    participant_id: peer.map(|x| ParticipantId(x.0)),
-                };
-                self.deliver(vec![(Audience::Admitted, ev)]);
-            }
-            SfuEvent::PeerClosed { peer, .. } => {
-                let p = ParticipantId(peer.0);
-                self.offers.remove(&p);
-                if self.media.remove(&p).is_some() {
-                    self.send_to(
-                        p,
-                        &ServerMsg::MediaClosed {
-                            reason: "the media connection failed".into(),
-                        },
-                    );
+            };
+            match result {
+                Ok(()) => return true,
+                Err(e) => {
+                    tracing::error!(error = %e, attempt, "storing a live meeting's change");
+                    if attempt < PERSIST_ATTEMPTS {
+                        tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(attempt))).await;
+                    }
                 }
             }
         }
+        false
     }
 
-    async fn on_media_req(&mut self, p: ParticipantId, req: MediaReq) -> Result<Option<String>, Refusal> {
+    /// The reply to a request whose change could not be stored.
+    fn not_stored() -> Refusal {
+        refuse(SdkErr::SDK_COMMON_FAIL, "the change could not be stored: join again")
+    }
+
+    async fn on_media_req(&mut self, p: ParticipantId, conn: ConnId, req: MediaReq) -> Result<Option<String>, Refusal> {
         let peer = PeerId(p.0);
         let room = self.room;
         match req {
             MediaReq::Offer(sdp) => {
-                let Some(policy) = media_policy(&self.live, p) else {
-                    return Err(refuse(
-                        SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
-                        "media is for admitted participants only",
-                    ));
-                };
-                // The SFU drops its own offer in flight for this one.
-                self.offers.remove(&p);
+                let step = self.session.media_offer(p, conn)?;
                 let (reply, rx) = oneshot::channel();
-                let cmd = if self.media.contains_key(&p) {
-                    WorkerCmd::Offer { room, peer, sdp, reply }
-                } else {
-                    WorkerCmd::AddPeer {
+                let cmd = match step {
+                    MediaStep::Renegotiate => WorkerCmd::Offer { room, peer, sdp, reply },
+                    MediaStep::Open(rights) => WorkerCmd::AddPeer {
                         room,
                         peer,
                         sdp,
-                        policy,
+                        policy: policy(rights),
                         events: self.media_tx.clone(),
                         reply,
-                    }
+                    },
                 };
                 let _ = self.worker.send(cmd);
                 let answer = rx
                     .await
                     .map_err(|_| refuse(SdkErr::SDK_COMMON_FAIL, "the media server stopped"))?
                     .map_err(sfu_refusal)?;
-                self.media.insert(p, policy);
+                self.session.media_opened(p, step);
                 Ok(Some(answer))
             }
             MediaReq::Answer(sdp) => {
-                if !self.media.contains_key(&p) {
-                    return Err(refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "no media connection"));
-                }
-                self.offers.remove(&p);
+                self.session.media_answer(p, conn)?;
                 let (reply, rx) = oneshot::channel();
                 let _ = self.worker.send(WorkerCmd::Answer { room, peer, sdp, reply });
                 rx.await
@@ -595,35 +477,34 @@ impl MeetingTask {
                 Ok(None)
             }
             MediaReq::Close => {
-                self.offers.remove(&p);
-                if self.media.remove(&p).is_some() {
-                    let _ = self.worker.send(WorkerCmd::Remove { room, peer });
-                }
+                self.session.media_close(p, conn);
                 Ok(None)
             }
         }
     }
 
-    /// A control request; `requestHostRole` checks the host password, so it
-    /// goes through the password guard like a join (same counting, same
-    /// lockout), under one lock of it.
-    fn control(
-        &mut self,
-        by: ParticipantId,
-        action: Action,
-        now: i64,
-        out: &mut Outbox,
-    ) -> Result<rules::Effects, Refusal> {
-        let caller = match (&action, self.callers.get(&by)) {
-            (Action::ReclaimHost { .. }, Some(c)) => c.clone(),
-            _ => return self.live.control(by, action, now, out),
-        };
-        let conf = self.live.meeting().conf_id.0.clone();
-        let mut guard = self.hub.guard();
-        if guard.gate(&conf, &caller, now) != Gate::Open {
-            return Err(rules::password_locked());
+    fn on_media_event(&mut self, e: SfuEvent) {
+        match e {
+            SfuEvent::Offer { peer, sdp, .. } => self.session.sfu_offer(ParticipantId(peer.0), sdp),
+            SfuEvent::ActiveSpeaker { peer, .. } => self.session.active_speaker(peer.map(|x| ParticipantId(x.0))),
+            SfuEvent::PeerClosed { peer, .. } => self.session.sfu_closed(ParticipantId(peer.0)),
         }
-        let result = self.live.control(by, action, now, out);
+    }
+
+    /// A control request; `requestHostRole` checks the host password, so
+    /// the password guard is asked first and told of a wrong one, under one
+    /// lock of it (as for joins).
+    fn control(&mut self, by: ParticipantId, action: Action, now: i64) -> Result<(), Refusal> {
+        let reclaim = matches!(action, Action::ReclaimHost { .. });
+        let caller = self.session.caller_of(by).map(str::to_owned);
+        let (Some(caller), true) = (caller, reclaim) else {
+            return self.session.control(by, action, now, Gate::Open);
+        };
+        let conf = self.session.meeting().conf_id.0.clone();
+        let hub = self.hub.clone();
+        let mut guard = hub.guard();
+        let gate = guard.gate(&conf, &caller, now);
+        let result = self.session.control(by, action, now, gate);
         if let Err(r) = &result {
             if rules::counts_as_failure(r) {
                 guard.failed(&conf, &caller, now);
@@ -632,53 +513,23 @@ impl MeetingTask {
         result
     }
 
-    async fn persist(&self, fx: convene_core::live::Effects) {
-        let uuid = &self.live.meeting().conf_uuid;
-        if fx.ended {
-            if let Err(e) = self.hub.store.end_meeting(uuid).await {
-                tracing::error!(error = %e, "storing a meeting's end");
-            }
-        } else {
-            if fx.end_changed {
-                if let Err(e) = self.hub.store.set_meeting_end(uuid, self.live.end_time()).await {
-                    tracing::error!(error = %e, "storing a meeting's new end time");
-                }
-            }
-            if fx.settings_changed {
-                if let Err(e) = self.hub.store.set_live_settings(uuid, &self.live.settings()).await {
-                    tracing::error!(error = %e, "storing a meeting's live settings");
-                }
-            }
-        }
-    }
-
-    async fn run(mut self, mut rx: mpsc::Receiver<Cmd>) {
+    async fn run(mut self, mut rx: mpsc::Receiver<Cmd>, mut media_rx: mpsc::UnboundedReceiver<SfuEvent>) {
         let me = {
             let tasks = self.hub.tasks.lock().unwrap_or_else(|e| e.into_inner());
-            tasks.get(&self.live.meeting().conf_uuid).cloned()
+            tasks.get(&self.session.meeting().conf_uuid).cloned()
         };
         let Some(me) = me else { return };
-        let Some(mut media_rx) = self.media_rx.take() else {
-            return;
-        };
         let mut moved = self.hub.clock.subscribe();
-        let mut served = false;
+        let mut rng = rand::rngs::StdRng::from_entropy();
         loop {
             let now = self.hub.clock.now();
-            let mut out = Vec::new();
-            let fx = self.live.tick(now, &mut out);
-            // Stored before anyone is told, so that what a client reads after
-            // an event agrees with it.
-            self.persist(fx).await;
-            self.deliver(out);
-            // An empty meeting's task stops once it has served what started
-            // it (a join or a control request queued behind its first tick,
-            // which may itself produce events, such as the end warning).
-            if self.live.is_ended() || (served && self.live.participants().is_empty() && self.conns.is_empty()) {
+            self.session.tick(now);
+            self.drain().await;
+            if self.session.is_stopped() {
                 break;
             }
             let wait = self
-                .live
+                .session
                 .next_deadline()
                 .map(|d| (d - now).max(0) as u64)
                 .unwrap_or(3600);
@@ -692,23 +543,14 @@ impl MeetingTask {
                 _ = moved.changed() => continue,
             };
             let Some(cmd) = cmd else { break };
-            served = true;
             let now = self.hub.clock.now();
-            let mut out = Vec::new();
             match cmd {
                 Cmd::Join { req, reply } => {
-                    let caller = req.client_key.clone();
-                    let result = self.live.join(req, now, &mut out).map(|j| {
-                        if j.took_over {
-                            self.tell_replaced(j.participant);
-                        }
-                        self.callers.insert(j.participant, caller);
-                        let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 16);
-                        self.attach(j.participant, j.role, token, &me)
-                    });
-                    // The joiner's own connection must exist before its welcome events.
-                    let _ = reply.send(result);
-                    self.deliver(out);
+                    let result = self.session.join(req, now, &mut rng);
+                    // The joiner's connection exists before its welcome is sent.
+                    let result = result.map(|a| self.attached(a, &me));
+                    let stored = self.drain().await;
+                    let _ = reply.send(if stored { result } else { Err(Self::not_stored()) });
                 }
                 Cmd::Resume {
                     participant,
@@ -716,61 +558,21 @@ impl MeetingTask {
                     last_seq,
                     reply,
                 } => {
-                    let ok = self.tokens.get(&participant).is_some_and(|t| *t == token);
-                    if !ok || !self.live.reconnect(participant, &mut out) {
-                        let _ = reply.send(Err(refuse(
-                            SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
-                            "that place in the meeting is gone: join again",
-                        )));
-                        continue;
-                    }
-                    let role = self.live.role(participant).unwrap_or(ConfRole::Attendee);
-                    let attached = self.attach(participant, role, token, &me);
-                    // Replay what it missed, or a fresh view if that is no longer kept.
-                    let oldest = self.ring.front().map(|(s, _, _)| *s).unwrap_or(self.seq + 1);
-                    let missed = || {
-                        self.ring
-                            .iter()
-                            .filter(|(s, who, _)| *s > last_seq && who.contains(&participant))
-                    };
-                    let all_kept = missed().all(|(_, _, msg)| msg.is_some());
-                    if let Some(c) = self.conns.get(&participant) {
-                        if oldest <= last_seq + 1 && all_kept {
-                            for (_, _, msg) in missed() {
-                                if let Some(msg) = msg {
-                                    let _ = c.push(msg);
-                                }
-                            }
-                        } else {
-                            self.live.snapshot(participant, &mut out);
-                        }
-                    }
-                    let _ = reply.send(Ok(attached));
-                    self.deliver(out);
-                    if let Some(sdp) = self.offers.get(&participant).cloned() {
-                        self.send_to(participant, &ServerMsg::MediaOffer { sdp });
-                    }
+                    let result = self
+                        .session
+                        .resume(participant, &token, last_seq)
+                        .map(|a| self.attached(a, &me));
+                    let _ = reply.send(result);
                 }
                 Cmd::Control { by, action, reply } => {
-                    let result = self.control(by, action, now, &mut out);
-                    if let Ok(fx) = &result {
-                        self.persist(*fx).await;
-                    }
-                    self.deliver(out);
-                    let _ = reply.send(result.map(|_| ()));
+                    let result = self.control(by, action, now);
+                    let stored = self.drain().await;
+                    let _ = reply.send(if stored { result } else { Err(Self::not_stored()) });
                 }
-                Cmd::Leave { participant, conn } => {
-                    if self.conns.get(&participant).is_some_and(|c| c.id == conn) {
-                        self.live.leave(participant, &mut out);
-                        self.deliver(out);
-                    }
-                }
+                Cmd::Leave { participant, conn } => self.session.leave(participant, conn),
                 Cmd::Disconnect { participant, conn } => {
-                    if self.conns.get(&participant).is_some_and(|c| c.id == conn) {
-                        self.conns.remove(&participant);
-                        self.live.disconnect(participant, now, &mut out);
-                        self.deliver(out);
-                    }
+                    self.conns.remove(&conn);
+                    self.session.disconnect(participant, conn, now);
                 }
                 Cmd::Media {
                     participant,
@@ -778,18 +580,15 @@ impl MeetingTask {
                     req,
                     reply,
                 } => {
-                    let result = if self.conns.get(&participant).is_some_and(|c| c.id == conn) {
-                        self.on_media_req(participant, req).await
-                    } else {
-                        Err(refuse(SdkErr::UISDK_NOT_IN_CONF_OR_CALL, "not in the meeting"))
-                    };
+                    let result = self.on_media_req(participant, conn, req).await;
                     let _ = reply.send(result);
                 }
             }
         }
+        self.drain().await;
         let _ = self.worker.send(WorkerCmd::RemoveRoom { room: self.room });
         // Closing `rx` makes later sends fail, so the hub starts a new task.
         rx.close();
-        self.hub.forget(&self.live.meeting().conf_uuid);
+        self.hub.forget(&self.session.meeting().conf_uuid);
     }
 }

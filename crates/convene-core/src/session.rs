@@ -1,0 +1,614 @@
+//! One live meeting's session, sans-IO: [`Live`] (who is in the meeting and
+//! what they may do) plus everything about its connections that a server
+//! would otherwise decide in its IO loop: the participants' connections and
+//! resume tokens, the numbered events and the replay ring, who may have
+//! media and with which rights, the media offers not yet answered, when
+//! the session stops, and what storage must learn first.
+//!
+//! In str0m's style: inputs carry the time (`now`, Unix seconds) and
+//! randomness as arguments; outputs are polled with
+//! [`MeetingSession::poll_output`] and carried out in order by the caller
+//! (the server's per-meeting task): send these bytes on these connections,
+//! close one, store a change, change a participant's media, stop.
+//!
+//! **Storage learns first.** A change that must be stored comes out as
+//! [`Output::Persist`] before anything that tells of it; the caller stores it
+//! before it carries out the next output. If the store fails for good the
+//! caller calls [`MeetingSession::persist_failed`]: what was queued is
+//! dropped (nobody hears of a change that was not stored), every connection
+//! closes and the session stops. The next join starts a new session from
+//! what storage has.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use convene_proto::live::{EndReason, Event, ServerMsg};
+use convene_proto::{ConfRole, MediaType, SdkErr};
+use rand::Rng;
+
+use crate::guard::Gate;
+use crate::live::{
+    password_locked, Action, Audience, Effects, JoinRequest, Live, Outbox, ParticipantId, Refusal, CONTROLLER,
+};
+use crate::meeting::{LiveSettings, Meeting};
+
+/// A connection of a participant, numbered by the session.
+pub type ConnId = u64;
+
+/// Events kept for replay after a reconnect.
+pub const RING: usize = 1024;
+/// Events larger than this (whole attendee lists of a big meeting, sent to
+/// one participant) are not kept for replay: a resume that missed one gets
+/// a fresh view instead. Keeps the ring small (a 1,000-person meeting's
+/// list is ~200 KB).
+pub const RING_MSG_BYTES: usize = 4096;
+
+/// What a participant's media may do. The server maps it to the SFU's
+/// policy; the SFU enforces it on the packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaRights {
+    /// Its audio is forwarded (microphone on, admitted).
+    pub send_audio: bool,
+    /// Its video is forwarded (camera on, a video meeting).
+    pub send_video: bool,
+    /// Video tracks may be negotiated at all (a video meeting).
+    pub video_allowed: bool,
+}
+
+/// What to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Persist {
+    /// The meeting ended (frees its ID and room).
+    Ended,
+    /// The end time moved, and perhaps the settings with it.
+    Changed {
+        end: Option<i64>,
+        settings: Option<LiveSettings>,
+    },
+}
+
+/// A media connection change for the SFU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaCmd {
+    /// Apply these rights to the participant's media connection.
+    Rights(ParticipantId, MediaRights),
+    /// Close the participant's media connection.
+    Remove(ParticipantId),
+}
+
+/// Something for the caller to carry out, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Store this before carrying out any later output.
+    Persist(Persist),
+    /// Send this message on these connections; a connection that cannot
+    /// take it is reported with [`MeetingSession::conn_failed`].
+    Send {
+        conns: Vec<ConnId>,
+        msg: Arc<str>,
+    },
+    /// Close this connection once what was sent on it is written.
+    Close(ConnId),
+    Media(MediaCmd),
+    /// The session is over: release its media room and stop.
+    Stop,
+}
+
+/// A participant's place on a connection: what a join or resume answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attach {
+    pub participant: ParticipantId,
+    pub role: ConfRole,
+    pub resume_token: String,
+    pub conn: ConnId,
+}
+
+/// What the media server must do for a participant's offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaStep {
+    /// Open its media connection with these rights.
+    Open(MediaRights),
+    /// Renegotiate its open media connection.
+    Renegotiate,
+}
+
+struct Present {
+    conn: Option<ConnId>,
+    resume_token: String,
+    /// `guard::caller_key` of its join, for the password guard.
+    caller: String,
+}
+
+struct Entry {
+    seq: u64,
+    to: Vec<ParticipantId>,
+    /// `None`: too large to keep ([`RING_MSG_BYTES`]).
+    msg: Option<Arc<str>>,
+}
+
+/// One live meeting's session (see the module doc).
+pub struct MeetingSession {
+    live: Live,
+    present: BTreeMap<ParticipantId, Present>,
+    ring: VecDeque<Entry>,
+    seq: u64,
+    next_conn: ConnId,
+    /// Participants with an open media connection, and the rights last sent.
+    media: BTreeMap<ParticipantId, MediaRights>,
+    /// The SFU's offer each participant has not answered yet: sent again on
+    /// resume, since one made while its connection was down went nowhere.
+    offers: BTreeMap<ParticipantId, String>,
+    out: VecDeque<Output>,
+    /// It has served what started it (a join, a control request).
+    served: bool,
+    stopped: bool,
+}
+
+fn json(msg: &ServerMsg) -> Arc<str> {
+    // ServerMsg holds strings, numbers and enums only: it always serializes.
+    serde_json::to_string(msg).unwrap_or_default().into()
+}
+
+impl MeetingSession {
+    /// The session of a meeting as storage has it (`Live::new`), with the
+    /// participant cap for meetings created without one.
+    pub fn new(meeting: Meeting, default_cap: i64) -> MeetingSession {
+        MeetingSession {
+            live: Live::new(meeting).with_default_cap(default_cap),
+            present: BTreeMap::new(),
+            ring: VecDeque::new(),
+            seq: 0,
+            next_conn: 1,
+            media: BTreeMap::new(),
+            offers: BTreeMap::new(),
+            out: VecDeque::new(),
+            served: false,
+            stopped: false,
+        }
+    }
+
+    pub fn live(&self) -> &Live {
+        &self.live
+    }
+
+    pub fn meeting(&self) -> &Meeting {
+        self.live.meeting()
+    }
+
+    /// The next output to carry out.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// When [`Self::tick`] has something to do next.
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.live.next_deadline()
+    }
+
+    /// The caller key a participant joined with (`guard::caller_key`).
+    pub fn caller_of(&self, p: ParticipantId) -> Option<&str> {
+        self.present.get(&p).map(|x| x.caller.as_str())
+    }
+
+    /// Whether `conn` is the participant's current connection.
+    pub fn is_current(&self, p: ParticipantId, conn: ConnId) -> bool {
+        self.present.get(&p).is_some_and(|x| x.conn == Some(conn))
+    }
+
+    fn new_conn(&mut self) -> ConnId {
+        let c = self.next_conn;
+        self.next_conn += 1;
+        c
+    }
+
+    /// Send one message to one participant's current connection, outside
+    /// the numbered events (media signalling).
+    fn send_to(&mut self, p: ParticipantId, msg: &ServerMsg) {
+        if let Some(conn) = self.present.get(&p).and_then(|x| x.conn) {
+            self.out.push_back(Output::Send {
+                conns: vec![conn],
+                msg: json(msg),
+            });
+        }
+    }
+
+    /// Numbers the events, keeps them for replay and sends each to the
+    /// connections of its audience; then closes the connections of those
+    /// no longer in the meeting and brings media in line.
+    fn deliver(&mut self, events: Outbox) {
+        for (audience, event) in events {
+            let to = match audience {
+                // A participant just removed still gets the events about its removal.
+                Audience::One(p) => vec![p],
+                other => self.live.audience(other),
+            };
+            self.seq += 1;
+            let msg = json(&ServerMsg::Event { seq: self.seq, event });
+            let conns: Vec<ConnId> = to
+                .iter()
+                .filter_map(|p| self.present.get(p).and_then(|x| x.conn))
+                .collect();
+            if !conns.is_empty() {
+                self.out.push_back(Output::Send {
+                    conns,
+                    msg: msg.clone(),
+                });
+            }
+            if self.ring.len() == RING {
+                self.ring.pop_front();
+            }
+            let kept = (msg.len() <= RING_MSG_BYTES).then_some(msg);
+            self.ring.push_back(Entry {
+                seq: self.seq,
+                to,
+                msg: kept,
+            });
+        }
+        // Those no longer in the meeting: their connections close.
+        let gone: Vec<ParticipantId> = self
+            .present
+            .keys()
+            .filter(|p| self.live.role(**p).is_none())
+            .copied()
+            .collect();
+        for p in gone {
+            if let Some(conn) = self.present.remove(&p).and_then(|x| x.conn) {
+                self.out.push_back(Output::Close(conn));
+            }
+        }
+        self.sync_media();
+    }
+
+    /// What a participant's media may do now; `None`: no media at all (not
+    /// present, or in the waiting room).
+    pub fn media_rights(&self, p: ParticipantId) -> Option<MediaRights> {
+        let a = self.live.attendee(p)?;
+        if a.role == ConfRole::Waiting {
+            return None;
+        }
+        let video = self.live.meeting().info.media_type == MediaType::Video;
+        Some(MediaRights {
+            send_audio: self.live.may_speak(p),
+            send_video: video && a.is_camera_on,
+            video_allowed: video,
+        })
+    }
+
+    /// Brings every media connection in line with the meeting: a mute, a
+    /// move to the waiting room or a removal acts on the media itself.
+    fn sync_media(&mut self) {
+        let mut closed = Vec::new();
+        let mut changed = Vec::new();
+        for (p, rights) in &self.media {
+            match self.media_rights(*p) {
+                None => closed.push(*p),
+                Some(now) if now != *rights => changed.push((*p, now)),
+                Some(_) => {}
+            }
+        }
+        for (p, now) in changed {
+            self.media.insert(p, now);
+            self.out.push_back(Output::Media(MediaCmd::Rights(p, now)));
+        }
+        for p in closed {
+            self.media.remove(&p);
+            self.offers.remove(&p);
+            self.out.push_back(Output::Media(MediaCmd::Remove(p)));
+            self.send_to(
+                p,
+                &ServerMsg::MediaClosed {
+                    reason: "media is for admitted participants only".into(),
+                },
+            );
+        }
+    }
+
+    /// Stores what the rules report before anything tells of it.
+    fn persist(&mut self, fx: Effects) {
+        if fx.ended {
+            self.out.push_back(Output::Persist(Persist::Ended));
+        } else if fx.end_changed || fx.settings_changed {
+            self.out.push_back(Output::Persist(Persist::Changed {
+                end: fx.end_changed.then(|| self.live.end_time()),
+                settings: fx.settings_changed.then(|| self.live.settings()),
+            }));
+        }
+    }
+
+    /// Stops when the meeting ended, or is empty once it served what
+    /// started it.
+    fn check_stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        if self.live.is_ended() || (self.served && self.live.participants().is_empty() && self.present.is_empty()) {
+            self.stopped = true;
+            self.out.push_back(Output::Stop);
+        }
+    }
+
+    /// The passing of time: the end warning, the end, grace periods.
+    pub fn tick(&mut self, now: i64) {
+        if self.stopped {
+            return;
+        }
+        let mut events = Vec::new();
+        let fx = self.live.tick(now, &mut events);
+        self.persist(fx);
+        self.deliver(events);
+        self.check_stop();
+    }
+
+    /// A join on a new connection.
+    pub fn join<R: Rng + ?Sized>(&mut self, req: JoinRequest, now: i64, rng: &mut R) -> Result<Attach, Refusal> {
+        self.served = true;
+        let caller = req.client_key.clone();
+        let mut events = Vec::new();
+        let result = self.live.join(req, now, &mut events);
+        let attach = match result {
+            Ok(j) => {
+                let conn = self.new_conn();
+                let resume_token = crate::ids::random_hex(rng, 16);
+                let old = self.present.insert(
+                    j.participant,
+                    Present {
+                        conn: Some(conn),
+                        resume_token: resume_token.clone(),
+                        caller,
+                    },
+                );
+                if j.took_over {
+                    self.replaced(j.participant, old.and_then(|o| o.conn));
+                }
+                Ok(Attach {
+                    participant: j.participant,
+                    role: j.role,
+                    resume_token,
+                    conn,
+                })
+            }
+            Err(r) => Err(r),
+        };
+        self.deliver(events);
+        self.check_stop();
+        attach
+    }
+
+    /// The account of `p` joined again: the older connection hears why and
+    /// closes (its resume token is replaced, so it cannot take the place
+    /// back), and its media connection goes. The event has a number of its
+    /// own that only the older connection sees.
+    fn replaced(&mut self, p: ParticipantId, old: Option<ConnId>) {
+        if let Some(conn) = old {
+            self.seq += 1;
+            let msg = json(&ServerMsg::Event {
+                seq: self.seq,
+                event: Event::OnConfEnded {
+                    reason: EndReason(SdkErr::USG_TOKEN_IS_INVAILD_BY_KICKOFF),
+                    reason_text: "you joined this meeting from another connection".into(),
+                },
+            });
+            self.out.push_back(Output::Send { conns: vec![conn], msg });
+            self.out.push_back(Output::Close(conn));
+        }
+        if self.media.remove(&p).is_some() {
+            self.offers.remove(&p);
+            self.out.push_back(Output::Media(MediaCmd::Remove(p)));
+        }
+    }
+
+    /// A participant whose connection dropped is back within the grace
+    /// period, with the last event number it saw: it gets what it missed
+    /// (or a fresh view when that is no longer kept) and the media offer it
+    /// has not answered.
+    pub fn resume(&mut self, p: ParticipantId, token: &str, last_seq: u64) -> Result<Attach, Refusal> {
+        let gone = || Refusal {
+            code: SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+            reason: "that place in the meeting is gone: join again".into(),
+        };
+        if self.stopped || self.present.get(&p).is_none_or(|x| x.resume_token != token) {
+            return Err(gone());
+        }
+        let mut events = Vec::new();
+        if !self.live.reconnect(p, &mut events) {
+            return Err(gone());
+        }
+        let conn = self.new_conn();
+        let old = self.present.get_mut(&p).and_then(|x| x.conn.replace(conn));
+        if let Some(old) = old {
+            self.out.push_back(Output::Close(old));
+        }
+        let role = self.live.role(p).unwrap_or(ConfRole::Attendee);
+        let oldest = self.ring.front().map(|e| e.seq).unwrap_or(self.seq + 1);
+        let missed: Vec<&Entry> = self
+            .ring
+            .iter()
+            .filter(|e| e.seq > last_seq && e.to.contains(&p))
+            .collect();
+        if oldest <= last_seq + 1 && missed.iter().all(|e| e.msg.is_some()) {
+            for msg in missed.into_iter().filter_map(|e| e.msg.clone()) {
+                self.out.push_back(Output::Send { conns: vec![conn], msg });
+            }
+        } else {
+            self.live.snapshot(p, &mut events);
+        }
+        self.deliver(events);
+        if let Some(sdp) = self.offers.get(&p).cloned() {
+            self.send_to(p, &ServerMsg::MediaOffer { sdp });
+        }
+        Ok(Attach {
+            participant: p,
+            role,
+            resume_token: token.to_owned(),
+            conn,
+        })
+    }
+
+    /// A control request by participant `by` ([`CONTROLLER`]: the REST
+    /// control API, with the host's rights). `gate` is the password guard's
+    /// answer for `by`'s caller: `requestHostRole` checks no password while
+    /// it is closed.
+    pub fn control(&mut self, by: ParticipantId, action: Action, now: i64, gate: Gate) -> Result<(), Refusal> {
+        self.served = true;
+        if matches!(action, Action::ReclaimHost { .. }) && by != CONTROLLER && gate != Gate::Open {
+            self.check_stop();
+            return Err(password_locked());
+        }
+        let mut events = Vec::new();
+        let result = self.live.control(by, action, now, &mut events);
+        if let Ok(fx) = &result {
+            self.persist(*fx);
+        }
+        self.deliver(events);
+        self.check_stop();
+        result.map(|_| ())
+    }
+
+    /// `leaveConf` on the participant's current connection.
+    pub fn leave(&mut self, p: ParticipantId, conn: ConnId) {
+        if self.is_current(p, conn) {
+            let mut events = Vec::new();
+            self.live.leave(p, &mut events);
+            self.deliver(events);
+            self.check_stop();
+        }
+    }
+
+    /// The participant's connection dropped (or was too slow, see
+    /// [`Self::conn_failed`]): it keeps its place for the grace period.
+    pub fn disconnect(&mut self, p: ParticipantId, conn: ConnId, now: i64) {
+        if !self.is_current(p, conn) {
+            return;
+        }
+        if let Some(x) = self.present.get_mut(&p) {
+            x.conn = None;
+        }
+        let mut events = Vec::new();
+        self.live.disconnect(p, now, &mut events);
+        self.deliver(events);
+        self.check_stop();
+    }
+
+    /// A connection could not take what was sent (too slow, or gone): it
+    /// closes and its participant counts as disconnected.
+    pub fn conn_failed(&mut self, conn: ConnId, now: i64) {
+        let p = self.present.iter().find(|(_, x)| x.conn == Some(conn)).map(|(p, _)| *p);
+        self.out.push_back(Output::Close(conn));
+        if let Some(p) = p {
+            self.disconnect(p, conn, now);
+        }
+    }
+
+    /// Storage failed for good: drop what was queued (nobody hears of a
+    /// change that was not stored), close every connection, stop.
+    pub fn persist_failed(&mut self) {
+        // Closes queued for those the change removed stay; nothing else does.
+        let closes: Vec<Output> = self.out.drain(..).filter(|o| matches!(o, Output::Close(_))).collect();
+        self.out.extend(closes);
+        for x in self.present.values() {
+            if let Some(conn) = x.conn {
+                self.out.push_back(Output::Close(conn));
+            }
+        }
+        self.present.clear();
+        self.stopped = true;
+        self.out.push_back(Output::Stop);
+    }
+
+    /// A media offer from the participant on `conn`: whether it may have
+    /// media, and what the media server must do.
+    pub fn media_offer(&mut self, p: ParticipantId, conn: ConnId) -> Result<MediaStep, Refusal> {
+        if !self.is_current(p, conn) {
+            return Err(not_in_meeting());
+        }
+        let Some(rights) = self.media_rights(p) else {
+            return Err(Refusal {
+                code: SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+                reason: "media is for admitted participants only".into(),
+            });
+        };
+        // The SFU drops its own offer in flight for this one.
+        self.offers.remove(&p);
+        Ok(if self.media.contains_key(&p) {
+            MediaStep::Renegotiate
+        } else {
+            MediaStep::Open(rights)
+        })
+    }
+
+    /// The media server carried out `step` for the participant's offer.
+    /// Rights that changed meanwhile are sent; a participant who may no
+    /// longer have media loses the connection at once.
+    pub fn media_opened(&mut self, p: ParticipantId, step: MediaStep) {
+        if let MediaStep::Open(rights) = step {
+            self.media.entry(p).or_insert(rights);
+        }
+        self.sync_media();
+    }
+
+    /// The participant's answer to the SFU's offer.
+    pub fn media_answer(&mut self, p: ParticipantId, conn: ConnId) -> Result<(), Refusal> {
+        if !self.is_current(p, conn) {
+            return Err(not_in_meeting());
+        }
+        if !self.media.contains_key(&p) {
+            return Err(Refusal {
+                code: SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                reason: "no media connection".into(),
+            });
+        }
+        self.offers.remove(&p);
+        Ok(())
+    }
+
+    /// The participant closes its media connection (it stays in the meeting).
+    pub fn media_close(&mut self, p: ParticipantId, conn: ConnId) {
+        if !self.is_current(p, conn) {
+            return;
+        }
+        self.offers.remove(&p);
+        if self.media.remove(&p).is_some() {
+            self.out.push_back(Output::Media(MediaCmd::Remove(p)));
+        }
+    }
+
+    /// The SFU offers the participant a change (others' tracks came or went).
+    pub fn sfu_offer(&mut self, p: ParticipantId, sdp: String) {
+        if self.media.contains_key(&p) {
+            self.send_to(p, &ServerMsg::MediaOffer { sdp: sdp.clone() });
+            self.offers.insert(p, sdp);
+        }
+    }
+
+    /// The participant's media connection closed by itself.
+    pub fn sfu_closed(&mut self, p: ParticipantId) {
+        self.offers.remove(&p);
+        if self.media.remove(&p).is_some() {
+            self.send_to(
+                p,
+                &ServerMsg::MediaClosed {
+                    reason: "the media connection failed".into(),
+                },
+            );
+        }
+    }
+
+    /// The loudest participant changed.
+    pub fn active_speaker(&mut self, p: Option<ParticipantId>) {
+        self.deliver(vec![(
+            Audience::Admitted,
+            Event::OnActiveSpeakerChanged { participant_id: p },
+        )]);
+    }
+}
+
+fn not_in_meeting() -> Refusal {
+    Refusal {
+        code: SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+        reason: "not in the meeting".into(),
+    }
+}

@@ -1,0 +1,276 @@
+//! The meeting session's rules with simulated time: replay and resume, the
+//! session's lifecycle, media rights after each change, slow connections,
+//! and "storage learns first" (what the server's per-meeting task carried
+//! out by itself before; now decided in core and checked here).
+
+#![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
+
+use convene_core::create::{plan, ConfOptions, CreateLimits, Creator};
+use convene_core::guard::Gate;
+use convene_core::live::*;
+use convene_core::session::*;
+use convene_core::{ConfId, EnterpriseId, Meeting, RoomId, UserId};
+use convene_proto::*;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+const T0: i64 = 1_800_000_000;
+
+fn meeting(edit: impl FnOnce(&mut CreateConfInfo)) -> Meeting {
+    let mut info = CreateConfInfo::new("Session", MediaType::Video, true);
+    info.guest_pwd = Some("1111".into());
+    edit(&mut info);
+    let creator = Creator {
+        user_id: UserId("owner".into()),
+        name: "Olga".into(),
+        enterprise_id: EnterpriseId("corp".into()),
+        personal_room: RoomId("900000000".into()),
+    };
+    plan(
+        info,
+        ConfOptions::default(),
+        &creator,
+        &CreateLimits::default(),
+        T0,
+        &mut StdRng::seed_from_u64(1),
+    )
+    .unwrap()
+    .into_meeting(ConfId("123456789".into()), None)
+}
+
+fn req(password: &str, name: &str) -> JoinRequest {
+    JoinRequest {
+        credential: Credential::Password(password.into()),
+        nick_name: name.into(),
+        account: None,
+        is_mic_on: true,
+        is_camera_on: true,
+        attendee_type: AttendeeType::Normal,
+        client_key: format!("ip:{name}"),
+        password_gate: Gate::Open,
+    }
+}
+
+fn outputs(s: &mut MeetingSession) -> Vec<Output> {
+    std::iter::from_fn(|| s.poll_output()).collect()
+}
+
+/// The events sent on `conn`, decoded.
+fn sent_to(out: &[Output], conn: ConnId) -> Vec<(u64, Event)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Send { conns, msg } if conns.contains(&conn) => Some(msg.clone()),
+            _ => None,
+        })
+        .filter_map(
+            |m| match serde_json::from_str::<convene_proto::live::ServerMsg>(&m).unwrap() {
+                convene_proto::live::ServerMsg::Event { seq, event } => Some((seq, event)),
+                _ => None,
+            },
+        )
+        .collect()
+}
+
+struct Two {
+    s: MeetingSession,
+    host: Attach,
+    guest: Attach,
+}
+
+fn host_and_guest(edit: impl FnOnce(&mut CreateConfInfo)) -> Two {
+    let m = meeting(edit);
+    let host_pwd = m.host_pwd.clone();
+    let mut s = MeetingSession::new(m, 1000);
+    let mut rng = StdRng::seed_from_u64(2);
+    let host = s.join(req(&host_pwd, "host"), T0 + 1, &mut rng).unwrap();
+    let guest = s.join(req("1111", "guest"), T0 + 1, &mut rng).unwrap();
+    outputs(&mut s);
+    Two { s, host, guest }
+}
+
+#[test]
+fn a_resume_replays_exactly_what_was_missed() {
+    let Two { mut s, host, guest } = host_and_guest(|_| {});
+    s.disconnect(guest.participant, guest.conn, T0 + 2);
+    let out = outputs(&mut s);
+    let last_seen = sent_to(&out, guest.conn).last().map(|(n, _)| *n).unwrap_or(0);
+    s.control(host.participant, Action::Lock { lock: true }, T0 + 3, Gate::Open)
+        .unwrap();
+    let missed: Vec<(u64, Event)> = sent_to(&outputs(&mut s), host.conn);
+    assert!(!missed.is_empty());
+    // A wrong token is refused; the right one replays, in order, once.
+    assert!(s.resume(guest.participant, "nope", last_seen).is_err());
+    let back = s.resume(guest.participant, &guest.resume_token, last_seen).unwrap();
+    assert_ne!(back.conn, guest.conn);
+    let replay = sent_to(&outputs(&mut s), back.conn);
+    let numbers: Vec<u64> = replay.iter().map(|(n, _)| *n).collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+    assert!(numbers.iter().all(|n| *n > last_seen));
+    assert!(replay
+        .iter()
+        .any(|(_, e)| matches!(e, Event::OnMeetingInfoChanged { is_locked: true, .. })));
+    // The old connection is no longer the participant's.
+    assert!(!s.is_current(guest.participant, guest.conn));
+}
+
+#[test]
+fn a_resume_past_the_ring_gets_a_fresh_view() {
+    let Two { mut s, host, guest } = host_and_guest(|_| {});
+    s.disconnect(guest.participant, guest.conn, T0 + 2);
+    for i in 0..(RING + 10) {
+        s.control(
+            host.participant,
+            Action::RaiseHand { raised: i % 2 == 0 },
+            T0 + 3,
+            Gate::Open,
+        )
+        .unwrap();
+    }
+    outputs(&mut s);
+    let back = s.resume(guest.participant, &guest.resume_token, 1).unwrap();
+    let view = sent_to(&outputs(&mut s), back.conn);
+    assert!(view
+        .iter()
+        .any(|(_, e)| matches!(e, Event::OnConfStateChanged { state: 1 })));
+    assert!(view
+        .iter()
+        .any(|(_, e)| matches!(e, Event::OnAttendeeListChanged { attendees } if attendees.len() == 2)));
+}
+
+#[test]
+fn the_session_stops_once_an_empty_meeting_served_what_started_it() {
+    // A refused REST control on an empty meeting used to keep the task and
+    // its SFU room until 5 minutes before the end.
+    let mut s = MeetingSession::new(meeting(|_| {}), 1000);
+    s.tick(T0 + 1);
+    assert!(!s.is_stopped(), "nothing served yet");
+    let refused = s.control(
+        CONTROLLER,
+        Action::Admit {
+            target: ParticipantId(7),
+        },
+        T0 + 1,
+        Gate::Open,
+    );
+    assert!(refused.is_err());
+    assert!(s.is_stopped());
+    assert_eq!(outputs(&mut s).last(), Some(&Output::Stop));
+    // In its last five minutes a new session serves the join that started it.
+    let m = meeting(|c| c.duration = Some(30));
+    let mut s = MeetingSession::new(m, 1000);
+    s.tick(T0 + 26 * 60);
+    assert!(!s.is_stopped());
+    let j = s.join(req("1111", "late"), T0 + 26 * 60, &mut StdRng::seed_from_u64(3));
+    assert!(j.is_ok());
+    assert!(!s.is_stopped());
+}
+
+#[test]
+fn media_rights_follow_every_change() {
+    let Two { mut s, host, guest } = host_and_guest(|_| {});
+    let step = s.media_offer(guest.participant, guest.conn).unwrap();
+    let MediaStep::Open(rights) = step else {
+        panic!("{step:?}")
+    };
+    assert!(rights.send_audio && rights.send_video && rights.video_allowed);
+    s.media_opened(guest.participant, step);
+    outputs(&mut s);
+    // The host mutes the guest: its audio stops at the SFU.
+    s.control(
+        host.participant,
+        Action::Mute {
+            target: guest.participant,
+            mute: true,
+        },
+        T0 + 2,
+        Gate::Open,
+    )
+    .unwrap();
+    let out = outputs(&mut s);
+    assert!(out.contains(&Output::Media(MediaCmd::Rights(
+        guest.participant,
+        MediaRights {
+            send_audio: false,
+            send_video: true,
+            video_allowed: true
+        }
+    ))));
+    // Moved to the waiting room: its media connection closes at once, and
+    // it may not open one there.
+    s.control(
+        host.participant,
+        Action::MoveToWaiting {
+            target: guest.participant,
+        },
+        T0 + 3,
+        Gate::Open,
+    )
+    .unwrap();
+    let out = outputs(&mut s);
+    assert!(out.contains(&Output::Media(MediaCmd::Remove(guest.participant))));
+    assert!(s.media_offer(guest.participant, guest.conn).is_err());
+    // An offer on a connection that is not the participant's is refused.
+    assert!(s.media_offer(host.participant, guest.conn).is_err());
+}
+
+#[test]
+fn storage_learns_first_and_a_failed_write_stops_the_session() {
+    let Two { mut s, host, guest } = host_and_guest(|_| {});
+    // Lock: the settings are stored before anyone is told.
+    s.control(host.participant, Action::Lock { lock: true }, T0 + 2, Gate::Open)
+        .unwrap();
+    let out = outputs(&mut s);
+    let persist = out.iter().position(|o| matches!(o, Output::Persist(_))).unwrap();
+    let first_send = out.iter().position(|o| matches!(o, Output::Send { .. })).unwrap();
+    assert!(persist < first_send);
+    assert!(matches!(&out[persist], Output::Persist(Persist::Changed { settings: Some(x), .. }) if x.locked));
+    // End: the store fails for good. Nobody hears the meeting ended (it
+    // did not, as far as storage knows), every connection closes, the
+    // session stops; the next join will start from storage.
+    s.control(host.participant, Action::End, T0 + 3, Gate::Open).unwrap();
+    assert_eq!(s.poll_output(), Some(Output::Persist(Persist::Ended)));
+    s.persist_failed();
+    let rest = outputs(&mut s);
+    assert!(rest.iter().all(|o| !matches!(o, Output::Send { .. })), "{rest:?}");
+    assert!(rest.contains(&Output::Close(host.conn)) && rest.contains(&Output::Close(guest.conn)));
+    assert_eq!(rest.last(), Some(&Output::Stop));
+    assert!(s.is_stopped());
+}
+
+#[test]
+fn a_slow_connection_counts_as_disconnected_then_goes() {
+    let Two { mut s, host, guest } = host_and_guest(|_| {});
+    s.conn_failed(guest.conn, T0 + 2);
+    let out = outputs(&mut s);
+    assert!(out.contains(&Output::Close(guest.conn)));
+    let offline = sent_to(&out, host.conn).into_iter().any(|(_, e)| {
+        matches!(e, Event::OnAttendeesChanged { refresh, .. } if refresh.iter().any(|a| a.participant_id == guest.participant && !a.online))
+    });
+    assert!(offline, "{out:?}");
+    s.tick(T0 + 2 + RECONNECT_GRACE);
+    let gone = sent_to(&outputs(&mut s), host.conn)
+        .into_iter()
+        .any(|(_, e)| matches!(e, Event::OnAttendeesChanged { remove, .. } if remove.contains(&guest.participant)));
+    assert!(gone);
+    assert!(s.resume(guest.participant, &guest.resume_token, 0).is_err());
+}
+
+#[test]
+fn request_host_role_waits_while_the_gate_is_closed() {
+    let Two { mut s, guest, .. } = host_and_guest(|_| {});
+    let host_pwd = s.meeting().host_pwd.clone();
+    let e = s
+        .control(
+            guest.participant,
+            Action::ReclaimHost {
+                host_pwd: host_pwd.clone(),
+            },
+            T0 + 2,
+            Gate::CallerLocked,
+        )
+        .unwrap_err();
+    assert_eq!(e.code, SdkErr::CMS_PARTICIPANT_CONF_LOGIN_LOCKED);
+    s.control(guest.participant, Action::ReclaimHost { host_pwd }, T0 + 2, Gate::Open)
+        .unwrap();
+    assert_eq!(s.live().role(guest.participant), Some(ConfRole::Host));
+}
