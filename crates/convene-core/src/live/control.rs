@@ -1,0 +1,376 @@
+//! The in-meeting control actions (`IHwmConfCtrl`): who may do what, and
+//! what each does to the meeting.
+
+use convene_proto::*;
+
+use super::*;
+
+impl Live {
+    /// A control request by participant `by`.
+    pub fn control(
+        &mut self,
+        by: ParticipantId,
+        action: Action,
+        now: i64,
+        out: &mut Outbox,
+    ) -> Result<Effects, Refusal> {
+        let before = self.settings();
+        let mut fx = self.apply_control(by, action, now, out)?;
+        fx.settings_changed = !fx.ended && self.settings() != before;
+        Ok(fx)
+    }
+
+    fn apply_control(
+        &mut self,
+        by: ParticipantId,
+        action: Action,
+        now: i64,
+        out: &mut Outbox,
+    ) -> Result<Effects, Refusal> {
+        let mut fx = Effects::default();
+        if self.ended {
+            return Err(refuse(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended"));
+        }
+        let my_role = if by == CONTROLLER {
+            ConfRole::Host
+        } else {
+            self.present(by)?.info.role
+        };
+        let host = my_role == ConfRole::Host;
+        let host_like = is_host_like(my_role);
+        if my_role == ConfRole::Waiting && !matches!(action, Action::Camera { .. } | Action::Mute { .. }) {
+            return Err(refuse(SdkErr::UISDK_NOT_IN_CONF_OR_CALL, "you are in the waiting room"));
+        }
+        match action {
+            Action::Mute { target, mute } => {
+                let t = self.target(target)?;
+                if target == by {
+                    if !mute && !t.may_unmute && !host_like {
+                        return Err(forbidden("unmute yourself now: the host muted everyone"));
+                    }
+                } else if !host_like {
+                    return Err(forbidden("mute others"));
+                }
+                let by_host = target != by;
+                if let Some(x) = self.participants.get_mut(&target) {
+                    x.info.is_mic_on = !mute;
+                    if by_host && !mute {
+                        x.may_unmute = true;
+                    }
+                }
+                let waiting = self.role(target) == Some(ConfRole::Waiting);
+                self.push_lists(out, !waiting, waiting);
+            }
+            Action::MuteAll { mute, allow_unmute } => {
+                if !host_like {
+                    return Err(forbidden("mute everyone"));
+                }
+                self.mute_all = mute.then_some(allow_unmute);
+                for p in self.participants.values_mut() {
+                    if is_host_like(p.info.role) {
+                        continue;
+                    }
+                    if mute {
+                        p.info.is_mic_on = false;
+                        p.may_unmute = allow_unmute;
+                    } else {
+                        p.may_unmute = true;
+                    }
+                }
+                out.push((Audience::Admitted, self.meeting_info_event()));
+                self.push_lists(out, true, false);
+            }
+            Action::Camera { on } => {
+                let on = on && self.meeting.info.media_type == MediaType::Video;
+                if let Some(x) = self.participants.get_mut(&by) {
+                    x.info.is_camera_on = on;
+                }
+                let waiting = my_role == ConfRole::Waiting;
+                self.push_lists(out, !waiting, waiting);
+            }
+            Action::RaiseHand { raised } => {
+                if let Some(x) = self.participants.get_mut(&by) {
+                    x.info.hand_raised = raised;
+                }
+                self.push_lists(out, true, false);
+            }
+            Action::SetCohost { target, set } => {
+                if !host {
+                    return Err(forbidden("appoint co-hosts"));
+                }
+                let t = self.target(target)?;
+                if t.info.role == ConfRole::Waiting || t.info.role == ConfRole::Host {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        "only an admitted guest can be made co-host",
+                    ));
+                }
+                let role = if set { ConfRole::Cohost } else { ConfRole::Attendee };
+                if let Some(x) = self.participants.get_mut(&target) {
+                    x.info.role = role;
+                    x.admitted_role = role;
+                    x.may_unmute = x.may_unmute || set;
+                }
+                out.push((Audience::One(target), Event::OnSelfRoleChanged { role }));
+                if set {
+                    out.push((
+                        Audience::One(target),
+                        Event::OnWaitingListChanged {
+                            attendees: self.list(true),
+                        },
+                    ));
+                }
+                self.push_lists(out, true, false);
+            }
+            Action::GrantHost { target } => {
+                if !host {
+                    return Err(forbidden("hand over the host role"));
+                }
+                let t = self.target(target)?;
+                if t.info.role == ConfRole::Waiting || target == by {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        "the host role goes to another admitted participant",
+                    ));
+                }
+                self.set_host(target, out);
+            }
+            Action::ReclaimHost { host_pwd } => {
+                if host_pwd != self.meeting.host_pwd {
+                    return Err(refuse(SdkErr::CMS_CONF_PWD_AUTH_FAILED, "wrong host password"));
+                }
+                if !host {
+                    self.set_host(by, out);
+                }
+            }
+            Action::Lock { lock } => {
+                if !host_like {
+                    return Err(forbidden("lock the meeting"));
+                }
+                self.locked = lock;
+                out.push((Audience::Admitted, self.meeting_info_event()));
+            }
+            Action::Remove { target } => {
+                if !host_like {
+                    return Err(forbidden("remove participants"));
+                }
+                let t = self.target(target)?;
+                if t.info.role == ConfRole::Host && !host {
+                    return Err(forbidden("remove the host"));
+                }
+                if target == by {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        "use leave to leave the meeting",
+                    ));
+                }
+                out.push((Audience::One(target), Event::OnConfStateChanged { state: 0 }));
+                out.push((
+                    Audience::One(target),
+                    Event::OnConfEnded {
+                        reason: EndReason(SdkErr::SDK_CONFCTRL_CONF_END_CHAIR_HANGUP),
+                        reason_text: "the host removed you from the meeting".into(),
+                    },
+                ));
+                self.remove(target, out);
+            }
+            Action::Admit { target } => {
+                if !host_like {
+                    return Err(forbidden("admit from the waiting room"));
+                }
+                if self.target(target)?.info.role != ConfRole::Waiting {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        "that participant is not waiting",
+                    ));
+                }
+                self.admit(target, out);
+                self.push_lists(out, true, true);
+            }
+            Action::AdmitAll => {
+                if !host_like {
+                    return Err(forbidden("admit from the waiting room"));
+                }
+                let waiting: Vec<ParticipantId> = self.list(true).iter().map(|a| a.participant_id).collect();
+                for p in &waiting {
+                    self.admit(*p, out);
+                }
+                self.push_lists(out, true, true);
+            }
+            Action::MoveToWaiting { target } => {
+                if !host_like {
+                    return Err(forbidden("move participants to the waiting room"));
+                }
+                let t = self.target(target)?;
+                if t.info.role == ConfRole::Waiting || t.info.role == ConfRole::Host || target == by {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        "that participant cannot be moved to the waiting room",
+                    ));
+                }
+                if let Some(x) = self.participants.get_mut(&target) {
+                    x.admitted_role = if x.info.role == ConfRole::Cohost {
+                        ConfRole::Attendee
+                    } else {
+                        x.info.role
+                    };
+                    x.info.role = ConfRole::Waiting;
+                }
+                out.push((Audience::One(target), Event::OnConfStateChanged { state: 0 }));
+                out.push((
+                    Audience::One(target),
+                    Event::OnSelfRoleChanged {
+                        role: ConfRole::Waiting,
+                    },
+                ));
+                self.push_lists(out, true, true);
+            }
+            Action::OpenWaitingRoom { open } => {
+                if !host_like {
+                    return Err(forbidden("open or close the waiting room"));
+                }
+                self.waiting_room_open = open;
+                out.push((Audience::Admitted, Event::OnWaitingRoomStateChanged { is_open: open }));
+            }
+            Action::Extend { minutes } => {
+                if !host {
+                    return Err(forbidden("extend the meeting"));
+                }
+                if !(1..=MAX_EXTEND_MINUTES).contains(&minutes) {
+                    return Err(refuse(
+                        SdkErr::CMS_CONF_DURATION_OVER_RANGE,
+                        format!("extend by 1 to {MAX_EXTEND_MINUTES} minutes"),
+                    ));
+                }
+                let end = self.end.max(now) + minutes * 60;
+                if end - self.meeting.start > MAX_MEETING_SECONDS {
+                    return Err(refuse(
+                        SdkErr::CMS_CONF_DURATION_OVER_RANGE,
+                        format!(
+                            "a meeting ends at most {} hours after its start",
+                            MAX_MEETING_SECONDS / 3600
+                        ),
+                    ));
+                }
+                self.end = end;
+                fx.end_changed = true;
+                out.push((Audience::Admitted, self.meeting_info_event()));
+            }
+            Action::End => {
+                if !host {
+                    return Err(refuse(
+                        SdkErr::UISDK_ROLE_NOT_SUPPORT_OPERATION,
+                        "only the host can end the meeting",
+                    ));
+                }
+                self.end_now(
+                    SdkErr::SDK_CONFCTRL_CONF_END_STOP_CONF,
+                    "the host ended the meeting",
+                    Some(by),
+                    out,
+                    &mut fx,
+                );
+            }
+        }
+        Ok(fx)
+    }
+
+    fn set_host(&mut self, new_host: ParticipantId, out: &mut Outbox) {
+        let old: Vec<ParticipantId> = self
+            .participants
+            .iter()
+            .filter(|(_, p)| p.info.role == ConfRole::Host)
+            .map(|(id, _)| *id)
+            .collect();
+        self.demote_other_hosts(new_host);
+        if let Some(x) = self.participants.get_mut(&new_host) {
+            x.info.role = ConfRole::Host;
+            x.admitted_role = ConfRole::Host;
+            x.may_unmute = true;
+        }
+        for o in old {
+            out.push((
+                Audience::One(o),
+                Event::OnSelfRoleChanged {
+                    role: ConfRole::Attendee,
+                },
+            ));
+        }
+        out.push((
+            Audience::One(new_host),
+            Event::OnSelfRoleChanged { role: ConfRole::Host },
+        ));
+        if let Some(info) = self.info_for(new_host) {
+            out.push((Audience::One(new_host), Event::OnConfInfoNotify { info }));
+        }
+        // The new host hears of the waiting list from now on: the whole of it first.
+        out.push((
+            Audience::One(new_host),
+            Event::OnWaitingListChanged {
+                attendees: self.list(true),
+            },
+        ));
+        self.push_lists(out, true, false);
+    }
+
+    fn admit(&mut self, p: ParticipantId, out: &mut Outbox) {
+        let role = match self.participants.get_mut(&p) {
+            Some(x) if x.info.role == ConfRole::Waiting => {
+                x.info.role = x.admitted_role;
+                x.admitted_role
+            }
+            _ => return,
+        };
+        out.push((Audience::One(p), Event::OnSelfRoleChanged { role }));
+        self.welcome(p, out);
+    }
+
+    /// Everything a participant needs to rebuild its view (after a
+    /// reconnect whose missed events are no longer kept).
+    pub fn snapshot(&self, p: ParticipantId, out: &mut Outbox) {
+        match self.role(p) {
+            Some(ConfRole::Waiting) => out.push((
+                Audience::One(p),
+                Event::OnSelfRoleChanged {
+                    role: ConfRole::Waiting,
+                },
+            )),
+            Some(_) => self.welcome(p, out),
+            None => {}
+        }
+    }
+}
+
+impl From<ActionMsg> for Action {
+    fn from(m: ActionMsg) -> Action {
+        match m {
+            ActionMsg::MuteAttendee {
+                participant_id,
+                is_mute,
+            } => Action::Mute {
+                target: participant_id,
+                mute: is_mute,
+            },
+            ActionMsg::MuteAllAttendee { is_mute, allow_unmute } => Action::MuteAll {
+                mute: is_mute,
+                allow_unmute,
+            },
+            ActionMsg::SetCamera { is_on } => Action::Camera { on: is_on },
+            ActionMsg::RaiseHand { is_raised } => Action::RaiseHand { raised: is_raised },
+            ActionMsg::SetCohostRight { participant_id, is_set } => Action::SetCohost {
+                target: participant_id,
+                set: is_set,
+            },
+            ActionMsg::GrantHostRole { participant_id } => Action::GrantHost { target: participant_id },
+            ActionMsg::RequestHostRole { host_pwd } => Action::ReclaimHost { host_pwd },
+            ActionMsg::LockConf { is_lock } => Action::Lock { lock: is_lock },
+            ActionMsg::HangupAttendee { participant_id } => Action::Remove { target: participant_id },
+            ActionMsg::AllowWaitingAttendeeEnter { participant_id } => Action::Admit { target: participant_id },
+            ActionMsg::AllowAllWaitingAttendeeEnter => Action::AdmitAll,
+            ActionMsg::MoveToWaitingRoom { participant_id } => Action::MoveToWaiting { target: participant_id },
+            ActionMsg::OpenWaitingRoom { is_open } => Action::OpenWaitingRoom { open: is_open },
+            ActionMsg::ExtendConf { minutes } => Action::Extend { minutes },
+            ActionMsg::EndConf => Action::End,
+        }
+    }
+}
