@@ -175,6 +175,22 @@ impl Meeting {
         }
     }
 
+    /// The role a join link's code gives in this meeting, if it is one of
+    /// its codes: the one rule for link codes (joins and the link's page).
+    pub fn link_role(&self, code: &str) -> Option<ConfRole> {
+        if code.is_empty() {
+            None
+        } else if code == self.host_random {
+            Some(ConfRole::Host)
+        } else if code == self.guest_random {
+            Some(ConfRole::Attendee)
+        } else if code == self.audience_random {
+            Some(ConfRole::Audience)
+        } else {
+            None
+        }
+    }
+
     /// The guest link: opens the meeting with the guest code, no password typed.
     pub fn guest_join_uri(&self, base_url: &str) -> String {
         join_uri(base_url, &self.conf_id, &self.guest_random)

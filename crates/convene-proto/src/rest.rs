@@ -395,3 +395,54 @@ impl ConferenceInfo {
         }
     }
 }
+
+/// `GET /v1/mmc/control/conferences/token`: the control token answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ControlTokenResponse {
+    pub data: ControlToken,
+}
+
+/// The control token and what comes with it (spec §3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlToken {
+    /// For `X-Conference-Authorization`.
+    pub token: String,
+    pub tmp_ws_token: String,
+    #[serde(rename = "wsURL")]
+    pub ws_url: String,
+    /// 1: the host's rights.
+    pub role: i64,
+    /// When the token expires (Unix milliseconds).
+    pub expire_time: i64,
+    pub conf_token_expire_time: i64,
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    #[serde(rename = "orgID")]
+    pub org_id: String,
+    #[serde(rename = "participantID")]
+    pub participant_id: String,
+    #[serde(rename = "vmrCurrentConfID")]
+    pub vmr_current_conf_id: String,
+}
+
+/// The role a join link gives, as the join page names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkRole {
+    Host,
+    Guest,
+    Audience,
+}
+
+/// What a join link's page embeds for the browser client (convene's own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinLinkInfo {
+    pub conf_id: String,
+    /// The link's code, for `joinConfByRandom`.
+    pub random: String,
+    pub subject: String,
+    pub role: LinkRole,
+    pub host_name: String,
+}

@@ -4,13 +4,12 @@
 //! Every create, whatever client sent it, goes REST body -> `CreateConfInfo`
 //! (`convene_core::rest`) -> `convene_core::create::plan` -> `Store::create_meeting`.
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse};
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
 use axum::Json;
 use convene_core::create::{plan, Creator};
 use convene_core::meeting::Viewer;
-use convene_core::{ConfId, ConfState, Meeting};
+use convene_core::{ConfId, Meeting};
 use convene_proto::rest::{
     ConferenceInfo, ParticipantPage, RestScheduleConfDto, SearchMeetingsResponse, ShowMeetingDetailResponse,
 };
@@ -188,8 +187,7 @@ pub async fn cancel_meeting(
 ) -> ApiResult<Json<serde_json::Value>> {
     let (m, _) = visible_meeting(&state, &user, p.conference_id).await?;
     if m.owner_id != user.id {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
+        return Err(ApiError::forbidden(
             SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS,
             "only the meeting's creator can cancel it",
         ));
@@ -204,64 +202,6 @@ pub async fn cancel_meeting(
     // Whoever is in it is told it ended.
     state.live.end_if_live(&m).await;
     Ok(Json(serde_json::json!({})))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// `GET /j/{confId}/{random}`: where a join link lands. It checks the link's
-/// code and shows the meeting; the code is what `joinConfByRandom` takes.
-pub async fn join_link(
-    State(state): State<AppState>,
-    Path((conf_id, code)): Path<(String, String)>,
-) -> impl IntoResponse {
-    let t = state.now();
-    let meeting = state.store.meeting_by_conf_id(&ConfId(conf_id)).await.ok().flatten();
-    let role = meeting.as_ref().and_then(|m| {
-        if m.guest_random == code {
-            Some("guest")
-        } else if m.host_random == code {
-            Some("host")
-        } else if m.audience_random == code {
-            Some("audience")
-        } else {
-            None
-        }
-    });
-    let page = |status: StatusCode, title: &str, body: String| {
-        (
-            status,
-            Html(format!(
-                "<!doctype html><html><head><meta charset=utf-8><meta name=viewport content=\"width=device-width\">\
-                 <title>{t}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}}</style>\
-                 </head><body><h1>{t}</h1>{body}</body></html>",
-                t = escape(title)
-            )),
-        )
-    };
-    match (meeting, role) {
-        (Some(m), Some(role)) if m.state_at(t) == ConfState::Created => (
-            StatusCode::OK,
-            Html(crate::web::join_page(&serde_json::json!({
-                "confId": m.conf_id.0, "random": code, "subject": m.info.subject, "role": role,
-                "hostName": m.owner_name,
-            }))),
-        ),
-        (Some(m), Some(_)) => page(
-            StatusCode::GONE,
-            &m.info.subject,
-            "<p>This meeting has ended. <a href=\"/\">convene</a></p>".into(),
-        ),
-        _ => page(
-            StatusCode::NOT_FOUND,
-            "Meeting not found",
-            "<p>This link does not open a meeting.</p>".into(),
-        ),
-    }
 }
 
 #[derive(utoipa::OpenApi)]

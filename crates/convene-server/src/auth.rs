@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::Json;
 use base64::Engine;
 use convene_core::auth::{self as rules, AppAuthRefusal};
@@ -263,13 +263,7 @@ pub async fn login_account(
     }
     let t = state.now();
     let refused = || ApiError::unauthorized(SdkErr::USG_ERR_PASSWORD, "wrong account or password");
-    let locked = || {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            SdkErr::USG_USER_LOCKED,
-            "too many wrong passwords: try again later",
-        )
-    };
+    let locked = || ApiError::forbidden(SdkErr::USG_USER_LOCKED, "too many wrong passwords: try again later");
     let (by_address, everywhere) = (&rules::LOGIN_ADDRESS_RULE, &rules::LOGIN_ACCOUNT_RULE);
     let address_key = rules::login_address_key(&account, &convene_core::guard::caller_key(None, peer.ip()));
     if state.store.login_failures(&address_key).await?.is_locked(t)

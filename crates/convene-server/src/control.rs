@@ -16,6 +16,7 @@ use axum::Json;
 use convene_core::guard::caller_key;
 use convene_core::live::{self as rules, Action, ParticipantId};
 use convene_core::{ConfState, Meeting};
+use convene_proto::rest::{ControlToken, ControlTokenResponse};
 use convene_proto::SdkErr;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -48,13 +49,13 @@ pub struct ConfQuery {
 /// answer alike; a lockout answers `CMS_PARTICIPANT_CONF_LOGIN_LOCKED`.
 #[utoipa::path(get, path = "/v1/mmc/control/conferences/token", tag = "control",
     params(("conferenceID" = String, Query), ("X-Password" = String, Header, description = "the host password"), ("X-Login-Type" = Option<i64>, Header)),
-    responses((status = 200, description = "`{data: {token, wsURL, expireTime, ...}}`"), (status = 401, body = convene_proto::RestError), (status = 403, description = "too many wrong passwords", body = convene_proto::RestError)))]
+    responses((status = 200, body = ControlTokenResponse), (status = 401, body = convene_proto::RestError), (status = 403, description = "too many wrong passwords", body = convene_proto::RestError)))]
 pub async fn token(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(q): Query<ConfQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ControlTokenResponse>> {
     let conf_id = q
         .conference_id
         .clone()
@@ -93,12 +94,20 @@ pub async fn token(
         map.retain(|_, (_, exp)| *exp > now);
         map.insert(token.clone(), (m.conf_uuid.clone(), now + TOKEN_TTL));
     }
-    let ws_url = format!("{}/v1/convene/ws", state.public_url.replacen("http", "ws", 1));
-    Ok(Json(json!({ "data": {
-        "token": token, "tmpWsToken": "", "wsURL": ws_url, "role": 1,
-        "expireTime": (now + TOKEN_TTL) * 1000, "confTokenExpireTime": (now + TOKEN_TTL) * 1000,
-        "userID": "", "orgID": m.enterprise_id.0, "participantID": "", "vmrCurrentConfID": m.conf_id.0,
-    }})))
+    Ok(Json(ControlTokenResponse {
+        data: ControlToken {
+            token,
+            tmp_ws_token: String::new(),
+            ws_url: format!("{}/v1/convene/ws", state.public_url.replacen("http", "ws", 1)),
+            role: 1,
+            expire_time: (now + TOKEN_TTL) * 1000,
+            conf_token_expire_time: (now + TOKEN_TTL) * 1000,
+            user_id: String::new(),
+            org_id: m.enterprise_id.0.clone(),
+            participant_id: String::new(),
+            vmr_current_conf_id: m.conf_id.0.clone(),
+        },
+    }))
 }
 
 /// The meeting a control token was issued for, checked before anything

@@ -33,6 +33,10 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, code, msg)
     }
 
+    pub fn forbidden(code: SdkErr, msg: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, msg)
+    }
+
     pub fn not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -143,6 +147,12 @@ impl From<StoreError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A bare 404 for what is not there for this caller (a loopback-only
+/// endpoint asked from elsewhere): no body, nothing told.
+pub fn hidden() -> Response {
+    StatusCode::NOT_FOUND.into_response()
+}
 
 /// The longest request target (path and query) answered; nginx's
 /// `large_client_header_buffers` default. Longer ones get 414.

@@ -97,7 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/usg/acs/auth/appauth", post(auth::login_app));
     // The browser client's pages and files.
     let pages = Router::new()
-        .route("/j/{conf_id}/{code}", get(api::join_link))
+        .route("/j/{conf_id}/{code}", get(web::join_link))
         .route("/", get(web::index))
         .route("/app.js", get(web::app_js))
         .route("/style.css", get(web::style))

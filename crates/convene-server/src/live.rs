@@ -102,13 +102,6 @@ pub struct LiveHub {
     max_participants: i64,
 }
 
-fn refuse(code: SdkErr, reason: &str) -> Refusal {
-    Refusal {
-        code,
-        reason: reason.into(),
-    }
-}
-
 impl LiveHub {
     pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>, media: Arc<MediaNode>, max_participants: i64) -> LiveHub {
         LiveHub {
@@ -128,7 +121,7 @@ impl LiveHub {
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "reading a meeting");
-                refuse(SdkErr::SDK_COMMON_FAIL, "internal server error")
+                Refusal::new(SdkErr::SDK_COMMON_FAIL, "internal server error")
             })
     }
 
@@ -155,7 +148,7 @@ impl LiveHub {
         }
         match found {
             Some(m) if m.state_at(now) == ConfState::Created => Ok(m),
-            _ => Err(refuse(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended")),
+            _ => Err(Refusal::new(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended")),
         }
     }
 
@@ -164,7 +157,7 @@ impl LiveHub {
     async fn running(&self, conf_id: &str) -> Result<Meeting, Refusal> {
         match self.lookup(conf_id).await? {
             Some(m) if m.state_at(self.clock.now()) == ConfState::Created => Ok(m),
-            _ => Err(refuse(
+            _ => Err(Refusal::new(
                 SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
                 "that place in the meeting is gone: join again",
             )),
@@ -203,7 +196,10 @@ impl LiveHub {
             }
             self.forget(&m.conf_uuid);
         }
-        Err(refuse(SdkErr::SDK_COMMON_FAIL, "the meeting could not be reached"))
+        Err(Refusal::new(
+            SdkErr::SDK_COMMON_FAIL,
+            "the meeting could not be reached",
+        ))
     }
 
     pub async fn join(self: &Arc<Self>, conf_id: &str, mut req: JoinRequest) -> Result<Attached, Refusal> {
@@ -229,7 +225,7 @@ impl LiveHub {
             .unwrap_or_else(|e| e.into_inner())
             .contains_key(&m.conf_uuid);
         if !tasks_has {
-            return Err(refuse(
+            return Err(Refusal::new(
                 SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
                 "that place in the meeting is gone: join again",
             ));
@@ -298,12 +294,14 @@ fn policy(r: MediaRights) -> Policy {
 /// detail (str0m's parser errors name pointers and offsets) stays in the log.
 fn sfu_refusal(e: SfuError) -> Refusal {
     match e {
-        SfuError::VideoNotAllowed => refuse(SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL, &e.to_string()),
+        SfuError::VideoNotAllowed => Refusal::new(SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL, &e.to_string()),
         SfuError::BadSdp(_) | SfuError::Rtc(_) => {
             tracing::info!(error = %e, "a media offer or answer was refused");
-            refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "invalid SDP")
+            Refusal::new(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "invalid SDP")
         }
-        SfuError::UnknownPeer | SfuError::NoPendingOffer => refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, &e.to_string()),
+        SfuError::UnknownPeer | SfuError::NoPendingOffer => {
+            Refusal::new(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, &e.to_string())
+        }
     }
 }
 
@@ -438,7 +436,7 @@ impl MeetingTask {
 
     /// The reply to a request whose change could not be stored.
     fn not_stored() -> Refusal {
-        refuse(SdkErr::SDK_COMMON_FAIL, "the change could not be stored: join again")
+        Refusal::new(SdkErr::SDK_COMMON_FAIL, "the change could not be stored: join again")
     }
 
     async fn on_media_req(&mut self, p: ParticipantId, conn: ConnId, req: MediaReq) -> Result<Option<String>, Refusal> {
@@ -462,7 +460,7 @@ impl MeetingTask {
                 let _ = self.worker.send(cmd);
                 let answer = rx
                     .await
-                    .map_err(|_| refuse(SdkErr::SDK_COMMON_FAIL, "the media server stopped"))?
+                    .map_err(|_| Refusal::new(SdkErr::SDK_COMMON_FAIL, "the media server stopped"))?
                     .map_err(sfu_refusal)?;
                 self.session.media_opened(p, step);
                 Ok(Some(answer))
@@ -472,7 +470,7 @@ impl MeetingTask {
                 let (reply, rx) = oneshot::channel();
                 let _ = self.worker.send(WorkerCmd::Answer { room, peer, sdp, reply });
                 rx.await
-                    .map_err(|_| refuse(SdkErr::SDK_COMMON_FAIL, "the media server stopped"))?
+                    .map_err(|_| Refusal::new(SdkErr::SDK_COMMON_FAIL, "the media server stopped"))?
                     .map_err(sfu_refusal)?;
                 Ok(None)
             }

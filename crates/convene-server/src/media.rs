@@ -193,7 +193,7 @@ pub async fn stats_handler(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     if !peer.ip().is_loopback() {
-        return axum::http::StatusCode::NOT_FOUND.into_response();
+        return crate::error::hidden();
     }
     let (s, connections) = state.live.media.stats().await;
     axum::Json(convene_proto::live::MediaStats {

@@ -2,8 +2,12 @@
 //! binary so that `convene serve` is all a user needs: `/`, `/app.js`,
 //! `/style.css` and the JS SDK at `/sdk/convene.js`.
 
-use axum::http::header;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse};
+use convene_core::{ConfId, ConfState};
+use convene_proto::rest::{JoinLinkInfo, LinkRole};
+use convene_proto::ConfRole;
 
 pub const INDEX: &str = include_str!("../../../web/index.html");
 const APP: &str = include_str!("../../../web/app.js");
@@ -43,11 +47,70 @@ pub async fn style() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE)
 }
 
+/// `GET /j/{confId}/{random}`: where a join link lands. It checks the link's
+/// code (`Meeting::link_role`) and shows the app with the meeting; the code
+/// is what `joinConfByRandom` takes. A wrong code or an unknown meeting:
+/// 404; a meeting that ended: 410.
+pub async fn join_link(
+    State(state): State<crate::AppState>,
+    Path((conf_id, code)): Path<(String, String)>,
+) -> impl IntoResponse {
+    let t = state.now();
+    let meeting = state.store.meeting_by_conf_id(&ConfId(conf_id)).await.ok().flatten();
+    let found = meeting.and_then(|m| m.link_role(&code).map(|r| (m, r)));
+    match found {
+        Some((m, role)) if m.state_at(t) == ConfState::Created => {
+            let info = JoinLinkInfo {
+                conf_id: m.conf_id.0.clone(),
+                random: code,
+                subject: m.info.subject.clone(),
+                role: match role {
+                    ConfRole::Host => LinkRole::Host,
+                    ConfRole::Audience => LinkRole::Audience,
+                    _ => LinkRole::Guest,
+                },
+                host_name: m.owner_name.clone(),
+            };
+            (StatusCode::OK, Html(join_page(&info)))
+        }
+        Some((m, _)) => message_page(
+            StatusCode::GONE,
+            &m.info.subject,
+            "<p>This meeting has ended. <a href=\"/\">convene</a></p>",
+        ),
+        None => message_page(
+            StatusCode::NOT_FOUND,
+            "Meeting not found",
+            "<p>This link does not open a meeting.</p>",
+        ),
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A small page with a title and a message (`body` is trusted HTML).
+fn message_page(status: StatusCode, title: &str, body: &str) -> (StatusCode, Html<String>) {
+    (
+        status,
+        Html(format!(
+            "<!doctype html><html><head><meta charset=utf-8><meta name=viewport content=\"width=device-width\">\
+             <title>{t}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}}</style>\
+             </head><body><h1>{t}</h1>{body}</body></html>",
+            t = escape(title)
+        )),
+    )
+}
+
 /// The page for a join link: the app, with what the link says embedded as
 /// JSON (escaped so that no value can close the script element).
-pub fn join_page(data: &serde_json::Value) -> String {
-    let json = data
-        .to_string()
+pub fn join_page(data: &JoinLinkInfo) -> String {
+    let json = serde_json::to_string(data)
+        .unwrap_or_default()
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026");

@@ -88,15 +88,7 @@ pub fn check_credential(m: Option<&Meeting>, req: &JoinRequest) -> Result<ConfRo
     let invited = invitation(m, req.account.as_ref()).map(|inv| inv.role.unwrap_or(ConfRole::Attendee));
     let typed = match &req.credential {
         Credential::Random(code) if !code.is_empty() => {
-            let by_code = if *code == m.host_random {
-                Some(ConfRole::Host)
-            } else if *code == m.guest_random {
-                Some(ConfRole::Attendee)
-            } else if *code == m.audience_random {
-                Some(ConfRole::Audience)
-            } else {
-                None
-            };
+            let by_code = m.link_role(code);
             match (by_code, invited) {
                 (Some(ConfRole::Host), _) => return Ok(ConfRole::Host),
                 (_, Some(r)) => return Ok(r),

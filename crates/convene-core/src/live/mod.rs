@@ -185,11 +185,17 @@ pub struct Refusal {
     pub reason: String,
 }
 
-fn refuse(code: SdkErr, reason: impl Into<String>) -> Refusal {
-    Refusal {
-        code,
-        reason: reason.into(),
+impl Refusal {
+    pub fn new(code: SdkErr, reason: impl Into<String>) -> Refusal {
+        Refusal {
+            code,
+            reason: reason.into(),
+        }
     }
+}
+
+fn refuse(code: SdkErr, reason: impl Into<String>) -> Refusal {
+    Refusal::new(code, reason)
 }
 
 fn forbidden(what: &str) -> Refusal {
