@@ -325,7 +325,7 @@ impl MeetingSession {
         if self.stopped {
             return;
         }
-        if self.live.is_ended() || (self.served && self.live.participants().is_empty() && self.present.is_empty()) {
+        if self.live.is_ended() || (self.served && self.live.is_empty() && self.present.is_empty()) {
             self.stopped = true;
             self.out.push_back(Output::Stop);
         }

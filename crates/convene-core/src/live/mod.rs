@@ -339,6 +339,11 @@ impl Live {
         self.participants.get(&p).map(|x| &x.info)
     }
 
+    /// Whether nobody is present (admitted, waiting or within its grace period).
+    pub fn is_empty(&self) -> bool {
+        self.participants.is_empty()
+    }
+
     /// Everyone present, admitted or waiting, in order of arrival.
     pub fn participants(&self) -> Vec<Attendee> {
         let mut v: Vec<&Participant> = self.participants.values().collect();
