@@ -1,0 +1,185 @@
+//! The rules of a meeting creation (which ID, which room, what clashes),
+//! written once over the statements any backend's transaction offers.
+
+use super::*;
+
+/// A room as meeting creation sees it.
+pub(super) struct RoomRow {
+    pub(super) enterprise_id: String,
+    pub(super) kind: String,
+    pub(super) owner_id: Option<String>,
+}
+
+// The statements of a meeting creation, shared by every `CreateTx`.
+
+/// Frees a room whose meeting has run past its end.
+pub(super) const EXPIRE_ROOM_SQL: &str =
+    "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL \
+     WHERE active_room_id = $1 AND active_conf_id IS NOT NULL AND end_ts <= $2";
+
+/// Whether a running meeting holds this room (`meetings_active_room`).
+pub(super) const ROOM_IS_ACTIVE_SQL: &str =
+    "SELECT 1 FROM meetings WHERE active_room_id = $1 AND active_conf_id IS NOT NULL";
+
+/// The running meetings that hold an ID (UUID and end; at most one unless
+/// they overran): a drawn ID through `meetings_conf_id`, a derived one
+/// (see `conf_ids`) through its sequence number `$2`.
+pub(super) const RUNNING_WITH_ID_SQL: &str = "SELECT conf_uuid, end_ts FROM meetings \
+     WHERE conf_id = $1 AND id_seq IS NULL AND active_conf_id IS NOT NULL \
+     UNION ALL SELECT conf_uuid, end_ts FROM meetings WHERE id_seq = $2 AND conf_id = $1 AND active_conf_id IS NOT NULL";
+
+/// The meeting with an ID (`$1`, its sequence number `$2`): the running one,
+/// else the latest.
+pub(super) fn meeting_by_conf_id_sql() -> String {
+    format!(
+        "SELECT {MEETING_COLS} FROM (\
+         SELECT {MEETING_COLS}, active_conf_id FROM meetings WHERE conf_id = $1 AND id_seq IS NULL \
+         UNION ALL SELECT {MEETING_COLS}, active_conf_id FROM meetings WHERE id_seq = $2 AND conf_id = $1\
+         ) AS m ORDER BY CASE WHEN active_conf_id IS NULL THEN 1 ELSE 0 END, start_ts DESC LIMIT 1"
+    )
+}
+
+/// The first sequence number no meeting has (see `conf_ids`).
+pub(super) const SEQUENCE_END_SQL: &str = "SELECT COALESCE(MAX(id_seq) + 1, 0) FROM meetings WHERE id_seq IS NOT NULL";
+
+/// Ends a meeting that ran past its end, freeing its ID and room.
+pub(super) const END_OVERRUN_SQL: &str =
+    "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL WHERE conf_uuid = $1";
+pub(super) const IS_ROOM_SQL: &str = "SELECT 1 FROM rooms WHERE id = $1";
+pub(super) const ROOM_SQL: &str = "SELECT enterprise_id, kind, owner_id FROM rooms WHERE id = $1";
+pub(super) const FREE_SHARED_ROOMS_SQL: &str =
+    "SELECT id FROM rooms WHERE enterprise_id = $1 AND kind = 'shared' AND id NOT IN \
+     (SELECT active_room_id FROM meetings WHERE active_room_id IS NOT NULL AND end_ts > $2) ORDER BY id LIMIT 8";
+pub(super) const INSERT_MEETING_SQL: &str =
+    "INSERT INTO meetings (conf_uuid, conf_id, active_conf_id, room_id, active_room_id, \
+     owner_id, enterprise_id, subject, state, start_ts, end_ts, doc, subject_key, id_seq) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING";
+
+/// What a subject search matches: the subject in lower case, folded here
+/// rather than by the database (SQLite's `LOWER` knows only ASCII), so that
+/// both backends find "Ärzte" by "ärzte".
+pub(super) fn subject_key(subject: &str) -> String {
+    subject.to_lowercase()
+}
+
+/// Meetings stored before `subject_key` existed, folded per batch at open.
+pub(super) const UNFOLDED_SQL: &str = "SELECT conf_uuid, subject FROM meetings WHERE subject_key IS NULL LIMIT 500";
+pub(super) const FOLD_SQL: &str = "UPDATE meetings SET subject_key = $1 WHERE conf_uuid = $2";
+
+/// The statements a meeting creation runs inside its caller's transaction:
+/// implemented by the sqlx connections (PostgreSQL) and by the SQLite
+/// writer thread's rusqlite transaction, so that [`create_meeting`], the
+/// rules of IDs and rooms, is written once.
+pub(super) trait CreateTx {
+    async fn expire_room(&mut self, room: &str, now: i64) -> Result<()>;
+    async fn room_is_active(&mut self, room: &str) -> Result<bool>;
+    /// See [`RUNNING_WITH_ID_SQL`]; `seq` from [`seq_of`].
+    async fn running_with_id(&mut self, id: &str, seq: Option<i64>) -> Result<Vec<(String, i64)>>;
+    async fn end_overrun(&mut self, conf_uuid: &str) -> Result<()>;
+    async fn is_room(&mut self, id: &str) -> Result<bool>;
+    async fn room(&mut self, room: &RoomId) -> Result<Option<RoomRow>>;
+    /// Up to 8 shared rooms of the enterprise that no running meeting holds.
+    async fn free_shared_rooms(&mut self, enterprise: &EnterpriseId, now: i64) -> Result<Vec<RoomId>>;
+    /// Inserts unless the ID, its sequence number or the room is taken
+    /// (then `false`).
+    async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool>;
+}
+
+/// Whether the meeting's owner may hold it in `room`.
+pub(super) async fn check_room<T: CreateTx>(tx: &mut T, room: &RoomId, meeting: &Meeting) -> Result<()> {
+    let Some(row) = tx.room(room).await? else {
+        return Err(StoreError::RoomNotAllowed(room.clone()));
+    };
+    let allowed = match row.kind.as_str() {
+        "personal" => row.owner_id.as_deref() == Some(meeting.owner_id.as_str()),
+        _ => row.enterprise_id == meeting.enterprise_id.as_str(),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(StoreError::RoomNotAllowed(room.clone()))
+    }
+}
+
+/// Settles a new meeting's ID and room and inserts it, inside the caller's
+/// transaction.
+/// The meeting is completed once, before the first attempt, and only its
+/// ID and room change between attempts.
+pub(super) async fn create_meeting<T: CreateTx>(
+    tx: &mut T,
+    draws: &mut IdDraws,
+    new: NewMeeting,
+    now: i64,
+) -> Result<Meeting> {
+    let fixed = new.uses_fixed_id();
+    let request = new.room.clone();
+    let mut meeting = new.into_meeting(ConfId::default(), None);
+    let mut tried_rooms: Vec<RoomId> = Vec::new();
+    for _ in 0..ID_ATTEMPTS {
+        let room = match &request {
+            RoomRequest::None => None,
+            RoomRequest::Personal(r) | RoomRequest::Specific(r) => {
+                check_room(tx, r, &meeting).await?;
+                Some(r.clone())
+            }
+            RoomRequest::SharedPool => {
+                let free = tx.free_shared_rooms(&meeting.enterprise_id, now).await?;
+                match free.into_iter().find(|r| !tried_rooms.contains(r)) {
+                    Some(r) => Some(r),
+                    None => return Err(StoreError::NoFreeRoom),
+                }
+            }
+        };
+        if let Some(r) = &room {
+            if tx.room_is_active(r.as_str()).await? {
+                tx.expire_room(r.as_str(), now).await?;
+            }
+            if tx.room_is_active(r.as_str()).await? {
+                if request == RoomRequest::SharedPool {
+                    tried_rooms.push(r.clone());
+                    continue;
+                }
+                return Err(StoreError::RoomBusy(r.clone()));
+            }
+        }
+        let (conf_id, seq) = match (&room, fixed) {
+            (Some(r), true) => (r.as_str().to_owned(), None),
+            _ => {
+                let (id, seq) = draws.draw();
+                if tx.is_room(&id).await? {
+                    continue;
+                }
+                // A derived ID is new, but a drawn one (a room's, or from
+                // before derived IDs) may be running under the same number.
+                // The write (ending an overrun meeting that holds the ID)
+                // only when a running one does: almost never.
+                // A derived draw knows its number; a random one may still be
+                // some derived meeting's ID.
+                let lookup = seq.or_else(|| seq_of(draws.cipher.as_ref(), &id));
+                let running = tx.running_with_id(&id, lookup).await?;
+                if running.iter().any(|(_, end)| *end > now) {
+                    continue;
+                }
+                for (uuid, _) in running {
+                    tx.end_overrun(&uuid).await?;
+                }
+                (id, seq)
+            }
+        };
+        meeting.settle(ConfId(conf_id), room.clone());
+        if tx.insert_meeting(&meeting, seq).await? {
+            return Ok(meeting);
+        }
+        // Lost a race (another node took the room or drew the same ID): a
+        // named room is busy; anything else draws again.
+        if let (Some(r), RoomRequest::Personal(_) | RoomRequest::Specific(_)) = (&room, &request) {
+            if tx.room_is_active(r.as_str()).await? {
+                return Err(StoreError::RoomBusy(r.clone()));
+            }
+        }
+        if let Some(r) = room {
+            tried_rooms.push(r);
+        }
+    }
+    Err(StoreError::Conflict("no free meeting ID after repeated draws".into()))
+}

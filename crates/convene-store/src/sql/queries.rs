@@ -1,0 +1,650 @@
+//! Every statement but a creation's, written once and expanded for both
+//! backends (`store_queries!`), and the `Store` impls (`impl_store!`).
+
+use super::postgres::PgStore;
+use super::sqlite::SqliteStore;
+use super::*;
+
+macro_rules! store_queries {
+    ($module:ident, $conn:ty, $pool:ty, $row:ty) => {
+        pub(crate) mod $module {
+            use super::*;
+
+            fn user_from_row(r: &$row) -> Result<User> {
+                Ok(User {
+                    id: UserId(r.try_get("id")?),
+                    enterprise_id: EnterpriseId(r.try_get("enterprise_id")?),
+                    account: r.try_get("account")?,
+                    password_hash: r.try_get("password_hash")?,
+                    name: r.try_get("name")?,
+                    email: r.try_get("email")?,
+                    phone: r.try_get("phone")?,
+                    app_id: r.try_get("app_id")?,
+                    third_user_id: r.try_get("third_user_id")?,
+                    personal_room: RoomId(r.try_get("personal_room")?),
+                })
+            }
+
+            const USER_COLS: &str = "id, enterprise_id, account, password_hash, name, email, phone, app_id, third_user_id, personal_room";
+
+            pub async fn first_enterprise(pool: &$pool) -> Result<Option<Enterprise>> {
+                let row = sqlx::query("SELECT id, name FROM enterprises ORDER BY created_at, id LIMIT 1")
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => Some(Enterprise { id: EnterpriseId(r.try_get("id")?), name: r.try_get("name")? }),
+                    None => None,
+                })
+            }
+
+            pub async fn create_enterprise(pool: &$pool, name: &str, now: i64) -> Result<Enterprise> {
+                let id = random_hex(&mut rand::thread_rng(), 8);
+                sqlx::query("INSERT INTO enterprises (id, name, created_at) VALUES ($1, $2, $3)")
+                    .bind(&id)
+                    .bind(name)
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
+                Ok(Enterprise { id: EnterpriseId(id), name: name.to_owned() })
+            }
+
+            pub async fn enterprise(pool: &$pool, id: &EnterpriseId) -> Result<Option<Enterprise>> {
+                let row = sqlx::query("SELECT id, name FROM enterprises WHERE id = $1")
+                    .bind(id.as_str())
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => Some(Enterprise { id: EnterpriseId(r.try_get("id")?), name: r.try_get("name")? }),
+                    None => None,
+                })
+            }
+
+            /// A room ID that no room and no running meeting uses.
+            async fn insert_room(
+                conn: &mut $conn,
+                ids: Option<&ConfIdCipher>,
+                enterprise: &EnterpriseId,
+                kind: &str,
+                owner: Option<&str>,
+                now: i64,
+            ) -> Result<RoomId> {
+                for _ in 0..ID_ATTEMPTS {
+                    let id = fresh_id();
+                    if !CreateTx::running_with_id(&mut *conn, &id, seq_of(ids, &id)).await?.is_empty() {
+                        continue;
+                    }
+                    let done = sqlx::query(
+                        "INSERT INTO rooms (id, enterprise_id, kind, owner_id, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&id)
+                    .bind(enterprise.as_str())
+                    .bind(kind)
+                    .bind(owner)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                    if done.rows_affected() == 1 {
+                        return Ok(RoomId(id));
+                    }
+                }
+                Err(StoreError::Conflict("every room ID drawn".into()))
+            }
+
+            pub async fn add_user(conn: &mut $conn, ids: Option<&ConfIdCipher>, u: NewUser, now: i64) -> Result<User> {
+                let exists = sqlx::query("SELECT 1 FROM users WHERE account = $1")
+                    .bind(&u.account)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if exists.is_some() {
+                    return Err(StoreError::Conflict(format!("account {:?}", u.account)));
+                }
+                let id = random_hex(&mut rand::thread_rng(), 16);
+                let room = insert_room(&mut *conn, ids, &u.enterprise_id, "personal", Some(&id), now).await?;
+                sqlx::query(
+                    "INSERT INTO users (id, enterprise_id, account, password_hash, name, email, phone, app_id, third_user_id, personal_room, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&id)
+                .bind(u.enterprise_id.as_str())
+                .bind(&u.account)
+                .bind(&u.password_hash)
+                .bind(&u.name)
+                .bind(&u.email)
+                .bind(&u.phone)
+                .bind(&u.app_id)
+                .bind(&u.third_user_id)
+                .bind(room.as_str())
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+                Ok(User {
+                    id: UserId(id),
+                    enterprise_id: u.enterprise_id,
+                    account: u.account,
+                    password_hash: u.password_hash,
+                    name: u.name,
+                    email: u.email,
+                    phone: u.phone,
+                    app_id: u.app_id,
+                    third_user_id: u.third_user_id,
+                    personal_room: room,
+                })
+            }
+
+            pub async fn user_by(pool: &$pool, column: &'static str, value: &str) -> Result<Option<User>> {
+                // `column` is one of this module's own constants, never input.
+                let q = format!("SELECT {USER_COLS} FROM users WHERE {column} = $1");
+                let row = sqlx::query(sqlx::AssertSqlSafe(q)).bind(value).fetch_optional(pool).await?;
+                row.as_ref().map(user_from_row).transpose()
+            }
+
+            pub async fn upsert_app_user(
+                conn: &mut $conn,
+                ids: Option<&ConfIdCipher>,
+                app: &App,
+                u: NewUser,
+                now: i64,
+            ) -> Result<User> {
+                let q = format!("SELECT {USER_COLS} FROM users WHERE app_id = $1 AND third_user_id = $2");
+                let row = sqlx::query(sqlx::AssertSqlSafe(q))
+                    .bind(&app.app_id)
+                    .bind(&u.third_user_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                match row {
+                    Some(r) => {
+                        let mut user = user_from_row(&r)?;
+                        sqlx::query("UPDATE users SET name = $1, email = $2, phone = $3 WHERE id = $4")
+                            .bind(&u.name)
+                            .bind(&u.email)
+                            .bind(&u.phone)
+                            .bind(user.id.as_str())
+                            .execute(&mut *conn)
+                            .await?;
+                        user.name = u.name;
+                        user.email = u.email;
+                        user.phone = u.phone;
+                        Ok(user)
+                    }
+                    None => add_user(conn, ids, u, now).await,
+                }
+            }
+
+            pub async fn add_app(pool: &$pool, app: App, now: i64) -> Result<App> {
+                let done = sqlx::query(
+                    "INSERT INTO apps (app_id, app_key, enterprise_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(&app.app_id)
+                .bind(&app.app_key)
+                .bind(app.enterprise_id.as_str())
+                .bind(now)
+                .execute(pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(format!("app {:?}", app.app_id)));
+                }
+                Ok(app)
+            }
+
+            pub async fn app(pool: &$pool, app_id: &str) -> Result<Option<App>> {
+                let row = sqlx::query("SELECT app_id, app_key, enterprise_id FROM apps WHERE app_id = $1")
+                    .bind(app_id)
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => Some(App {
+                        app_id: r.try_get("app_id")?,
+                        app_key: r.try_get("app_key")?,
+                        enterprise_id: EnterpriseId(r.try_get("enterprise_id")?),
+                    }),
+                    None => None,
+                })
+            }
+
+            pub async fn add_shared_room(
+                conn: &mut $conn,
+                ids: Option<&ConfIdCipher>,
+                enterprise: &EnterpriseId,
+                now: i64,
+            ) -> Result<RoomId> {
+                insert_room(conn, ids, enterprise, "shared", None, now).await
+            }
+
+            pub async fn shared_rooms(pool: &$pool, enterprise: &EnterpriseId) -> Result<Vec<RoomId>> {
+                let rows = sqlx::query("SELECT id FROM rooms WHERE enterprise_id = $1 AND kind = 'shared' ORDER BY id")
+                    .bind(enterprise.as_str())
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter().map(|r| Ok(RoomId(r.try_get("id")?))).collect()
+            }
+
+            pub async fn login_failures(pool: &$pool, account: &str) -> Result<LoginFailures> {
+                let row = sqlx::query("SELECT count, locked_until, last_failed_at FROM login_failures WHERE account = $1")
+                    .bind(account)
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => LoginFailures {
+                        count: r.try_get("count")?,
+                        locked_until: r.try_get("locked_until")?,
+                        last_failed_at: r.try_get("last_failed_at")?,
+                    },
+                    None => LoginFailures::default(),
+                })
+            }
+
+            pub async fn set_login_failures(pool: &$pool, account: &str, f: LoginFailures) -> Result<()> {
+                if f == LoginFailures::default() {
+                    sqlx::query("DELETE FROM login_failures WHERE account = $1").bind(account).execute(pool).await?;
+                } else {
+                    sqlx::query(
+                        "INSERT INTO login_failures (account, count, locked_until, last_failed_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (account) DO UPDATE SET count = excluded.count, locked_until = excluded.locked_until, \
+                         last_failed_at = excluded.last_failed_at",
+                    )
+                    .bind(account)
+                    .bind(f.count)
+                    .bind(f.locked_until)
+                    .bind(f.last_failed_at)
+                    .execute(pool)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            /// One more wrong password under `rule`, counted by
+            /// compare-and-set on the record so that concurrent attempts
+            /// each count; the rule of what a failure does is
+            /// `LoginFailures::after_failure`.
+            pub async fn add_login_failure(pool: &$pool, key: &str, now: i64, rule: &FailureRule) -> Result<LoginFailures> {
+                // Records that no longer matter (`LoginFailures::is_forgotten`)
+                // go here, a bounded number per failure, so that names tried
+                // once do not pile up and a backlog costs no one call much.
+                sqlx::query(
+                    "DELETE FROM login_failures WHERE account IN (SELECT account FROM login_failures \
+                     WHERE last_failed_at <= $1 AND locked_until <= $2 LIMIT 100)",
+                )
+                .bind(now - FAILURE_MEMORY_SECONDS)
+                .bind(now)
+                .execute(pool)
+                .await?;
+                update_login_failures(pool, key, |old| old.after_failure(now, rule)).await
+            }
+
+            /// Takes back one counted attempt that turned out right
+            /// (`LoginFailures::forgiven`), by compare-and-set likewise.
+            pub async fn forgive_login_failure(pool: &$pool, key: &str, rule: &FailureRule) -> Result<LoginFailures> {
+                update_login_failures(pool, key, |old| old.forgiven(rule)).await
+            }
+
+            async fn update_login_failures(
+                pool: &$pool,
+                key: &str,
+                change: impl Fn(LoginFailures) -> LoginFailures,
+            ) -> Result<LoginFailures> {
+                for _ in 0..LOGIN_FAILURE_ATTEMPTS {
+                    let old = login_failures(pool, key).await?;
+                    let new = change(old);
+                    if new == old {
+                        return Ok(new);
+                    }
+                    let mut done = 0;
+                    if new == LoginFailures::default() {
+                        done = sqlx::query(
+                            "DELETE FROM login_failures WHERE account = $1 AND count = $2 AND locked_until = $3 \
+                             AND last_failed_at = $4",
+                        )
+                        .bind(key)
+                        .bind(old.count)
+                        .bind(old.locked_until)
+                        .bind(old.last_failed_at)
+                        .execute(pool)
+                        .await?
+                        .rows_affected();
+                    } else if old == LoginFailures::default() {
+                        done = sqlx::query(
+                            "INSERT INTO login_failures (account, count, locked_until, last_failed_at) \
+                             VALUES ($1, $2, $3, $4) ON CONFLICT (account) DO NOTHING",
+                        )
+                        .bind(key)
+                        .bind(new.count)
+                        .bind(new.locked_until)
+                        .bind(new.last_failed_at)
+                        .execute(pool)
+                        .await?
+                        .rows_affected();
+                    }
+                    if done == 0 && old != LoginFailures::default() && new != LoginFailures::default() {
+                        done = sqlx::query(
+                            "UPDATE login_failures SET count = $2, locked_until = $3, last_failed_at = $4 \
+                             WHERE account = $1 AND count = $5 AND locked_until = $6 AND last_failed_at = $7",
+                        )
+                        .bind(key)
+                        .bind(new.count)
+                        .bind(new.locked_until)
+                        .bind(new.last_failed_at)
+                        .bind(old.count)
+                        .bind(old.locked_until)
+                        .bind(old.last_failed_at)
+                        .execute(pool)
+                        .await?
+                        .rows_affected();
+                    }
+                    if done == 1 {
+                        return Ok(new);
+                    }
+                }
+                Err(StoreError::Conflict("the login failure record kept changing".into()))
+            }
+
+            pub async fn put_session(pool: &$pool, key: &str, user: &UserId, expires_at: i64, now: i64) -> Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(pool).await?;
+                sqlx::query("INSERT INTO sessions (token_key, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(key)
+                    .bind(user.as_str())
+                    .bind(expires_at)
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn session(pool: &$pool, key: &str) -> Result<Option<(UserId, i64)>> {
+                let row = sqlx::query("SELECT user_id, expires_at FROM sessions WHERE token_key = $1")
+                    .bind(key)
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => Some((UserId(r.try_get("user_id")?), r.try_get("expires_at")?)),
+                    None => None,
+                })
+            }
+
+            impl CreateTx for $conn {
+                async fn expire_room(&mut self, room: &str, now: i64) -> Result<()> {
+                    sqlx::query(EXPIRE_ROOM_SQL).bind(room).bind(now).execute(&mut *self).await?;
+                    Ok(())
+                }
+
+                async fn room_is_active(&mut self, room: &str) -> Result<bool> {
+                    Ok(sqlx::query(ROOM_IS_ACTIVE_SQL).bind(room).fetch_optional(&mut *self).await?.is_some())
+                }
+
+                async fn running_with_id(&mut self, id: &str, seq: Option<i64>) -> Result<Vec<(String, i64)>> {
+                    let rows = sqlx::query(RUNNING_WITH_ID_SQL).bind(id).bind(seq).fetch_all(&mut *self).await?;
+                    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+                }
+
+                async fn end_overrun(&mut self, conf_uuid: &str) -> Result<()> {
+                    sqlx::query(END_OVERRUN_SQL).bind(conf_uuid).execute(&mut *self).await?;
+                    Ok(())
+                }
+
+                async fn is_room(&mut self, id: &str) -> Result<bool> {
+                    Ok(sqlx::query(IS_ROOM_SQL).bind(id).fetch_optional(&mut *self).await?.is_some())
+                }
+
+                async fn room(&mut self, room: &RoomId) -> Result<Option<RoomRow>> {
+                    let row = sqlx::query(ROOM_SQL).bind(room.as_str()).fetch_optional(&mut *self).await?;
+                    Ok(match row {
+                        Some(r) => Some(RoomRow {
+                            enterprise_id: r.try_get("enterprise_id")?,
+                            kind: r.try_get("kind")?,
+                            owner_id: r.try_get("owner_id")?,
+                        }),
+                        None => None,
+                    })
+                }
+
+                async fn free_shared_rooms(&mut self, enterprise: &EnterpriseId, now: i64) -> Result<Vec<RoomId>> {
+                    let rows = sqlx::query(FREE_SHARED_ROOMS_SQL)
+                        .bind(enterprise.as_str())
+                        .bind(now)
+                        .fetch_all(&mut *self)
+                        .await?;
+                    rows.iter().map(|r| Ok(RoomId(r.try_get("id")?))).collect()
+                }
+
+                async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool> {
+                    let room = m.room_id.as_ref().map(|r| r.as_str().to_owned());
+                    let done = sqlx::query(INSERT_MEETING_SQL)
+                        .bind(&m.conf_uuid)
+                        .bind(m.conf_id.as_str())
+                        .bind(m.conf_id.as_str())
+                        .bind(&room)
+                        .bind(&room)
+                        .bind(m.owner_id.as_str())
+                        .bind(m.enterprise_id.as_str())
+                        .bind(&m.info.subject)
+                        .bind(m.state.as_str())
+                        .bind(m.start)
+                        .bind(m.end)
+                        .bind(encode_meeting(m)?)
+                        .bind(subject_key(&m.info.subject))
+                        .bind(seq)
+                        .execute(&mut *self)
+                        .await?;
+                    Ok(done.rows_affected() == 1)
+                }
+            }
+
+            /// The meeting with this ID: the running one, else the latest.
+            /// Drawn IDs are found through `meetings_conf_id`, a derived one
+            /// through its sequence number (`seq`, from [`seq_of`]).
+            pub async fn meeting_by_conf_id(pool: &$pool, conf_id: &str, seq: Option<i64>) -> Result<Option<Meeting>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(meeting_by_conf_id_sql())).bind(conf_id).bind(seq).fetch_optional(pool).await?;
+                row.as_ref().map(decode_meeting).transpose()
+            }
+
+            pub async fn meeting_by(pool: &$pool, column: &'static str, value: &str) -> Result<Option<Meeting>> {
+                // `column` is one of this module's own constants, never input.
+                let q = format!(
+                    "SELECT {MEETING_COLS} FROM meetings WHERE {column} = $1 \
+                     ORDER BY CASE WHEN active_conf_id IS NULL THEN 1 ELSE 0 END, start_ts DESC LIMIT 1"
+                );
+                let row = sqlx::query(sqlx::AssertSqlSafe(q)).bind(value).fetch_optional(pool).await?;
+                row.as_ref().map(decode_meeting).transpose()
+            }
+
+            /// Folds the subjects of meetings stored before `subject_key`
+            /// existed (a migration cannot run Rust's folding), a batch per
+            /// transaction, until none is left.
+            pub async fn fold_old_subjects(pool: &$pool) -> Result<u64> {
+                let mut folded = 0;
+                loop {
+                    let mut tx = pool.begin().await?;
+                    let rows = sqlx::query(UNFOLDED_SQL).fetch_all(&mut *tx).await?;
+                    if rows.is_empty() {
+                        return Ok(folded);
+                    }
+                    for r in &rows {
+                        let (uuid, subject): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+                        sqlx::query(FOLD_SQL)
+                            .bind(subject_key(&subject))
+                            .bind(uuid)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                    folded += rows.len() as u64;
+                }
+            }
+
+            pub async fn list_meetings(pool: &$pool, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
+                let search = q.search.clone().unwrap_or_default();
+                let pattern = format!("%{}%", like_literal(&subject_key(&search)));
+                let filter: &str = "owner_id = $1 AND ($2 = 1 OR (state = 'created' AND end_ts > $3)) \
+                              AND ($4 = '' OR subject_key LIKE $5 ESCAPE '\\' OR conf_id = $4)";
+                let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM meetings WHERE {filter}")))
+                    .bind(owner.as_str())
+                    .bind(i64::from(q.include_ended))
+                    .bind(now)
+                    .bind(&search)
+                    .bind(&pattern)
+                    .fetch_one(pool)
+                    .await?
+                    .try_get("n")?;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {MEETING_COLS} FROM meetings WHERE {filter} ORDER BY start_ts DESC, conf_uuid LIMIT $6 OFFSET $7"
+                )))
+                .bind(owner.as_str())
+                .bind(i64::from(q.include_ended))
+                .bind(now)
+                .bind(&search)
+                .bind(&pattern)
+                .bind(q.limit)
+                .bind(q.offset)
+                .fetch_all(pool)
+                .await?;
+                let meetings = rows.iter().map(decode_meeting).collect::<Result<Vec<_>>>()?;
+                Ok((count, meetings))
+            }
+
+            pub async fn end_meeting(pool: &$pool, conf_uuid: &str) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL \
+                     WHERE conf_uuid = $1 AND state = 'created'",
+                )
+                .bind(conf_uuid)
+                .execute(pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub async fn set_meeting_end(pool: &$pool, conf_uuid: &str, end: i64) -> Result<()> {
+                sqlx::query("UPDATE meetings SET end_ts = $1 WHERE conf_uuid = $2 AND state = 'created'")
+                    .bind(end)
+                    .bind(conf_uuid)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn set_live_settings(pool: &$pool, conf_uuid: &str, live: &LiveSettings) -> Result<()> {
+                let json = serde_json::to_string(live).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query("UPDATE meetings SET live = $1 WHERE conf_uuid = $2 AND state = 'created'")
+                    .bind(json)
+                    .bind(conf_uuid)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn cancel_meeting(pool: &$pool, conf_uuid: &str, now: i64) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE meetings SET state = 'cancelled', active_conf_id = NULL, active_room_id = NULL \
+                     WHERE conf_uuid = $1 AND state = 'created' AND end_ts > $2",
+                )
+                .bind(conf_uuid)
+                .bind(now)
+                .execute(pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+store_queries!(lite, sqlx::SqliteConnection, SqlitePool, sqlx::sqlite::SqliteRow);
+store_queries!(pg, sqlx::PgConnection, PgPool, sqlx::postgres::PgRow);
+
+/// The `Store` impl of a backend: the same SQL for both, except
+/// `create_meeting`, which each backend schedules its own way.
+macro_rules! impl_store {
+    ($ty:ty, $q:ident) => {
+        #[async_trait]
+        impl Store for $ty {
+            async fn create_meeting_staged(&self, meeting: NewMeeting, now: i64) -> Result<crate::Staged> {
+                self.create_meeting_scheduled(meeting, now).await
+            }
+            async fn ensure_default_enterprise(&self, name: &str, now: i64) -> Result<Enterprise> {
+                match $q::first_enterprise(&self.pool).await? {
+                    Some(e) => Ok(e),
+                    None => $q::create_enterprise(&self.pool, name, now).await,
+                }
+            }
+            async fn create_enterprise(&self, name: &str, now: i64) -> Result<Enterprise> {
+                $q::create_enterprise(&self.pool, name, now).await
+            }
+            async fn enterprise(&self, id: &EnterpriseId) -> Result<Option<Enterprise>> {
+                $q::enterprise(&self.pool, id).await
+            }
+            async fn add_user(&self, user: NewUser, now: i64) -> Result<User> {
+                let mut tx = self.pool.begin().await?;
+                let u = $q::add_user(&mut *tx, self.conf_id_cipher(), user, now).await?;
+                tx.commit().await?;
+                Ok(u)
+            }
+            async fn user_by_account(&self, account: &str) -> Result<Option<User>> {
+                $q::user_by(&self.pool, "account", account).await
+            }
+            async fn user_by_id(&self, id: &UserId) -> Result<Option<User>> {
+                $q::user_by(&self.pool, "id", id.as_str()).await
+            }
+            async fn upsert_app_user(&self, app: &App, user: NewUser, now: i64) -> Result<User> {
+                let mut tx = self.pool.begin().await?;
+                let u = $q::upsert_app_user(&mut *tx, self.conf_id_cipher(), app, user, now).await?;
+                tx.commit().await?;
+                Ok(u)
+            }
+            async fn add_app(&self, app: App, now: i64) -> Result<App> {
+                $q::add_app(&self.pool, app, now).await
+            }
+            async fn app(&self, app_id: &str) -> Result<Option<App>> {
+                $q::app(&self.pool, app_id).await
+            }
+            async fn add_shared_room(&self, enterprise: &EnterpriseId, now: i64) -> Result<RoomId> {
+                let mut tx = self.pool.begin().await?;
+                let r = $q::add_shared_room(&mut *tx, self.conf_id_cipher(), enterprise, now).await?;
+                tx.commit().await?;
+                Ok(r)
+            }
+            async fn shared_rooms(&self, enterprise: &EnterpriseId) -> Result<Vec<RoomId>> {
+                $q::shared_rooms(&self.pool, enterprise).await
+            }
+            async fn login_failures(&self, account: &str) -> Result<LoginFailures> {
+                $q::login_failures(&self.pool, account).await
+            }
+            async fn set_login_failures(&self, account: &str, f: LoginFailures) -> Result<()> {
+                $q::set_login_failures(&self.pool, account, f).await
+            }
+            async fn add_login_failure(&self, key: &str, now: i64, rule: &FailureRule) -> Result<LoginFailures> {
+                $q::add_login_failure(&self.pool, key, now, rule).await
+            }
+            async fn forgive_login_failure(&self, key: &str, rule: &FailureRule) -> Result<LoginFailures> {
+                $q::forgive_login_failure(&self.pool, key, rule).await
+            }
+            async fn put_session(&self, key: &str, user: &UserId, expires_at: i64, now: i64) -> Result<()> {
+                $q::put_session(&self.pool, key, user, expires_at, now).await
+            }
+            async fn session(&self, key: &str) -> Result<Option<(UserId, i64)>> {
+                $q::session(&self.pool, key).await
+            }
+            async fn meeting_by_conf_id(&self, conf_id: &ConfId) -> Result<Option<Meeting>> {
+                let seq = seq_of(self.conf_id_cipher(), conf_id.as_str());
+                $q::meeting_by_conf_id(&self.pool, conf_id.as_str(), seq).await
+            }
+            async fn meeting_by_uuid(&self, conf_uuid: &str) -> Result<Option<Meeting>> {
+                $q::meeting_by(&self.pool, "conf_uuid", conf_uuid).await
+            }
+            async fn list_meetings(&self, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
+                $q::list_meetings(&self.pool, owner, q, now).await
+            }
+            async fn end_meeting(&self, conf_uuid: &str) -> Result<bool> {
+                $q::end_meeting(&self.pool, conf_uuid).await
+            }
+            async fn set_meeting_end(&self, conf_uuid: &str, end: i64) -> Result<()> {
+                $q::set_meeting_end(&self.pool, conf_uuid, end).await
+            }
+            async fn cancel_meeting(&self, conf_uuid: &str, now: i64) -> Result<bool> {
+                $q::cancel_meeting(&self.pool, conf_uuid, now).await
+            }
+            async fn set_live_settings(&self, conf_uuid: &str, live: &LiveSettings) -> Result<()> {
+                $q::set_live_settings(&self.pool, conf_uuid, live).await
+            }
+        }
+    };
+}
+
+impl_store!(SqliteStore, lite);
+impl_store!(PgStore, pg);
