@@ -360,3 +360,22 @@ pub fn plan<R: Rng + ?Sized>(
         end: now + duration * 60,
     })
 }
+
+/// What storage knows of a room, for [`may_hold`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomFacts<'a> {
+    /// A personal room, owned by this user.
+    Personal { owner: &'a str },
+    /// One of this enterprise's shared rooms.
+    Shared { enterprise: &'a str },
+}
+
+/// Whether a meeting may be held in a room: a personal room by its owner
+/// only, a shared room by its enterprise's members. The one rule; storage
+/// reports the room's facts from inside its transaction.
+pub fn may_hold(meeting: &crate::Meeting, room: RoomFacts<'_>) -> bool {
+    match room {
+        RoomFacts::Personal { owner } => owner == meeting.owner_id.as_str(),
+        RoomFacts::Shared { enterprise } => enterprise == meeting.enterprise_id.as_str(),
+    }
+}

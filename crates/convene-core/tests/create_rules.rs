@@ -715,3 +715,20 @@ fn rest_only_values_are_checked() {
     .unwrap();
     assert_eq!(info.media_type, MediaType::Audio);
 }
+
+#[test]
+fn who_may_hold_a_meeting_in_a_room() {
+    use convene_core::create::{may_hold, RoomFacts};
+    let m = run(|_, _| {}).unwrap().into_meeting(ConfId("123456789".into()), None);
+    let owner = m.owner_id.as_str().to_owned();
+    let corp = m.enterprise_id.as_str().to_owned();
+    assert!(may_hold(&m, RoomFacts::Personal { owner: &owner }));
+    assert!(!may_hold(&m, RoomFacts::Personal { owner: "someone-else" }));
+    assert!(may_hold(&m, RoomFacts::Shared { enterprise: &corp }));
+    assert!(!may_hold(
+        &m,
+        RoomFacts::Shared {
+            enterprise: "other-corp"
+        }
+    ));
+}

@@ -2,6 +2,7 @@
 //! written once over the statements any backend's transaction offers.
 
 use super::*;
+use convene_core::create::{may_hold, RoomFacts};
 
 /// A room as meeting creation sees it.
 pub(super) struct RoomRow {
@@ -85,15 +86,21 @@ pub(super) trait CreateTx {
     async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool>;
 }
 
-/// Whether the meeting's owner may hold it in `room`.
+/// Whether the meeting's owner may hold it in `room`: the room's facts,
+/// read in the transaction, judged by `convene_core::create::may_hold`.
 pub(super) async fn check_room<T: CreateTx>(tx: &mut T, room: &RoomId, meeting: &Meeting) -> Result<()> {
     let Some(row) = tx.room(room).await? else {
         return Err(StoreError::RoomNotAllowed(room.clone()));
     };
-    let allowed = match row.kind.as_str() {
-        "personal" => row.owner_id.as_deref() == Some(meeting.owner_id.as_str()),
-        _ => row.enterprise_id == meeting.enterprise_id.as_str(),
+    let facts = match row.kind.as_str() {
+        "personal" => RoomFacts::Personal {
+            owner: row.owner_id.as_deref().unwrap_or_default(),
+        },
+        _ => RoomFacts::Shared {
+            enterprise: &row.enterprise_id,
+        },
     };
+    let allowed = may_hold(meeting, facts);
     if allowed {
         Ok(())
     } else {
