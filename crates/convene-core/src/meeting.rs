@@ -1,9 +1,9 @@
 //! A stored meeting and what it answers: the seed's `CreateConfResult` and the
 //! REST `ConferenceInfo`.
 //!
-//! `Meeting` derives serde because `convene-store` keeps it as one JSON document
-//! beside its indexed columns: one row per meeting means a meeting is written
-//! whole or not at all.
+//! `convene-store` keeps a meeting as one document (its own type) beside its
+//! indexed columns: one row per meeting means a meeting is written whole or
+//! not at all.
 
 use convene_proto::rest::{ConferenceInfo, PasswordEntry, RestConfConfigDto};
 use convene_proto::*;
@@ -43,23 +43,16 @@ impl ConfState {
     }
 }
 
-/// A meeting as stored.
-///
-/// Its serde form is what storage keeps in the `doc` column; the fields marked
-/// `skip` are columns of their own there (they are searched or unique), so the
-/// document does not carry them twice. Storage fills them back in on reading.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A meeting as stored. Storage keeps it in a document type of its own
+/// (`convene_store::doc`), with an explicit conversion, plus columns for
+/// what is searched or unique; this type has no serde form of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meeting {
-    #[serde(skip)]
     pub conf_id: ConfId,
-    #[serde(skip)]
     pub conf_uuid: String,
-    #[serde(skip)]
     pub room_id: Option<RoomId>,
-    #[serde(skip)]
     pub owner_id: UserId,
     pub owner_name: String,
-    #[serde(skip)]
     pub enterprise_id: EnterpriseId,
     /// The create request as checked, defaults filled.
     pub info: CreateConfInfo,
@@ -69,16 +62,12 @@ pub struct Meeting {
     pub host_random: String,
     pub guest_random: String,
     pub audience_random: String,
-    #[serde(skip)]
     pub start: i64,
-    #[serde(skip)]
     pub end: i64,
-    #[serde(skip)]
     pub state: ConfState,
     /// What the hosts changed while it ran, kept by storage (a column of
     /// its own) so that a meeting that empties and is joined again keeps it.
     /// `None` until the first change.
-    #[serde(skip)]
     pub live: Option<LiveSettings>,
 }
 

@@ -294,13 +294,13 @@ fn policy(r: MediaRights) -> Policy {
 /// detail (str0m's parser errors name pointers and offsets) stays in the log.
 fn sfu_refusal(e: SfuError) -> Refusal {
     match e {
-        SfuError::VideoNotAllowed => Refusal::new(SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL, &e.to_string()),
+        SfuError::VideoNotAllowed => Refusal::new(SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL, e.to_string()),
         SfuError::BadSdp(_) | SfuError::Rtc(_) => {
             tracing::info!(error = %e, "a media offer or answer was refused");
             Refusal::new(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "invalid SDP")
         }
         SfuError::UnknownPeer | SfuError::NoPendingOffer => {
-            Refusal::new(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, &e.to_string())
+            Refusal::new(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, e.to_string())
         }
     }
 }

@@ -19,6 +19,7 @@
 //! This crate knows nothing of HTTP, tokens' wire format or SDKERR codes.
 
 mod conf_ids;
+pub mod doc;
 mod sql;
 
 use async_trait::async_trait;

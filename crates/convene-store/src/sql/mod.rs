@@ -46,7 +46,7 @@ where
 {
     let doc: String = r.try_get("doc")?;
     let state: String = r.try_get("state")?;
-    let mut m: Meeting = serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut m = crate::doc::decode_meeting(&doc)?;
     m.state = ConfState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("meeting state {state:?}")))?;
     m.conf_id = ConfId(r.try_get("conf_id")?);
     m.conf_uuid = r.try_get("conf_uuid")?;
@@ -57,15 +57,13 @@ where
     m.end = r.try_get("end_ts")?;
     let live: Option<String> = r.try_get("live")?;
     m.live = match live {
-        Some(l) => Some(serde_json::from_str(&l).map_err(|e| StoreError::Corrupt(format!("live settings: {e}")))?),
+        Some(l) => Some(crate::doc::decode_live(&l)?),
         None => None,
     };
     Ok(m)
 }
 
-pub(super) fn encode_meeting(m: &Meeting) -> Result<String> {
-    serde_json::to_string(m).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
+pub(super) use crate::doc::encode_meeting;
 
 /// `text` as a LIKE pattern that matches it literally: a search for "50%"
 /// or "q_1" finds those characters, not any character (escaped as the

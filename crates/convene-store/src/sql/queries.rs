@@ -521,7 +521,7 @@ macro_rules! store_queries {
             }
 
             pub async fn set_live_settings(pool: &$pool, conf_uuid: &str, live: &LiveSettings) -> Result<()> {
-                let json = serde_json::to_string(live).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let json = crate::doc::encode_live(live)?;
                 sqlx::query("UPDATE meetings SET live = $1 WHERE conf_uuid = $2 AND state = 'created'")
                     .bind(json)
                     .bind(conf_uuid)
