@@ -24,7 +24,7 @@ pub struct Creator {
     pub personal_room: RoomId,
 }
 
-/// Limits and defaults of creation; documented in docs/ARCHITECTURE.md.
+/// Limits and defaults of creation; documented in docs/DECISIONS.md.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateLimits {
     /// Minutes, when `duration` is omitted (the REST API's default).

@@ -4,7 +4,7 @@
 //! meeting with the host's rights, like a host in the meeting would.
 //!
 //! Control tokens are kept in memory on the node that issued them (a known
-//! gap for clusters, noted in docs/ARCHITECTURE.md).
+//! gap for clusters, noted in docs/DECISIONS.md).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
