@@ -147,7 +147,7 @@ impl NewMeeting {
             audience_random: self.audience_random,
             start: self.start,
             end: self.end,
-            state: ConfState::Created,
+            state: ConfState::Running,
             live: None,
         };
         meeting.settle(conf_id, room_id);

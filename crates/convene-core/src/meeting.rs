@@ -13,11 +13,12 @@ use crate::create::ConfOptions;
 use crate::ids::{ConfId, EnterpriseId, RoomId, UserId};
 
 /// Where a meeting is in its life.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ConfState {
-    /// Created and running (or joinable) until its end time.
+    /// Running (joinable) until its end time: the product's "Created";
+    /// stored as `created`.
     #[default]
-    Created,
+    Running,
     /// Over: its end time passed or the host ended it.
     Ended,
     /// Cancelled by its owner.
@@ -27,7 +28,7 @@ pub enum ConfState {
 impl ConfState {
     pub fn as_str(self) -> &'static str {
         match self {
-            ConfState::Created => "created",
+            ConfState::Running => "created",
             ConfState::Ended => "ended",
             ConfState::Cancelled => "cancelled",
         }
@@ -35,7 +36,7 @@ impl ConfState {
 
     pub fn parse(s: &str) -> Option<ConfState> {
         match s {
-            "created" => Some(ConfState::Created),
+            "created" => Some(ConfState::Running),
             "ended" => Some(ConfState::Ended),
             "cancelled" => Some(ConfState::Cancelled),
             _ => None,
@@ -152,14 +153,14 @@ impl Meeting {
 
     /// Whether the meeting still runs at `now`.
     pub fn is_live(&self, now: i64) -> bool {
-        self.state == ConfState::Created && self.end > now
+        self.state == ConfState::Running && self.end > now
     }
 
     /// The state at `now`: a meeting past its end time reads as ended even
     /// before anything wrote that down.
     pub fn state_at(&self, now: i64) -> ConfState {
         match self.state {
-            ConfState::Created if self.end <= now => ConfState::Ended,
+            ConfState::Running if self.end <= now => ConfState::Ended,
             s => s,
         }
     }
@@ -263,7 +264,7 @@ impl Meeting {
                 MediaType::Video => "Voice,HDVideo".into(),
             },
             conference_state: match self.state_at(now) {
-                ConfState::Created => "Created".into(),
+                ConfState::Running => "Created".into(),
                 ConfState::Ended | ConfState::Cancelled => "Destroyed".into(),
             },
             password_entry,

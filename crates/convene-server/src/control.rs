@@ -82,7 +82,7 @@ pub async fn token(
             return Err(ApiError::from(r));
         }
     }
-    let Some(m) = found.filter(|m| m.state_at(now) == ConfState::Created) else {
+    let Some(m) = found.filter(|m| m.state_at(now) == ConfState::Running) else {
         return Err(ApiError::bad_request(
             SdkErr::CMS_CONF_IS_CLOSED,
             "the meeting has ended",
@@ -136,7 +136,7 @@ async fn authorized(state: &AppState, headers: &HeaderMap, q: &ConfQuery) -> Api
         .await?
         .filter(|m| m.conf_uuid == uuid)
         .ok_or_else(invalid)?;
-    if m.state_at(now) != ConfState::Created {
+    if m.state_at(now) != ConfState::Running {
         return Err(ApiError::bad_request(
             SdkErr::CMS_CONF_IS_CLOSED,
             "the meeting has ended",

@@ -147,7 +147,7 @@ impl LiveHub {
             }
         }
         match found {
-            Some(m) if m.state_at(now) == ConfState::Created => Ok(m),
+            Some(m) if m.state_at(now) == ConfState::Running => Ok(m),
             _ => Err(Refusal::new(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended")),
         }
     }
@@ -156,7 +156,7 @@ impl LiveHub {
     /// with its resume token, checked by the meeting's task).
     async fn running(&self, conf_id: &str) -> Result<Meeting, Refusal> {
         match self.lookup(conf_id).await? {
-            Some(m) if m.state_at(self.clock.now()) == ConfState::Created => Ok(m),
+            Some(m) if m.state_at(self.clock.now()) == ConfState::Running => Ok(m),
             _ => Err(Refusal::new(
                 SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
                 "that place in the meeting is gone: join again",

@@ -227,7 +227,7 @@ async fn run_worker(socket: std::net::UdpSocket, mut rx: mpsc::UnboundedReceiver
         return;
     };
     let Ok(local) = socket.local_addr() else { return };
-    let mut sfu = Sfu::new(local);
+    let mut sfu = Sfu::new(local, Instant::now());
     let mut rooms: HashMap<RoomId, mpsc::UnboundedSender<SfuEvent>> = HashMap::new();
     let mut buf = vec![0u8; convene_sfu::RECV_BUFFER];
     loop {

@@ -5,7 +5,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
-/// The server clock in Unix seconds: the only place convene reads the time.
+/// The system clock in Unix seconds. The server reads the time through
+/// `clock::Clock` (this plus an offset tests can advance); the admin
+/// commands, which run beside a server, read it here.
 pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -59,7 +59,7 @@ pub async fn join_link(
     let meeting = state.store.meeting_by_conf_id(&ConfId(conf_id)).await.ok().flatten();
     let found = meeting.and_then(|m| m.link_role(&code).map(|r| (m, r)));
     match found {
-        Some((m, role)) if m.state_at(t) == ConfState::Created => {
+        Some((m, role)) if m.state_at(t) == ConfState::Running => {
             let info = JoinLinkInfo {
                 conf_id: m.conf_id.0.clone(),
                 random: code,

@@ -1,7 +1,7 @@
 //! `GET /v1/convene/ws`: a participant's one WebSocket. The first message
 //! joins (or resumes after a dropped connection); then the socket carries
-//! control requests up and the meeting's events down. The media issue reuses
-//! it for signalling.
+//! control requests up and the meeting's events down, and the media
+//! connection's signalling both ways.
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -248,8 +248,9 @@ pub struct Sfu {
 
 impl Sfu {
     /// An SFU whose peers reach it at `local` (the UDP socket's address,
-    /// offered as the host candidate).
-    pub fn new(local: SocketAddr) -> Sfu {
+    /// offered as the host candidate), starting at `now` (the SFU never
+    /// reads the clock: every input carries the time).
+    pub fn new(local: SocketAddr, now: Instant) -> Sfu {
         Sfu {
             local,
             extra_candidates: Vec::new(),
@@ -261,7 +262,7 @@ impl Sfu {
             speakers: HashMap::new(),
             stats: Stats::default(),
             dirty: Vec::new(),
-            last_now: Instant::now(),
+            last_now: now,
         }
     }
 

@@ -294,7 +294,7 @@ pub fn decode_meeting(doc: &str) -> Result<Meeting> {
         audience_random: d.audience_random,
         start: 0,
         end: 0,
-        state: ConfState::Created,
+        state: ConfState::Running,
         live: None,
     })
 }

@@ -269,7 +269,7 @@ impl Live {
             prolong_left: meeting.options.prolong_length,
         });
         let end = meeting.end;
-        let ended = meeting.state != ConfState::Created;
+        let ended = meeting.state != ConfState::Running;
         Live {
             meeting,
             participants: BTreeMap::new(),
@@ -328,7 +328,8 @@ impl Live {
         self.participants.get(&p).map(|x| x.info.role)
     }
 
-    /// Whether a participant's audio may be forwarded (the SFU asks this).
+    /// Whether a participant's audio may be forwarded (the session's media
+    /// rights follow it).
     pub fn may_speak(&self, p: ParticipantId) -> bool {
         self.participants
             .get(&p)

@@ -38,7 +38,7 @@ impl Net {
         Net {
             now,
             epoch: now,
-            sfu: Sfu::new(addr(5000)),
+            sfu: Sfu::new(addr(5000), now),
             clients: Vec::new(),
             wire: VecDeque::new(),
             lossy: None,
