@@ -10,15 +10,12 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
-pub mod bench;
-pub mod bench_janus;
 pub mod clock;
 pub mod config;
 pub mod control;
 pub mod error;
 pub mod live;
 pub mod media;
-pub mod media_peer;
 pub mod tls;
 pub mod util;
 pub mod web;

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
+use convene_bench::media_peer::MediaPeer;
 use convene_sdk::*;
-use convene_server::media_peer::MediaPeer;
 use str0m::media::MediaKind;
 
 const WAIT: Duration = Duration::from_secs(10);

@@ -7,8 +7,9 @@ use anyhow::Context;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
+use convene_bench as bench;
 use convene_server::config::{resolve_storage, ServeArgs, StorageArgs};
-use convene_server::{admin, bench, Config};
+use convene_server::{admin, Config};
 
 #[derive(Parser)]
 #[command(

@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 

@@ -1,0 +1,15 @@
+//! The load tools: `convene bench create`, `join` and `media`, and the
+//! synthetic media peers they (and the server's media tests) use. Kept out
+//! of the server library, which neither needs nor links them.
+
+pub mod create;
+pub mod janus;
+pub mod join;
+pub mod media;
+pub mod media_peer;
+mod target;
+
+pub use create::{create, CreateBenchArgs};
+pub use join::{join, JoinBenchArgs};
+pub use media::{media, MediaBenchArgs};
+pub use target::TargetArgs;
