@@ -1,0 +1,124 @@
+//! What the SFU's owner sees of it: IDs, a peer's policy, errors, events,
+//! counters, and the helpers for its UDP socket.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use str0m::net::{Protocol, Receive};
+use str0m::Input;
+
+/// A room: the media side of one meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomId(pub u64);
+
+/// A peer of a room (the meeting's participant ID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerId(pub u64);
+
+pub(crate) type Key = (RoomId, PeerId);
+
+/// What a peer's media may do; set by the meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Forward this peer's audio (false while it is muted).
+    pub send_audio: bool,
+    /// Forward this peer's video.
+    pub send_video: bool,
+    /// The meeting carries video at all (an AUDIO meeting refuses video tracks).
+    pub video_allowed: bool,
+}
+
+impl Policy {
+    pub const OPEN: Policy = Policy {
+        send_audio: true,
+        send_video: true,
+        video_allowed: true,
+    };
+}
+
+/// Why an SFU call was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SfuError {
+    #[error("the offer is not valid SDP: {0}")]
+    BadSdp(String),
+    #[error("this meeting carries audio only: video tracks are refused")]
+    VideoNotAllowed,
+    #[error("no such media connection")]
+    UnknownPeer,
+    #[error("no offer of ours is waiting for this answer")]
+    NoPendingOffer,
+    #[error("WebRTC refused it: {0}")]
+    Rtc(String),
+}
+
+/// What the SFU tells its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SfuEvent {
+    /// Send this SDP offer to the peer; its answer goes to [`Sfu::accept_answer`].
+    Offer { room: RoomId, peer: PeerId, sdp: String },
+    /// The loudest peer of a room changed (None: nobody speaks).
+    ActiveSpeaker { room: RoomId, peer: Option<PeerId> },
+    /// A peer's media connection closed by itself (ICE or DTLS failure, timeout).
+    PeerClosed { room: RoomId, peer: PeerId },
+}
+
+/// Counters, for benchmarks and tests.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    /// Frames (audio or video) received from publishers.
+    pub frames_in: u64,
+    /// Frames written towards subscribers.
+    pub frames_out: u64,
+    /// Frames dropped by policy (muted audio, refused video).
+    pub frames_blocked: u64,
+    /// Keyframe requests passed on to publishers.
+    pub keyframe_requests: u64,
+    /// RTP packets received and sent (RTCP, STUN and DTLS not counted).
+    pub rtp_in: u64,
+    pub rtp_out: u64,
+    /// Timer turns given to connections (`handle_timeout` per peer).
+    pub timer_turns: u64,
+}
+
+impl std::ops::AddAssign for Stats {
+    fn add_assign(&mut self, o: Stats) {
+        self.frames_in += o.frames_in;
+        self.frames_out += o.frames_out;
+        self.frames_blocked += o.frames_blocked;
+        self.keyframe_requests += o.keyframe_requests;
+        self.rtp_in += o.rtp_in;
+        self.rtp_out += o.rtp_out;
+        self.timer_turns += o.timer_turns;
+    }
+}
+
+/// A datagram received on a UDP socket at `local`, as str0m takes it.
+pub fn udp_input(now: Instant, source: SocketAddr, local: SocketAddr, data: &[u8]) -> Option<Input<'_>> {
+    let contents = data.try_into().ok()?;
+    Some(Input::Receive(
+        now,
+        Receive {
+            proto: Protocol::Udp,
+            source,
+            destination: local,
+            contents,
+        },
+    ))
+}
+
+/// Whether a datagram is RTP (version 2, not an RTCP packet type).
+pub(crate) fn is_rtp(b: &[u8]) -> bool {
+    b.len() >= 12 && b[0] >> 6 == 2 && !(192..=223).contains(&b[1])
+}
+
+/// Whether an SDP offer has a video section that is not disabled (port 0).
+pub fn offers_video(sdp: &str) -> bool {
+    sdp.lines().any(|l| {
+        l.strip_prefix("m=video ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .is_some_and(|port| port != "0")
+    })
+}
+
+/// A receive buffer big enough for any WebRTC datagram.
+pub const RECV_BUFFER: usize = 2048;
