@@ -83,25 +83,10 @@ pub enum RoomRequest {
     SharedPool,
 }
 
-/// A refused creation: the SDKERR code and a reason for a person.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {reason}")]
-pub struct CreateError {
-    pub code: SdkErr,
-    pub reason: String,
-}
+pub use crate::refusal::Refusal;
 
-impl CreateError {
-    pub fn new(code: SdkErr, reason: impl Into<String>) -> Self {
-        CreateError {
-            code,
-            reason: reason.into(),
-        }
-    }
-}
-
-fn bad(reason: impl Into<String>) -> CreateError {
-    CreateError::new(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, reason)
+fn bad(reason: impl Into<String>) -> Refusal {
+    Refusal::new(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, reason)
 }
 
 /// A checked meeting, waiting for storage to give it an ID and a room.
@@ -159,14 +144,14 @@ fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn check_len(field: &str, value: &str, max: usize) -> Result<(), CreateError> {
+fn check_len(field: &str, value: &str, max: usize) -> Result<(), Refusal> {
     if value.chars().count() > max {
         return Err(bad(format!("{field} is longer than {max} characters")));
     }
     Ok(())
 }
 
-fn check_attendee(i: usize, a: &AttendeeBaseInfo) -> Result<(), CreateError> {
+fn check_attendee(i: usize, a: &AttendeeBaseInfo) -> Result<(), Refusal> {
     let at = |what: &str| format!("attendees[{i}].{what}");
     if a.nick_name.trim().is_empty() {
         return Err(bad(format!("{} is required", at("nickName"))));
@@ -217,13 +202,13 @@ pub fn plan<R: Rng + ?Sized>(
     limits: &CreateLimits,
     now: i64,
     rng: &mut R,
-) -> Result<NewMeeting, CreateError> {
+) -> Result<NewMeeting, Refusal> {
     // subject
     if info.subject.trim().is_empty() {
         return Err(bad("subject is required"));
     }
     if info.subject.chars().count() > limits.max_subject_chars {
-        return Err(CreateError::new(
+        return Err(Refusal::new(
             SdkErr::CMS_CONF_SUBJECT_LENGTH_TOO_LONG,
             format!("subject is longer than {} characters", limits.max_subject_chars),
         ));
@@ -233,7 +218,7 @@ pub fn plan<R: Rng + ?Sized>(
     // duration
     let duration = info.duration.unwrap_or(limits.default_duration);
     if !(limits.min_duration..=limits.max_duration).contains(&duration) {
-        return Err(CreateError::new(
+        return Err(Refusal::new(
             SdkErr::CMS_CONF_DURATION_OVER_RANGE,
             format!(
                 "duration must be {}..={} minutes, not {duration}",
@@ -313,7 +298,7 @@ pub fn plan<R: Rng + ?Sized>(
         match given_guest_pwd {
             Some(p) if is_digits(&p) && (4..=16).contains(&p.len()) => Some(p),
             Some(_) => {
-                return Err(CreateError::new(
+                return Err(Refusal::new(
                     SdkErr::CMS_GUEST_PWD_ILLEGAL,
                     "guestPwd must be 4 to 16 digits",
                 ))
@@ -322,7 +307,7 @@ pub fn plan<R: Rng + ?Sized>(
         }
     } else {
         if given_guest_pwd.is_some() {
-            return Err(CreateError::new(
+            return Err(Refusal::new(
                 SdkErr::CMS_GUEST_PWD_ILLEGAL,
                 "guestPwd is given but needPassword is false",
             ));

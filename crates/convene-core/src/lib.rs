@@ -17,6 +17,7 @@
 //! - [`session`]: one live meeting's session: `Live` plus its connections,
 //!   numbered events and replay, media rights, lifecycle; outputs polled.
 //! - [`text`]: the one rule for human-readable fields.
+//! - [`refusal`]: the one refusal type (creates, joins, control).
 
 pub mod auth;
 pub mod create;
@@ -24,10 +25,12 @@ pub mod guard;
 pub mod ids;
 pub mod live;
 pub mod meeting;
+pub mod refusal;
 pub mod rest;
 pub mod session;
 pub mod text;
 
-pub use create::{CreateError, CreateLimits, Creator, NewMeeting, RoomRequest};
+pub use create::{CreateLimits, Creator, NewMeeting, RoomRequest};
 pub use ids::{ConfId, EnterpriseId, RoomId, UserId};
 pub use meeting::{ConfState, LiveSettings, Meeting};
+pub use refusal::Refusal;

@@ -8,14 +8,14 @@
 use convene_proto::rest::{RestAttendeeDto, RestScheduleConfDto};
 use convene_proto::*;
 
-use crate::create::{ConfOptions, CreateError};
+use crate::create::{ConfOptions, Refusal};
 use crate::meeting::parse_rest_time;
 
-fn bad(reason: impl Into<String>) -> CreateError {
-    CreateError::new(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, reason)
+fn bad(reason: impl Into<String>) -> Refusal {
+    Refusal::new(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, reason)
 }
 
-fn flag(field: &str, v: Option<i64>) -> Result<Option<bool>, CreateError> {
+fn flag(field: &str, v: Option<i64>) -> Result<Option<bool>, Refusal> {
     match v {
         None => Ok(None),
         Some(0) => Ok(Some(false)),
@@ -28,7 +28,7 @@ fn auto_mute(v: Option<bool>) -> Option<AutoMuteType> {
     v.map(|m| if m { AutoMuteType::Mute } else { AutoMuteType::Unmute })
 }
 
-fn seed_enum<T>(field: &str, v: Option<i64>, from: fn(i64) -> Option<T>) -> Result<Option<T>, CreateError> {
+fn seed_enum<T>(field: &str, v: Option<i64>, from: fn(i64) -> Option<T>) -> Result<Option<T>, Refusal> {
     match v {
         None => Ok(None),
         Some(n) => from(n)
@@ -39,7 +39,7 @@ fn seed_enum<T>(field: &str, v: Option<i64>, from: fn(i64) -> Option<T>) -> Resu
 
 /// Reads "Voice", "Video", "HDVideo", "Data" (comma separated): any video
 /// kind makes a video meeting; "Data" alone is not a meeting.
-pub fn media_type_from_rest(s: &str) -> Result<MediaType, CreateError> {
+pub fn media_type_from_rest(s: &str) -> Result<MediaType, Refusal> {
     let mut audio = false;
     let mut video = false;
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -48,7 +48,7 @@ pub fn media_type_from_rest(s: &str) -> Result<MediaType, CreateError> {
             "video" | "hdvideo" | "telepresence" => video = true,
             "data" => {}
             _ => {
-                return Err(CreateError::new(
+                return Err(Refusal::new(
                     SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL,
                     format!("mediaTypes has an unknown kind {part:?}"),
                 ))
@@ -58,14 +58,14 @@ pub fn media_type_from_rest(s: &str) -> Result<MediaType, CreateError> {
     match (audio, video) {
         (_, true) => Ok(MediaType::Video),
         (true, false) => Ok(MediaType::Audio),
-        (false, false) => Err(CreateError::new(
+        (false, false) => Err(Refusal::new(
             SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL,
             "mediaTypes must name Voice or a video kind",
         )),
     }
 }
 
-fn attendee(i: usize, a: RestAttendeeDto) -> Result<AttendeeBaseInfo, CreateError> {
+fn attendee(i: usize, a: RestAttendeeDto) -> Result<AttendeeBaseInfo, Refusal> {
     let role = seed_enum(&format!("attendees[{i}].role"), a.role, ConfRole::from_number)?;
     let attendee_type = match a.attendee_type.as_deref().filter(|t| !t.is_empty()) {
         None => None,
@@ -90,18 +90,18 @@ fn attendee(i: usize, a: RestAttendeeDto) -> Result<AttendeeBaseInfo, CreateErro
 
 /// Reads a REST create body at `now` into the seed's `CreateConfInfo` and the
 /// REST-only options.
-pub fn create_from_rest(dto: RestScheduleConfDto, now: i64) -> Result<(CreateConfInfo, ConfOptions), CreateError> {
+pub fn create_from_rest(dto: RestScheduleConfDto, now: i64) -> Result<(CreateConfInfo, ConfOptions), Refusal> {
     if let Some(start) = dto.start_time.as_deref().filter(|s| !s.trim().is_empty()) {
         let t = parse_rest_time(start).ok_or_else(|| bad("startTime must be \"yyyy-MM-dd HH:mm\" (UTC)"))?;
         // A minute of grace: the time has minute precision.
         if t < now - 60 {
-            return Err(CreateError::new(
+            return Err(Refusal::new(
                 SdkErr::CMS_CONF_START_TIME_LESS_THAN_CURRENT_TIME,
                 "startTime is in the past",
             ));
         }
         if t > now + 60 {
-            return Err(CreateError::new(
+            return Err(Refusal::new(
                 SdkErr::CMS_CONF_BAD_REQUEST,
                 "scheduled meetings (a future startTime) are not supported yet; omit startTime for an instant meeting",
             ));

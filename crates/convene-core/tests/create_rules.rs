@@ -41,7 +41,7 @@ enum Expect {
     Err(SdkErr),
 }
 
-fn run(edit: Edit) -> Result<convene_core::NewMeeting, convene_core::CreateError> {
+fn run(edit: Edit) -> Result<convene_core::NewMeeting, convene_core::Refusal> {
     let mut info = base();
     let mut opts = ConfOptions::default();
     edit(&mut info, &mut opts);

@@ -4,7 +4,6 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use convene_core::CreateError;
 use convene_proto::{RestError, SdkErr};
 use convene_store::StoreError;
 
@@ -54,10 +53,11 @@ impl ApiError {
     }
 }
 
-/// A refusal of the meeting rules, answered over REST: wrong credentials
-/// 401, a password lockout 403, anything else 400.
-impl From<convene_core::live::Refusal> for ApiError {
-    fn from(r: convene_core::live::Refusal) -> Self {
+/// A refusal of the meeting rules (a create, a join, a control request),
+/// answered over REST: wrong credentials 401, a password lockout 403,
+/// anything else 400.
+impl From<convene_core::Refusal> for ApiError {
+    fn from(r: convene_core::Refusal) -> Self {
         let status = match r.code {
             SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED => StatusCode::UNAUTHORIZED,
             SdkErr::CMS_PARTICIPANT_CONF_LOGIN_LOCKED => StatusCode::FORBIDDEN,
@@ -110,12 +110,6 @@ pub fn no_such_api(code: SdkErr, method: &axum::http::Method, uri: &axum::http::
         code,
         format!("no such API: {method} {}", uri.path()),
     )
-}
-
-impl From<CreateError> for ApiError {
-    fn from(e: CreateError) -> Self {
-        ApiError::bad_request(e.code, e.reason)
-    }
 }
 
 impl From<StoreError> for ApiError {

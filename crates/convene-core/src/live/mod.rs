@@ -177,22 +177,7 @@ pub enum Action {
     End,
 }
 
-/// A refused request.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {reason}")]
-pub struct Refusal {
-    pub code: SdkErr,
-    pub reason: String,
-}
-
-impl Refusal {
-    pub fn new(code: SdkErr, reason: impl Into<String>) -> Refusal {
-        Refusal {
-            code,
-            reason: reason.into(),
-        }
-    }
-}
+pub use crate::refusal::Refusal;
 
 fn refuse(code: SdkErr, reason: impl Into<String>) -> Refusal {
     Refusal::new(code, reason)
