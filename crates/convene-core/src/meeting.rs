@@ -85,6 +85,13 @@ pub struct LiveSettings {
     pub prolong_left: i64,
 }
 
+/// Whether a typed secret (a password, a link code) is `secret`, in time
+/// that does not depend on where they differ.
+pub fn same_secret(given: &str, secret: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(given.as_bytes().ct_eq(secret.as_bytes()))
+}
+
 /// `base/j/ID/CODE`, the link a join code is used through.
 fn join_uri(base_url: &str, conf_id: &ConfId, code: &str) -> String {
     let base = base_url.trim_end_matches('/');
@@ -170,11 +177,11 @@ impl Meeting {
     pub fn link_role(&self, code: &str) -> Option<ConfRole> {
         if code.is_empty() {
             None
-        } else if code == self.host_random {
+        } else if same_secret(code, &self.host_random) {
             Some(ConfRole::Host)
-        } else if code == self.guest_random {
+        } else if same_secret(code, &self.guest_random) {
             Some(ConfRole::Attendee)
-        } else if code == self.audience_random {
+        } else if same_secret(code, &self.audience_random) {
             Some(ConfRole::Audience)
         } else {
             None

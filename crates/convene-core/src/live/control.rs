@@ -136,7 +136,7 @@ impl Live {
                 self.set_host(target, out);
             }
             Action::ReclaimHost { host_pwd } => {
-                if host_pwd != self.meeting.host_pwd {
+                if !crate::meeting::same_secret(&host_pwd, &self.meeting.host_pwd) {
                     return Err(refuse(SdkErr::CMS_CONF_PWD_AUTH_FAILED, "wrong host password"));
                 }
                 if !host {

@@ -5,7 +5,7 @@ use convene_proto::*;
 
 use super::*;
 use crate::guard::Gate;
-use crate::meeting::Meeting;
+use crate::meeting::{same_secret, Meeting};
 
 /// The invitation of a logged-in account, if it is invited: matched by
 /// `userUuid`, `accountId` or `thirdUserId` (an App ID user). The one rule
@@ -106,14 +106,14 @@ pub fn check_credential(m: Option<&Meeting>, req: &JoinRequest) -> Result<ConfRo
     if typed && req.password_gate != Gate::Open {
         return invited.ok_or_else(password_locked);
     }
-    if !pw.is_empty() && pw == m.host_pwd {
+    if !pw.is_empty() && same_secret(pw, &m.host_pwd) {
         return Ok(ConfRole::Host);
     }
     if let Some(r) = invited {
         return Ok(r);
     }
     match (&req.credential, m.guest_pwd.as_deref()) {
-        (Credential::Password(_), Some(g)) if !pw.is_empty() && pw == g => Ok(ConfRole::Attendee),
+        (Credential::Password(_), Some(g)) if !pw.is_empty() && same_secret(pw, g) => Ok(ConfRole::Attendee),
         (Credential::Password(_), None) if pw.is_empty() => Ok(ConfRole::Attendee),
         _ if req.password_gate != Gate::Open => Err(password_locked()),
         _ => Err(wrong_credentials()),
@@ -135,7 +135,7 @@ pub fn check_host_password(
         return Err(password_locked());
     }
     match m {
-        Some(m) if !given.is_empty() && given == m.host_pwd => Ok(()),
+        Some(m) if !given.is_empty() && same_secret(given, &m.host_pwd) => Ok(()),
         _ => Err(wrong_credentials()),
     }
 }
