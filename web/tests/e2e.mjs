@@ -152,7 +152,7 @@ try {
       }
       if (prev) prev(e);
     };
-    sdk._ws.close(); // as a network failure would: no leave
+    sdk.session.state.ws.close(); // as a network failure would: no leave
   });
   await guest.waitForFunction(() => window.connectionStates.includes('connected'));
   const states = await guest.evaluate(() => window.connectionStates);

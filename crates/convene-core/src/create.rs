@@ -51,25 +51,6 @@ impl Default for CreateLimits {
     }
 }
 
-/// Settings the REST API has and `CreateConfInfo` has not; kept with the
-/// meeting so that the detail call answers them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConfOptions {
-    /// Minutes the meeting may be prolonged by, 0..=60.
-    pub prolong_length: i64,
-    pub allow_guest_start_conf: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_send_notify: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_send_sms: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_send_calendar: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_guest_camera_on: Option<bool>,
-    /// 0 off, 1 live, 2 record, 3 live + record.
-    pub record_type: i64,
-}
-
 /// Which cloud meeting room the meeting must occupy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RoomRequest {

@@ -9,8 +9,8 @@ use convene_proto::rest::{ConferenceInfo, PasswordEntry, RestConfConfigDto};
 use convene_proto::*;
 use serde::{Deserialize, Serialize};
 
-use crate::create::ConfOptions;
 use crate::ids::{ConfId, EnterpriseId, RoomId, UserId};
+use convene_proto::ConfOptions;
 
 /// Where a meeting is in its life.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
 
-use convene_core::create::{plan, ConfOptions, CreateLimits, Creator, RoomRequest};
+use convene_core::create::{plan, CreateLimits, Creator, RoomRequest};
 use convene_core::{ConfId, EnterpriseId, RoomId, UserId};
 use convene_proto::rest::RestScheduleConfDto;
 use convene_proto::*;

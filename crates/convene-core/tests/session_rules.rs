@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
 
-use convene_core::create::{plan, ConfOptions, CreateLimits, Creator};
+use convene_core::create::{plan, CreateLimits, Creator};
 use convene_core::guard::Gate;
 use convene_core::live::*;
 use convene_core::session::*;

@@ -11,9 +11,11 @@
 //! [`rest::RestScheduleConfDto`], [`rest::ConferenceInfo`].
 
 pub mod conf;
+pub mod create_map;
 pub mod error;
 pub mod live;
 pub mod rest;
 
 pub use conf::*;
+pub use create_map::{ConfOptions, MapError};
 pub use error::{RestError, SdkErr};

@@ -98,7 +98,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(web::index))
         .route("/app.js", get(web::app_js))
         .route("/style.css", get(web::style))
-        .route("/sdk/convene.js", get(web::sdk_js))
+        .route("/sdk/{name}", get(web::sdk_js))
         .layer(axum::middleware::map_response(web::page_headers));
     Router::new()
         .merge(rest_family(mmc, &["/v1/mmc"], SdkErr::CMS_CONF_BAD_REQUEST))

@@ -1,6 +1,7 @@
 //! The browser client (`web/` at the repository root), embedded in the
 //! binary so that `convene serve` is all a user needs: `/`, `/app.js`,
-//! `/style.css` and the JS SDK at `/sdk/convene.js`.
+//! `/style.css` and the JS SDK's modules under `/sdk/` (`/sdk/convene.js`
+//! imports the others).
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -12,7 +13,15 @@ use convene_proto::ConfRole;
 pub const INDEX: &str = include_str!("../../../web/index.html");
 const APP: &str = include_str!("../../../web/app.js");
 const STYLE: &str = include_str!("../../../web/style.css");
-const SDK: &str = include_str!("../../../web/sdk/convene.js");
+/// The JS SDK's modules (`web/sdk/`), served as `/sdk/{name}`.
+const SDK: &[(&str, &str)] = &[
+    ("convene.js", include_str!("../../../web/sdk/convene.js")),
+    ("types.js", include_str!("../../../web/sdk/types.js")),
+    ("mapping.js", include_str!("../../../web/sdk/mapping.js")),
+    ("rest.js", include_str!("../../../web/sdk/rest.js")),
+    ("session.js", include_str!("../../../web/sdk/session.js")),
+    ("media.js", include_str!("../../../web/sdk/media.js")),
+];
 
 /// Headers of every page and file of the browser client: no framing by
 /// other sites (the host's buttons end meetings and remove people: no
@@ -39,8 +48,12 @@ pub async fn app_js() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], APP)
 }
 
-pub async fn sdk_js() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], SDK)
+/// `GET /sdk/{name}`: one module of the JS SDK; 404 for any other name.
+pub async fn sdk_js(Path(name): Path<String>) -> axum::response::Response {
+    match SDK.iter().find(|(n, _)| *n == name) {
+        Some((_, body)) => ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], *body).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 pub async fn style() -> impl IntoResponse {
@@ -118,4 +131,23 @@ pub fn join_page(data: &JoinLinkInfo) -> String {
         "<!--JOIN_LINK-->",
         &format!("<script id=\"join-link-data\" type=\"application/json\">{json}</script>"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// A module added to `web/sdk/` and not to [`super::SDK`] would be a 404
+    /// in the browser, found only by the browser test.
+    #[test]
+    fn every_sdk_module_is_served() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/sdk");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".js") {
+                assert!(
+                    super::SDK.iter().any(|(n, _)| *n == name),
+                    "web/sdk/{name} is not served"
+                );
+            }
+        }
+    }
 }

@@ -11,8 +11,8 @@
 //! numbers. `tests/doc_compat.rs` reads documents written by the code of
 //! 2026-12-04 and checks that writing them again gives the same JSON.
 
-use convene_core::create::ConfOptions;
 use convene_core::{ConfId, ConfState, EnterpriseId, LiveSettings, Meeting, UserId};
+use convene_proto::ConfOptions;
 use convene_proto::*;
 use serde::{Deserialize, Serialize};
 

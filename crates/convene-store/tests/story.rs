@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use convene_core::auth::{FailureRule, LoginFailures, FAILURE_MEMORY_SECONDS, LOGIN_ADDRESS_RULE};
-use convene_core::create::{plan, ConfOptions, CreateLimits, Creator};
+use convene_core::create::{plan, CreateLimits, Creator};
 use convene_core::{ConfState, RoomId, UserId};
 use convene_proto::*;
 use convene_store::{App, ListQuery, NewUser, Store, StoreError, User};

@@ -472,8 +472,8 @@ impl CreateTx for LiteWriter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use convene_core::create::{plan, ConfOptions, CreateLimits, Creator};
-    use convene_proto::{CreateConfInfo, MediaType, VmrConfIdType};
+    use convene_core::create::{plan, CreateLimits, Creator};
+    use convene_proto::{ConfOptions, CreateConfInfo, MediaType, VmrConfIdType};
 
     const T0: i64 = 1_800_000_000;
 
