@@ -11,7 +11,7 @@ use convene_proto::*;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{self, ConfId, EnterpriseId, RoomId, UserId};
+use crate::ids::{self, ConfId, ConfUuid, EnterpriseId, RoomId, UserId};
 use crate::meeting::{ConfState, Meeting};
 
 /// Who creates the meeting: the logged-in caller, who becomes its host.
@@ -79,7 +79,7 @@ pub struct NewMeeting {
     pub options: ConfOptions,
     pub room: RoomRequest,
     pub owner: Creator,
-    pub conf_uuid: String,
+    pub conf_uuid: ConfUuid,
     pub host_pwd: String,
     pub guest_pwd: Option<String>,
     pub host_random: String,
@@ -316,7 +316,7 @@ pub fn plan<R: Rng + ?Sized>(
         options,
         room,
         owner: creator.clone(),
-        conf_uuid: ids::time_ordered_uuid(now, rng),
+        conf_uuid: ConfUuid(ids::time_ordered_uuid(now, rng)),
         host_pwd: ids::digit_password(rng, 6),
         guest_pwd,
         host_random: ids::join_random(rng),

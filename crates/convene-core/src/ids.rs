@@ -32,6 +32,11 @@ id_type!(
     ConfId
 );
 id_type!(
+    /// A meeting's own stable ID (REST `confUUID`): one per meeting ever
+    /// created, time-ordered, unlike the `ConfId` a room reuses.
+    ConfUuid
+);
+id_type!(
     /// A user's stable ID (REST `userUUID`).
     UserId
 );

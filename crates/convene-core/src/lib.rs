@@ -6,14 +6,16 @@
 //! touches the network, the disk, tokio or sqlx.
 //!
 //! Modules:
-//! - [`ids`]: typed IDs (`ConfId`, `UserId`, `RoomId`...) and their generators.
+//! - [`ids`]: typed IDs (`ConfId`, `ConfUuid`, `UserId`, `RoomId`...) and their generators.
 //! - [`create`]: validation of a `CreateConfInfo` into a [`create::NewMeeting`].
-//! - [`rest`]: reading the REST create body into the same input, and writing a
-//!   stored [`meeting::Meeting`] back as the REST `ConferenceInfo`.
-//! - [`meeting`]: the stored meeting, its state and what it answers.
+//! - [`rest`]: when a REST create may start; its fields are read by
+//!   `convene_proto::create_map`, the one mapping of `CreateConfInfo` ↔ REST.
+//! - [`meeting`]: the stored meeting, its state and what it answers (the REST
+//!   `ConferenceInfo`, the seed's `CreateConfResult`).
 //! - [`auth`]: login rules (lockout, App ID signature data).
 //! - [`guard`]: password guessing against meetings (who may still try).
-//! - [`live`]: one live meeting's rules as a state machine.
+//! - [`live`]: one live meeting's rules as a state machine. Its events and
+//!   participant IDs are `convene_proto::live`'s wire types, imported from there.
 //! - [`session`]: one live meeting's session: `Live` plus its connections,
 //!   numbered events and replay, media rights, lifecycle; outputs polled.
 //! - [`text`]: the one rule for human-readable fields.
@@ -31,6 +33,6 @@ pub mod session;
 pub mod text;
 
 pub use create::{CreateLimits, Creator, NewMeeting, RoomRequest};
-pub use ids::{ConfId, EnterpriseId, RoomId, UserId};
+pub use ids::{ConfId, ConfUuid, EnterpriseId, RoomId, UserId};
 pub use meeting::{ConfState, LiveSettings, Meeting};
 pub use refusal::Refusal;

@@ -9,7 +9,7 @@ use convene_proto::rest::{ConferenceInfo, PasswordEntry, RestConfConfigDto};
 use convene_proto::*;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ConfId, EnterpriseId, RoomId, UserId};
+use crate::ids::{ConfId, ConfUuid, EnterpriseId, RoomId, UserId};
 use convene_proto::ConfOptions;
 
 /// Where a meeting is in its life.
@@ -50,7 +50,7 @@ impl ConfState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meeting {
     pub conf_id: ConfId,
-    pub conf_uuid: String,
+    pub conf_uuid: ConfUuid,
     pub room_id: Option<RoomId>,
     pub owner_id: UserId,
     pub owner_name: String,
@@ -315,7 +315,7 @@ impl Meeting {
             },
             vmr_flag: i64::from(self.room_id.is_some()),
             vmr_conference_id: self.vmr_conf_id(),
-            conf_uuid: self.conf_uuid.clone(),
+            conf_uuid: self.conf_uuid.0.clone(),
             vmr_id: self.vmr_conf_id(),
             role: if host { "chair".into() } else { "general".into() },
             concurrent_participants: info.concurrent_participants.unwrap_or(0),

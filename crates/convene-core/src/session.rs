@@ -22,14 +22,12 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-use convene_proto::live::{EndReason, Event, ServerMsg};
+use convene_proto::live::{EndReason, Event, ParticipantId, ServerMsg};
 use convene_proto::{ConfRole, MediaType, SdkErr};
 use rand::Rng;
 
 use crate::guard::Gate;
-use crate::live::{
-    password_locked, Action, Audience, Effects, JoinRequest, Live, Outbox, ParticipantId, Refusal, CONTROLLER,
-};
+use crate::live::{password_locked, Action, Actor, Audience, Effects, JoinRequest, Live, Outbox, Refusal};
 use crate::meeting::{LiveSettings, Meeting};
 
 /// A connection of a participant, numbered by the session.
@@ -448,13 +446,14 @@ impl MeetingSession {
         })
     }
 
-    /// A control request by participant `by` ([`CONTROLLER`]: the REST
-    /// control API, with the host's rights). `gate` is the password guard's
+    /// A control request by `by` (a participant, or the REST control API
+    /// with the host's rights). `gate` is the password guard's
     /// answer for `by`'s caller: `requestHostRole` checks no password while
     /// it is closed.
-    pub fn control(&mut self, by: ParticipantId, action: Action, now: i64, gate: Gate) -> Result<(), Refusal> {
+    pub fn control(&mut self, by: impl Into<Actor>, action: Action, now: i64, gate: Gate) -> Result<(), Refusal> {
+        let by = by.into();
         self.served = true;
-        if matches!(action, Action::ReclaimHost { .. }) && by != CONTROLLER && gate != Gate::Open {
+        if matches!(action, Action::ReclaimHost { .. }) && by != Actor::RestControl && gate != Gate::Open {
             self.check_stop();
             return Err(password_locked());
         }

@@ -7,6 +7,7 @@ use convene_core::create::{plan, CreateLimits, Creator};
 use convene_core::guard::Gate;
 use convene_core::live::*;
 use convene_core::{ConfId, EnterpriseId, Meeting, RoomId, UserId};
+use convene_proto::live::*;
 use convene_proto::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -574,6 +575,58 @@ fn a_guest_is_refused_every_host_action() {
         .unwrap();
     live.control(g, Action::Camera { on: false }, T0 + 2, &mut Vec::new())
         .unwrap();
+}
+
+#[test]
+fn the_rest_controller_has_the_hosts_rights_and_no_self() {
+    let mut live = Live::new(meeting(|_, _| {}));
+    let host = host_in(&mut live);
+    let g = join(&mut live, req(pw("1111"), "g", None)).unwrap().participant;
+    let mut out = Vec::new();
+    live.control(
+        Actor::RestControl,
+        Action::Mute { target: g, mute: true },
+        T0 + 2,
+        &mut out,
+    )
+    .unwrap();
+    // A host's mute, not a self-mute: the guest may be unmuted by a host later.
+    live.control(
+        Actor::RestControl,
+        Action::SetCohost { target: g, set: true },
+        T0 + 2,
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(live.role(g), Some(ConfRole::Cohost));
+    for action in [
+        Action::RaiseHand { raised: true },
+        Action::Camera { on: false },
+        Action::ReclaimHost {
+            host_pwd: live.meeting().host_pwd.clone(),
+        },
+    ] {
+        let e = live
+            .control(Actor::RestControl, action.clone(), T0 + 3, &mut out)
+            .unwrap_err();
+        assert_eq!(e.code, SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "{action:?}");
+    }
+    assert_eq!(live.role(host), Some(ConfRole::Host));
+    // Ending: nobody is told they ended it themselves.
+    out.clear();
+    live.control(Actor::RestControl, Action::End, T0 + 4, &mut out).unwrap();
+    let ended: Vec<_> = out
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::OnConfEnded { reason, .. } => Some(*reason),
+            _ => None,
+        })
+        .collect();
+    assert!(!ended.is_empty());
+    assert!(
+        ended.iter().all(|r| r.0 == SdkErr::SDK_CONFCTRL_CONF_END_STOP_CONF),
+        "{ended:?}"
+    );
 }
 
 #[test]

@@ -10,6 +10,7 @@ use convene_core::guard::Gate;
 use convene_core::live::*;
 use convene_core::session::*;
 use convene_core::{ConfId, EnterpriseId, Meeting, RoomId, UserId};
+use convene_proto::live::*;
 use convene_proto::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -145,7 +146,7 @@ fn the_session_stops_once_an_empty_meeting_served_what_started_it() {
     s.tick(T0 + 1);
     assert!(!s.is_stopped(), "nothing served yet");
     let refused = s.control(
-        CONTROLLER,
+        Actor::RestControl,
         Action::Admit {
             target: ParticipantId(7),
         },

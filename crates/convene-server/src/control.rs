@@ -14,8 +14,9 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use convene_core::guard::caller_key;
-use convene_core::live::{self as rules, Action, ParticipantId};
-use convene_core::{ConfState, Meeting};
+use convene_core::live::{self as rules, Action};
+use convene_core::{ConfState, ConfUuid, Meeting};
+use convene_proto::live::ParticipantId;
 use convene_proto::rest::{ControlToken, ControlTokenResponse};
 use convene_proto::SdkErr;
 use serde::Deserialize;
@@ -29,7 +30,7 @@ const TOKEN_TTL: i64 = 3600;
 
 #[derive(Default)]
 pub struct ControlTokens {
-    inner: Mutex<HashMap<String, (String, i64)>>, // token -> (conf_uuid, expires)
+    inner: Mutex<HashMap<String, (ConfUuid, i64)>>, // token -> (meeting, expires)
 }
 
 #[derive(Deserialize)]

@@ -16,11 +16,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use convene_core::guard::{Gate, PasswordGuard};
-use convene_core::live::{self as rules, Action, JoinRequest, ParticipantId, Refusal};
+use convene_core::live::{self as rules, Action, Actor, JoinRequest, Refusal};
 use convene_core::session::{Attach, ConnId, MediaCmd, MediaRights, MediaStep, MeetingSession, Output, Persist};
-use convene_core::{ConfId, ConfState, Meeting};
+use convene_core::{ConfId, ConfState, ConfUuid, Meeting};
+use convene_proto::live::ParticipantId;
 use convene_proto::{ConfRole, SdkErr};
-use convene_sfu::{PeerId, Policy, RoomId, SfuError, SfuEvent};
+use convene_sfu::{MediaRoomId, PeerId, Policy, SfuError, SfuEvent};
 use convene_store::Store;
 use rand::SeedableRng;
 use tokio::sync::{mpsc, oneshot};
@@ -60,7 +61,7 @@ pub enum Cmd {
         reply: oneshot::Sender<Result<Attached, Refusal>>,
     },
     Control {
-        by: ParticipantId,
+        by: Actor,
         action: Action,
         reply: oneshot::Sender<Result<(), Refusal>>,
     },
@@ -91,7 +92,7 @@ pub enum MediaReq {
 
 /// The live meetings of this node.
 pub struct LiveHub {
-    tasks: Mutex<HashMap<String, mpsc::Sender<Cmd>>>,
+    tasks: Mutex<HashMap<ConfUuid, mpsc::Sender<Cmd>>>,
     /// Failures of every password check against this node's meetings
     /// (joins, control tokens, `requestHostRole`), unknown IDs included.
     pub guard: Mutex<PasswordGuard>,
@@ -177,7 +178,7 @@ impl LiveHub {
         tx
     }
 
-    fn forget(&self, conf_uuid: &str) {
+    fn forget(&self, conf_uuid: &ConfUuid) {
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         if tasks.get(conf_uuid).is_some_and(|tx| tx.is_closed()) {
             tasks.remove(conf_uuid);
@@ -256,7 +257,7 @@ impl LiveHub {
     /// A control request of the REST control API, with the host's rights.
     pub async fn control_as_host(self: &Arc<Self>, m: &Meeting, action: Action) -> Result<(), Refusal> {
         self.send(m, |reply| Cmd::Control {
-            by: convene_core::live::CONTROLLER,
+            by: Actor::RestControl,
             action: action.clone(),
             reply,
         })
@@ -316,7 +317,7 @@ struct MeetingTask {
     hub: Arc<LiveHub>,
     conns: HashMap<ConnId, Conn>,
     /// The meeting's room on its SFU worker.
-    room: RoomId,
+    room: MediaRoomId,
     worker: mpsc::UnboundedSender<WorkerCmd>,
     media_tx: mpsc::UnboundedSender<SfuEvent>,
 }
@@ -492,9 +493,12 @@ impl MeetingTask {
     /// A control request; `requestHostRole` checks the host password, so
     /// the password guard is asked first and told of a wrong one, under one
     /// lock of it (as for joins).
-    fn control(&mut self, by: ParticipantId, action: Action, now: i64) -> Result<(), Refusal> {
+    fn control(&mut self, by: Actor, action: Action, now: i64) -> Result<(), Refusal> {
         let reclaim = matches!(action, Action::ReclaimHost { .. });
-        let caller = self.session.caller_of(by).map(str::to_owned);
+        let caller = by
+            .participant()
+            .and_then(|p| self.session.caller_of(p))
+            .map(str::to_owned);
         let (Some(caller), true) = (caller, reclaim) else {
             return self.session.control(by, action, now, Gate::Open);
         };

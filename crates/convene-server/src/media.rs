@@ -11,14 +11,14 @@ use std::time::Instant;
 
 use anyhow::Context;
 use convene_proto::live::IceServer;
-use convene_sfu::{PeerId, Policy, RoomId, Sfu, SfuError, SfuEvent, Stats};
+use convene_sfu::{MediaRoomId, PeerId, Policy, Sfu, SfuError, SfuEvent, Stats};
 use hmac::{Hmac, Mac};
 use tokio::sync::{mpsc, oneshot};
 
 /// What a meeting task asks of its room's worker.
 pub enum WorkerCmd {
     AddPeer {
-        room: RoomId,
+        room: MediaRoomId,
         peer: PeerId,
         sdp: String,
         policy: Policy,
@@ -26,28 +26,28 @@ pub enum WorkerCmd {
         reply: oneshot::Sender<Result<String, SfuError>>,
     },
     Offer {
-        room: RoomId,
+        room: MediaRoomId,
         peer: PeerId,
         sdp: String,
         reply: oneshot::Sender<Result<String, SfuError>>,
     },
     Answer {
-        room: RoomId,
+        room: MediaRoomId,
         peer: PeerId,
         sdp: String,
         reply: oneshot::Sender<Result<(), SfuError>>,
     },
     Policy {
-        room: RoomId,
+        room: MediaRoomId,
         peer: PeerId,
         policy: Policy,
     },
     Remove {
-        room: RoomId,
+        room: MediaRoomId,
         peer: PeerId,
     },
     RemoveRoom {
-        room: RoomId,
+        room: MediaRoomId,
     },
     Stats {
         reply: oneshot::Sender<(Stats, usize)>,
@@ -137,10 +137,10 @@ impl MediaNode {
     }
 
     /// A new room, placed on the next worker in turn.
-    pub fn new_room(&self) -> (RoomId, mpsc::UnboundedSender<WorkerCmd>) {
+    pub fn new_room(&self) -> (MediaRoomId, mpsc::UnboundedSender<WorkerCmd>) {
         let id = self.next_room.fetch_add(1, Ordering::Relaxed);
         let w = &self.workers[(id as usize) % self.workers.len()];
-        (RoomId(id), w.tx.clone())
+        (MediaRoomId(id), w.tx.clone())
     }
 
     pub fn udp_addrs(&self) -> Vec<SocketAddr> {
@@ -228,7 +228,7 @@ async fn run_worker(socket: std::net::UdpSocket, mut rx: mpsc::UnboundedReceiver
     };
     let Ok(local) = socket.local_addr() else { return };
     let mut sfu = Sfu::new(local, Instant::now());
-    let mut rooms: HashMap<RoomId, mpsc::UnboundedSender<SfuEvent>> = HashMap::new();
+    let mut rooms: HashMap<MediaRoomId, mpsc::UnboundedSender<SfuEvent>> = HashMap::new();
     let mut buf = vec![0u8; convene_sfu::RECV_BUFFER];
     loop {
         let deadline = sfu
@@ -282,7 +282,7 @@ async fn run_worker(socket: std::net::UdpSocket, mut rx: mpsc::UnboundedReceiver
     }
 }
 
-fn handle_cmd(sfu: &mut Sfu, rooms: &mut HashMap<RoomId, mpsc::UnboundedSender<SfuEvent>>, cmd: WorkerCmd) {
+fn handle_cmd(sfu: &mut Sfu, rooms: &mut HashMap<MediaRoomId, mpsc::UnboundedSender<SfuEvent>>, cmd: WorkerCmd) {
     let now = Instant::now();
     match cmd {
         WorkerCmd::AddPeer {

@@ -175,7 +175,7 @@ async fn session(state: AppState, peer: SocketAddr, mut socket: WebSocket) {
                     Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
                         Ok(ClientMsg::Control { req_id, action }) => {
                             let (reply, rx) = oneshot::channel();
-                            let cmd = Cmd::Control { by: a.participant, action: action.into(), reply };
+                            let cmd = Cmd::Control { by: a.participant.into(), action: action.into(), reply };
                             let result = match a.meeting.send(cmd).await {
                                 Ok(()) => rx.await.unwrap_or(Err(Refusal { code: SdkErr::CMS_CONF_IS_CLOSED, reason: "the meeting has ended".into() })),
                                 Err(_) => Err(Refusal { code: SdkErr::CMS_CONF_IS_CLOSED, reason: "the meeting has ended".into() }),

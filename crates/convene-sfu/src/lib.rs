@@ -131,12 +131,12 @@ pub struct Sfu {
     local: SocketAddr,
     extra_candidates: Vec<Candidate>,
     peers: HashMap<Key, Peer>,
-    rooms: HashMap<RoomId, Vec<PeerId>>,
+    rooms: HashMap<MediaRoomId, Vec<PeerId>>,
     /// Which peer a remote address belongs to, learnt from the first datagram.
     by_source: HashMap<SocketAddr, Key>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<SfuEvent>,
-    speakers: HashMap<RoomId, SpeakerDetector>,
+    speakers: HashMap<MediaRoomId, SpeakerDetector>,
     stats: Stats,
     /// Peers touched since they were last polled.
     dirty: Vec<Key>,
@@ -182,7 +182,7 @@ impl Sfu {
         self.peers.len()
     }
 
-    pub fn room_peers(&self, room: RoomId) -> Vec<PeerId> {
+    pub fn room_peers(&self, room: MediaRoomId) -> Vec<PeerId> {
         self.rooms.get(&room).cloned().unwrap_or_default()
     }
 
@@ -191,7 +191,7 @@ impl Sfu {
     pub fn add_peer(
         &mut self,
         now: Instant,
-        room: RoomId,
+        room: MediaRoomId,
         peer: PeerId,
         offer_sdp: &str,
         policy: Policy,
@@ -244,7 +244,13 @@ impl Sfu {
 
     /// A later offer from the peer (for example an ICE restart). Our own
     /// offer in flight, if any, is dropped and made again afterwards.
-    pub fn accept_offer(&mut self, now: Instant, room: RoomId, peer: PeerId, sdp: &str) -> Result<String, SfuError> {
+    pub fn accept_offer(
+        &mut self,
+        now: Instant,
+        room: MediaRoomId,
+        peer: PeerId,
+        sdp: &str,
+    ) -> Result<String, SfuError> {
         let video_allowed = self
             .peers
             .get(&(room, peer))
@@ -275,7 +281,7 @@ impl Sfu {
     }
 
     /// The peer's answer to our last [`SfuEvent::Offer`].
-    pub fn accept_answer(&mut self, now: Instant, room: RoomId, peer: PeerId, sdp: &str) -> Result<(), SfuError> {
+    pub fn accept_answer(&mut self, now: Instant, room: MediaRoomId, peer: PeerId, sdp: &str) -> Result<(), SfuError> {
         let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
         let p = self.peers.get_mut(&(room, peer)).ok_or(SfuError::UnknownPeer)?;
         let pending = p.pending.take().ok_or(SfuError::NoPendingOffer)?;
@@ -312,7 +318,7 @@ impl Sfu {
     }
 
     /// What the peer's media may do from now on.
-    pub fn set_policy(&mut self, now: Instant, room: RoomId, peer: PeerId, policy: Policy) {
+    pub fn set_policy(&mut self, now: Instant, room: MediaRoomId, peer: PeerId, policy: Policy) {
         if let Some(p) = self.peers.get_mut(&(room, peer)) {
             let video_back = policy.send_video && !p.policy.send_video;
             p.policy = policy;
@@ -333,18 +339,18 @@ impl Sfu {
 
     /// Cap what a peer receives (bits/s; `None`: only its bandwidth
     /// estimate limits it). With simulcast publishers it gets lower layers.
-    pub fn set_max_bitrate(&mut self, room: RoomId, peer: PeerId, max: Option<u64>) {
+    pub fn set_max_bitrate(&mut self, room: MediaRoomId, peer: PeerId, max: Option<u64>) {
         if let Some(p) = self.peers.get_mut(&(room, peer)) {
             p.max_bitrate = max;
         }
     }
 
-    pub fn has_peer(&self, room: RoomId, peer: PeerId) -> bool {
+    pub fn has_peer(&self, room: MediaRoomId, peer: PeerId) -> bool {
         self.peers.contains_key(&(room, peer))
     }
 
     /// Close a peer's media connection now; the others stop its tracks.
-    pub fn remove_peer(&mut self, room: RoomId, peer: PeerId) {
+    pub fn remove_peer(&mut self, room: MediaRoomId, peer: PeerId) {
         if let Some(mut p) = self.peers.remove(&(room, peer)) {
             p.rtc.disconnect();
         }
@@ -383,7 +389,7 @@ impl Sfu {
     }
 
     /// Close every peer of a room (the meeting ended).
-    pub fn remove_room(&mut self, room: RoomId) {
+    pub fn remove_room(&mut self, room: MediaRoomId) {
         for peer in self.room_peers(room) {
             self.remove_peer(room, peer);
         }
@@ -447,7 +453,7 @@ impl Sfu {
                 self.mark(k);
             }
         }
-        let rooms: Vec<RoomId> = self.speakers.keys().copied().collect();
+        let rooms: Vec<MediaRoomId> = self.speakers.keys().copied().collect();
         for room in rooms {
             if let Some(change) = self.speakers.get_mut(&room).and_then(|s| s.evaluate(now)) {
                 self.events.push_back(SfuEvent::ActiveSpeaker { room, peer: change });
@@ -579,7 +585,7 @@ impl Sfu {
         }
     }
 
-    fn propagate(&mut self, now: Instant, room: RoomId, from: PeerId, prop: Propagate) {
+    fn propagate(&mut self, now: Instant, room: MediaRoomId, from: PeerId, prop: Propagate) {
         match prop {
             Propagate::TrackOpen(mid) => {
                 let others: Vec<PeerId> = self.room_peers(room).into_iter().filter(|x| *x != from).collect();
@@ -611,7 +617,7 @@ impl Sfu {
         }
     }
 
-    fn forward(&mut self, now: Instant, room: RoomId, source: PeerId, data: MediaData) {
+    fn forward(&mut self, now: Instant, room: MediaRoomId, source: PeerId, data: MediaData) {
         self.stats.frames_in += 1;
         let Some(src) = self.peers.get_mut(&(room, source)) else {
             return;
@@ -718,7 +724,7 @@ impl Sfu {
     fn request_keyframe(
         &mut self,
         now: Instant,
-        room: RoomId,
+        room: MediaRoomId,
         source: PeerId,
         mid: Mid,
         rid: Option<Rid>,

@@ -7,15 +7,16 @@ use std::time::Instant;
 use str0m::net::{Protocol, Receive};
 use str0m::Input;
 
-/// A room: the media side of one meeting.
+/// A media room: the SFU side of one meeting (not the cloud meeting room,
+/// `convene_core::RoomId`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RoomId(pub u64);
+pub struct MediaRoomId(pub u64);
 
 /// A peer of a room (the meeting's participant ID).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PeerId(pub u64);
 
-pub(crate) type Key = (RoomId, PeerId);
+pub(crate) type Key = (MediaRoomId, PeerId);
 
 /// What a peer's media may do; set by the meeting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,11 +56,15 @@ pub enum SfuError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SfuEvent {
     /// Send this SDP offer to the peer; its answer goes to [`Sfu::accept_answer`].
-    Offer { room: RoomId, peer: PeerId, sdp: String },
+    Offer {
+        room: MediaRoomId,
+        peer: PeerId,
+        sdp: String,
+    },
     /// The loudest peer of a room changed (None: nobody speaks).
-    ActiveSpeaker { room: RoomId, peer: Option<PeerId> },
+    ActiveSpeaker { room: MediaRoomId, peer: Option<PeerId> },
     /// A peer's media connection closed by itself (ICE or DTLS failure, timeout).
-    PeerClosed { room: RoomId, peer: PeerId },
+    PeerClosed { room: MediaRoomId, peer: PeerId },
 }
 
 /// Counters, for benchmarks and tests.

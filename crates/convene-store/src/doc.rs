@@ -272,7 +272,7 @@ pub fn decode_meeting(doc: &str) -> Result<Meeting> {
     let o = d.options;
     Ok(Meeting {
         conf_id: ConfId(String::new()),
-        conf_uuid: String::new(),
+        conf_uuid: convene_core::ConfUuid::default(),
         room_id: None,
         owner_id: UserId(String::new()),
         owner_name: d.owner_name,

@@ -24,7 +24,7 @@ mod sql;
 
 use async_trait::async_trait;
 use convene_core::auth::{FailureRule, LoginFailures};
-use convene_core::{ConfId, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
+use convene_core::{ConfId, ConfUuid, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
 
 pub use sql::{PgStore, SqliteStore};
 
@@ -171,19 +171,19 @@ pub trait Store: Send + Sync + 'static {
     async fn create_meeting_staged(&self, meeting: NewMeeting, now: i64) -> Result<Staged>;
     /// The running meeting with this ID, else the latest one that had it.
     async fn meeting_by_conf_id(&self, conf_id: &ConfId) -> Result<Option<Meeting>>;
-    async fn meeting_by_uuid(&self, conf_uuid: &str) -> Result<Option<Meeting>>;
+    async fn meeting_by_uuid(&self, conf_uuid: &ConfUuid) -> Result<Option<Meeting>>;
     /// A page of the meetings `owner` created, newest first, and the total.
     async fn list_meetings(&self, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)>;
     /// Cancels a running meeting; false when it was not running.
-    async fn cancel_meeting(&self, conf_uuid: &str, now: i64) -> Result<bool>;
+    async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64) -> Result<bool>;
     /// Marks a meeting ended (by its host, the REST stop call or its end
     /// time), freeing its ID and room; false when it was not running.
-    async fn end_meeting(&self, conf_uuid: &str) -> Result<bool>;
+    async fn end_meeting(&self, conf_uuid: &ConfUuid) -> Result<bool>;
     /// Moves a running meeting's end time (an extension).
-    async fn set_meeting_end(&self, conf_uuid: &str, end: i64) -> Result<()>;
+    async fn set_meeting_end(&self, conf_uuid: &ConfUuid, end: i64) -> Result<()>;
     /// Keeps what the hosts changed during a running meeting (see
     /// `convene_core::LiveSettings`); read back with the meeting.
-    async fn set_live_settings(&self, conf_uuid: &str, live: &convene_core::LiveSettings) -> Result<()>;
+    async fn set_live_settings(&self, conf_uuid: &ConfUuid, live: &convene_core::LiveSettings) -> Result<()>;
 }
 
 /// A meeting [`Store::create_meeting_staged`] settled, and its way to disk.

@@ -6,35 +6,38 @@ use convene_proto::*;
 use super::*;
 
 impl Live {
-    /// A control request by participant `by`.
+    /// A control request by `by` (a participant, or the REST control API).
     pub fn control(
         &mut self,
-        by: ParticipantId,
+        by: impl Into<Actor>,
         action: Action,
         now: i64,
         out: &mut Outbox,
     ) -> Result<Effects, Refusal> {
         let before = self.settings();
-        let mut fx = self.apply_control(by, action, now, out)?;
+        let mut fx = self.apply_control(by.into(), action, now, out)?;
         fx.settings_changed = !fx.ended && self.settings() != before;
         Ok(fx)
     }
 
-    fn apply_control(
-        &mut self,
-        by: ParticipantId,
-        action: Action,
-        now: i64,
-        out: &mut Outbox,
-    ) -> Result<Effects, Refusal> {
+    fn apply_control(&mut self, by: Actor, action: Action, now: i64, out: &mut Outbox) -> Result<Effects, Refusal> {
         let mut fx = Effects::default();
         if self.ended {
             return Err(refuse(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended"));
         }
-        let my_role = if by == CONTROLLER {
-            ConfRole::Host
-        } else {
-            self.present(by)?.info.role
+        let me = by.participant();
+        let my_role = match me {
+            Some(p) => self.present(p)?.info.role,
+            None => ConfRole::Host,
+        };
+        // Actions on oneself need a self.
+        let myself = || {
+            me.ok_or_else(|| {
+                refuse(
+                    SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                    "the REST control API is not a participant: name one",
+                )
+            })
         };
         let host = my_role == ConfRole::Host;
         let host_like = is_host_like(my_role);
@@ -44,14 +47,14 @@ impl Live {
         match action {
             Action::Mute { target, mute } => {
                 let t = self.target(target)?;
-                if target == by {
+                if Some(target) == me {
                     if !mute && !t.may_unmute && !host_like {
                         return Err(forbidden("unmute yourself now: the host muted everyone"));
                     }
                 } else if !host_like {
                     return Err(forbidden("mute others"));
                 }
-                let by_host = target != by;
+                let by_host = Some(target) != me;
                 if let Some(x) = self.participants.get_mut(&target) {
                     x.info.is_mic_on = !mute;
                     if by_host && !mute {
@@ -82,14 +85,14 @@ impl Live {
             }
             Action::Camera { on } => {
                 let on = on && self.meeting.info.media_type == MediaType::Video;
-                if let Some(x) = self.participants.get_mut(&by) {
+                if let Some(x) = self.participants.get_mut(&myself()?) {
                     x.info.is_camera_on = on;
                 }
                 let waiting = my_role == ConfRole::Waiting;
                 self.push_lists(out, !waiting, waiting);
             }
             Action::RaiseHand { raised } => {
-                if let Some(x) = self.participants.get_mut(&by) {
+                if let Some(x) = self.participants.get_mut(&myself()?) {
                     x.info.hand_raised = raised;
                 }
                 self.push_lists(out, true, false);
@@ -127,7 +130,7 @@ impl Live {
                     return Err(forbidden("hand over the host role"));
                 }
                 let t = self.target(target)?;
-                if t.info.role == ConfRole::Waiting || target == by {
+                if t.info.role == ConfRole::Waiting || Some(target) == me {
                     return Err(refuse(
                         SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
                         "the host role goes to another admitted participant",
@@ -139,8 +142,9 @@ impl Live {
                 if !crate::meeting::same_secret(&host_pwd, &self.meeting.host_pwd) {
                     return Err(refuse(SdkErr::CMS_CONF_PWD_AUTH_FAILED, "wrong host password"));
                 }
+                let me = myself()?;
                 if !host {
-                    self.set_host(by, out);
+                    self.set_host(me, out);
                 }
             }
             Action::Lock { lock } => {
@@ -158,7 +162,7 @@ impl Live {
                 if t.info.role == ConfRole::Host && !host {
                     return Err(forbidden("remove the host"));
                 }
-                if target == by {
+                if Some(target) == me {
                     return Err(refuse(
                         SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
                         "use leave to leave the meeting",
@@ -202,7 +206,7 @@ impl Live {
                     return Err(forbidden("move participants to the waiting room"));
                 }
                 let t = self.target(target)?;
-                if t.info.role == ConfRole::Waiting || t.info.role == ConfRole::Host || target == by {
+                if t.info.role == ConfRole::Waiting || t.info.role == ConfRole::Host || Some(target) == me {
                     return Err(refuse(
                         SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
                         "that participant cannot be moved to the waiting room",
@@ -266,7 +270,7 @@ impl Live {
                 self.end_now(
                     SdkErr::SDK_CONFCTRL_CONF_END_STOP_CONF,
                     "the host ended the meeting",
-                    Some(by),
+                    me,
                     out,
                     &mut fx,
                 );

@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-pub use convene_proto::live::*;
+use convene_proto::live::*;
 use convene_proto::*;
 
 use crate::guard::Gate;
@@ -28,9 +28,31 @@ mod credentials;
 
 pub use credentials::{check_credential, check_host_password, counts_as_failure, invitation, password_locked, viewer};
 
-/// The REST control API's caller (it holds the host password's control
-/// token): it acts with the host's rights without being a participant.
-pub const CONTROLLER: ParticipantId = ParticipantId(0);
+/// Who asks for a control action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// A participant, with the rights of their role.
+    Participant(ParticipantId),
+    /// The REST control API's caller (it holds a control token): the host's
+    /// rights without being a participant, so nothing about itself to change.
+    RestControl,
+}
+
+impl From<ParticipantId> for Actor {
+    fn from(p: ParticipantId) -> Self {
+        Actor::Participant(p)
+    }
+}
+
+impl Actor {
+    /// The participant acting, if it is one.
+    pub fn participant(self) -> Option<ParticipantId> {
+        match self {
+            Actor::Participant(p) => Some(p),
+            Actor::RestControl => None,
+        }
+    }
+}
 
 /// How long a disconnected participant keeps its place.
 pub const RECONNECT_GRACE: i64 = 30;

@@ -8,9 +8,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use convene_sfu::client::MediaClient;
-use convene_sfu::{PeerId, Policy, RoomId, Sfu, SfuError, SfuEvent};
+use convene_sfu::{MediaRoomId, PeerId, Policy, Sfu, SfuError, SfuEvent};
 
-pub const ROOM: RoomId = RoomId(7);
+pub const ROOM: MediaRoomId = MediaRoomId(7);
 
 pub struct Net {
     pub now: Instant,

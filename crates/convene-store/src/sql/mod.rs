@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use convene_core::auth::{FailureRule, LoginFailures, FAILURE_MEMORY_SECONDS};
 use convene_core::create::RoomRequest;
 use convene_core::ids::{nine_digit_id, random_hex};
-use convene_core::{ConfId, ConfState, EnterpriseId, LiveSettings, Meeting, NewMeeting, RoomId, UserId};
+use convene_core::{ConfId, ConfState, ConfUuid, EnterpriseId, LiveSettings, Meeting, NewMeeting, RoomId, UserId};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
@@ -49,7 +49,7 @@ where
     let mut m = crate::doc::decode_meeting(&doc)?;
     m.state = ConfState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("meeting state {state:?}")))?;
     m.conf_id = ConfId(r.try_get("conf_id")?);
-    m.conf_uuid = r.try_get("conf_uuid")?;
+    m.conf_uuid = ConfUuid(r.try_get("conf_uuid")?);
     m.room_id = r.try_get::<Option<String>, _>("room_id")?.map(RoomId);
     m.owner_id = UserId(r.try_get("owner_id")?);
     m.enterprise_id = EnterpriseId(r.try_get("enterprise_id")?);

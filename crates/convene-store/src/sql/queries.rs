@@ -408,7 +408,7 @@ macro_rules! store_queries {
                 async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool> {
                     let room = m.room_id.as_ref().map(|r| r.as_str().to_owned());
                     let done = sqlx::query(INSERT_MEETING_SQL)
-                        .bind(&m.conf_uuid)
+                        .bind(m.conf_uuid.as_str())
                         .bind(m.conf_id.as_str())
                         .bind(m.conf_id.as_str())
                         .bind(&room)
@@ -624,23 +624,23 @@ macro_rules! impl_store {
                 let seq = seq_of(self.conf_id_cipher(), conf_id.as_str());
                 $q::meeting_by_conf_id(&self.pool, conf_id.as_str(), seq).await
             }
-            async fn meeting_by_uuid(&self, conf_uuid: &str) -> Result<Option<Meeting>> {
-                $q::meeting_by(&self.pool, "conf_uuid", conf_uuid).await
+            async fn meeting_by_uuid(&self, conf_uuid: &ConfUuid) -> Result<Option<Meeting>> {
+                $q::meeting_by(&self.pool, "conf_uuid", conf_uuid.as_str()).await
             }
             async fn list_meetings(&self, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
                 $q::list_meetings(&self.pool, owner, q, now).await
             }
-            async fn end_meeting(&self, conf_uuid: &str) -> Result<bool> {
-                $q::end_meeting(&self.pool, conf_uuid).await
+            async fn end_meeting(&self, conf_uuid: &ConfUuid) -> Result<bool> {
+                $q::end_meeting(&self.pool, conf_uuid.as_str()).await
             }
-            async fn set_meeting_end(&self, conf_uuid: &str, end: i64) -> Result<()> {
-                $q::set_meeting_end(&self.pool, conf_uuid, end).await
+            async fn set_meeting_end(&self, conf_uuid: &ConfUuid, end: i64) -> Result<()> {
+                $q::set_meeting_end(&self.pool, conf_uuid.as_str(), end).await
             }
-            async fn cancel_meeting(&self, conf_uuid: &str, now: i64) -> Result<bool> {
-                $q::cancel_meeting(&self.pool, conf_uuid, now).await
+            async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64) -> Result<bool> {
+                $q::cancel_meeting(&self.pool, conf_uuid.as_str(), now).await
             }
-            async fn set_live_settings(&self, conf_uuid: &str, live: &LiveSettings) -> Result<()> {
-                $q::set_live_settings(&self.pool, conf_uuid, live).await
+            async fn set_live_settings(&self, conf_uuid: &ConfUuid, live: &LiveSettings) -> Result<()> {
+                $q::set_live_settings(&self.pool, conf_uuid.as_str(), live).await
             }
         }
     };

@@ -450,7 +450,7 @@ impl CreateTx for LiteWriter<'_> {
         let room = m.room_id.as_ref().map(|r| r.as_str());
         let doc = encode_meeting(m)?;
         let done = self.0.prepare_cached(INSERT_MEETING_SQL)?.execute(rusqlite::params![
-            m.conf_uuid,
+            m.conf_uuid.as_str(),
             m.conf_id.as_str(),
             m.conf_id.as_str(),
             room,
@@ -523,7 +523,7 @@ mod tests {
 
     async fn id_seq(store: &SqliteStore, m: &Meeting) -> Option<i64> {
         sqlx::query_scalar("SELECT id_seq FROM meetings WHERE conf_uuid = $1")
-            .bind(&m.conf_uuid)
+            .bind(m.conf_uuid.as_str())
             .fetch_one(&store.pool)
             .await
             .unwrap()
@@ -568,7 +568,7 @@ mod tests {
         let taken = store.cipher.id_of(1).unwrap();
         sqlx::query("UPDATE meetings SET conf_id = $1, active_conf_id = $1, id_seq = NULL WHERE conf_uuid = $2")
             .bind(&taken)
-            .bind(&old.conf_uuid)
+            .bind(old.conf_uuid.as_str())
             .execute(&store.pool)
             .await
             .unwrap();
@@ -593,7 +593,7 @@ mod tests {
         let overrun = store.cipher.id_of(4).unwrap();
         sqlx::query("UPDATE meetings SET conf_id = $1, active_conf_id = $1 WHERE conf_uuid = $2")
             .bind(&overrun)
-            .bind(&old.conf_uuid)
+            .bind(old.conf_uuid.as_str())
             .execute(&store.pool)
             .await
             .unwrap();
@@ -605,7 +605,7 @@ mod tests {
         assert_eq!(found.conf_uuid, next.conf_uuid, "the running one first");
         let old_state: (String, Option<String>) =
             sqlx::query_as("SELECT state, active_conf_id FROM meetings WHERE conf_uuid = $1")
-                .bind(&old.conf_uuid)
+                .bind(old.conf_uuid.as_str())
                 .fetch_one(&store.pool)
                 .await
                 .unwrap();
