@@ -15,13 +15,13 @@
 // state), media.js (the WebRTC connection). This file puts them together.
 
 import { SDKERR } from './types.js';
-import { toRestSchedule, toCreateConfResult } from './mapping.js';
+import { toRestSchedule, toRestBooking, toCreateConfResult } from './mapping.js';
 import { RestClient } from './rest.js';
 import { MeetingSession } from './session.js';
 import { MediaConnection } from './media.js';
 
 export * from './types.js';
-export { toRestSchedule, toCreateConfResult } from './mapping.js';
+export { toRestSchedule, toRestBooking, toCreateConfResult } from './mapping.js';
 
 /** A list after an `onAttendeesChanged`: `refresh` entries replace or join, `remove`d IDs go. */
 function applyChange(list, refresh, remove) {
@@ -118,6 +118,49 @@ export class ConveneSDK {
     const [ret, reason, data] = await this.rest.call('POST', '/v1/mmc/management/conferences', { body: toRestSchedule(createConfInfo) });
     if (ret) return this._done(onCreateConfResult, ret, reason);
     return this._done(onCreateConfResult, 0, '', toCreateConfResult(data[0]));
+  }
+
+  /**
+   * bookConf({startTime (UTC seconds), duration (minutes), timeZoneId?, confCommonParam: CreateConfInfo}, cb)
+   * -> CreateConfResult: a meeting booked for later; hosts can start it 30 minutes before.
+   */
+  async bookConf(param, cb) {
+    if (!this.rest.accessToken) return this._done(cb, SDKERR.UISDK_UNLOGIN_ERROR, 'not logged in');
+    const [ret, reason, data] = await this.rest.call('POST', '/v1/mmc/management/conferences', { body: toRestBooking(param) });
+    if (ret) return this._done(cb, ret, reason);
+    return this._done(cb, 0, '', toCreateConfResult(data[0]));
+  }
+
+  /** modifyConf(confId, bookConf's param, cb) -> CreateConfResult: edits a booked meeting before it starts. */
+  async modifyConf(confId, param, cb) {
+    if (!this.rest.accessToken) return this._done(cb, SDKERR.UISDK_UNLOGIN_ERROR, 'not logged in');
+    const [ret, reason, data] = await this.rest.call('PUT', '/v1/mmc/management/conferences', {
+      body: toRestBooking(param), query: { conferenceID: confId },
+    });
+    if (ret) return this._done(cb, ret, reason);
+    return this._done(cb, 0, '', toCreateConfResult(data[0]));
+  }
+
+  /** cancelConf(confId, cb): cancels a booked meeting, or ends a started one. */
+  async cancelConf(confId, cb) {
+    if (!this.rest.accessToken) return this._done(cb, SDKERR.UISDK_UNLOGIN_ERROR, 'not logged in');
+    const [ret, reason] = await this.rest.call('DELETE', '/v1/mmc/management/conferences', { query: { conferenceID: confId, type: 1 } });
+    return this._done(cb, ret, reason);
+  }
+
+  /** getConfList({offset, limit, sortType?, queryConfMode?}, cb) -> {count, data: ConferenceInfo[]}: meetings not over yet. */
+  async getConfList(q, cb) {
+    if (!this.rest.accessToken) return this._done(cb, SDKERR.UISDK_UNLOGIN_ERROR, 'not logged in');
+    const query = Object.fromEntries(Object.entries(q || {}).filter(([, v]) => v !== undefined && v !== null));
+    const [ret, reason, data] = await this.rest.call('GET', '/v1/mmc/management/conferences', { query });
+    return this._done(cb, ret, reason, data || undefined);
+  }
+
+  /** getConfDetail(confId, cb) -> ConferenceInfo. */
+  async getConfDetail(confId, cb) {
+    if (!this.rest.accessToken) return this._done(cb, SDKERR.UISDK_UNLOGIN_ERROR, 'not logged in');
+    const [ret, reason, data] = await this.rest.call('GET', '/v1/mmc/management/conferences/confDetail', { query: { conferenceID: confId } });
+    return this._done(cb, ret, reason, data ? data.conferenceData : undefined);
   }
 
   /** joinConfById({confId, password, nickName, isMicOn, isCameraOn}, cb) -> {participantId, role} */

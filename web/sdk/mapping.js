@@ -53,6 +53,24 @@ export function toRestSchedule(c) {
   });
 }
 
+const pad = (n) => String(n).padStart(2, '0');
+
+/** Unix seconds as the REST API's "yyyy-MM-dd HH:mm" (UTC). */
+export function restTime(secs) {
+  const d = new Date(secs * 1000);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+}
+
+/** The REST create body for bookConf's {startTime (UTC s), duration, timeZoneId?, confCommonParam}. */
+export function toRestBooking(p) {
+  return defined({
+    ...toRestSchedule(p.confCommonParam),
+    startTime: restTime(p.startTime),
+    length: p.duration,
+    timeZoneID: p.timeZoneId,
+  });
+}
+
 /** The seed's CreateConfResult from the REST ConferenceInfo. */
 export function toCreateConfResult(ci) {
   const pw = (role) => ((ci.passwordEntry || []).find((p) => p.conferenceRole === role) || {}).password || '';

@@ -35,6 +35,8 @@ pub struct CreateLimits {
     pub max_custom_info_chars: usize,
     pub max_attendees: usize,
     pub max_concurrent_participants: i64,
+    /// How far ahead a meeting may be booked (seconds).
+    pub max_booking_ahead: i64,
 }
 
 impl Default for CreateLimits {
@@ -47,6 +49,7 @@ impl Default for CreateLimits {
             max_custom_info_chars: 1024,
             max_attendees: 500,
             max_concurrent_participants: 10_000,
+            max_booking_ahead: 366 * 24 * 3600,
         }
     }
 }
@@ -87,6 +90,8 @@ pub struct NewMeeting {
     pub audience_random: String,
     pub start: i64,
     pub end: i64,
+    /// Booked for a later time (the product's `confType` "FUTURE").
+    pub booked: bool,
 }
 
 impl NewMeeting {
@@ -113,7 +118,12 @@ impl NewMeeting {
             audience_random: self.audience_random,
             start: self.start,
             end: self.end,
-            state: ConfState::Running,
+            state: if self.booked {
+                ConfState::Scheduled
+            } else {
+                ConfState::Running
+            },
+            booked: self.booked,
             live: None,
         };
         meeting.settle(conf_id, room_id);
@@ -208,6 +218,8 @@ pub fn plan<R: Rng + ?Sized>(
         ));
     }
     info.duration = Some(duration);
+    let mut options = options;
+    let (start, booked) = when(&mut options, limits, now)?;
     if !(0..=60).contains(&options.prolong_length) {
         return Err(bad("prolongLength must be 0..=60 minutes"));
     }
@@ -306,7 +318,6 @@ pub fn plan<R: Rng + ?Sized>(
     info.default_summary_state.get_or_insert(SummaryState::Close);
     let auto_record = *info.is_auto_record.get_or_insert(false);
     let allow_record = *info.allow_record.get_or_insert(auto_record || options.record_type >= 2);
-    let mut options = options;
     if options.record_type == 0 && (allow_record || auto_record) {
         options.record_type = 2;
     }
@@ -322,9 +333,45 @@ pub fn plan<R: Rng + ?Sized>(
         host_random: ids::join_random(rng),
         guest_random: ids::join_random(rng),
         audience_random: ids::join_random(rng),
-        start: now,
-        end: now + duration * 60,
+        start,
+        end: start + duration * 60,
+        booked,
     })
+}
+
+/// When a meeting starts: now, or the `startTime` it is booked for (UTC,
+/// minute precision: a time within the current minute is now), and its
+/// time zone (`timeZoneID`, the product's table) checked and kept.
+fn when(options: &mut ConfOptions, limits: &CreateLimits, now: i64) -> Result<(i64, bool), Refusal> {
+    if let Some(code) = options.time_zone_id.take() {
+        let zone = crate::tz::TimeZone::from_code(&code).ok_or_else(|| {
+            bad(format!(
+                "timeZoneID {code:?} is not one of the product's time-zone codes (1 to 73; 56 is Beijing, 26 London)"
+            ))
+        })?;
+        options.time_zone_id = Some(zone.id());
+    }
+    let Some(given) = options.start_time.take() else {
+        return Ok((now, false));
+    };
+    let t = convene_proto::time::parse_rest_time(&given)
+        .ok_or_else(|| bad("startTime must be \"yyyy-MM-dd HH:mm\" (UTC)"))?;
+    if t < now - 60 {
+        return Err(Refusal::new(
+            SdkErr::CMS_CONF_START_TIME_LESS_THAN_CURRENT_TIME,
+            "startTime is in the past",
+        ));
+    }
+    if t > now + limits.max_booking_ahead {
+        return Err(bad(format!(
+            "startTime may be at most {} days ahead",
+            limits.max_booking_ahead / 86_400
+        )));
+    }
+    if t <= now + 60 {
+        return Ok((now, false));
+    }
+    Ok((t, true))
 }
 
 /// What storage knows of a room, for [`may_hold`].
@@ -344,4 +391,53 @@ pub fn may_hold(meeting: &crate::Meeting, room: RoomFacts<'_>) -> bool {
         RoomFacts::Personal { owner } => owner == meeting.owner_id.as_str(),
         RoomFacts::Shared { enterprise } => enterprise == meeting.enterprise_id.as_str(),
     }
+}
+
+/// An edit of a booked meeting (`PUT .../conferences` with the whole create
+/// body): checked as a create is ([`plan`]); the meeting keeps what makes it
+/// the same meeting (ID, UUID, room, owner, host password, link codes, the
+/// guest password unless a new one is given, the booked time unless a new
+/// one is given) and takes the rest. Only a meeting not started yet may be
+/// edited ([`Meeting::may_edit`]); it stays booked (a start time of now
+/// makes it startable at once).
+pub fn edit<R: Rng + ?Sized>(
+    old: &Meeting,
+    mut info: CreateConfInfo,
+    mut options: ConfOptions,
+    creator: &Creator,
+    limits: &CreateLimits,
+    now: i64,
+    rng: &mut R,
+) -> Result<Meeting, Refusal> {
+    old.may_edit(now)?;
+    if options.start_time.is_none() && old.start > now {
+        options.start_time = Some(convene_proto::time::rest_time(old.start));
+    }
+    if info.need_password && info.guest_pwd.as_deref().is_none_or(str::is_empty) {
+        info.guest_pwd.clone_from(&old.guest_pwd);
+    }
+    let new = plan(info, options, creator, limits, now, rng)?;
+    let same_room = match (&new.room, &old.room_id) {
+        (RoomRequest::None, None) => true,
+        (RoomRequest::Personal(r) | RoomRequest::Specific(r), Some(o)) => r == o,
+        (RoomRequest::SharedPool, Some(_)) => old.info.conf_res_type == Some(ConfResType::ShareVmr),
+        _ => false,
+    };
+    if !same_room {
+        return Err(bad(
+            "the room of a booked meeting cannot change: cancel it and book it again",
+        ));
+    }
+    let mut m = old.clone();
+    m.info = new.info;
+    m.options = new.options;
+    m.guest_pwd = new.guest_pwd;
+    m.start = new.start;
+    m.end = new.end;
+    m.state = ConfState::Scheduled;
+    m.booked = true;
+    if let Some(room) = &old.room_id {
+        m.info.vmr_id = Some(room.0.clone());
+    }
+    Ok(m)
 }

@@ -31,6 +31,7 @@ pub mod refusal;
 pub mod rest;
 pub mod session;
 pub mod text;
+pub mod tz;
 
 pub use create::{CreateLimits, Creator, NewMeeting, RoomRequest};
 pub use ids::{ConfId, ConfUuid, EnterpriseId, RoomId, UserId};

@@ -10,11 +10,19 @@ use convene_proto::*;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ConfId, ConfUuid, EnterpriseId, RoomId, UserId};
+use crate::refusal::Refusal;
+use convene_proto::time::rest_time;
 use convene_proto::ConfOptions;
+
+/// How long before its time a booked meeting may be started.
+pub const EARLY_START: i64 = 30 * 60;
 
 /// Where a meeting is in its life.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ConfState {
+    /// Booked for a later time and not started yet: the product's
+    /// "Schedule"; stored as `scheduled`. See [`Meeting::may_start`].
+    Scheduled,
     /// Running (joinable) until its end time: the product's "Created";
     /// stored as `created`.
     #[default]
@@ -28,6 +36,7 @@ pub enum ConfState {
 impl ConfState {
     pub fn as_str(self) -> &'static str {
         match self {
+            ConfState::Scheduled => "scheduled",
             ConfState::Running => "created",
             ConfState::Ended => "ended",
             ConfState::Cancelled => "cancelled",
@@ -37,6 +46,7 @@ impl ConfState {
     pub fn parse(s: &str) -> Option<ConfState> {
         match s {
             "created" => Some(ConfState::Running),
+            "scheduled" => Some(ConfState::Scheduled),
             "ended" => Some(ConfState::Ended),
             "cancelled" => Some(ConfState::Cancelled),
             _ => None,
@@ -66,6 +76,9 @@ pub struct Meeting {
     pub start: i64,
     pub end: i64,
     pub state: ConfState,
+    /// Booked for a later time when created (`confType` "FUTURE"), whether
+    /// or not it has started since.
+    pub booked: bool,
     /// What the hosts changed while it ran, kept by storage (a column of
     /// its own) so that a meeting that empties and is joined again keeps it.
     /// `None` until the first change.
@@ -100,34 +113,6 @@ fn join_uri(base_url: &str, conf_id: &ConfId, code: &str) -> String {
         uri.push_str(part);
     }
     uri
-}
-
-/// Formats Unix seconds as the REST API's "yyyy-MM-dd HH:mm" (UTC).
-/// (From the date's fields: chrono's `format` parses its pattern on every
-/// call, a visible cost in every create's answer.)
-pub fn rest_time(secs: i64) -> String {
-    use chrono::{Datelike, Timelike};
-    chrono::DateTime::from_timestamp(secs, 0)
-        .map(|t| {
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}",
-                t.year(),
-                t.month(),
-                t.day(),
-                t.hour(),
-                t.minute()
-            )
-        })
-        .unwrap_or_default()
-}
-
-/// Reads the REST API's "yyyy-MM-dd HH:mm" (UTC) as Unix seconds.
-pub fn parse_rest_time(s: &str) -> Option<i64> {
-    let s = s.trim();
-    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S"))
-        .ok()
-        .map(|t| t.and_utc().timestamp())
 }
 
 /// The caller's relation to a meeting, which decides what they are shown.
@@ -167,8 +152,47 @@ impl Meeting {
     /// before anything wrote that down.
     pub fn state_at(&self, now: i64) -> ConfState {
         match self.state {
-            ConfState::Running if self.end <= now => ConfState::Ended,
+            ConfState::Running | ConfState::Scheduled if self.end <= now => ConfState::Ended,
             s => s,
+        }
+    }
+
+    /// Whether a joiner with `role` may start this booked meeting at `now`:
+    /// from [`EARLY_START`] before its time, a host always, a guest only if
+    /// the meeting allows guests to start it (`allowGuestStartConf`).
+    pub fn may_start(&self, role: ConfRole, now: i64) -> Result<(), Refusal> {
+        if now < self.start - EARLY_START {
+            return Err(Refusal::new(
+                SdkErr::CMS_CONF_NOT_STARTED,
+                format!(
+                    "the meeting starts at {} UTC; it can be started {} minutes before",
+                    rest_time(self.start),
+                    EARLY_START / 60
+                ),
+            ));
+        }
+        if role == ConfRole::Host || self.options.allow_guest_start_conf {
+            Ok(())
+        } else {
+            Err(Refusal::new(
+                SdkErr::CMS_NOT_ALLOWED_GUEST_FIRST_JOIN,
+                "the host has not started the meeting yet",
+            ))
+        }
+    }
+
+    /// Whether the meeting may still be edited at `now`: only while booked
+    /// and not started.
+    pub fn may_edit(&self, now: i64) -> Result<(), Refusal> {
+        match self.state_at(now) {
+            ConfState::Scheduled => Ok(()),
+            ConfState::Running => Err(Refusal::new(
+                SdkErr::CMS_CONF_BAD_REQUEST,
+                "a meeting cannot be edited after it has started",
+            )),
+            ConfState::Ended | ConfState::Cancelled => {
+                Err(Refusal::new(SdkErr::CMS_CONF_IS_CLOSED, "the meeting is over"))
+            }
         }
     }
 
@@ -263,7 +287,8 @@ impl Meeting {
             conference_id: self.conf_id.0.clone(),
             subject: info.subject.clone(),
             size: info.attendees.len() as i64,
-            time_zone_id: "56".into(), // the product's code for UTC
+            // No code given: times are UTC, which the product's table has no code for.
+            time_zone_id: self.options.time_zone_id.clone().unwrap_or_default(),
             start_time: rest_time(self.start),
             end_time: rest_time(self.end),
             media_types: match info.media_type {
@@ -271,13 +296,14 @@ impl Meeting {
                 MediaType::Video => "Voice,HDVideo".into(),
             },
             conference_state: match self.state_at(now) {
+                ConfState::Scheduled => "Schedule".into(),
                 ConfState::Running => "Created".into(),
                 ConfState::Ended | ConfState::Cancelled => "Destroyed".into(),
             },
             password_entry,
             user_uuid: self.owner_id.0.clone(),
             scheduser_name: self.owner_name.clone(),
-            conf_type: "IMMEDIATELY".into(),
+            conf_type: if self.booked { "FUTURE" } else { "IMMEDIATELY" }.into(),
             is_auto_mute: i64::from(info.auto_mute_mode == Some(AutoMuteType::Mute)),
             is_auto_record: i64::from(info.is_auto_record == Some(true)),
             chair_join_uri: if host {
@@ -315,7 +341,12 @@ impl Meeting {
             },
             vmr_flag: i64::from(self.room_id.is_some()),
             vmr_conference_id: self.vmr_conf_id(),
-            conf_uuid: self.conf_uuid.0.clone(),
+            // A booked meeting has no UUID until it is held (the product's rule).
+            conf_uuid: if self.state_at(now) == ConfState::Scheduled {
+                String::new()
+            } else {
+                self.conf_uuid.0.clone()
+            },
             vmr_id: self.vmr_conf_id(),
             role: if host { "chair".into() } else { "general".into() },
             concurrent_participants: info.concurrent_participants.unwrap_or(0),
@@ -349,20 +380,6 @@ impl Meeting {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rest_times_read_as_the_product_writes_them() {
-        for (secs, text) in [
-            (0, "1970-01-01 00:00"),
-            (951_782_399, "2000-02-28 23:59"),
-            (951_827_400, "2000-02-29 12:30"),
-            (1_790_000_000, "2026-09-21 14:13"),
-            (4_102_444_799, "2099-12-31 23:59"),
-        ] {
-            assert_eq!(rest_time(secs), text);
-            assert_eq!(parse_rest_time(text), Some(secs - secs % 60));
-        }
-    }
 
     #[test]
     fn join_links_join_base_id_and_code_with_one_slash() {

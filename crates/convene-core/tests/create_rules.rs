@@ -596,19 +596,19 @@ fn sdk_to_rest_round_trip_is_lossless() {
         let dto = RestScheduleConfDto::from(&c);
         // Through JSON, as on the wire.
         let dto: RestScheduleConfDto = serde_json::from_str(&serde_json::to_string(&dto).unwrap()).unwrap();
-        let (back, _) = convene_core::rest::create_from_rest(dto, NOW).unwrap();
+        let (back, _) = convene_core::rest::create_from_rest(dto).unwrap();
         assert_eq!(back, c);
     }
 }
 
 #[test]
 fn rest_only_values_are_checked() {
-    let bad = |dto: RestScheduleConfDto| convene_core::rest::create_from_rest(dto, NOW).unwrap_err().code;
+    let bad = |dto: RestScheduleConfDto| rest_plan(dto).unwrap_err().code;
     let ok = RestScheduleConfDto {
         subject: Some("s".into()),
         ..Default::default()
     };
-    assert!(convene_core::rest::create_from_rest(ok.clone(), NOW).is_ok());
+    assert!(rest_plan(ok.clone()).is_ok());
     assert_eq!(
         bad(RestScheduleConfDto {
             media_types: Some("Fax".into()),
@@ -670,7 +670,14 @@ fn rest_only_values_are_checked() {
             start_time: Some("2100-01-01 10:00".into()),
             ..ok.clone()
         }),
-        SdkErr::CMS_CONF_BAD_REQUEST
+        SdkErr::CMS_PARAMETER_VERIFIED_FAIL
+    );
+    assert_eq!(
+        bad(RestScheduleConfDto {
+            time_zone_id: Some("74".into()),
+            ..ok.clone()
+        }),
+        SdkErr::CMS_PARAMETER_VERIFIED_FAIL
     );
     assert_eq!(
         bad(RestScheduleConfDto {
@@ -704,16 +711,41 @@ fn rest_only_values_are_checked() {
     }]);
     assert_eq!(bad(with_attendee), SdkErr::CMS_PARAMETER_VERIFIED_FAIL);
     // A current startTime is an instant meeting; Voice alone is audio.
-    let (info, _) = convene_core::rest::create_from_rest(
-        RestScheduleConfDto {
-            start_time: Some(convene_core::meeting::rest_time(NOW)),
-            media_types: Some("Voice".into()),
-            ..ok
-        },
-        NOW,
-    )
+    let planned = rest_plan(RestScheduleConfDto {
+        start_time: Some(convene_proto::time::rest_time(NOW)),
+        media_types: Some("Voice".into()),
+        ..ok.clone()
+    })
     .unwrap();
-    assert_eq!(info.media_type, MediaType::Audio);
+    assert_eq!(planned.info.media_type, MediaType::Audio);
+    assert!(!planned.booked);
+    assert_eq!(planned.start, NOW);
+    // A later startTime books the meeting for then, in its time zone.
+    let tomorrow = NOW - NOW % 60 + 86_400;
+    let booked = rest_plan(RestScheduleConfDto {
+        start_time: Some(convene_proto::time::rest_time(tomorrow)),
+        time_zone_id: Some(" 26".into()),
+        length: Some(45),
+        ..ok
+    })
+    .unwrap();
+    assert!(booked.booked);
+    assert_eq!((booked.start, booked.end), (tomorrow, tomorrow + 45 * 60));
+    assert_eq!(booked.options.time_zone_id.as_deref(), Some("26"));
+    assert_eq!(booked.options.start_time, None);
+}
+
+/// A REST body read and planned as the server does.
+fn rest_plan(dto: RestScheduleConfDto) -> Result<convene_core::NewMeeting, convene_core::Refusal> {
+    let (info, options) = convene_core::rest::create_from_rest(dto)?;
+    plan(
+        info,
+        options,
+        &creator(),
+        &CreateLimits::default(),
+        NOW,
+        &mut StdRng::seed_from_u64(7),
+    )
 }
 
 #[test]

@@ -297,3 +297,19 @@ pub struct CreateConfResult {
     pub scheduler_name: String,
     pub custom_info: String,
 }
+
+/// The product SDK's `bookConf` argument: a meeting booked for later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BookConfParam {
+    /// When it starts: Unix seconds (UTC), minute precision.
+    pub start_time: i64,
+    /// Minutes.
+    pub duration: i64,
+    /// The product's time-zone code its times are shown in ("56" Beijing,
+    /// "26" London...); none: UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone_id: Option<String>,
+    /// What the meeting is: the seed's `CreateConfInfo` fields.
+    pub conf_common_param: CreateConfInfo,
+}

@@ -1,7 +1,8 @@
 //! `CreateConfInfo` ↔ the REST create body (`RestScheduleConfDTO`), both
 //! directions in one place (the spec's §3.1 table).
 //!
-//! - [`RestScheduleConfDto::from`]`(&CreateConfInfo)`: how an SDK says the
+//! - [`RestScheduleConfDto::from`]`(&CreateConfInfo)` (and `(&BookConfParam)`,
+//!   a booking): how an SDK says the
 //!   seed's call in the REST API (the Rust SDK uses it; the JS SDK's
 //!   `toRestSchedule` in `web/sdk/mapping.js` must say the same, which the
 //!   shared fixtures in `tests/fixtures/create_map.json` hold it to).
@@ -29,6 +30,11 @@ pub struct ConfOptions {
     pub is_guest_camera_on: Option<bool>,
     /// 0 off, 1 live, 2 record, 3 live + record.
     pub record_type: i64,
+    /// `startTime` as given ("yyyy-MM-dd HH:mm", UTC); `None`: now. Whether
+    /// it may be that time is `convene-core`'s rule.
+    pub start_time: Option<String>,
+    /// `timeZoneID` as given (the product's code); checked by `convene-core`.
+    pub time_zone_id: Option<String>,
 }
 
 /// A REST create body that cannot be read: which code, and why.
@@ -119,7 +125,19 @@ impl From<&CreateConfInfo> for RestScheduleConfDto {
             is_mic_on: c.is_mic_on,
             conf_allow_join_user: c.conf_allow_join_user.map(|j| i64::from(j.number())),
             num_of_attendee: Some(c.num_of_attendee),
+            time_zone_id: None,
         }
+    }
+}
+
+impl From<&BookConfParam> for RestScheduleConfDto {
+    /// `bookConf`: the create body of its meeting, with the booked time.
+    fn from(p: &BookConfParam) -> Self {
+        let mut dto = RestScheduleConfDto::from(&p.conf_common_param);
+        dto.start_time = Some(crate::time::rest_time(p.start_time));
+        dto.length = Some(p.duration);
+        dto.time_zone_id.clone_from(&p.time_zone_id);
+        dto
     }
 }
 
@@ -195,8 +213,8 @@ fn read_attendee(i: usize, a: RestAttendeeDto) -> Result<AttendeeBaseInfo, MapEr
 }
 
 /// Reads a REST create body into the seed's `CreateConfInfo` and the
-/// REST-only options. `startTime` is not read here: when a meeting starts is
-/// `convene-core`'s to decide.
+/// REST-only options (`startTime` and `timeZoneID` as given: whether they
+/// are allowed is `convene-core`'s to decide).
 pub fn create_info_from_rest(dto: RestScheduleConfDto) -> Result<(CreateConfInfo, ConfOptions), MapError> {
     let media_type = media_type_from_rest(dto.media_types.as_deref().unwrap_or("Voice"))?;
     let cfg = dto.conf_config_info.unwrap_or_default();
@@ -263,6 +281,8 @@ pub fn create_info_from_rest(dto: RestScheduleConfDto) -> Result<(CreateConfInfo
         is_send_calendar: cfg.is_send_calendar,
         is_guest_camera_on: cfg.is_guest_camera_on,
         record_type,
+        start_time: dto.start_time.filter(|s| !s.trim().is_empty()),
+        time_zone_id: dto.time_zone_id.filter(|s| !s.trim().is_empty()),
     };
     Ok((info, options))
 }

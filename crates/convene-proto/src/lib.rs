@@ -15,6 +15,7 @@ pub mod create_map;
 pub mod error;
 pub mod live;
 pub mod rest;
+pub mod time;
 
 pub use conf::*;
 pub use create_map::{ConfOptions, MapError};

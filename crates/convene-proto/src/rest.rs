@@ -186,6 +186,30 @@ pub struct RestScheduleConfDto {
     /// Extra: the SDK's `numOfAttendee`; when absent, the attendee count.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub num_of_attendee: Option<i64>,
+    /// The product's time-zone code ("1".."73", e.g. "56" Beijing, "26"
+    /// London): the zone times are shown in (mails, calendar entries).
+    #[serde(rename = "timeZoneID", skip_serializing_if = "Option::is_none")]
+    pub time_zone_id: Option<String>,
+}
+
+/// `POST /v1/mmc/management/conferences/start` body: starts a booked
+/// meeting before its time (the host password proves the right).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StartRequest {
+    #[serde(rename = "conferenceID")]
+    pub conference_id: Option<String>,
+    pub password: Option<String>,
+}
+
+/// The answer of `start`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StartResponse {
+    /// The meeting's `confUUID` (the product marks it deprecated).
+    pub uuid: String,
+    #[serde(rename = "regionIP")]
+    pub region_ip: String,
 }
 
 /// One `passwordEntry` of a `ConferenceInfo`.

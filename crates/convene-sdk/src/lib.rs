@@ -378,11 +378,7 @@ impl ConveneClient {
             .post(self.url("/v1/mmc/management/conferences"))
             .header("X-Access-Token", token)
             .json(&body);
-        let confs: Vec<ConferenceInfo> = self.send(req).await?;
-        confs
-            .first()
-            .map(ConferenceInfo::to_create_conf_result)
-            .ok_or_else(|| SdkError::new(SdkErr::UISDK_HTTP_SERVER_ERROR, "the server answered no meeting"))
+        self.first_result(self.send(req).await?)
     }
 
     /// `createConf(createConfInfo, onCreateConfResult)`, the seed's call:
@@ -398,6 +394,62 @@ impl ConveneClient {
             async move { me.create_conf_async(create_conf_info).await },
             on_create_conf_result,
         );
+    }
+
+    /// `bookConf`, async form: a meeting booked for `param.start_time`; the
+    /// caller becomes its host. It can be started from 30 minutes before.
+    pub async fn book_conf_async(&self, param: BookConfParam) -> Result<CreateConfResult, SdkError> {
+        let token = self.token()?;
+        let req = self
+            .inner
+            .http
+            .post(self.url("/v1/mmc/management/conferences"))
+            .header("X-Access-Token", token)
+            .json(&RestScheduleConfDto::from(&param));
+        self.first_result(self.send(req).await?)
+    }
+
+    /// `bookConf(param, onBookConfResult)`: returns at once; the callback
+    /// hears `(ret, reason, createConfResult)`.
+    pub fn book_conf(
+        &self,
+        param: BookConfParam,
+        on_result: impl FnOnce(SdkErr, String, CreateConfResult) + Send + 'static,
+    ) {
+        let me = self.clone();
+        spawn_with_callback(async move { me.book_conf_async(param).await }, on_result);
+    }
+
+    /// `modifyConf`, async form: edits a booked meeting that has not started
+    /// (its ID, passwords and links stay; a guest password in `param` is new).
+    pub async fn modify_conf_async(&self, conf_id: &str, param: BookConfParam) -> Result<CreateConfResult, SdkError> {
+        let token = self.token()?;
+        let req = self
+            .inner
+            .http
+            .put(self.url("/v1/mmc/management/conferences"))
+            .query(&[("conferenceID", conf_id)])
+            .header("X-Access-Token", token)
+            .json(&RestScheduleConfDto::from(&param));
+        self.first_result(self.send(req).await?)
+    }
+
+    /// `modifyConf(confId, param, onModifyConfResult)`, callback form.
+    pub fn modify_conf(
+        &self,
+        conf_id: String,
+        param: BookConfParam,
+        on_result: impl FnOnce(SdkErr, String, CreateConfResult) + Send + 'static,
+    ) {
+        let me = self.clone();
+        spawn_with_callback(async move { me.modify_conf_async(&conf_id, param).await }, on_result);
+    }
+
+    fn first_result(&self, confs: Vec<ConferenceInfo>) -> Result<CreateConfResult, SdkError> {
+        confs
+            .first()
+            .map(ConferenceInfo::to_create_conf_result)
+            .ok_or_else(|| SdkError::new(SdkErr::UISDK_HTTP_SERVER_ERROR, "the server answered no meeting"))
     }
 
     fn join_msg(&self, conf_id: String, nick_name: String, mic: bool, camera: bool) -> convene_proto::live::JoinMsg {
@@ -482,7 +534,7 @@ impl ConveneClient {
         Ok(detail.conference_data)
     }
 
-    /// A page of the caller's running meetings.
+    /// A page of the caller's meetings not over yet (running and booked), newest first.
     pub async fn list_confs_async(&self, offset: i64, limit: i64) -> Result<SearchMeetingsResponse, SdkError> {
         let token = self.token()?;
         let req = self
@@ -494,14 +546,15 @@ impl ConveneClient {
         self.send(req).await
     }
 
-    /// Cancels a meeting the caller created.
+    /// Cancels a meeting the caller created: a booked one, or a started
+    /// one, which is then ended for everyone in it (the REST call's `type=1`).
     pub async fn cancel_conf_async(&self, conf_id: &str) -> Result<(), SdkError> {
         let token = self.token()?;
         let req = self
             .inner
             .http
             .delete(self.url("/v1/mmc/management/conferences"))
-            .query(&[("conferenceID", conf_id)])
+            .query(&[("conferenceID", conf_id), ("type", "1")])
             .header("X-Access-Token", token);
         let _: serde_json::Value = self.send(req).await?;
         Ok(())

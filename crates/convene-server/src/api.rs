@@ -22,7 +22,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::util::{json_answer, json_body};
 use crate::AppState;
 
-fn creator(u: &User) -> Creator {
+pub(crate) fn creator(u: &User) -> Creator {
     Creator {
         user_id: u.id.clone(),
         name: u.name.clone(),
@@ -31,7 +31,8 @@ fn creator(u: &User) -> Creator {
     }
 }
 
-/// Creates an instant meeting; the caller becomes its host.
+/// Creates a meeting, instant or booked (a future `startTime`); the caller
+/// becomes its host.
 #[utoipa::path(post, path = "/v1/mmc/management/conferences", tag = "meetings",
     request_body = RestScheduleConfDto,
     params(("X-Access-Token" = String, Header, description = "from a login call")),
@@ -45,7 +46,7 @@ pub async fn create_meeting(
 ) -> ApiResult<axum::response::Response> {
     let dto: RestScheduleConfDto = json_body(&body, SdkErr::CMS_CONF_BAD_REQUEST)?;
     let t = state.now();
-    let (info, options) = convene_core::rest::create_from_rest(dto, t)?;
+    let (info, options) = convene_core::rest::create_from_rest(dto)?;
     let new = plan(
         info,
         options,
@@ -77,13 +78,22 @@ pub struct ListParams {
     search_key: Option<String>,
     /// convene extra: also list ended and cancelled meetings.
     include_ended: Option<bool>,
+    /// ADAY, AWEEK, AMONTH (meetings starting within that span from now) or ALL.
+    query_conf_mode: Option<String>,
+    /// ASC_StartTIME or DSC_StartTIME (the default).
+    sort_type: Option<String>,
+    /// All of the enterprise's meetings (admins): accepted; convene lists the caller's own.
+    #[allow(dead_code)]
+    query_all: Option<bool>,
 }
 
-/// Lists the caller's running meetings, newest first.
+/// Lists the caller's meetings not over yet (running and booked).
 #[utoipa::path(get, path = "/v1/mmc/management/conferences", tag = "meetings",
     params(("offset" = Option<i64>, Query), ("limit" = Option<i64>, Query, description = "1..=500, default 20"),
            ("searchKey" = Option<String>, Query, description = "subject or meeting ID"),
-           ("includeEnded" = Option<bool>, Query, description = "convene: list ended meetings too")),
+           ("includeEnded" = Option<bool>, Query, description = "convene: list ended meetings too"),
+           ("queryConfMode" = Option<String>, Query, description = "ADAY, AWEEK, AMONTH or ALL"),
+           ("sortType" = Option<String>, Query, description = "ASC_StartTIME or DSC_StartTIME")),
     responses((status = 200, body = SearchMeetingsResponse)))]
 pub async fn list_meetings(
     State(state): State<AppState>,
@@ -111,11 +121,35 @@ pub async fn list_meetings(
         ));
     }
     let t = state.now();
+    let starts_within = match p.query_conf_mode.as_deref().unwrap_or("ALL") {
+        "ALL" => None,
+        "ADAY" => Some(86_400),
+        "AWEEK" => Some(7 * 86_400),
+        "AMONTH" => Some(31 * 86_400),
+        other => {
+            return Err(ApiError::bad_request(
+                SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                format!("queryConfMode must be ADAY, AWEEK, AMONTH or ALL, not {other:?}"),
+            ))
+        }
+    };
+    let ascending = match p.sort_type.as_deref().unwrap_or("DSC_StartTIME") {
+        "ASC_StartTIME" => true,
+        "DSC_StartTIME" => false,
+        other => {
+            return Err(ApiError::bad_request(
+                SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                format!("sortType must be ASC_StartTIME or DSC_StartTIME, not {other:?}"),
+            ))
+        }
+    };
     let q = ListQuery {
         offset,
         limit,
         search: p.search_key.filter(|s| !s.is_empty()),
         include_ended: p.include_ended.unwrap_or(false),
+        starts_before: starts_within.map(|w| t + w),
+        ascending,
     };
     let (count, meetings) = state.store.list_meetings(&user.id, &q, t).await?;
     Ok(Json(SearchMeetingsResponse {
@@ -133,6 +167,9 @@ pub async fn list_meetings(
 pub struct ConfParams {
     #[serde(rename = "conferenceID")]
     conference_id: Option<String>,
+    /// Cancel: 1 also ends the meeting if it has started.
+    #[serde(rename = "type")]
+    cancel_type: Option<i64>,
 }
 
 /// The meeting a `conferenceID` query parameter names (required), if any.
@@ -140,7 +177,7 @@ pub(crate) async fn meeting_param(state: &AppState, conf_id: Option<String>) -> 
     let conf_id = conf_id
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ApiError::bad_request(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "conferenceID is required"))?;
-    Ok(state.store.meeting_by_conf_id(&ConfId(conf_id)).await?)
+    Ok(state.store.meeting_by_conf_id(&ConfId(conf_id), state.now()).await?)
 }
 
 /// The meeting a caller may see (`convene_core::live::viewer`): their own
@@ -176,9 +213,10 @@ pub async fn meeting_detail(
     }))
 }
 
-/// Cancels (ends) a running meeting; only its creator may.
+/// Cancels a booked meeting (freeing its time in its room), or with
+/// `type=1` a started one too (ending it); only its creator may.
 #[utoipa::path(delete, path = "/v1/mmc/management/conferences", tag = "meetings",
-    params(("conferenceID" = String, Query)),
+    params(("conferenceID" = String, Query), ("type" = Option<i64>, Query, description = "1: also end it if it has started")),
     responses((status = 200, description = "cancelled"), (status = 404, body = convene_proto::RestError)))]
 pub async fn cancel_meeting(
     State(state): State<AppState>,
@@ -193,6 +231,12 @@ pub async fn cancel_meeting(
         ));
     }
     let t = state.now();
+    if m.state_at(t) == convene_core::ConfState::Running && p.cancel_type != Some(1) {
+        return Err(ApiError::bad_request(
+            SdkErr::CMS_CONF_BAD_REQUEST,
+            "the meeting has started: cancel it with type=1, which also ends it",
+        ));
+    }
     if !state.store.cancel_meeting(&m.conf_uuid, t).await? {
         return Err(ApiError::bad_request(
             SdkErr::CMS_CONF_IS_CLOSED,
@@ -215,6 +259,8 @@ pub async fn cancel_meeting(
         list_meetings,
         meeting_detail,
         cancel_meeting,
+        crate::schedule::update_meeting,
+        crate::schedule::start_meeting,
         crate::control::token,
         crate::control::lock,
         crate::control::mute_all,

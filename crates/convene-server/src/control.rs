@@ -83,6 +83,12 @@ pub async fn token(
             return Err(ApiError::from(r));
         }
     }
+    if found.as_ref().is_some_and(|m| m.state_at(now) == ConfState::Scheduled) {
+        return Err(ApiError::bad_request(
+            SdkErr::CMS_CONF_NOT_STARTED,
+            "the meeting is booked and not started: start it first (POST /v1/mmc/management/conferences/start)",
+        ));
+    }
     let Some(m) = found.filter(|m| m.state_at(now) == ConfState::Running) else {
         return Err(ApiError::bad_request(
             SdkErr::CMS_CONF_IS_CLOSED,

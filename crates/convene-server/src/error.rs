@@ -119,7 +119,8 @@ impl From<StoreError> for ApiError {
                 StatusCode::CONFLICT,
                 SdkErr::CMS_CONF_NUM_UP_TO_LIMIT,
                 format!(
-                    "cloud meeting room {r} already holds a running meeting; end it first or use a random meeting ID"
+                    "cloud meeting room {r} holds another meeting (running or booked) at that time; \
+                     pick another time or use a random meeting ID"
                 ),
             ),
             StoreError::RoomNotAllowed(r) => ApiError::new(
@@ -130,7 +131,7 @@ impl From<StoreError> for ApiError {
             StoreError::NoFreeRoom => ApiError::new(
                 StatusCode::CONFLICT,
                 SdkErr::CMS_CONF_NUM_UP_TO_LIMIT,
-                "every shared cloud meeting room of the enterprise holds a running meeting",
+                "every shared cloud meeting room of the enterprise holds a meeting at that time",
             ),
             other => {
                 tracing::error!(error = %other, "storage failure");

@@ -16,6 +16,7 @@ pub mod control;
 pub mod error;
 pub mod live;
 pub mod media;
+pub mod schedule;
 pub mod tls;
 pub mod util;
 pub mod web;
@@ -76,8 +77,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/mmc/management/conferences",
             post(api::create_meeting)
                 .get(api::list_meetings)
+                .put(schedule::update_meeting)
                 .delete(api::cancel_meeting),
         )
+        .route("/v1/mmc/management/conferences/start", post(schedule::start_meeting))
         .route("/v1/mmc/management/conferences/confDetail", get(api::meeting_detail))
         .route("/v1/mmc/control/conferences/token", get(control::token))
         .route("/v1/mmc/control/conferences/lock", put(control::lock))

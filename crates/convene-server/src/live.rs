@@ -118,7 +118,7 @@ impl LiveHub {
     /// The meeting with this ID (the running one, else the latest), if any.
     async fn lookup(&self, conf_id: &str) -> Result<Option<Meeting>, Refusal> {
         self.store
-            .meeting_by_conf_id(&ConfId(conf_id.to_owned()))
+            .meeting_by_conf_id(&ConfId(conf_id.to_owned()), self.clock.now())
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "reading a meeting");
@@ -137,18 +137,40 @@ impl LiveHub {
     async fn admit(&self, conf_id: &str, req: &mut JoinRequest) -> Result<Meeting, Refusal> {
         let found = self.lookup(conf_id).await?;
         let now = self.clock.now();
-        {
+        let role = {
             let mut guard = self.guard();
             req.password_gate = guard.gate(conf_id, &req.client_key, now);
-            if let Err(r) = rules::check_credential(found.as_ref(), req) {
-                if rules::counts_as_failure(&r) {
+            let role = rules::check_credential(found.as_ref(), req);
+            if let Err(r) = &role {
+                if rules::counts_as_failure(r) {
                     guard.failed(conf_id, &req.client_key, now);
                 }
-                return Err(r);
             }
-        }
+            role
+        };
+        let role = role?;
         match found {
             Some(m) if m.state_at(now) == ConfState::Running => Ok(m),
+            Some(m) if m.state_at(now) == ConfState::Scheduled => self.start_booked(&m, role, now).await,
+            _ => Err(Refusal::new(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended")),
+        }
+    }
+
+    /// Starts a booked meeting for a joiner or caller with `role` if
+    /// `Meeting::may_start` lets them: storage starts it once (several may
+    /// arrive together) unless its room holds another meeting meanwhile.
+    pub async fn start_booked(&self, m: &Meeting, role: ConfRole, now: i64) -> Result<Meeting, Refusal> {
+        m.may_start(role, now)?;
+        let after = self.store.activate_meeting(&m.conf_uuid, now).await.map_err(|e| {
+            tracing::error!(error = %e, "starting a booked meeting");
+            Refusal::new(SdkErr::SDK_COMMON_FAIL, "internal server error")
+        })?;
+        match after {
+            Some(a) if a.state_at(now) == ConfState::Running => Ok(a),
+            Some(a) if a.state_at(now) == ConfState::Scheduled => Err(Refusal::new(
+                SdkErr::CMS_CONF_NUM_UP_TO_LIMIT,
+                "the meeting's cloud meeting room still holds another meeting; try again once it ends",
+            )),
             _ => Err(Refusal::new(SdkErr::CMS_CONF_IS_CLOSED, "the meeting has ended")),
         }
     }

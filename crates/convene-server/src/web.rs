@@ -69,10 +69,12 @@ pub async fn join_link(
     Path((conf_id, code)): Path<(String, String)>,
 ) -> impl IntoResponse {
     let t = state.now();
-    let meeting = state.store.meeting_by_conf_id(&ConfId(conf_id)).await.ok().flatten();
+    let meeting = state.store.meeting_by_conf_id(&ConfId(conf_id), t).await.ok().flatten();
     let found = meeting.and_then(|m| m.link_role(&code).map(|r| (m, r)));
     match found {
-        Some((m, role)) if m.state_at(t) == ConfState::Running => {
+        // A booked meeting's link opens it too: the join starts it, or says
+        // when it can be started.
+        Some((m, role)) if matches!(m.state_at(t), ConfState::Running | ConfState::Scheduled) => {
             let info = JoinLinkInfo {
                 conf_id: m.conf_id.0.clone(),
                 random: code,

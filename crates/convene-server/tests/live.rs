@@ -506,7 +506,7 @@ async fn what_the_hosts_changed_outlives_the_meeting_emptying() {
         let stored = server
             .running
             .store
-            .meeting_by_conf_id(&conf_id)
+            .meeting_by_conf_id(&conf_id, i64::MAX / 2)
             .await
             .unwrap()
             .unwrap();
@@ -532,4 +532,74 @@ async fn what_the_hosts_changed_outlives_the_meeting_emptying() {
         g.mute_attendee(g.participant_id(), false).await.err().map(|e| e.code),
         Some(SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS)
     );
+}
+
+/// Issue 18: a booked meeting is held back until a host starts it (from
+/// 30 minutes before its time); guests then join; the meeting runs until
+/// its booked end.
+#[tokio::test]
+async fn a_booked_meeting_starts_when_its_host_comes() {
+    let server = TestServer::start().await;
+    server.add_account("olga", "Olga Host").await;
+    let host_client = server.client("olga").await;
+    let clock = &server.running.clock;
+    let start = clock.now() - clock.now() % 60 + 2 * 3600;
+    let result = host_client
+        .book_conf_async(BookConfParam {
+            start_time: start,
+            duration: 30,
+            time_zone_id: Some("56".into()),
+            conf_common_param: CreateConfInfo::new("Booked", MediaType::Video, true),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (result.start_time_stamp, result.end_time_stamp),
+        (start, start + 30 * 60)
+    );
+    let m = Meeting { result, host_client };
+    // Too early for anyone; then too early for a guest before the host.
+    let early = m
+        .host_client
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: m.result.conf_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(early.code, SdkErr::CMS_CONF_NOT_STARTED);
+    clock.advance(2 * 3600 - 20 * 60);
+    assert_eq!(
+        guest(&server, &m, "Gus").await.err().unwrap().code,
+        SdkErr::CMS_NOT_ALLOWED_GUEST_FIRST_JOIN
+    );
+    // The host starts it 20 minutes early; guests follow.
+    let host = host_joins(&m).await;
+    let g = guest(&server, &m, "Gus").await.unwrap();
+    assert!(list_with(&g, |l| l.len() == 2).await.is_some());
+    let detail = m.host_client.conf_detail_async(&m.result.conf_id).await.unwrap();
+    assert_eq!(detail.conference_state, "Created");
+    // Started when the host came (the clock runs on between the steps).
+    assert!(
+        (start - 20 * 60..start - 20 * 60 + 30).contains(&detail.start_time_stamp),
+        "{detail:?}"
+    );
+    assert_eq!(detail.end_time_stamp, start + 30 * 60);
+    // An edit is too late now.
+    let edit = m
+        .host_client
+        .modify_conf_async(
+            &m.result.conf_id,
+            BookConfParam {
+                start_time: start + 3600,
+                duration: 30,
+                time_zone_id: None,
+                conf_common_param: CreateConfInfo::new("Moved", MediaType::Video, true),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(edit.code, SdkErr::CMS_CONF_BAD_REQUEST);
+    drop((host, g));
 }

@@ -37,6 +37,10 @@ struct MeetingDoc {
     host_random: String,
     guest_random: String,
     audience_random: String,
+    /// Booked for a later time when created (absent in documents from
+    /// before booking existed: instant).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    booked: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -121,6 +125,9 @@ struct OptionsDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     is_guest_camera_on: Option<bool>,
     record_type: i64,
+    /// The product's time-zone code the meeting is shown in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    time_zone_id: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -195,12 +202,14 @@ pub fn encode_meeting(m: &Meeting) -> Result<String> {
             is_send_calendar: m.options.is_send_calendar,
             is_guest_camera_on: m.options.is_guest_camera_on,
             record_type: m.options.record_type,
+            time_zone_id: m.options.time_zone_id.clone(),
         },
         host_pwd: m.host_pwd.clone(),
         guest_pwd: m.guest_pwd.clone(),
         host_random: m.host_random.clone(),
         guest_random: m.guest_random.clone(),
         audience_random: m.audience_random.clone(),
+        booked: m.booked,
     };
     serde_json::to_string(&doc).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -286,6 +295,8 @@ pub fn decode_meeting(doc: &str) -> Result<Meeting> {
             is_send_calendar: o.is_send_calendar,
             is_guest_camera_on: o.is_guest_camera_on,
             record_type: o.record_type,
+            start_time: None,
+            time_zone_id: o.time_zone_id,
         },
         host_pwd: d.host_pwd,
         guest_pwd: d.guest_pwd,
@@ -295,6 +306,7 @@ pub fn decode_meeting(doc: &str) -> Result<Meeting> {
         start: 0,
         end: 0,
         state: ConfState::Running,
+        booked: d.booked,
         live: None,
     })
 }

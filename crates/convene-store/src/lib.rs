@@ -115,7 +115,7 @@ impl std::fmt::Debug for App {
 }
 
 /// A page of a user's meetings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListQuery {
     pub offset: i64,
     pub limit: i64,
@@ -123,6 +123,10 @@ pub struct ListQuery {
     pub search: Option<String>,
     /// Whether ended and cancelled meetings are listed too.
     pub include_ended: bool,
+    /// Only meetings starting before this time (Unix seconds).
+    pub starts_before: Option<i64>,
+    /// Oldest start first (else newest first).
+    pub ascending: bool,
 }
 
 #[async_trait]
@@ -169,12 +173,21 @@ pub trait Store: Send + Sync + 'static {
     /// it is on disk. Whoever acknowledges the create must wait for `durable`
     /// first; the time between is for building the answer.
     async fn create_meeting_staged(&self, meeting: NewMeeting, now: i64) -> Result<Staged>;
-    /// The running meeting with this ID, else the latest one that had it.
-    async fn meeting_by_conf_id(&self, conf_id: &ConfId) -> Result<Option<Meeting>>;
+    /// The meeting with this ID at `now`: the running one, else the next
+    /// booked one not over yet, else the latest one that had it.
+    async fn meeting_by_conf_id(&self, conf_id: &ConfId, now: i64) -> Result<Option<Meeting>>;
     async fn meeting_by_uuid(&self, conf_uuid: &ConfUuid) -> Result<Option<Meeting>>;
     /// A page of the meetings `owner` created, newest first, and the total.
     async fn list_meetings(&self, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)>;
-    /// Cancels a running meeting; false when it was not running.
+    /// Starts a booked meeting at `now` (its start moves to `now` if that is
+    /// earlier), taking its ID and room unless the room has another meeting
+    /// meanwhile; answers the meeting as it is after (still `Scheduled` if it
+    /// could not start, `Running` if it or someone else started it).
+    async fn activate_meeting(&self, conf_uuid: &ConfUuid, now: i64) -> Result<Option<Meeting>>;
+    /// Replaces a booked meeting (an edit: document, subject, times) while
+    /// it is still booked and its room is free then; false otherwise.
+    async fn update_booked_meeting(&self, m: &Meeting) -> Result<bool>;
+    /// Cancels a booked or running meeting; false when it was neither.
     async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64) -> Result<bool>;
     /// Marks a meeting ended (by its host, the REST stop call or its end
     /// time), freeing its ID and room; false when it was not running.

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
 
+mod common;
 use std::sync::Arc;
 
 use convene_core::auth::{FailureRule, LoginFailures, FAILURE_MEMORY_SECONDS, LOGIN_ADDRESS_RULE};
@@ -165,7 +166,7 @@ async fn story(store: Arc<dyn Store>) {
     let m = store.create_meeting(request(&alice, |_| {}, T0), T0).await.unwrap();
     assert_eq!(m.conf_id.as_str().len(), 9);
     assert_eq!(m.room_id, None);
-    assert_eq!(store.meeting_by_conf_id(&m.conf_id).await.unwrap(), Some(m.clone()));
+    assert_eq!(store.meeting_by_conf_id(&m.conf_id, T0).await.unwrap(), Some(m.clone()));
     assert_eq!(store.meeting_by_uuid(&m.conf_uuid).await.unwrap(), Some(m.clone()));
 
     // What the hosts change while it runs is kept with it.
@@ -218,7 +219,12 @@ async fn story(store: Arc<dyn Store>) {
         ConfState::Ended
     );
     assert_eq!(
-        store.meeting_by_conf_id(&p1.conf_id).await.unwrap().unwrap().conf_uuid,
+        store
+            .meeting_by_conf_id(&p1.conf_id, T0)
+            .await
+            .unwrap()
+            .unwrap()
+            .conf_uuid,
         p2.conf_uuid,
         "the running one answers"
     );
@@ -289,6 +295,7 @@ async fn story(store: Arc<dyn Store>) {
         limit,
         search: search.map(str::to_owned),
         include_ended,
+        ..Default::default()
     };
     let (count, page) = store
         .list_meetings(&bob.id, &q(0, 3, None, false), T0 + 20)
@@ -364,7 +371,7 @@ async fn story(store: Arc<dyn Store>) {
         "already cancelled"
     );
     assert_eq!(
-        store.meeting_by_conf_id(&m.conf_id).await.unwrap().unwrap().state,
+        store.meeting_by_conf_id(&m.conf_id, T0).await.unwrap().unwrap().state,
         ConfState::Cancelled
     );
 
@@ -417,6 +424,7 @@ async fn story_on_sqlite_and_restart() {
                 limit: 50,
                 search: None,
                 include_ended: true,
+                ..Default::default()
             },
             T0,
         )
@@ -434,6 +442,7 @@ async fn story_on_sqlite_and_restart() {
                 limit: 50,
                 search: None,
                 include_ended: true,
+                ..Default::default()
             },
             T0,
         )
@@ -444,22 +453,9 @@ async fn story_on_sqlite_and_restart() {
 
 #[tokio::test]
 async fn story_on_postgres() {
-    let Ok(admin_url) = std::env::var("CONVENE_TEST_PG") else {
-        eprintln!("CONVENE_TEST_PG is not set: the PostgreSQL run of the story is left to CI");
+    let Some(url) = common::fresh_postgres("story").await else {
         return;
     };
-    use sqlx::Connection;
-    let name = format!(
-        "convene_story_{}",
-        convene_core::ids::random_hex(&mut rand::thread_rng(), 6)
-    );
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    let url = format!("{base}/{name}");
     let store = convene_store::open(&url).await.unwrap();
     story(store.clone()).await;
     drop(store);
@@ -545,6 +541,7 @@ async fn subjects_stored_before_folding_are_found_after_reopening() {
         limit: 10,
         search: Some(s.into()),
         include_ended: false,
+        ..Default::default()
     };
     for (key, want) in [("überblick", "Überblick"), ("PLAIN", "Plain")] {
         let (n, found) = again.list_meetings(&alice.id, &search(key), T0 + 1).await.unwrap();

@@ -58,13 +58,91 @@ except ClientRequestException as e:
     assert e.error_code == "MMC.111071015", e.error_code
     print("refused", e.error_code)
 
-c.cancel_meeting(CancelMeetingRequest(conference_id=cid))
 try:
     c.cancel_meeting(CancelMeetingRequest(conference_id=cid))
+    raise SystemExit("a started meeting was cancelled without type=1")
+except ClientRequestException as e:
+    assert e.error_code == "MMC.111070001", e.error_code
+c.cancel_meeting(CancelMeetingRequest(conference_id=cid, type=1))
+try:
+    c.cancel_meeting(CancelMeetingRequest(conference_id=cid, type=1))
     raise SystemExit("cancelled twice")
 except ClientRequestException as e:
     assert e.error_code == "MMC.111072006", e.error_code
 print("cancelled")
+
+# Booking: tomorrow at 09:00 UTC, shown in London time.
+import datetime
+
+tomorrow = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).replace(
+    hour=9, minute=0, second=0, microsecond=0)
+fmt = "%Y-%m-%d %H:%M"
+booked = c.create_meeting(CreateMeetingRequest(body=RestScheduleConfDTO(
+    subject="Planning", media_types="HDVideo", start_time=tomorrow.strftime(fmt), length=45, time_zone_id="26",
+    conf_config_info=RestConfConfigDTO(is_guest_free_pwd=False)))).body[0]
+bid = booked.conference_id
+assert booked.conference_state == "Schedule", booked.conference_state
+assert booked.conf_type == "FUTURE", booked.conf_type
+assert booked.start_time == tomorrow.strftime(fmt), booked.start_time
+assert booked.time_zone_id == "26", booked.time_zone_id
+assert not booked.conf_uuid, booked.conf_uuid
+bpw = {p.conference_role: p.password for p in booked.password_entry}
+print("booked", bid, booked.start_time)
+
+soon = c.search_meetings(SearchMeetingsRequest(query_conf_mode="AWEEK", sort_type="ASC_StartTIME"))
+assert bid in [m.conference_id for m in soon.data], soon
+print("listed booked", soon.count)
+
+later = tomorrow + datetime.timedelta(hours=2)
+edited = c.update_meeting(UpdateMeetingRequest(conference_id=bid, body=RestScheduleConfDTO(
+    subject="Planning (moved)", media_types="HDVideo", start_time=later.strftime(fmt), length=60, time_zone_id="26",
+    conf_config_info=RestConfConfigDTO(is_guest_free_pwd=False)))).body[0]
+assert edited.conference_id == bid and edited.start_time == later.strftime(fmt), edited
+d = c.show_meeting_detail(ShowMeetingDetailRequest(conference_id=bid)).conference_data
+assert d.subject == "Planning (moved)" and d.start_time == later.strftime(fmt), (d.subject, d.start_time)
+assert {p.conference_role: p.password for p in d.password_entry} == bpw, "passwords changed on edit"
+print("edited", d.start_time)
+
+for bad, code in [("2001-01-01 10:00", "MMC.111071013"), ("tomorrow", "MMC.111071061")]:
+    try:
+        c.create_meeting(CreateMeetingRequest(body=RestScheduleConfDTO(subject="x", media_types="Voice", start_time=bad)))
+        raise SystemExit(f"startTime {bad} was accepted")
+    except ClientRequestException as e:
+        assert e.error_code == code, (bad, e.error_code)
+try:
+    c.create_meeting(CreateMeetingRequest(body=RestScheduleConfDTO(
+        subject="x", media_types="Voice", start_time=later.strftime(fmt), time_zone_id="99")))
+    raise SystemExit("timeZoneID 99 was accepted")
+except ClientRequestException as e:
+    assert e.error_code == "MMC.111071061", e.error_code
+print("bad bookings refused")
+
+c.cancel_meeting(CancelMeetingRequest(conference_id=bid))
+gone = c.search_meetings(SearchMeetingsRequest(limit=100))
+assert bid not in [m.conference_id for m in gone.data], gone
+print("booking cancelled")
+
+# Started early by its host password, then it runs; edits are over.
+soon_start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=20)
+early = c.create_meeting(CreateMeetingRequest(body=RestScheduleConfDTO(
+    subject="Stand-up", media_types="Voice", start_time=soon_start.strftime(fmt), length=15))).body[0]
+epw = {p.conference_role: p.password for p in early.password_entry}
+try:
+    c.start_meeting(StartMeetingRequest(body=StartRequest(conference_id=early.conference_id, password="000000")))
+    raise SystemExit("a wrong password started the meeting")
+except ClientRequestException as e:
+    assert e.error_code == "MMC.111072065", e.error_code
+c.start_meeting(StartMeetingRequest(body=StartRequest(conference_id=early.conference_id, password=epw["chair"])))
+d = c.show_meeting_detail(ShowMeetingDetailRequest(conference_id=early.conference_id)).conference_data
+assert d.conference_state == "Created" and d.conf_uuid, (d.conference_state, d.conf_uuid)
+try:
+    c.update_meeting(UpdateMeetingRequest(conference_id=early.conference_id, body=RestScheduleConfDTO(
+        subject="too late", media_types="Voice")))
+    raise SystemExit("a started meeting was edited")
+except ClientRequestException as e:
+    assert e.error_code == "MMC.111070001", e.error_code
+c.cancel_meeting(CancelMeetingRequest(conference_id=early.conference_id, type=1))
+print("started early, then ended")
 
 app = client(MeetingCredentials().with_auth_type_enum(AuthTypeEnum.APP_ID)
              .with_app_id(app_id).with_app_key(app_key).with_user_id("py-user"))

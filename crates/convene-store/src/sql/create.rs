@@ -29,14 +29,19 @@ pub(super) const RUNNING_WITH_ID_SQL: &str = "SELECT conf_uuid, end_ts FROM meet
      WHERE conf_id = $1 AND id_seq IS NULL AND active_conf_id IS NOT NULL \
      UNION ALL SELECT conf_uuid, end_ts FROM meetings WHERE id_seq = $2 AND conf_id = $1 AND active_conf_id IS NOT NULL";
 
-/// The meeting with an ID (`$1`, its sequence number `$2`): the running one,
-/// else the latest.
+/// The meeting with an ID (`$1`, its sequence number `$2`) at `$3`: the
+/// running one, else the next booked one not over yet (a room's ID may have
+/// several), else the latest.
 pub(super) fn meeting_by_conf_id_sql() -> String {
     format!(
         "SELECT {MEETING_COLS} FROM (\
          SELECT {MEETING_COLS}, active_conf_id FROM meetings WHERE conf_id = $1 AND id_seq IS NULL \
          UNION ALL SELECT {MEETING_COLS}, active_conf_id FROM meetings WHERE id_seq = $2 AND conf_id = $1\
-         ) AS m ORDER BY CASE WHEN active_conf_id IS NULL THEN 1 ELSE 0 END, start_ts DESC LIMIT 1"
+         ) AS m ORDER BY \
+         CASE WHEN state = 'created' AND active_conf_id IS NOT NULL AND end_ts > $3 THEN 0 \
+              WHEN state = 'scheduled' AND end_ts > $3 THEN 1 \
+              WHEN active_conf_id IS NOT NULL THEN 2 ELSE 3 END, \
+         CASE WHEN state = 'scheduled' AND end_ts > $3 THEN start_ts ELSE 0 - start_ts END LIMIT 1"
     )
 }
 
@@ -48,9 +53,64 @@ pub(super) const END_OVERRUN_SQL: &str =
     "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL WHERE conf_uuid = $1";
 pub(super) const IS_ROOM_SQL: &str = "SELECT 1 FROM rooms WHERE id = $1";
 pub(super) const ROOM_SQL: &str = "SELECT enterprise_id, kind, owner_id FROM rooms WHERE id = $1";
+/// Up to 8 shared rooms of enterprise `$1` with no meeting (running or
+/// booked) in `[$2, $3)`.
 pub(super) const FREE_SHARED_ROOMS_SQL: &str =
     "SELECT id FROM rooms WHERE enterprise_id = $1 AND kind = 'shared' AND id NOT IN \
-     (SELECT active_room_id FROM meetings WHERE active_room_id IS NOT NULL AND end_ts > $2) ORDER BY id LIMIT 8";
+     (SELECT room_id FROM meetings WHERE room_id IS NOT NULL AND state IN ('created', 'scheduled') \
+      AND start_ts < $3 AND end_ts > $2) ORDER BY id LIMIT 8";
+
+/// "Room `room` has a meeting (running or booked) other than `me` within
+/// `[start, end)`": one meeting at a time in a room, the one place that rule
+/// is written (`meetings_room_time` serves it). The arguments are SQL
+/// expressions (parameters or columns), never input. SQLite numbers `$N`
+/// parameters in order of appearance: each statement's text uses them in
+/// ascending order.
+pub(super) fn room_overlap(room: &str, me: &str, start: &str, end: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM meetings o WHERE o.room_id = {room} AND o.conf_uuid <> {me} \
+         AND o.state IN ('created', 'scheduled') AND o.end_ts > {start} AND o.start_ts < {end})"
+    )
+}
+
+/// Whether room `$1` has a meeting other than `$2` within `[$3, $4)`.
+pub(super) static ROOM_TAKEN_SQL: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT 1 WHERE {}", room_overlap("$1", "$2", "$3", "$4")));
+
+/// Starts booked meeting `$2` at `$1` (no later than its booked time): it
+/// takes its ID and room, unless the room has another meeting meanwhile.
+pub(super) static ACTIVATE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "UPDATE meetings SET state = 'created', start_ts = CASE WHEN start_ts > $1 THEN $1 ELSE start_ts END, \
+         active_conf_id = conf_id, active_room_id = room_id \
+         WHERE conf_uuid = $2 AND state = 'scheduled' AND end_ts > $1 \
+         AND (room_id IS NULL OR NOT {})",
+        room_overlap("meetings.room_id", "meetings.conf_uuid", "$1", "meetings.end_ts")
+    )
+});
+
+/// Replaces booked meeting `$6`'s document, subject and times (`$4`..`$5`)
+/// while it is still booked and its room is free then.
+pub(super) static UPDATE_BOOKED_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "UPDATE meetings SET doc = $1, subject = $2, subject_key = $3, start_ts = $4, end_ts = $5 \
+         WHERE conf_uuid = $6 AND state = 'scheduled' AND (room_id IS NULL OR NOT {})",
+        room_overlap("meetings.room_id", "meetings.conf_uuid", "$4", "$5")
+    )
+});
+
+/// The unique keys a meeting holds while stored: its ID and room while it
+/// runs; a booked one keeps its ID (drawn IDs are reserved so) but a booked
+/// room meeting holds neither, as several may share the room's ID at
+/// different times ([`ROOM_TAKEN_SQL`] keeps them apart).
+pub(super) fn active_keys(m: &Meeting) -> (Option<&str>, Option<&str>) {
+    let room = m.room_id.as_ref().map(RoomId::as_str);
+    match (m.state, room) {
+        (ConfState::Scheduled, Some(_)) => (None, None),
+        (ConfState::Scheduled, None) => (Some(m.conf_id.as_str()), None),
+        _ => (Some(m.conf_id.as_str()), room),
+    }
+}
 pub(super) const INSERT_MEETING_SQL: &str =
     "INSERT INTO meetings (conf_uuid, conf_id, active_conf_id, room_id, active_room_id, \
      owner_id, enterprise_id, subject, state, start_ts, end_ts, doc, subject_key, id_seq) \
@@ -79,8 +139,10 @@ pub(super) trait CreateTx {
     async fn end_overrun(&mut self, conf_uuid: &str) -> Result<()>;
     async fn is_room(&mut self, id: &str) -> Result<bool>;
     async fn room(&mut self, room: &RoomId) -> Result<Option<RoomRow>>;
-    /// Up to 8 shared rooms of the enterprise that no running meeting holds.
-    async fn free_shared_rooms(&mut self, enterprise: &EnterpriseId, now: i64) -> Result<Vec<RoomId>>;
+    /// See [`FREE_SHARED_ROOMS_SQL`].
+    async fn free_shared_rooms(&mut self, enterprise: &EnterpriseId, start: i64, end: i64) -> Result<Vec<RoomId>>;
+    /// See [`ROOM_TAKEN_SQL`].
+    async fn room_taken(&mut self, room: &str, start: i64, end: i64, except: &str) -> Result<bool>;
     /// Inserts unless the ID, its sequence number or the room is taken
     /// (then `false`).
     async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool>;
@@ -130,7 +192,9 @@ pub(super) async fn create_meeting<T: CreateTx>(
                 Some(r.clone())
             }
             RoomRequest::SharedPool => {
-                let free = tx.free_shared_rooms(&meeting.enterprise_id, now).await?;
+                let free = tx
+                    .free_shared_rooms(&meeting.enterprise_id, meeting.start, meeting.end)
+                    .await?;
                 match free.into_iter().find(|r| !tried_rooms.contains(r)) {
                     Some(r) => Some(r),
                     None => return Err(StoreError::NoFreeRoom),
@@ -138,10 +202,18 @@ pub(super) async fn create_meeting<T: CreateTx>(
             }
         };
         if let Some(r) = &room {
-            if tx.room_is_active(r.as_str()).await? {
+            // A running meeting holds the room's unique key; a booked one
+            // takes it when it starts.
+            let mut busy = false;
+            if meeting.state == ConfState::Running && tx.room_is_active(r.as_str()).await? {
                 tx.expire_room(r.as_str(), now).await?;
+                busy = tx.room_is_active(r.as_str()).await?;
             }
-            if tx.room_is_active(r.as_str()).await? {
+            busy = busy
+                || tx
+                    .room_taken(r.as_str(), meeting.start, meeting.end, meeting.conf_uuid.as_str())
+                    .await?;
+            if busy {
                 if request == RoomRequest::SharedPool {
                     tried_rooms.push(r.clone());
                     continue;
@@ -180,7 +252,11 @@ pub(super) async fn create_meeting<T: CreateTx>(
         // Lost a race (another node took the room or drew the same ID): a
         // named room is busy; anything else draws again.
         if let (Some(r), RoomRequest::Personal(_) | RoomRequest::Specific(_)) = (&room, &request) {
-            if tx.room_is_active(r.as_str()).await? {
+            if tx.room_is_active(r.as_str()).await?
+                || tx
+                    .room_taken(r.as_str(), meeting.start, meeting.end, meeting.conf_uuid.as_str())
+                    .await?
+            {
                 return Err(StoreError::RoomBusy(r.clone()));
             }
         }

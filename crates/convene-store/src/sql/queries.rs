@@ -396,23 +396,36 @@ macro_rules! store_queries {
                     })
                 }
 
-                async fn free_shared_rooms(&mut self, enterprise: &EnterpriseId, now: i64) -> Result<Vec<RoomId>> {
+                async fn free_shared_rooms(&mut self, enterprise: &EnterpriseId, start: i64, end: i64) -> Result<Vec<RoomId>> {
                     let rows = sqlx::query(FREE_SHARED_ROOMS_SQL)
                         .bind(enterprise.as_str())
-                        .bind(now)
+                        .bind(start)
+                        .bind(end)
                         .fetch_all(&mut *self)
                         .await?;
                     rows.iter().map(|r| Ok(RoomId(r.try_get("id")?))).collect()
                 }
 
+                async fn room_taken(&mut self, room: &str, start: i64, end: i64, except: &str) -> Result<bool> {
+                    let row = sqlx::query(sqlx::AssertSqlSafe(ROOM_TAKEN_SQL.as_str()))
+                        .bind(room)
+                        .bind(except)
+                        .bind(start)
+                        .bind(end)
+                        .fetch_optional(&mut *self)
+                        .await?;
+                    Ok(row.is_some())
+                }
+
                 async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool> {
                     let room = m.room_id.as_ref().map(|r| r.as_str().to_owned());
+                    let (active_id, active_room) = active_keys(m);
                     let done = sqlx::query(INSERT_MEETING_SQL)
                         .bind(m.conf_uuid.as_str())
                         .bind(m.conf_id.as_str())
-                        .bind(m.conf_id.as_str())
+                        .bind(active_id)
                         .bind(&room)
-                        .bind(&room)
+                        .bind(active_room)
                         .bind(m.owner_id.as_str())
                         .bind(m.enterprise_id.as_str())
                         .bind(&m.info.subject)
@@ -431,8 +444,8 @@ macro_rules! store_queries {
             /// The meeting with this ID: the running one, else the latest.
             /// Drawn IDs are found through `meetings_conf_id`, a derived one
             /// through its sequence number (`seq`, from [`seq_of`]).
-            pub async fn meeting_by_conf_id(pool: &$pool, conf_id: &str, seq: Option<i64>) -> Result<Option<Meeting>> {
-                let row = sqlx::query(sqlx::AssertSqlSafe(meeting_by_conf_id_sql())).bind(conf_id).bind(seq).fetch_optional(pool).await?;
+            pub async fn meeting_by_conf_id(pool: &$pool, conf_id: &str, seq: Option<i64>, now: i64) -> Result<Option<Meeting>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(meeting_by_conf_id_sql())).bind(conf_id).bind(seq).bind(now).fetch_optional(pool).await?;
                 row.as_ref().map(decode_meeting).transpose()
             }
 
@@ -473,25 +486,29 @@ macro_rules! store_queries {
             pub async fn list_meetings(pool: &$pool, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
                 let search = q.search.clone().unwrap_or_default();
                 let pattern = format!("%{}%", like_literal(&subject_key(&search)));
-                let filter: &str = "owner_id = $1 AND ($2 = 1 OR (state = 'created' AND end_ts > $3)) \
-                              AND ($4 = '' OR subject_key LIKE $5 ESCAPE '\\' OR conf_id = $4)";
+                let filter: &str = "owner_id = $1 AND ($2 = 1 OR (state IN ('created', 'scheduled') AND end_ts > $3)) \
+                              AND ($4 = '' OR subject_key LIKE $5 ESCAPE '\\' OR conf_id = $4) AND start_ts < $6";
+                let starts_before = q.starts_before.unwrap_or(i64::MAX);
+                let order = if q.ascending { "ASC" } else { "DESC" };
                 let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM meetings WHERE {filter}")))
                     .bind(owner.as_str())
                     .bind(i64::from(q.include_ended))
                     .bind(now)
                     .bind(&search)
                     .bind(&pattern)
+                    .bind(starts_before)
                     .fetch_one(pool)
                     .await?
                     .try_get("n")?;
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {MEETING_COLS} FROM meetings WHERE {filter} ORDER BY start_ts DESC, conf_uuid LIMIT $6 OFFSET $7"
+                    "SELECT {MEETING_COLS} FROM meetings WHERE {filter} ORDER BY start_ts {order}, conf_uuid LIMIT $7 OFFSET $8"
                 )))
                 .bind(owner.as_str())
                 .bind(i64::from(q.include_ended))
                 .bind(now)
                 .bind(&search)
                 .bind(&pattern)
+                .bind(starts_before)
                 .bind(q.limit)
                 .bind(q.offset)
                 .fetch_all(pool)
@@ -530,10 +547,43 @@ macro_rules! store_queries {
                 Ok(())
             }
 
+            pub async fn activate_meeting(pool: &$pool, conf_uuid: &str, now: i64) -> Result<Option<Meeting>> {
+                // A meeting that overran in the room still holds its key.
+                let room: Option<Option<String>> = sqlx::query("SELECT room_id FROM meetings WHERE conf_uuid = $1")
+                    .bind(conf_uuid)
+                    .fetch_optional(pool)
+                    .await?
+                    .map(|r| r.try_get("room_id"))
+                    .transpose()?;
+                if let Some(Some(room)) = &room {
+                    sqlx::query(EXPIRE_ROOM_SQL).bind(room).bind(now).execute(pool).await?;
+                }
+                match sqlx::query(sqlx::AssertSqlSafe(ACTIVATE_SQL.as_str())).bind(now).bind(conf_uuid).execute(pool).await {
+                    Ok(_) => {}
+                    // Another meeting holds the room's key: it stays booked.
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
+                    Err(e) => return Err(e.into()),
+                }
+                meeting_by(pool, "conf_uuid", conf_uuid).await
+            }
+
+            pub async fn update_booked_meeting(pool: &$pool, m: &Meeting) -> Result<bool> {
+                let done = sqlx::query(sqlx::AssertSqlSafe(UPDATE_BOOKED_SQL.as_str()))
+                    .bind(encode_meeting(m)?)
+                    .bind(&m.info.subject)
+                    .bind(subject_key(&m.info.subject))
+                    .bind(m.start)
+                    .bind(m.end)
+                    .bind(m.conf_uuid.as_str())
+                    .execute(pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             pub async fn cancel_meeting(pool: &$pool, conf_uuid: &str, now: i64) -> Result<bool> {
                 let done = sqlx::query(
                     "UPDATE meetings SET state = 'cancelled', active_conf_id = NULL, active_room_id = NULL \
-                     WHERE conf_uuid = $1 AND state = 'created' AND end_ts > $2",
+                     WHERE conf_uuid = $1 AND state IN ('created', 'scheduled') AND end_ts > $2",
                 )
                 .bind(conf_uuid)
                 .bind(now)
@@ -620,9 +670,9 @@ macro_rules! impl_store {
             async fn session(&self, key: &str) -> Result<Option<(UserId, i64)>> {
                 $q::session(&self.pool, key).await
             }
-            async fn meeting_by_conf_id(&self, conf_id: &ConfId) -> Result<Option<Meeting>> {
+            async fn meeting_by_conf_id(&self, conf_id: &ConfId, now: i64) -> Result<Option<Meeting>> {
                 let seq = seq_of(self.conf_id_cipher(), conf_id.as_str());
-                $q::meeting_by_conf_id(&self.pool, conf_id.as_str(), seq).await
+                $q::meeting_by_conf_id(&self.pool, conf_id.as_str(), seq, now).await
             }
             async fn meeting_by_uuid(&self, conf_uuid: &ConfUuid) -> Result<Option<Meeting>> {
                 $q::meeting_by(&self.pool, "conf_uuid", conf_uuid.as_str()).await
@@ -635,6 +685,12 @@ macro_rules! impl_store {
             }
             async fn set_meeting_end(&self, conf_uuid: &ConfUuid, end: i64) -> Result<()> {
                 $q::set_meeting_end(&self.pool, conf_uuid.as_str(), end).await
+            }
+            async fn activate_meeting(&self, conf_uuid: &ConfUuid, now: i64) -> Result<Option<Meeting>> {
+                $q::activate_meeting(&self.pool, conf_uuid.as_str(), now).await
+            }
+            async fn update_booked_meeting(&self, m: &Meeting) -> Result<bool> {
+                $q::update_booked_meeting(&self.pool, m).await
             }
             async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64) -> Result<bool> {
                 $q::cancel_meeting(&self.pool, conf_uuid.as_str(), now).await

@@ -440,21 +440,31 @@ impl CreateTx for LiteWriter<'_> {
         Ok(row)
     }
 
-    async fn free_shared_rooms(&mut self, enterprise: &EnterpriseId, now: i64) -> Result<Vec<RoomId>> {
+    async fn free_shared_rooms(&mut self, enterprise: &EnterpriseId, start: i64, end: i64) -> Result<Vec<RoomId>> {
         let mut st = self.0.prepare_cached(FREE_SHARED_ROOMS_SQL)?;
-        let rows = st.query_map(rusqlite::params![enterprise.as_str(), now], |r| r.get::<_, String>(0))?;
+        let rows = st.query_map(rusqlite::params![enterprise.as_str(), start, end], |r| {
+            r.get::<_, String>(0)
+        })?;
         Ok(rows.map(|r| r.map(RoomId)).collect::<Result<_, _>>()?)
+    }
+
+    async fn room_taken(&mut self, room: &str, start: i64, end: i64, except: &str) -> Result<bool> {
+        Ok(self
+            .0
+            .prepare_cached(&ROOM_TAKEN_SQL)?
+            .exists(rusqlite::params![room, except, start, end])?)
     }
 
     async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool> {
         let room = m.room_id.as_ref().map(|r| r.as_str());
+        let (active_id, active_room) = active_keys(m);
         let doc = encode_meeting(m)?;
         let done = self.0.prepare_cached(INSERT_MEETING_SQL)?.execute(rusqlite::params![
             m.conf_uuid.as_str(),
             m.conf_id.as_str(),
-            m.conf_id.as_str(),
+            active_id,
             room,
-            room,
+            active_room,
             m.owner_id.as_str(),
             m.enterprise_id.as_str(),
             m.info.subject,
@@ -545,7 +555,7 @@ mod tests {
         assert_eq!(fixed.conf_id.as_str(), alice.personal_room.as_str());
         assert_eq!(id_seq(&store, &fixed).await, None);
         for m in made.iter().chain([&fixed]) {
-            let found = store.meeting_by_conf_id(&m.conf_id).await.unwrap().unwrap();
+            let found = store.meeting_by_conf_id(&m.conf_id, T0).await.unwrap().unwrap();
             assert_eq!(found.conf_uuid, m.conf_uuid);
         }
         // The sequence goes on after a restart; the key stays.
@@ -555,7 +565,7 @@ mod tests {
         let m = again.create_meeting(request(&alice, false), T0).await.unwrap();
         assert_eq!(id_seq(&again, &m).await, Some(3));
         assert_eq!(again.cipher.id_of(0).as_deref(), Some(made[0].conf_id.as_str()));
-        assert!(again.meeting_by_conf_id(&made[1].conf_id).await.unwrap().is_some());
+        assert!(again.meeting_by_conf_id(&made[1].conf_id, T0).await.unwrap().is_some());
     }
 
     #[tokio::test]
@@ -585,7 +595,11 @@ mod tests {
         let m = store.create_meeting(request(&alice, false), T0).await.unwrap();
         assert_eq!(id_seq(&store, &m).await, Some(3), "1 is running, 2 is a room");
         assert_eq!(m.conf_id.as_str(), store.cipher.id_of(3).unwrap());
-        let found = store.meeting_by_conf_id(&ConfId(taken.clone())).await.unwrap().unwrap();
+        let found = store
+            .meeting_by_conf_id(&ConfId(taken.clone()), T0)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(found.conf_uuid, old.conf_uuid, "the drawn ID is still found");
 
         // A drawn meeting that ran past its end gives its ID up: now under
@@ -601,7 +615,7 @@ mod tests {
         let next = store.create_meeting(request(&alice, false), later).await.unwrap();
         assert_eq!(next.conf_id.as_str(), overrun);
         assert_eq!(id_seq(&store, &next).await, Some(4));
-        let found = store.meeting_by_conf_id(&ConfId(overrun)).await.unwrap().unwrap();
+        let found = store.meeting_by_conf_id(&ConfId(overrun), T0).await.unwrap().unwrap();
         assert_eq!(found.conf_uuid, next.conf_uuid, "the running one first");
         let old_state: (String, Option<String>) =
             sqlx::query_as("SELECT state, active_conf_id FROM meetings WHERE conf_uuid = $1")
@@ -669,7 +683,7 @@ mod tests {
         // the last frame are not taken for frames).
         let again = SqliteStore::open_with(&url, RESERVE).await.unwrap();
         for m in &made {
-            let read = again.meeting_by_conf_id(&m.conf_id).await.unwrap().unwrap();
+            let read = again.meeting_by_conf_id(&m.conf_id, T0).await.unwrap().unwrap();
             assert_eq!(read.conf_uuid, m.conf_uuid);
         }
         assert!(wal_len() >= RESERVE);
