@@ -92,6 +92,8 @@ pub struct NewMeeting {
     pub end: i64,
     /// Booked for a later time (the product's `confType` "FUTURE").
     pub booked: bool,
+    /// The invitations it sends, stored with it.
+    pub notices: Vec<crate::notify::Notice>,
 }
 
 impl NewMeeting {
@@ -124,6 +126,7 @@ impl NewMeeting {
                 ConfState::Running
             },
             booked: self.booked,
+            sequence: 0,
             live: None,
         };
         meeting.settle(conf_id, room_id);
@@ -323,8 +326,6 @@ pub fn plan<R: Rng + ?Sized>(
     }
 
     Ok(NewMeeting {
-        info,
-        options,
         room,
         owner: creator.clone(),
         conf_uuid: ConfUuid(ids::time_ordered_uuid(now, rng)),
@@ -336,6 +337,9 @@ pub fn plan<R: Rng + ?Sized>(
         start,
         end: start + duration * 60,
         booked,
+        notices: crate::notify::notices(&info, &options, crate::notify::NoticeKind::Invite, 0),
+        info,
+        options,
     })
 }
 
@@ -436,6 +440,7 @@ pub fn edit<R: Rng + ?Sized>(
     m.end = new.end;
     m.state = ConfState::Scheduled;
     m.booked = true;
+    m.sequence = old.sequence + 1;
     if let Some(room) = &old.room_id {
         m.info.vmr_id = Some(room.0.clone());
     }

@@ -27,6 +27,7 @@ pub mod guard;
 pub mod ids;
 pub mod live;
 pub mod meeting;
+pub mod notify;
 pub mod refusal;
 pub mod rest;
 pub mod session;

@@ -79,6 +79,9 @@ pub struct Meeting {
     /// Booked for a later time when created (`confType` "FUTURE"), whether
     /// or not it has started since.
     pub booked: bool,
+    /// How many times it was edited: its version for calendars (iCalendar
+    /// `SEQUENCE`).
+    pub sequence: i64,
     /// What the hosts changed while it ran, kept by storage (a column of
     /// its own) so that a meeting that empties and is joined again keeps it.
     /// `None` until the first change.
@@ -373,6 +376,7 @@ impl Meeting {
             default_summary_state: info.default_summary_state,
             auto_mute_mode: info.auto_mute_mode,
             hard_terminal_auto_mute_mode: info.hard_terminal_auto_mute_mode,
+            notifications: Vec::new(),
         }
     }
 }

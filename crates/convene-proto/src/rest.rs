@@ -283,6 +283,28 @@ pub struct ConferenceInfo {
     pub default_summary_state: Option<SummaryState>,
     pub auto_mute_mode: Option<AutoMuteType>,
     pub hard_terminal_auto_mute_mode: Option<AutoMuteType>,
+    /// convene extra, detail for hosts: each invitation and how it went.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<NotificationState>,
+}
+
+/// An invitation of a meeting (e-mail or SMS) and how its delivery went.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NotificationState {
+    /// invite, update or cancel.
+    pub kind: String,
+    /// email or sms.
+    pub channel: String,
+    pub recipient: String,
+    /// pending, sent, failed or unsent (nothing configured to send it).
+    pub state: String,
+    pub attempts: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// When it was sent (Unix seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<i64>,
 }
 
 /// `GET /v1/mmc/management/conferences` answer.

@@ -64,6 +64,7 @@ pub async fn create_meeting(
     )?;
     drop(staged.meeting);
     staged.durable.await?;
+    state.notices.notify_one();
     Ok(answer)
 }
 
@@ -202,8 +203,27 @@ pub async fn meeting_detail(
     Query(p): Query<ConfParams>,
 ) -> ApiResult<Json<ShowMeetingDetailResponse>> {
     let (m, viewer) = visible_meeting(&state, &user, p.conference_id).await?;
+    let mut conference_data = m.conference_info(&state.public_url, viewer, state.now());
+    if viewer == Viewer::Host {
+        // How each invitation went: a bad address or a refusing server shows here.
+        conference_data.notifications = state
+            .store
+            .notices_of(&m.conf_uuid)
+            .await?
+            .into_iter()
+            .map(|n| convene_proto::rest::NotificationState {
+                kind: n.notice.kind.as_str().into(),
+                channel: n.notice.channel.as_str().into(),
+                recipient: n.notice.recipient,
+                state: n.state,
+                attempts: n.attempts,
+                last_error: n.last_error,
+                sent_at: n.sent_at,
+            })
+            .collect();
+    }
     Ok(Json(ShowMeetingDetailResponse {
-        conference_data: m.conference_info(&state.public_url, viewer, state.now()),
+        conference_data,
         data: ParticipantPage {
             offset: 0,
             limit: 20,
@@ -237,12 +257,19 @@ pub async fn cancel_meeting(
             "the meeting has started: cancel it with type=1, which also ends it",
         ));
     }
-    if !state.store.cancel_meeting(&m.conf_uuid, t).await? {
+    let notices = convene_core::notify::notices(
+        &m.info,
+        &m.options,
+        convene_core::notify::NoticeKind::Cancel,
+        m.sequence + 1,
+    );
+    if !state.store.cancel_meeting(&m.conf_uuid, t, &notices).await? {
         return Err(ApiError::bad_request(
             SdkErr::CMS_CONF_IS_CLOSED,
             "the meeting has already ended",
         ));
     }
+    state.notices.notify_one();
     // Whoever is in it is told it ended.
     state.live.end_if_live(&m).await;
     Ok(Json(serde_json::json!({})))

@@ -84,6 +84,21 @@ pub struct ServeArgs {
     /// without `concurrentParticipants`; default 1000.
     #[arg(long, env = "CONVENE_MAX_PARTICIPANTS")]
     pub max_participants: Option<i64>,
+    /// Where invitations are mailed: `smtp://[user:password@]host[:port]`
+    /// (STARTTLS when the server offers it; `?tls=required` insists) or
+    /// `smtps://...` (TLS from the start). Without it invitations are
+    /// recorded as not sent.
+    #[arg(long, env = "CONVENE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The invitations' sender, e.g. `convene <meetings@example.com>`.
+    #[arg(long, env = "CONVENE_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// An SMS gateway: invitations by SMS are POSTed there as JSON, signed
+    /// with `--sms-gateway-secret` (docs/DECISIONS.md has the format).
+    #[arg(long, env = "CONVENE_SMS_GATEWAY_URL")]
+    pub sms_gateway_url: Option<String>,
+    #[arg(long, env = "CONVENE_SMS_GATEWAY_SECRET", hide_env_values = true)]
+    pub sms_gateway_secret: Option<String>,
 }
 
 /// The TOML file's shape.
@@ -108,6 +123,10 @@ struct FileConfig {
     sqlite_wal_reserve_mb: Option<u64>,
     http_idle_timeout_secs: Option<u64>,
     max_participants: Option<i64>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    sms_gateway_url: Option<String>,
+    sms_gateway_secret: Option<String>,
 }
 
 /// A secret string that never shows in `Debug`.
@@ -143,6 +162,7 @@ pub struct Config {
     pub http_idle_timeout: std::time::Duration,
     /// The participant cap of meetings created without one.
     pub max_participants: i64,
+    pub notify: crate::notify::NotifyConfig,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -271,7 +291,19 @@ impl Config {
         if !(2..=100_000).contains(&max_participants) {
             bail!("--max-participants must be 2 to 100000");
         }
+        let notify = crate::notify::NotifyConfig {
+            smtp_url: args.smtp_url.clone().or(file.smtp_url).map(Secret),
+            smtp_from: args
+                .smtp_from
+                .clone()
+                .or(file.smtp_from)
+                .unwrap_or_else(|| crate::notify::DEFAULT_SMTP_FROM.into()),
+            sms_gateway_url: args.sms_gateway_url.clone().or(file.sms_gateway_url),
+            sms_gateway_secret: args.sms_gateway_secret.clone().or(file.sms_gateway_secret).map(Secret),
+        };
+        notify.check()?;
         Ok(Config {
+            notify,
             max_participants,
             sqlite_wal_reserve: reserve_mb << 20,
             http_idle_timeout: std::time::Duration::from_secs(idle),
@@ -307,6 +339,7 @@ impl Config {
             sqlite_wal_reserve: 0,
             http_idle_timeout: std::time::Duration::from_secs(DEFAULT_HTTP_IDLE_TIMEOUT_SECS),
             max_participants: DEFAULT_MAX_PARTICIPANTS,
+            notify: crate::notify::NotifyConfig::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod control;
 pub mod error;
 pub mod live;
 pub mod media;
+pub mod notify;
 pub mod schedule;
 pub mod tls;
 pub mod util;
@@ -59,6 +60,8 @@ pub struct Shared {
     pub clock: Arc<clock::Clock>,
     pub live: Arc<live::LiveHub>,
     pub control_tokens: Arc<control::ControlTokens>,
+    /// Wakes the invitations deliverer (`notify::Deliverer`) after a change stored some.
+    pub notices: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -276,7 +279,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let clock = Arc::new(clock::Clock::default());
     let media = Arc::new(media::MediaNode::start(config.media.clone())?);
+    let notices = notify::Deliverer::spawn(&config.notify, store.clone(), clock.clone(), public_url.to_string())?;
     let state = AppState(Arc::new(Shared {
+        notices,
         live: Arc::new(live::LiveHub::new(
             store.clone(),
             clock.clone(),

@@ -59,7 +59,12 @@ pub async fn update_meeting(
         t,
         &mut rand::thread_rng(),
     )?;
-    if !state.store.update_booked_meeting(&edited).await? {
+    let notices = convene_core::notify::edit_notices(
+        (&old.info, &old.options),
+        (&edited.info, &edited.options),
+        edited.sequence,
+    );
+    if !state.store.update_booked_meeting(&edited, &notices, t).await? {
         // Started (or cancelled) meanwhile, or its room is taken then.
         let now = state
             .store
@@ -69,6 +74,7 @@ pub async fn update_meeting(
         now.may_edit(t)?;
         return Err(StoreError::RoomBusy(old.room_id.clone().unwrap_or_default()).into());
     }
+    state.notices.notify_one();
     json_answer(&[edited.conference_info(&state.public_url, Viewer::Host, t)], 2048)
 }
 

@@ -7,40 +7,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
-const PACKAGES: &[&str] = &["huaweicloudsdkmeeting==3.1.219", "huaweicloudsdkcore==3.1.219"];
-
-fn venv() -> PathBuf {
-    // Both tests of this file share one venv: make it once.
-    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = MAKING.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("official-python-client");
-    let python = dir.join("bin/python");
-    let marker = dir.join(".installed");
-    if marker.exists() {
-        return python;
-    }
-    let ok = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&dir)
-        .status()
-        .expect("python3 on PATH");
-    assert!(ok.success(), "python3 -m venv failed");
-    let ok = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
-        .args(PACKAGES)
-        .status()
-        .unwrap();
-    assert!(ok.success(), "pip install {PACKAGES:?} failed");
-    std::fs::write(&marker, PACKAGES.join("\n")).unwrap();
-    python
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_python_client_works_unchanged() {
-    let python = tokio::task::spawn_blocking(venv).await.unwrap();
+    let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
     let server = common::TestServer::start().await;
     server.add_account("py-account", "Python Account").await;
     let key = server.add_app("py-app").await;
@@ -64,7 +33,7 @@ async fn official_python_client_works_unchanged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_python_client_controls_a_live_meeting() {
     use convene_sdk::*;
-    let python = tokio::task::spawn_blocking(venv).await.unwrap();
+    let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
     let server = common::TestServer::start().await;
     server.add_account("py-host", "Python Host").await;
     let host_client = server.client("py-host").await;

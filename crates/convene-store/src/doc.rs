@@ -41,6 +41,13 @@ struct MeetingDoc {
     /// before booking existed: instant).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     booked: bool,
+    /// Edits so far (the calendar entry's `SEQUENCE`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    sequence: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize, Deserialize)]
@@ -210,6 +217,7 @@ pub fn encode_meeting(m: &Meeting) -> Result<String> {
         guest_random: m.guest_random.clone(),
         audience_random: m.audience_random.clone(),
         booked: m.booked,
+        sequence: m.sequence,
     };
     serde_json::to_string(&doc).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -307,6 +315,7 @@ pub fn decode_meeting(doc: &str) -> Result<Meeting> {
         end: 0,
         state: ConfState::Running,
         booked: d.booked,
+        sequence: d.sequence,
         live: None,
     })
 }

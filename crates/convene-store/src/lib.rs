@@ -24,9 +24,10 @@ mod sql;
 
 use async_trait::async_trait;
 use convene_core::auth::{FailureRule, LoginFailures};
+use convene_core::notify::Notice;
 use convene_core::{ConfId, ConfUuid, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
 
-pub use sql::{PgStore, SqliteStore};
+pub use sql::{Delivery, NoticeStatus, OutboxItem, PgStore, SqliteStore};
 
 /// A storage failure, or a refusal only storage can make.
 #[derive(Debug, thiserror::Error)]
@@ -185,10 +186,20 @@ pub trait Store: Send + Sync + 'static {
     /// could not start, `Running` if it or someone else started it).
     async fn activate_meeting(&self, conf_uuid: &ConfUuid, now: i64) -> Result<Option<Meeting>>;
     /// Replaces a booked meeting (an edit: document, subject, times) while
-    /// it is still booked and its room is free then; false otherwise.
-    async fn update_booked_meeting(&self, m: &Meeting) -> Result<bool>;
-    /// Cancels a booked or running meeting; false when it was neither.
-    async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64) -> Result<bool>;
+    /// it is still booked and its room is free then, and puts `notices` in
+    /// the outbox in the same transaction; false (nothing stored) otherwise.
+    async fn update_booked_meeting(&self, m: &Meeting, notices: &[Notice], now: i64) -> Result<bool>;
+    /// Cancels a booked or running meeting with its `notices`, in one
+    /// transaction; false when it was neither.
+    async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64, notices: &[Notice]) -> Result<bool>;
+    /// Claims up to `limit` notices due at `now` for `lease` seconds (an
+    /// attempt counted): a deliverer that dies leaves them to be claimed
+    /// again once the lease is over.
+    async fn claim_notices(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<OutboxItem>>;
+    /// Records how a claimed notice's delivery went.
+    async fn finish_notice(&self, id: i64, now: i64, delivery: &Delivery) -> Result<()>;
+    /// A meeting's notices and how each went, oldest first.
+    async fn notices_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<NoticeStatus>>;
     /// Marks a meeting ended (by its host, the REST stop call or its end
     /// time), freeing its ID and room; false when it was not running.
     async fn end_meeting(&self, conf_uuid: &ConfUuid) -> Result<bool>;

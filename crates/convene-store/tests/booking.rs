@@ -165,8 +165,14 @@ async fn booking_story(store: Arc<dyn Store>) {
         )
         .unwrap()
     };
-    assert!(!store.update_booked_meeting(&moved(ten + 30 * 60)).await.unwrap());
-    assert!(store.update_booked_meeting(&moved(ten + 3 * HOUR)).await.unwrap());
+    assert!(!store
+        .update_booked_meeting(&moved(ten + 30 * 60), &[], now)
+        .await
+        .unwrap());
+    assert!(store
+        .update_booked_meeting(&moved(ten + 3 * HOUR), &[], now)
+        .await
+        .unwrap());
     let b2 = store.meeting_by_uuid(&b.conf_uuid).await.unwrap().unwrap();
     assert_eq!((b2.info.subject.as_str(), b2.start), ("b moved", ten + 3 * HOUR));
     assert_eq!(
@@ -190,10 +196,10 @@ async fn booking_story(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert_eq!(again.start, ten - 20 * 60, "started once");
-    assert!(!store.update_booked_meeting(&started).await.unwrap());
+    assert!(!store.update_booked_meeting(&started, &[], now).await.unwrap());
 
     // Cancelling b frees its time: a new booking then fits.
-    assert!(store.cancel_meeting(&b.conf_uuid, T0).await.unwrap());
+    assert!(store.cancel_meeting(&b.conf_uuid, T0, &[]).await.unwrap());
     assert_eq!(
         store.meeting_by_uuid(&b.conf_uuid).await.unwrap().unwrap().state,
         ConfState::Cancelled

@@ -272,7 +272,7 @@ async fn story(store: Arc<dyn Store>) {
         Err(StoreError::RoomNotAllowed(_))
     ));
     // A named shared room of one's own enterprise may be used.
-    assert!(store.cancel_meeting(&s1.conf_uuid, T0 + 1).await.unwrap());
+    assert!(store.cancel_meeting(&s1.conf_uuid, T0 + 1, &[]).await.unwrap());
     let freed = s1.room_id.clone().unwrap();
     let named = store
         .create_meeting(request(&bob, |c| c.vmr_id = Some(freed.0.clone()), T0 + 2), T0 + 2)
@@ -365,9 +365,9 @@ async fn story(store: Arc<dyn Store>) {
     assert_eq!((live, all), (2, 4), "alice: m and p2 run; p1 ended, s1 cancelled");
 
     // Cancelling.
-    assert!(store.cancel_meeting(&m.conf_uuid, T0 + 30).await.unwrap());
+    assert!(store.cancel_meeting(&m.conf_uuid, T0 + 30, &[]).await.unwrap());
     assert!(
-        !store.cancel_meeting(&m.conf_uuid, T0 + 31).await.unwrap(),
+        !store.cancel_meeting(&m.conf_uuid, T0 + 31, &[]).await.unwrap(),
         "already cancelled"
     );
     assert_eq!(

@@ -146,6 +146,13 @@ pub(super) trait CreateTx {
     /// Inserts unless the ID, its sequence number or the room is taken
     /// (then `false`).
     async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool>;
+    /// Puts the meeting's invitations in the outbox (`INSERT_NOTICE_SQL`).
+    async fn insert_notices(
+        &mut self,
+        conf_uuid: &ConfUuid,
+        notices: &[convene_core::notify::Notice],
+        now: i64,
+    ) -> Result<()>;
 }
 
 /// Whether the meeting's owner may hold it in `room`: the room's facts,
@@ -182,6 +189,8 @@ pub(super) async fn create_meeting<T: CreateTx>(
 ) -> Result<Meeting> {
     let fixed = new.uses_fixed_id();
     let request = new.room.clone();
+    let mut new = new;
+    let notices = std::mem::take(&mut new.notices);
     let mut meeting = new.into_meeting(ConfId::default(), None);
     let mut tried_rooms: Vec<RoomId> = Vec::new();
     for _ in 0..ID_ATTEMPTS {
@@ -247,6 +256,9 @@ pub(super) async fn create_meeting<T: CreateTx>(
         };
         meeting.settle(ConfId(conf_id), room.clone());
         if tx.insert_meeting(&meeting, seq).await? {
+            if !notices.is_empty() {
+                tx.insert_notices(&meeting.conf_uuid, &notices, now).await?;
+            }
             return Ok(meeting);
         }
         // Lost a race (another node took the room or drew the same ID): a

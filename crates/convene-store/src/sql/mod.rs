@@ -87,12 +87,16 @@ pub(super) fn fresh_id() -> String {
 }
 
 mod create;
+mod outbox;
 mod postgres;
 mod queries;
 mod sqlite;
 
 use create::*;
+use outbox::*;
 use queries::*;
+
+pub use outbox::{Delivery, NoticeStatus, OutboxItem};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

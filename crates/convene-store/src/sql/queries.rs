@@ -4,6 +4,7 @@
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::*;
+use convene_core::notify::Notice;
 
 macro_rules! store_queries {
     ($module:ident, $conn:ty, $pool:ty, $row:ty) => {
@@ -417,6 +418,10 @@ macro_rules! store_queries {
                     Ok(row.is_some())
                 }
 
+                async fn insert_notices(&mut self, conf_uuid: &ConfUuid, notices: &[convene_core::notify::Notice], now: i64) -> Result<()> {
+                    insert_notices(&mut *self, conf_uuid, notices, now).await
+                }
+
                 async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool> {
                     let room = m.room_id.as_ref().map(|r| r.as_str().to_owned());
                     let (active_id, active_room) = active_keys(m);
@@ -567,7 +572,74 @@ macro_rules! store_queries {
                 meeting_by(pool, "conf_uuid", conf_uuid).await
             }
 
-            pub async fn update_booked_meeting(pool: &$pool, m: &Meeting) -> Result<bool> {
+            pub async fn insert_notices(
+                conn: &mut $conn,
+                conf_uuid: &ConfUuid,
+                notices: &[convene_core::notify::Notice],
+                now: i64,
+            ) -> Result<()> {
+                for n in notices {
+                    let (kind, channel, recipient, name, host, calendar, sequence) = notice_columns(n);
+                    sqlx::query(INSERT_NOTICE_SQL)
+                        .bind(conf_uuid.as_str())
+                        .bind(kind)
+                        .bind(channel)
+                        .bind(recipient)
+                        .bind(name)
+                        .bind(host)
+                        .bind(calendar)
+                        .bind(sequence)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            pub async fn claim_notices(pool: &$pool, now: i64, lease: i64, limit: i64) -> Result<Vec<OutboxItem>> {
+                let rows = sqlx::query(CLAIM_SQL).bind(now).bind(now + lease).bind(limit).fetch_all(pool).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(OutboxItem {
+                            id: r.try_get("id")?,
+                            conf_uuid: ConfUuid(r.try_get("conf_uuid")?),
+                            notice: decode_notice(r)?,
+                            attempts: r.try_get("attempts")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            pub async fn finish_notice(pool: &$pool, id: i64, now: i64, d: &Delivery) -> Result<()> {
+                let (sql, params) = finish_sql(id, now, d);
+                let mut q = sqlx::query(sql);
+                for p in params {
+                    q = match p {
+                        Param::Int(v) => q.bind(v),
+                        Param::Text(v) => q.bind(v),
+                    };
+                }
+                q.execute(pool).await?;
+                Ok(())
+            }
+
+            pub async fn notices_of(pool: &$pool, conf_uuid: &str) -> Result<Vec<NoticeStatus>> {
+                let rows = sqlx::query(NOTICES_OF_SQL).bind(conf_uuid).fetch_all(pool).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(NoticeStatus {
+                            notice: decode_notice(r)?,
+                            state: r.try_get("state")?,
+                            attempts: r.try_get("attempts")?,
+                            last_error: r.try_get("last_error")?,
+                            sent_at: r.try_get("sent_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            pub async fn update_booked_meeting(pool: &$pool, m: &Meeting, notices: &[convene_core::notify::Notice], now: i64) -> Result<bool> {
+                let mut tx = pool.begin().await?;
                 let done = sqlx::query(sqlx::AssertSqlSafe(UPDATE_BOOKED_SQL.as_str()))
                     .bind(encode_meeting(m)?)
                     .bind(&m.info.subject)
@@ -575,21 +647,32 @@ macro_rules! store_queries {
                     .bind(m.start)
                     .bind(m.end)
                     .bind(m.conf_uuid.as_str())
-                    .execute(pool)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(done.rows_affected() == 1)
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                insert_notices(&mut tx, &m.conf_uuid, notices, now).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
-            pub async fn cancel_meeting(pool: &$pool, conf_uuid: &str, now: i64) -> Result<bool> {
+            pub async fn cancel_meeting(pool: &$pool, conf_uuid: &str, now: i64, notices: &[convene_core::notify::Notice]) -> Result<bool> {
+                let mut tx = pool.begin().await?;
                 let done = sqlx::query(
                     "UPDATE meetings SET state = 'cancelled', active_conf_id = NULL, active_room_id = NULL \
                      WHERE conf_uuid = $1 AND state IN ('created', 'scheduled') AND end_ts > $2",
                 )
                 .bind(conf_uuid)
                 .bind(now)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                insert_notices(&mut tx, &ConfUuid(conf_uuid.to_owned()), notices, now).await?;
+                tx.commit().await?;
+                Ok(true)
             }
         }
     };
@@ -689,11 +772,20 @@ macro_rules! impl_store {
             async fn activate_meeting(&self, conf_uuid: &ConfUuid, now: i64) -> Result<Option<Meeting>> {
                 $q::activate_meeting(&self.pool, conf_uuid.as_str(), now).await
             }
-            async fn update_booked_meeting(&self, m: &Meeting) -> Result<bool> {
-                $q::update_booked_meeting(&self.pool, m).await
+            async fn update_booked_meeting(&self, m: &Meeting, notices: &[Notice], now: i64) -> Result<bool> {
+                $q::update_booked_meeting(&self.pool, m, notices, now).await
             }
-            async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64) -> Result<bool> {
-                $q::cancel_meeting(&self.pool, conf_uuid.as_str(), now).await
+            async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64, notices: &[Notice]) -> Result<bool> {
+                $q::cancel_meeting(&self.pool, conf_uuid.as_str(), now, notices).await
+            }
+            async fn claim_notices(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<OutboxItem>> {
+                $q::claim_notices(&self.pool, now, lease, limit).await
+            }
+            async fn finish_notice(&self, id: i64, now: i64, delivery: &Delivery) -> Result<()> {
+                $q::finish_notice(&self.pool, id, now, delivery).await
+            }
+            async fn notices_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<NoticeStatus>> {
+                $q::notices_of(&self.pool, conf_uuid.as_str()).await
             }
             async fn set_live_settings(&self, conf_uuid: &ConfUuid, live: &LiveSettings) -> Result<()> {
                 $q::set_live_settings(&self.pool, conf_uuid.as_str(), live).await

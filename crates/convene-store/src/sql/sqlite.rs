@@ -455,6 +455,30 @@ impl CreateTx for LiteWriter<'_> {
             .exists(rusqlite::params![room, except, start, end])?)
     }
 
+    async fn insert_notices(
+        &mut self,
+        conf_uuid: &ConfUuid,
+        notices: &[convene_core::notify::Notice],
+        now: i64,
+    ) -> Result<()> {
+        let mut st = self.0.prepare_cached(INSERT_NOTICE_SQL)?;
+        for n in notices {
+            let (kind, channel, recipient, name, host, calendar, sequence) = notice_columns(n);
+            st.execute(rusqlite::params![
+                conf_uuid.as_str(),
+                kind,
+                channel,
+                recipient,
+                name,
+                host,
+                calendar,
+                sequence,
+                now
+            ])?;
+        }
+        Ok(())
+    }
+
     async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool> {
         let room = m.room_id.as_ref().map(|r| r.as_str());
         let (active_id, active_room) = active_keys(m);

@@ -1,0 +1,236 @@
+//! Issue 18: invitations by e-mail, to a real SMTP server (Python's aiosmtpd,
+//! started by the test) with iCalendar entries parsed as a calendar client
+//! would (Python's icalendar): an invitation on booking, an update on edit,
+//! a cancellation on cancel; a bad address shows in the meeting's detail.
+
+#![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestServer;
+use convene_proto::*;
+
+struct SmtpServer {
+    child: tokio::process::Child,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+async fn smtp_server(python: &std::path::Path) -> SmtpServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let maildir = tempfile::tempdir().unwrap();
+    let child = tokio::process::Command::new(python)
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(maildir.path().join("mail"))
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return SmtpServer { child, port, maildir };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("aiosmtpd did not listen on {port}");
+}
+
+/// The messages received so far, as `tests/python/read_maildir.py` reads them.
+async fn received(python: &std::path::Path, smtp: &SmtpServer) -> Vec<serde_json::Value> {
+    let dir = smtp.maildir.path().join("mail");
+    if !dir.join("new").exists() {
+        return Vec::new();
+    }
+    let out = tokio::process::Command::new(python)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/read_maildir.py"))
+        .arg(&dir)
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
+}
+
+async fn wait_for(python: &std::path::Path, smtp: &SmtpServer, n: usize) -> Vec<serde_json::Value> {
+    for _ in 0..150 {
+        let got = received(python, smtp).await;
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("fewer than {n} messages arrived: {:#?}", received(python, smtp).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitations_updates_and_cancellations_arrive_with_calendar_entries() {
+    let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
+    let smtp = smtp_server(&python).await;
+    let port = smtp.port;
+    let server = TestServer::start_with(|c| {
+        c.notify.smtp_url = Some(convene_server::config::Secret(format!("smtp://127.0.0.1:{port}")));
+        c.notify.smtp_from = "Convene <meetings@convene.test>".into();
+    })
+    .await;
+    server.add_account("olga", "Olga Host").await;
+    let client = server.client("olga").await;
+    // Tomorrow 09:00 UTC, shown in London time (GMT in December, BST in summer).
+    let now = server.running.clock.now();
+    let start = now - now % 86_400 + 86_400 + 9 * 3600;
+    let invitee = |name: &str, email: &str, role: ConfRole| AttendeeBaseInfo {
+        nick_name: name.into(),
+        number: "+8613800000000".into(),
+        email: Some(email.into()),
+        role: Some(role),
+        ..Default::default()
+    };
+    let mut info = CreateConfInfo::new("Quarterly planning", MediaType::Video, true);
+    info.attendees = vec![
+        invitee("Ana", "ana@example.com", ConfRole::Host),
+        invitee("Bo", "bo@example.com", ConfRole::Attendee),
+        invitee("Broken", "broken@", ConfRole::Attendee),
+    ];
+    info.num_of_attendee = 3;
+    let booked = client
+        .book_conf_async(BookConfParam {
+            start_time: start,
+            duration: 45,
+            time_zone_id: Some("26".into()),
+            conf_common_param: info.clone(),
+        })
+        .await
+        .unwrap();
+
+    let mail = wait_for(&python, &smtp, 2).await;
+    let to = |m: &serde_json::Value, who: &str| m["to"].as_str().unwrap().contains(who);
+    let ana = mail.iter().find(|m| to(m, "ana@example.com")).unwrap();
+    let bo = mail.iter().find(|m| to(m, "bo@example.com")).unwrap();
+    assert!(
+        ana["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invitation: Quarterly planning"),
+        "{ana}"
+    );
+    assert!(ana["from"].as_str().unwrap().contains("meetings@convene.test"));
+    // Each is told their own password and link: the host's to the host.
+    let text = |m: &serde_json::Value| m["text"].as_str().unwrap().to_owned();
+    assert!(
+        text(ana).contains(&format!("Password: {} (host)", booked.host_pwd)),
+        "{}",
+        text(ana)
+    );
+    assert!(text(bo).contains(&format!("Password: {}", booked.guest_pwd)) && !text(bo).contains(&booked.host_pwd));
+    assert!(text(bo).contains(&booked.conf_id) && text(bo).contains("Olga Host"));
+    let ics = &ana["ics"];
+    assert_eq!(ics["method"], "REQUEST");
+    assert_eq!(ics["sequence"], 0);
+    assert_eq!(ics["tzid"], "Europe/London");
+    assert_eq!(ics["timezones"], serde_json::json!(["Europe/London"]));
+    let utc = |t: i64| convene_proto::time::rest_time(t);
+    assert_eq!(ics["start_utc"].as_str().unwrap(), utc(start));
+    assert!(ics["organizer"].as_str().unwrap().contains("meetings@convene.test"));
+    let uid = ics["uid"].as_str().unwrap().to_owned();
+
+    // An edit: an hour later, a new subject: updates with the same UID, SEQUENCE 1.
+    let mut moved = info.clone();
+    moved.subject = "Quarterly planning (moved)".into();
+    client
+        .modify_conf_async(
+            &booked.conf_id,
+            BookConfParam {
+                start_time: start + 3600,
+                duration: 45,
+                time_zone_id: Some("26".into()),
+                conf_common_param: moved,
+            },
+        )
+        .await
+        .unwrap();
+    let mail = wait_for(&python, &smtp, 4).await;
+    let update = mail
+        .iter()
+        .find(|m| to(m, "bo@example.com") && m["subject"].as_str().unwrap().starts_with("Updated:"))
+        .unwrap();
+    assert_eq!(update["ics"]["uid"], uid.as_str());
+    assert_eq!(update["ics"]["sequence"], 1);
+    assert_eq!(update["ics"]["start_utc"].as_str().unwrap(), utc(start + 3600));
+
+    // Cancelled: METHOD:CANCEL, same UID, a higher SEQUENCE.
+    client.cancel_conf_async(&booked.conf_id).await.unwrap();
+    let mail = wait_for(&python, &smtp, 6).await;
+    let cancel = mail
+        .iter()
+        .find(|m| to(m, "ana@example.com") && m["subject"].as_str().unwrap().starts_with("Cancelled:"))
+        .unwrap();
+    assert_eq!(cancel["ics"]["method"], "CANCEL");
+    assert_eq!(cancel["ics"]["status"], "CANCELLED");
+    assert_eq!(cancel["ics"]["uid"], uid.as_str());
+    assert_eq!(cancel["ics"]["sequence"], 2);
+    assert!(!text(cancel).contains("Password"), "no password in a cancellation");
+
+    // The bad address is in the detail, failed; nothing went to it.
+    assert!(!mail.iter().any(|m| to(m, "broken@")));
+    let detail = client.conf_detail_async(&booked.conf_id).await.unwrap();
+    let states: Vec<_> = detail
+        .notifications
+        .iter()
+        .map(|n| (n.kind.as_str(), n.recipient.as_str(), n.state.as_str()))
+        .collect();
+    assert_eq!(states.len(), 9, "{states:?}");
+    assert!(
+        states
+            .iter()
+            .all(|(_, r, s)| if *r == "broken@" { *s == "failed" } else { *s == "sent" }),
+        "{states:?}"
+    );
+    assert!(detail.notifications.iter().any(|n| n
+        .last_error
+        .as_deref()
+        .is_some_and(|e| e.contains("not an e-mail address"))));
+}
+
+/// Without an SMTP server the invitations are kept and shown as not sent.
+#[tokio::test]
+async fn without_an_smtp_server_invitations_are_recorded_as_not_sent() {
+    let server = TestServer::start().await;
+    server.add_account("olga", "Olga Host").await;
+    let client = server.client("olga").await;
+    let mut info = CreateConfInfo::new("No mail", MediaType::Audio, true);
+    info.attendees = vec![AttendeeBaseInfo {
+        nick_name: "Ana".into(),
+        number: "1".into(),
+        email: Some("ana@example.com".into()),
+        ..Default::default()
+    }];
+    info.num_of_attendee = 1;
+    let m = client.create_conf_async(info).await.unwrap();
+    for _ in 0..50 {
+        let d = client.conf_detail_async(&m.conf_id).await.unwrap();
+        if d.notifications.first().is_some_and(|n| n.state == "unsent") {
+            assert!(d.notifications[0].last_error.as_deref().unwrap().contains("--smtp-url"));
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the invitation was never recorded as not sent");
+}

@@ -1,0 +1,34 @@
+"""Reads the maildir an aiosmtpd Mailbox handler wrote and prints, as JSON,
+each message's recipient, subject, text and iCalendar facts (parsed with the
+icalendar package, as a calendar client would)."""
+import json
+import mailbox
+import sys
+
+from icalendar import Calendar
+
+out = []
+for msg in mailbox.Maildir(sys.argv[1], create=False):
+    item = {"to": msg["To"], "from": msg["From"], "subject": str(msg["Subject"]), "text": "", "ics": None}
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "text/plain":
+            item["text"] += part.get_payload(decode=True).decode()
+        elif ctype == "text/calendar":
+            cal = Calendar.from_ical(part.get_payload(decode=True))
+            ev = next(iter(cal.walk("VEVENT")))
+            start = ev.decoded("DTSTART")
+            item["ics"] = {
+                "method": str(cal.get("METHOD")),
+                "uid": str(ev.get("UID")),
+                "sequence": int(ev.get("SEQUENCE", 0)),
+                "status": str(ev.get("STATUS", "")),
+                "tzid": ev["DTSTART"].params.get("TZID"),
+                "start_local": start.strftime("%Y-%m-%d %H:%M"),
+                "start_utc": start.astimezone(__import__("datetime").timezone.utc).strftime("%Y-%m-%d %H:%M"),
+                "timezones": [str(tz.get("TZID")) for tz in cal.walk("VTIMEZONE")],
+                "organizer": str(ev.get("ORGANIZER")),
+                "attendee": str(ev.get("ATTENDEE")),
+            }
+    out.append(item)
+print(json.dumps(out))
