@@ -128,6 +128,9 @@ impl Deliverer {
     }
 
     async fn run(self) {
+        if let Err(e) = self.store.release_notice_claims().await {
+            tracing::error!(error = %e, "releasing the invitations a dead process had claimed");
+        }
         loop {
             let now = self.clock.now();
             let claimed = match self.store.claim_notices(now, LEASE_SECS, BATCH).await {

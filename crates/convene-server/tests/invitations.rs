@@ -9,55 +9,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::TestServer;
+use common::{SmtpServer, TestServer};
 use convene_proto::*;
-
-struct SmtpServer {
-    child: tokio::process::Child,
-    port: u16,
-    maildir: tempfile::TempDir,
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
-
-async fn smtp_server(python: &std::path::Path) -> SmtpServer {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let maildir = tempfile::tempdir().unwrap();
-    let child = tokio::process::Command::new(python)
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
-        .arg(maildir.path().join("mail"))
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return SmtpServer { child, port, maildir };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("aiosmtpd did not listen on {port}");
-}
 
 /// The messages received so far, as `tests/python/read_maildir.py` reads them.
 async fn received(python: &std::path::Path, smtp: &SmtpServer) -> Vec<serde_json::Value> {
     let dir = smtp.maildir.path().join("mail");
-    if !dir.join("new").exists() {
+    if !smtp.new_mail().exists() {
         return Vec::new();
     }
     let out = tokio::process::Command::new(python)
@@ -84,10 +42,10 @@ async fn wait_for(python: &std::path::Path, smtp: &SmtpServer, n: usize) -> Vec<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invitations_updates_and_cancellations_arrive_with_calendar_entries() {
     let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
-    let smtp = smtp_server(&python).await;
-    let port = smtp.port;
+    let smtp = SmtpServer::start(&python).await;
+    let url = smtp.url();
     let server = TestServer::start_with(|c| {
-        c.notify.smtp_url = Some(convene_server::config::Secret(format!("smtp://127.0.0.1:{port}")));
+        c.notify.smtp_url = Some(convene_server::config::Secret(url));
         c.notify.smtp_from = "Convene <meetings@convene.test>".into();
     })
     .await;
@@ -233,4 +191,67 @@ async fn without_an_smtp_server_invitations_are_recorded_as_not_sent() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the invitation was never recorded as not sent");
+}
+
+/// SMS invitations (`isSendSms`) are POSTed to the configured gateway,
+/// signed with its shared secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sms_invitations_reach_the_gateway_signed() {
+    use hmac::Mac;
+    let received: std::sync::Arc<tokio::sync::Mutex<Vec<(String, String)>>> = Default::default();
+    let keep = received.clone();
+    let gateway = axum::Router::new().route(
+        "/sms",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let keep = keep.clone();
+            async move {
+                let sig = headers.get("X-Convene-Signature").unwrap().to_str().unwrap().to_owned();
+                keep.lock().await.push((sig, body));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
+    let server = TestServer::start_with(|c| {
+        c.notify.sms_gateway_url = Some(format!("http://{addr}/sms"));
+        c.notify.sms_gateway_secret = Some(convene_server::config::Secret("gateway secret".into()));
+    })
+    .await;
+    server.add_account("olga", "Olga Host").await;
+    let client = server.client("olga").await;
+    let body = serde_json::json!({
+        "subject": "By text", "mediaTypes": "Voice",
+        "confConfigInfo": {"isSendSms": true, "isSendNotify": false},
+        "attendees": [{"name": "Ana", "phone": "+8613800000001", "sms": "+8613800000001"}]
+    });
+    let created: Vec<serde_json::Value> = reqwest::Client::new()
+        .post(format!("{}/v1/mmc/management/conferences", server.url()))
+        .header("X-Access-Token", client.access_token().unwrap())
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conf_id = created[0]["conferenceID"].as_str().unwrap().to_owned();
+    for _ in 0..100 {
+        if let Some((sig, body)) = received.lock().await.first().cloned() {
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"gateway secret").unwrap();
+            mac.update(body.as_bytes());
+            assert_eq!(sig, hex::encode(mac.finalize().into_bytes()));
+            let sms: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(sms["to"], "+8613800000001");
+            assert_eq!(sms["conferenceID"], conf_id.as_str());
+            assert_eq!(sms["kind"], "invite");
+            assert!(sms["text"].as_str().unwrap().contains(&conf_id));
+            let detail = client.conf_detail_async(&conf_id).await.unwrap();
+            assert_eq!(detail.notifications.len(), 1, "no e-mail: isSendNotify is false");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the SMS gateway got nothing");
 }

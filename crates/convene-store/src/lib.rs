@@ -196,6 +196,9 @@ pub trait Store: Send + Sync + 'static {
     /// attempt counted): a deliverer that dies leaves them to be claimed
     /// again once the lease is over.
     async fn claim_notices(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<OutboxItem>>;
+    /// At a server's start: lets go of claims that can only be a dead
+    /// process's (a database this server alone uses); none on a shared one.
+    async fn release_notice_claims(&self) -> Result<()>;
     /// Records how a claimed notice's delivery went.
     async fn finish_notice(&self, id: i64, now: i64, delivery: &Delivery) -> Result<()>;
     /// A meeting's notices and how each went, oldest first.

@@ -1,6 +1,7 @@
 //! Issue 2: `kill -9` while 64 clients create meetings. After the restart,
 //! every meeting whose creation was acknowledged is there and complete, and
-//! every stored meeting is whole.
+//! every stored meeting is whole. Issue 18: `kill -9` while invitations are
+//! being mailed loses none of them.
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
 
@@ -14,10 +15,18 @@ const CLIENTS: usize = 64;
 /// Acknowledged creates to wait for before the kill.
 const KILL_AFTER: usize = 600;
 
+#[path = "../../convene-server/tests/common/python.rs"]
+mod python;
+
 async fn spawn_server(dir: &std::path::Path) -> (tokio::process::Child, String) {
+    spawn_server_with(dir, &[]).await
+}
+
+async fn spawn_server_with(dir: &std::path::Path, args: &[&str]) -> (tokio::process::Child, String) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_convene"))
         .args(["serve", "--dev", "--no-tls", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -121,4 +130,84 @@ async fn kill_9_loses_no_acknowledged_meeting() {
         stored <= acked.len() + CLIENTS,
         "at most one unacknowledged create per client"
     );
+}
+
+/// Issue 18: the server is killed while it mails the invitations of 40
+/// meetings (3 invitees each) to a real SMTP server; after a restart every
+/// invitee gets theirs (at least once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_invitation_delivery_loses_none() {
+    const MEETINGS: usize = 40;
+    let python = tokio::task::spawn_blocking(python::python_venv).await.unwrap();
+    let smtp = python::SmtpServer::start(&python).await;
+    let dir = tempfile::tempdir().unwrap();
+    let smtp_url = smtp.url();
+    let args = ["--smtp-url", smtp_url.as_str()];
+    let (mut child, url) = spawn_server_with(dir.path(), &args).await;
+    let (account, password, _, _) = convene_server::admin::read_dev_login(dir.path()).unwrap();
+    let login = LoginByAccountInfo { account, password };
+    let client = ConveneClient::new(&url).unwrap();
+    client.login_by_account_async(login).await.unwrap();
+    let mut expected = std::collections::BTreeSet::new();
+    let mut creates = Vec::new();
+    for m in 0..MEETINGS {
+        let mut info = CreateConfInfo::new(format!("mail {m}"), MediaType::Audio, true);
+        for i in 0..3 {
+            let email = format!("m{m}-i{i}@example.com");
+            expected.insert(email.clone());
+            info.attendees.push(AttendeeBaseInfo {
+                nick_name: format!("Invitee {i}"),
+                number: "1".into(),
+                email: Some(email),
+                ..Default::default()
+            });
+        }
+        info.num_of_attendee = 3;
+        let c = client.clone();
+        creates.push(tokio::spawn(async move { c.create_conf_async(info).await.unwrap() }));
+    }
+    for c in creates {
+        c.await.unwrap();
+    }
+    // Killed once the first few have gone out, with most still to send.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while smtp.recipients().len() < 5 {
+        assert!(std::time::Instant::now() < deadline, "no invitation was mailed");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.start_kill().unwrap(); // SIGKILL
+    child.wait().await.unwrap();
+    let before = smtp.recipients().len();
+    assert!(
+        before < expected.len(),
+        "all {before} went out before the kill: the test proves nothing"
+    );
+
+    let (_child2, _url2) = spawn_server_with(dir.path(), &args).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let got: std::collections::BTreeSet<String> = smtp
+            .recipients()
+            .into_iter()
+            .map(|to| {
+                to.trim_matches(|c| c == '<' || c == '>')
+                    .rsplit('<')
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
+            .collect();
+        let missing: Vec<_> = expected.difference(&got).collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} invitations never arrived after the restart (e.g. {:?}); {before} had before the kill",
+            missing.len(),
+            missing.first()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

@@ -104,42 +104,6 @@ pub fn app_login(app_id: &str, key: &str, user: &str, expire: i64) -> LoginByApp
     .signed(key)
 }
 
-/// What the Python-side tests use: the product's official client, an SMTP
-/// server and an iCalendar parser, pinned.
-const PYTHON_PACKAGES: &[&str] = &[
-    "huaweicloudsdkmeeting==3.1.219",
-    "huaweicloudsdkcore==3.1.219",
-    "aiosmtpd==1.4.6",
-    "icalendar==6.1.3",
-];
-
-/// A venv with [`PYTHON_PACKAGES`], made once and kept in the target folder
-/// (made again when the list changes); its `python`.
-pub fn python_venv() -> std::path::PathBuf {
-    use std::process::Command;
-    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = MAKING.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
-    let python = dir.join("bin/python");
-    let marker = dir.join(".installed");
-    let want = PYTHON_PACKAGES.join("\n");
-    if std::fs::read_to_string(&marker).is_ok_and(|have| have == want) {
-        return python;
-    }
-    if !python.exists() {
-        let ok = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&dir)
-            .status()
-            .expect("python3 on PATH");
-        assert!(ok.success(), "python3 -m venv failed");
-    }
-    let ok = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
-        .args(PYTHON_PACKAGES)
-        .status()
-        .unwrap();
-    assert!(ok.success(), "pip install {PYTHON_PACKAGES:?} failed");
-    std::fs::write(&marker, want).unwrap();
-    python
-}
+#[path = "python.rs"]
+mod python;
+pub use python::{python_venv, SmtpServer};

@@ -12,6 +12,7 @@ CREATE TABLE outbox (
     state TEXT NOT NULL,
     attempts BIGINT NOT NULL,
     next_at BIGINT NOT NULL,
+    claimed_until BIGINT,
     last_error TEXT,
     created_at BIGINT NOT NULL,
     sent_at BIGINT

@@ -1,6 +1,7 @@
 -- Invitations (e-mail, SMS) waiting to be delivered, stored in the same
 -- transaction as the change they tell of, so none is lost to a crash; a
--- deliverer claims the due ones (`next_at`), sends them and records how it
+-- deliverer claims the due ones (`next_at`) until `claimed_until` (a lease:
+-- one that dies leaves them to another), sends them and records how it
 -- went. Kept after delivery: the meeting's detail shows them.
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -15,6 +16,7 @@ CREATE TABLE outbox (
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL,
     next_at INTEGER NOT NULL,
+    claimed_until INTEGER,
     last_error TEXT,
     created_at INTEGER NOT NULL,
     sent_at INTEGER

@@ -16,10 +16,15 @@ pub(super) const INSERT_NOTICE_SQL: &str = "INSERT INTO outbox (conf_uuid, kind,
 /// Claims up to `$3` notices due at `$1` until `$2` (the lease), counting
 /// the attempt. The outer condition is checked again on each row as it is
 /// locked (PostgreSQL), so two deliverers never claim one notice together.
-pub(super) const CLAIM_SQL: &str = "UPDATE outbox SET next_at = $2, attempts = attempts + 1 \
-     WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_at <= $1 ORDER BY next_at LIMIT $3) \
-     AND state = 'pending' AND next_at <= $1 \
+pub(super) const CLAIM_SQL: &str = "UPDATE outbox SET claimed_until = $2, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_at <= $1 \
+       AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY next_at LIMIT $3) \
+     AND state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $1) \
      RETURNING id, conf_uuid, kind, channel, recipient, name, host, calendar, sequence, attempts";
+
+/// Lets go of every claim: for a database one server owns (SQLite), whose
+/// claims at its start are those of a process that died.
+pub(super) const RELEASE_CLAIMS_SQL: &str = "UPDATE outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL";
 
 pub(super) const NOTICES_OF_SQL: &str = "SELECT kind, channel, recipient, name, host, calendar, sequence, state, \
      attempts, last_error, sent_at FROM outbox WHERE conf_uuid = $1 ORDER BY id";
@@ -68,19 +73,19 @@ pub struct NoticeStatus {
 pub(super) fn finish_sql(id: i64, now: i64, d: &Delivery) -> (&'static str, Vec<Param>) {
     match d {
         Delivery::Sent => (
-            "UPDATE outbox SET state = 'sent', sent_at = $1, last_error = NULL WHERE id = $2",
+            "UPDATE outbox SET state = 'sent', sent_at = $1, last_error = NULL, claimed_until = NULL WHERE id = $2",
             vec![Param::Int(now), Param::Int(id)],
         ),
         Delivery::Retry { at, error } => (
-            "UPDATE outbox SET next_at = $1, last_error = $2 WHERE id = $3",
+            "UPDATE outbox SET next_at = $1, last_error = $2, claimed_until = NULL WHERE id = $3",
             vec![Param::Int(*at), Param::Text(error.clone()), Param::Int(id)],
         ),
         Delivery::Failed { error } => (
-            "UPDATE outbox SET state = 'failed', last_error = $1 WHERE id = $2",
+            "UPDATE outbox SET state = 'failed', last_error = $1, claimed_until = NULL WHERE id = $2",
             vec![Param::Text(error.clone()), Param::Int(id)],
         ),
         Delivery::Unsent { reason } => (
-            "UPDATE outbox SET state = 'unsent', last_error = $1 WHERE id = $2",
+            "UPDATE outbox SET state = 'unsent', last_error = $1, claimed_until = NULL WHERE id = $2",
             vec![Param::Text(reason.clone()), Param::Int(id)],
         ),
     }

@@ -21,6 +21,11 @@ impl PgStore {
     pub(super) fn conf_id_cipher(&self) -> Option<&ConfIdCipher> {
         None
     }
+
+    /// Several servers may share a PostgreSQL database.
+    pub(super) fn owns_database(&self) -> bool {
+        false
+    }
 }
 
 impl PgStore {

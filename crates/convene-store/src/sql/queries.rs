@@ -610,6 +610,11 @@ macro_rules! store_queries {
                     .collect()
             }
 
+            pub async fn release_notice_claims(pool: &$pool) -> Result<()> {
+                sqlx::query(RELEASE_CLAIMS_SQL).execute(pool).await?;
+                Ok(())
+            }
+
             pub async fn finish_notice(pool: &$pool, id: i64, now: i64, d: &Delivery) -> Result<()> {
                 let (sql, params) = finish_sql(id, now, d);
                 let mut q = sqlx::query(sql);
@@ -780,6 +785,12 @@ macro_rules! impl_store {
             }
             async fn claim_notices(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<OutboxItem>> {
                 $q::claim_notices(&self.pool, now, lease, limit).await
+            }
+            async fn release_notice_claims(&self) -> Result<()> {
+                if self.owns_database() {
+                    $q::release_notice_claims(&self.pool).await?;
+                }
+                Ok(())
             }
             async fn finish_notice(&self, id: i64, now: i64, delivery: &Delivery) -> Result<()> {
                 $q::finish_notice(&self.pool, id, now, delivery).await

@@ -99,6 +99,11 @@ impl SqliteStore {
         Some(&self.cipher)
     }
 
+    /// One server per SQLite database (`start` takes its lock).
+    pub(super) fn owns_database(&self) -> bool {
+        true
+    }
+
     pub(super) async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<crate::Staged> {
         let (reply, answer) = oneshot::channel();
         let (durable, on_disk) = oneshot::channel();
