@@ -106,4 +106,5 @@ pub fn app_login(app_id: &str, key: &str, user: &str, expire: i64) -> LoginByApp
 
 #[path = "python.rs"]
 mod python;
+#[allow(unused_imports)]
 pub use python::{python_venv, SmtpServer};
