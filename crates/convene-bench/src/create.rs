@@ -34,14 +34,30 @@ pub struct CreateBenchArgs {
     /// clients (as `wrk -t`); default 2, one per core of the target machine.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Book the meetings for tomorrow (a future `startTime`, in time zone
+    /// 56) instead of creating instant ones.
+    #[arg(long)]
+    pub booked: bool,
 }
 
 /// The create body every client sends: a one-hour video meeting with a
-/// generated guest password, the SDK's own encoding of a `CreateConfInfo`.
-fn bench_body() -> anyhow::Result<bytes::Bytes> {
+/// generated guest password, the SDK's own encoding of a `CreateConfInfo`
+/// (`bookConf`'s when `booked`: tomorrow at this minute).
+fn bench_body(booked: bool) -> anyhow::Result<bytes::Bytes> {
     let mut c = CreateConfInfo::new("bench meeting", MediaType::Video, true);
     c.duration = Some(60);
-    Ok(serde_json::to_vec(&convene_sdk::RestScheduleConfDto::from(&c))?.into())
+    let dto = if booked {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+        convene_sdk::RestScheduleConfDto::from(&convene_sdk::BookConfParam {
+            start_time: now - now % 60 + 86_400,
+            duration: 60,
+            time_zone_id: Some("56".into()),
+            conf_common_param: c,
+        })
+    } else {
+        convene_sdk::RestScheduleConfDto::from(&c)
+    };
+    Ok(serde_json::to_vec(&dto)?.into())
 }
 
 /// One simulated client: a single HTTP/1.1 keep-alive connection that sends
@@ -172,7 +188,7 @@ pub async fn create(args: CreateBenchArgs) -> anyhow::Result<()> {
     };
     first.login_by_account_async(login).await?;
     let token = first.access_token().context("no token")?;
-    let body = bench_body()?;
+    let body = bench_body(args.booked)?;
     let clients = args.clients;
     let measured = Duration::from_secs(args.seconds);
     let warmup = Duration::from_secs(1);
