@@ -47,7 +47,9 @@ fn bench_body(booked: bool) -> anyhow::Result<bytes::Bytes> {
     let mut c = CreateConfInfo::new("bench meeting", MediaType::Video, true);
     c.duration = Some(60);
     let dto = if booked {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs() as i64;
         convene_sdk::RestScheduleConfDto::from(&convene_sdk::BookConfParam {
             start_time: now - now % 60 + 86_400,
             duration: 60,

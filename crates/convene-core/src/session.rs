@@ -88,8 +88,42 @@ pub enum Output {
     /// Close this connection once what was sent on it is written.
     Close(ConnId),
     Media(MediaCmd),
+    /// Keep this in the meeting's records (attendance, control): kept for
+    /// history, minutes and webhooks; not a change others wait for.
+    Record(Record),
     /// The session is over: release its media room and stop.
     Stop,
+}
+
+/// A fact for the meeting's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// Admitted to the meeting (joined, or let in from the waiting room).
+    Joined {
+        participant: ParticipantId,
+        name: String,
+        role: ConfRole,
+        /// The product's attendee type name ("normal", "terminal"...).
+        device: &'static str,
+        at: i64,
+    },
+    /// Out of the meeting: left, removed, moved to the waiting room, gone
+    /// past the reconnect grace, or the meeting ended.
+    Left { participant: ParticipantId, at: i64 },
+    /// A control action and how it went.
+    Control {
+        at: i64,
+        /// "client" (a participant) or "rest" (the REST control API).
+        source: &'static str,
+        operator: String,
+        /// The product SDK's name of the action.
+        code: &'static str,
+        /// The participant acted on, by name.
+        object: String,
+        /// 0, or the SDKERR it was refused with.
+        result: i64,
+        detail: String,
+    },
 }
 
 /// A participant's place on a connection: what a join or resume answers.
@@ -140,6 +174,10 @@ pub struct MeetingSession {
     /// It has served what started it (a join, a control request).
     served: bool,
     stopped: bool,
+    /// Who is admitted now, as the records last said.
+    attending: BTreeMap<ParticipantId, ()>,
+    /// The time of the latest input.
+    now: i64,
 }
 
 fn json(msg: &ServerMsg) -> Arc<str> {
@@ -162,6 +200,8 @@ impl MeetingSession {
             out: VecDeque::new(),
             served: false,
             stopped: false,
+            attending: BTreeMap::new(),
+            now: 0,
         }
     }
 
@@ -259,6 +299,43 @@ impl MeetingSession {
             }
         }
         self.sync_media();
+        self.record_attendance();
+    }
+
+    /// Records who came in and who went out since the last change.
+    fn record_attendance(&mut self) {
+        let now = self.now;
+        let admitted: Vec<ParticipantId> = if self.live.is_ended() {
+            Vec::new()
+        } else {
+            self.live.audience(Audience::Admitted)
+        };
+        let left: Vec<ParticipantId> = self
+            .attending
+            .keys()
+            .filter(|p| !admitted.contains(p))
+            .copied()
+            .collect();
+        for p in left {
+            self.attending.remove(&p);
+            self.out.push_back(Output::Record(Record::Left {
+                participant: p,
+                at: now,
+            }));
+        }
+        for p in admitted {
+            if self.attending.insert(p, ()).is_none() {
+                if let Some(a) = self.live.attendee(p) {
+                    self.out.push_back(Output::Record(Record::Joined {
+                        participant: p,
+                        name: a.nick_name.clone(),
+                        role: a.role,
+                        device: a.attendee_type.rest_name(),
+                        at: now,
+                    }));
+                }
+            }
+        }
     }
 
     /// What a participant's media may do now; `None`: no media at all (not
@@ -334,6 +411,7 @@ impl MeetingSession {
         if self.stopped {
             return;
         }
+        self.now = now;
         let mut events = Vec::new();
         let fx = self.live.tick(now, &mut events);
         self.persist(fx);
@@ -344,6 +422,7 @@ impl MeetingSession {
     /// A join on a new connection.
     pub fn join<R: Rng + ?Sized>(&mut self, req: JoinRequest, now: i64, rng: &mut R) -> Result<Attach, Refusal> {
         self.served = true;
+        self.now = now;
         let caller = req.client_key.clone();
         let mut events = Vec::new();
         let result = self.live.join(req, now, &mut events);
@@ -453,23 +532,45 @@ impl MeetingSession {
     pub fn control(&mut self, by: impl Into<Actor>, action: Action, now: i64, gate: Gate) -> Result<(), Refusal> {
         let by = by.into();
         self.served = true;
-        if matches!(action, Action::ReclaimHost { .. }) && by != Actor::RestControl && gate != Gate::Open {
-            self.check_stop();
-            return Err(password_locked());
-        }
-        let mut events = Vec::new();
-        let result = self.live.control(by, action, now, &mut events);
-        if let Ok(fx) = &result {
-            self.persist(*fx);
-        }
-        self.deliver(events);
+        self.now = now;
+        let name = |p: Option<ParticipantId>| {
+            p.and_then(|p| self.live.attendee(p))
+                .map(|a| a.nick_name.clone())
+                .unwrap_or_default()
+        };
+        let (operator, source) = match by.participant() {
+            Some(p) => (name(Some(p)), "client"),
+            None => ("REST control API".to_owned(), "rest"),
+        };
+        let (code, object, detail) = (action.name(), name(action.target()), action.detail());
+        let result = if matches!(action, Action::ReclaimHost { .. }) && by != Actor::RestControl && gate != Gate::Open {
+            Err(password_locked())
+        } else {
+            let mut events = Vec::new();
+            let result = self.live.control(by, action, now, &mut events);
+            if let Ok(fx) = &result {
+                self.persist(*fx);
+            }
+            self.deliver(events);
+            result.map(|_| ())
+        };
+        self.out.push_back(Output::Record(Record::Control {
+            at: now,
+            source,
+            operator,
+            code,
+            object,
+            result: result.as_ref().map_or_else(|r| r.code.0, |_| 0),
+            detail,
+        }));
         self.check_stop();
-        result.map(|_| ())
+        result
     }
 
     /// `leaveConf` on the participant's current connection.
-    pub fn leave(&mut self, p: ParticipantId, conn: ConnId) {
+    pub fn leave(&mut self, p: ParticipantId, conn: ConnId, now: i64) {
         if self.is_current(p, conn) {
+            self.now = now;
             let mut events = Vec::new();
             self.live.leave(p, &mut events);
             self.deliver(events);
@@ -483,6 +584,7 @@ impl MeetingSession {
         if !self.is_current(p, conn) {
             return;
         }
+        self.now = now;
         if let Some(x) = self.present.get_mut(&p) {
             x.conn = None;
         }

@@ -275,3 +275,77 @@ fn request_host_role_waits_while_the_gate_is_closed() {
         .unwrap();
     assert_eq!(s.live().role(guest.participant), Some(ConfRole::Host));
 }
+
+/// Issue 18: the session records who was in the meeting when and what was
+/// done, for the meeting's history; a refused action is recorded with its code.
+#[test]
+fn attendance_and_control_actions_are_recorded() {
+    let m = meeting(|_| {});
+    let host_pwd = m.host_pwd.clone();
+    let mut s = MeetingSession::new(m, 1000);
+    let mut rng = StdRng::seed_from_u64(2);
+    let records = |out: Vec<Output>| -> Vec<Record> {
+        out.into_iter()
+            .filter_map(|o| match o {
+                Output::Record(r) => Some(r),
+                _ => None,
+            })
+            .collect()
+    };
+    let host = s.join(req(&host_pwd, "host"), T0 + 1, &mut rng).unwrap();
+    let guest = s.join(req("1111", "guest"), T0 + 2, &mut rng).unwrap();
+    let joined = records(outputs(&mut s));
+    assert!(
+        matches!(&joined[..], [
+        Record::Joined { name: h, role: ConfRole::Host, at: 1_800_000_001, .. },
+        Record::Joined { name: g, role: ConfRole::Attendee, device: "normal", at: 1_800_000_002, .. },
+    ] if h == "host" && g == "guest"),
+        "{joined:?}"
+    );
+    // A guest's refused lock, then the host's lock.
+    let _ = s.control(guest.participant, Action::Lock { lock: true }, T0 + 3, Gate::Open);
+    s.control(host.participant, Action::Lock { lock: true }, T0 + 4, Gate::Open)
+        .unwrap();
+    let done = records(outputs(&mut s));
+    let summary: Vec<_> = done
+        .iter()
+        .map(|r| match r {
+            Record::Control {
+                operator, code, result, ..
+            } => (operator.as_str(), *code, *result),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(summary[0].0, "guest");
+    assert_ne!(summary[0].2, 0, "refused, with its code");
+    assert_eq!(summary[1], ("host", "lockConf", 0));
+    // The guest leaves; the host removes nobody; the end takes the host out.
+    s.leave(guest.participant, guest.conn, T0 + 10);
+    assert_eq!(
+        records(outputs(&mut s)),
+        vec![Record::Left {
+            participant: guest.participant,
+            at: T0 + 10
+        }]
+    );
+    s.control(host.participant, Action::End, T0 + 20, Gate::Open).unwrap();
+    let end = records(outputs(&mut s));
+    assert!(
+        end.contains(&Record::Left {
+            participant: host.participant,
+            at: T0 + 20
+        }),
+        "{end:?}"
+    );
+    assert!(
+        matches!(
+            end.last(),
+            Some(Record::Control {
+                code: "endConf",
+                result: 0,
+                ..
+            })
+        ),
+        "{end:?}"
+    );
+}

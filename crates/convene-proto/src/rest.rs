@@ -416,3 +416,61 @@ pub struct JoinLinkInfo {
     pub role: LinkRole,
     pub host_name: String,
 }
+
+/// `GET .../history/confAttendeeRecord`: one stay of a participant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AttendanceRecord {
+    pub display_name: String,
+    /// The participant's number in the meeting.
+    pub call_number: String,
+    /// The product's attendee type ("normal", "terminal"...).
+    pub device_type: String,
+    /// Milliseconds.
+    pub join_time: i64,
+    /// Milliseconds; 0 when it never said (the meeting's end then applies).
+    pub left_time: i64,
+    /// "Voice" or "Video", as the meeting.
+    pub media_type: String,
+    pub dept_name: String,
+    /// convene extra: the seed's role number when they joined.
+    pub role: i64,
+}
+
+/// A page of attendance records.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AttendanceRecordPage {
+    pub offset: i64,
+    pub limit: i64,
+    pub count: i64,
+    pub data: Vec<AttendanceRecord>,
+}
+
+/// `GET .../history/confCtlRecord`: one control action.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ControlRecord {
+    /// Milliseconds.
+    pub operate_time: i64,
+    /// "client" or "rest".
+    pub operate_source: String,
+    pub operator: String,
+    /// The product SDK's name of the action ("lockConf", "hangupAttendee"...).
+    pub operate_code: String,
+    pub operation_object: String,
+    /// "0", or the SDKERR number it was refused with (a string, as the
+    /// product's clients read it).
+    pub operate_result: String,
+    pub detail: String,
+}
+
+/// A page of control records.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ControlRecordPage {
+    pub offset: i64,
+    pub limit: i64,
+    pub count: i64,
+    pub data: Vec<ControlRecord>,
+}

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod control;
 pub mod error;
+pub mod history;
 pub mod live;
 pub mod media;
 pub mod notify;
@@ -84,6 +85,19 @@ pub fn router(state: AppState) -> Router {
                 .delete(api::cancel_meeting),
         )
         .route("/v1/mmc/management/conferences/start", post(schedule::start_meeting))
+        .route("/v1/mmc/management/conferences/history", get(history::history))
+        .route(
+            "/v1/mmc/management/conferences/history/confDetail",
+            get(history::history_detail),
+        )
+        .route(
+            "/v1/mmc/management/conferences/history/confAttendeeRecord",
+            get(history::attendance),
+        )
+        .route(
+            "/v1/mmc/management/conferences/history/confCtlRecord",
+            get(history::control_records),
+        )
         .route("/v1/mmc/management/conferences/confDetail", get(api::meeting_detail))
         .route("/v1/mmc/control/conferences/token", get(control::token))
         .route("/v1/mmc/control/conferences/lock", put(control::lock))

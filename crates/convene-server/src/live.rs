@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex};
 
 use convene_core::guard::{Gate, PasswordGuard};
 use convene_core::live::{self as rules, Action, Actor, JoinRequest, Refusal};
-use convene_core::session::{Attach, ConnId, MediaCmd, MediaRights, MediaStep, MeetingSession, Output, Persist};
+use convene_core::session::{
+    Attach, ConnId, MediaCmd, MediaRights, MediaStep, MeetingSession, Output, Persist, Record,
+};
 use convene_core::{ConfId, ConfState, ConfUuid, Meeting};
 use convene_proto::live::ParticipantId;
 use convene_proto::{ConfRole, SdkErr};
@@ -101,11 +103,35 @@ pub struct LiveHub {
     pub media: Arc<MediaNode>,
     /// The participant cap of meetings created without one.
     max_participants: i64,
+    /// To the records writer (see [`write_records`]).
+    records: mpsc::UnboundedSender<(ConfUuid, Record)>,
+}
+
+/// Keeps what live meetings record (attendance, control actions) in
+/// batches: a record is history, not something anyone waits for, so it does
+/// not hold up the meeting; a crash loses at most the last batch's 100 ms.
+async fn write_records(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<(ConfUuid, Record)>) {
+    while let Some(first) = rx.recv().await {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let mut batch = vec![first];
+        while batch.len() < 1024 {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = store.add_meeting_records(&batch).await {
+            tracing::error!(error = %e, records = batch.len(), "keeping meeting records");
+        }
+    }
 }
 
 impl LiveHub {
     pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>, media: Arc<MediaNode>, max_participants: i64) -> LiveHub {
+        let (records, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_records(store.clone(), rx));
         LiveHub {
+            records,
             max_participants,
             tasks: Mutex::default(),
             guard: Mutex::default(),
@@ -403,6 +429,9 @@ impl MeetingTask {
                         }
                     }
                 }
+                Output::Record(r) => {
+                    let _ = self.hub.records.send((self.session.meeting().conf_uuid.clone(), r));
+                }
                 Output::Close(c) => {
                     // Dropping the sender ends the socket's loop once it has
                     // written what was queued.
@@ -593,7 +622,7 @@ impl MeetingTask {
                     let stored = self.drain().await;
                     let _ = reply.send(if stored { result } else { Err(Self::not_stored()) });
                 }
-                Cmd::Leave { participant, conn } => self.session.leave(participant, conn),
+                Cmd::Leave { participant, conn } => self.session.leave(participant, conn, now),
                 Cmd::Disconnect { participant, conn } => {
                     self.conns.remove(&conn);
                     self.session.disconnect(participant, conn, now);

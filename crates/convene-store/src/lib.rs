@@ -27,7 +27,7 @@ use convene_core::auth::{FailureRule, LoginFailures};
 use convene_core::notify::Notice;
 use convene_core::{ConfId, ConfUuid, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
 
-pub use sql::{Delivery, NoticeStatus, OutboxItem, PgStore, SqliteStore};
+pub use sql::{AttendanceRow, ControlRow, Delivery, NoticeStatus, OutboxItem, PgStore, SqliteStore};
 
 /// A storage failure, or a refusal only storage can make.
 #[derive(Debug, thiserror::Error)]
@@ -201,6 +201,31 @@ pub trait Store: Send + Sync + 'static {
     async fn release_notice_claims(&self) -> Result<()>;
     /// Records how a claimed notice's delivery went.
     async fn finish_notice(&self, id: i64, now: i64, delivery: &Delivery) -> Result<()>;
+    /// Keeps what live meetings recorded (`convene_core::session::Record`),
+    /// in one transaction.
+    async fn add_meeting_records(&self, records: &[(ConfUuid, convene_core::session::Record)]) -> Result<()>;
+    /// A page of a meeting's attendance, by join time, and the total;
+    /// `search` matches names.
+    async fn attendance_of(
+        &self,
+        conf_uuid: &ConfUuid,
+        offset: i64,
+        limit: i64,
+        search: Option<&str>,
+    ) -> Result<(i64, Vec<AttendanceRow>)>;
+    /// A page of a meeting's control actions, in order, and the total.
+    async fn control_records_of(&self, conf_uuid: &ConfUuid, offset: i64, limit: i64)
+        -> Result<(i64, Vec<ControlRow>)>;
+    /// A page of `owner`'s held meetings that started in `[from, to)` (ended,
+    /// or past their end), and the total.
+    async fn history_meetings(
+        &self,
+        owner: &UserId,
+        from: i64,
+        to: i64,
+        q: &ListQuery,
+        now: i64,
+    ) -> Result<(i64, Vec<Meeting>)>;
     /// A meeting's notices and how each went, oldest first.
     async fn notices_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<NoticeStatus>>;
     /// Marks a meeting ended (by its host, the REST stop call or its end

@@ -199,6 +199,57 @@ pub enum Action {
     End,
 }
 
+impl Action {
+    /// The product SDK's name of the action (control records' `operateCode`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Mute { .. } => "muteAttendee",
+            Action::MuteAll { .. } => "muteAllAttendee",
+            Action::Camera { .. } => "setCamera",
+            Action::RaiseHand { .. } => "raiseHand",
+            Action::SetCohost { .. } => "setCohostRight",
+            Action::GrantHost { .. } => "grantHostRole",
+            Action::ReclaimHost { .. } => "requestHostRole",
+            Action::Lock { .. } => "lockConf",
+            Action::Remove { .. } => "hangupAttendee",
+            Action::Admit { .. } => "allowWaitingAttendeeEnter",
+            Action::AdmitAll => "allowAllWaitingAttendeeEnter",
+            Action::MoveToWaiting { .. } => "moveToWaitingRoom",
+            Action::OpenWaitingRoom { .. } => "openWaitingRoom",
+            Action::Extend { .. } => "extendConf",
+            Action::End => "endConf",
+        }
+    }
+
+    /// The participant the action is done to, if one.
+    pub fn target(&self) -> Option<ParticipantId> {
+        match self {
+            Action::Mute { target, .. }
+            | Action::SetCohost { target, .. }
+            | Action::GrantHost { target }
+            | Action::Remove { target }
+            | Action::Admit { target }
+            | Action::MoveToWaiting { target } => Some(*target),
+            _ => None,
+        }
+    }
+
+    /// What it set, for the record (never a password).
+    pub fn detail(&self) -> String {
+        match self {
+            Action::Mute { mute, .. } => format!("mute={mute}"),
+            Action::MuteAll { mute, allow_unmute } => format!("mute={mute} allowUnmute={allow_unmute}"),
+            Action::Camera { on } => format!("on={on}"),
+            Action::RaiseHand { raised } => format!("raised={raised}"),
+            Action::SetCohost { set, .. } => format!("set={set}"),
+            Action::Lock { lock } => format!("lock={lock}"),
+            Action::OpenWaitingRoom { open } => format!("open={open}"),
+            Action::Extend { minutes } => format!("minutes={minutes}"),
+            _ => String::new(),
+        }
+    }
+}
+
 pub use crate::refusal::Refusal;
 
 fn refuse(code: SdkErr, reason: impl Into<String>) -> Refusal {

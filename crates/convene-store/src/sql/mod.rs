@@ -90,13 +90,16 @@ mod create;
 mod outbox;
 mod postgres;
 mod queries;
+mod records;
 mod sqlite;
 
 use create::*;
 use outbox::*;
 use queries::*;
+use records::*;
 
 pub use outbox::{Delivery, NoticeStatus, OutboxItem};
+pub use records::{AttendanceRow, ControlRow};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

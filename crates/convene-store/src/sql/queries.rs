@@ -610,6 +610,150 @@ macro_rules! store_queries {
                     .collect()
             }
 
+            pub async fn add_meeting_records(pool: &$pool, records: &[(ConfUuid, convene_core::session::Record)]) -> Result<()> {
+                use convene_core::session::Record;
+                let mut tx = pool.begin().await?;
+                for (uuid, r) in records {
+                    match r {
+                        Record::Joined { participant, name, role, device, at } => {
+                            sqlx::query(JOINED_SQL)
+                                .bind(uuid.as_str())
+                                .bind(participant.0 as i64)
+                                .bind(name)
+                                .bind(i64::from(role.number()))
+                                .bind(*device)
+                                .bind(*at)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        Record::Left { participant, at } => {
+                            sqlx::query(LEFT_SQL)
+                                .bind(*at)
+                                .bind(uuid.as_str())
+                                .bind(participant.0 as i64)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        Record::Control { at, source, operator, code, object, result, detail } => {
+                            sqlx::query(CONTROL_SQL)
+                                .bind(uuid.as_str())
+                                .bind(*at)
+                                .bind(*source)
+                                .bind(operator)
+                                .bind(*code)
+                                .bind(object)
+                                .bind(*result)
+                                .bind(detail)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub async fn attendance_of(pool: &$pool, conf_uuid: &str, offset: i64, limit: i64, search: Option<&str>) -> Result<(i64, Vec<AttendanceRow>)> {
+                let pattern = format!("%{}%", like_literal(search.unwrap_or_default()));
+                let filter = "conf_uuid = $1 AND name LIKE $2 ESCAPE '\\'";
+                let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM attendance WHERE {filter}")))
+                    .bind(conf_uuid)
+                    .bind(&pattern)
+                    .fetch_one(pool)
+                    .await?
+                    .try_get("n")?;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT participant_id, name, role, device, joined_at, left_at FROM attendance WHERE {filter} \
+                     ORDER BY joined_at, participant_id LIMIT $3 OFFSET $4"
+                )))
+                .bind(conf_uuid)
+                .bind(&pattern)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+                let rows = rows
+                    .iter()
+                    .map(|r| {
+                        Ok(AttendanceRow {
+                            participant_id: r.try_get("participant_id")?,
+                            name: r.try_get("name")?,
+                            role: r.try_get("role")?,
+                            device: r.try_get("device")?,
+                            joined_at: r.try_get("joined_at")?,
+                            left_at: r.try_get("left_at")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((count, rows))
+            }
+
+            pub async fn control_records_of(pool: &$pool, conf_uuid: &str, offset: i64, limit: i64) -> Result<(i64, Vec<ControlRow>)> {
+                let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM control_records WHERE conf_uuid = $1")
+                    .bind(conf_uuid)
+                    .fetch_one(pool)
+                    .await?
+                    .try_get("n")?;
+                let rows = sqlx::query(
+                    "SELECT at, source, operator, code, object, result, detail FROM control_records \
+                     WHERE conf_uuid = $1 ORDER BY at LIMIT $2 OFFSET $3",
+                )
+                .bind(conf_uuid)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+                let rows = rows
+                    .iter()
+                    .map(|r| {
+                        Ok(ControlRow {
+                            at: r.try_get("at")?,
+                            source: r.try_get("source")?,
+                            operator: r.try_get("operator")?,
+                            code: r.try_get("code")?,
+                            object: r.try_get("object")?,
+                            result: r.try_get("result")?,
+                            detail: r.try_get("detail")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((count, rows))
+            }
+
+            pub async fn history_meetings(pool: &$pool, owner: &UserId, from: i64, to: i64, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
+                let search = q.search.clone().unwrap_or_default();
+                let pattern = format!("%{}%", like_literal(&subject_key(&search)));
+                let filter: &str = "owner_id = $1 AND start_ts >= $2 AND start_ts < $3 \
+                     AND (state = 'ended' OR (state = 'created' AND end_ts <= $4)) \
+                     AND ($5 = '' OR subject_key LIKE $6 ESCAPE '\\' OR conf_id = $5)";
+                let order = if q.ascending { "ASC" } else { "DESC" };
+                let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM meetings WHERE {filter}")))
+                    .bind(owner.as_str())
+                    .bind(from)
+                    .bind(to)
+                    .bind(now)
+                    .bind(&search)
+                    .bind(&pattern)
+                    .fetch_one(pool)
+                    .await?
+                    .try_get("n")?;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {MEETING_COLS} FROM meetings WHERE {filter} ORDER BY start_ts {order}, conf_uuid LIMIT $7 OFFSET $8"
+                )))
+                .bind(owner.as_str())
+                .bind(from)
+                .bind(to)
+                .bind(now)
+                .bind(&search)
+                .bind(&pattern)
+                .bind(q.limit)
+                .bind(q.offset)
+                .fetch_all(pool)
+                .await?;
+                let meetings = rows.iter().map(decode_meeting).collect::<Result<Vec<_>>>()?;
+                Ok((count, meetings))
+            }
+
             pub async fn release_notice_claims(pool: &$pool) -> Result<()> {
                 sqlx::query(RELEASE_CLAIMS_SQL).execute(pool).await?;
                 Ok(())
@@ -785,6 +929,36 @@ macro_rules! impl_store {
             }
             async fn claim_notices(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<OutboxItem>> {
                 $q::claim_notices(&self.pool, now, lease, limit).await
+            }
+            async fn add_meeting_records(&self, records: &[(ConfUuid, convene_core::session::Record)]) -> Result<()> {
+                $q::add_meeting_records(&self.pool, records).await
+            }
+            async fn attendance_of(
+                &self,
+                conf_uuid: &ConfUuid,
+                offset: i64,
+                limit: i64,
+                search: Option<&str>,
+            ) -> Result<(i64, Vec<AttendanceRow>)> {
+                $q::attendance_of(&self.pool, conf_uuid.as_str(), offset, limit, search).await
+            }
+            async fn control_records_of(
+                &self,
+                conf_uuid: &ConfUuid,
+                offset: i64,
+                limit: i64,
+            ) -> Result<(i64, Vec<ControlRow>)> {
+                $q::control_records_of(&self.pool, conf_uuid.as_str(), offset, limit).await
+            }
+            async fn history_meetings(
+                &self,
+                owner: &UserId,
+                from: i64,
+                to: i64,
+                q: &ListQuery,
+                now: i64,
+            ) -> Result<(i64, Vec<Meeting>)> {
+                $q::history_meetings(&self.pool, owner, from, to, q, now).await
             }
             async fn release_notice_claims(&self) -> Result<()> {
                 if self.owns_database() {
