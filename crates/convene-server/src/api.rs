@@ -151,6 +151,7 @@ pub async fn list_meetings(
         include_ended: p.include_ended.unwrap_or(false),
         starts_before: starts_within.map(|w| t + w),
         ascending,
+        running_only: false,
     };
     let (count, meetings) = state.store.list_meetings(&user.id, &q, t).await?;
     Ok(Json(SearchMeetingsResponse {
@@ -161,6 +162,77 @@ pub async fn list_meetings(
             .iter()
             .map(|m| m.conference_info(&state.public_url, Viewer::Host, t))
             .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnlineParams {
+    offset: Option<i64>,
+    limit: Option<i64>,
+    search_key: Option<String>,
+}
+
+/// The caller's running meetings (`search_online_meetings`).
+#[utoipa::path(get, path = "/v1/mmc/management/conferences/online", tag = "meetings",
+    params(("offset" = Option<i64>, Query), ("limit" = Option<i64>, Query), ("searchKey" = Option<String>, Query)),
+    responses((status = 200, body = SearchMeetingsResponse)))]
+pub async fn online_meetings(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Query(p): Query<OnlineParams>,
+) -> ApiResult<Json<SearchMeetingsResponse>> {
+    let offset = p.offset.unwrap_or(0);
+    let limit = p.limit.unwrap_or(20);
+    if offset < 0 || !(1..=500).contains(&limit) || p.search_key.as_ref().is_some_and(|k| k.chars().count() > MAX_SEARCH_KEY_CHARS) {
+        return Err(ApiError::bad_request(
+            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+            format!("offset >= 0, limit 1..=500, searchKey at most {MAX_SEARCH_KEY_CHARS} characters"),
+        ));
+    }
+    let t = state.now();
+    let q = ListQuery {
+        offset,
+        limit,
+        search: p.search_key.filter(|s| !s.is_empty()),
+        running_only: true,
+        ..Default::default()
+    };
+    let (count, meetings) = state.store.list_meetings(&user.id, &q, t).await?;
+    Ok(Json(SearchMeetingsResponse {
+        offset,
+        limit,
+        count,
+        data: meetings
+            .iter()
+            .map(|m| m.conference_info(&state.public_url, Viewer::Host, t))
+            .collect(),
+    }))
+}
+
+/// One running meeting (`show_online_meeting_detail`); a booked or ended
+/// one is not online.
+#[utoipa::path(get, path = "/v1/mmc/management/conferences/online/confDetail", tag = "meetings",
+    params(("conferenceID" = String, Query)),
+    responses((status = 200, body = ShowMeetingDetailResponse), (status = 404, body = convene_proto::RestError)))]
+pub async fn online_detail(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Query(p): Query<ConfParams>,
+) -> ApiResult<Json<ShowMeetingDetailResponse>> {
+    let (m, viewer) = visible_meeting(&state, &user, p.conference_id).await?;
+    let t = state.now();
+    if m.state_at(t) != convene_core::ConfState::Running {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(ShowMeetingDetailResponse {
+        conference_data: m.conference_info(&state.public_url, viewer, t),
+        data: ParticipantPage {
+            offset: 0,
+            limit: 20,
+            count: 0,
+            data: Vec::new(),
+        },
     }))
 }
 
@@ -286,6 +358,8 @@ pub async fn cancel_meeting(
         list_meetings,
         meeting_detail,
         cancel_meeting,
+        online_meetings,
+        online_detail,
         crate::schedule::update_meeting,
         crate::schedule::start_meeting,
         crate::history::history,

@@ -128,6 +128,8 @@ pub struct ListQuery {
     pub starts_before: Option<i64>,
     /// Oldest start first (else newest first).
     pub ascending: bool,
+    /// Running meetings only (not booked ones).
+    pub running_only: bool,
 }
 
 #[async_trait]

@@ -89,6 +89,13 @@ assert not booked.conf_uuid, booked.conf_uuid
 bpw = {p.conference_role: p.password for p in booked.password_entry}
 print("booked", bid, booked.start_time)
 
+online = c.search_online_meetings(SearchOnlineMeetingsRequest(limit=100))
+assert bid not in [m.conference_id for m in online.data], "a booked meeting is not online"
+try:
+    c.show_online_meeting_detail(ShowOnlineMeetingDetailRequest(conference_id=bid))
+    raise SystemExit("a booked meeting has an online detail")
+except ClientRequestException as e:
+    assert e.status_code == 404, e.status_code
 soon = c.search_meetings(SearchMeetingsRequest(query_conf_mode="AWEEK", sort_type="ASC_StartTIME"))
 assert bid in [m.conference_id for m in soon.data], soon
 print("listed booked", soon.count)

@@ -491,8 +491,13 @@ macro_rules! store_queries {
             pub async fn list_meetings(pool: &$pool, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
                 let search = q.search.clone().unwrap_or_default();
                 let pattern = format!("%{}%", like_literal(&subject_key(&search)));
-                let filter: &str = "owner_id = $1 AND ($2 = 1 OR (state IN ('created', 'scheduled') AND end_ts > $3)) \
-                              AND ($4 = '' OR subject_key LIKE $5 ESCAPE '\\' OR conf_id = $4) AND start_ts < $6";
+                let filter: &str = if q.running_only {
+                    "owner_id = $1 AND ($2 = 1 OR (state = 'created' AND end_ts > $3)) \
+                              AND ($4 = '' OR subject_key LIKE $5 ESCAPE '\\' OR conf_id = $4) AND start_ts < $6"
+                } else {
+                    "owner_id = $1 AND ($2 = 1 OR (state IN ('created', 'scheduled') AND end_ts > $3)) \
+                              AND ($4 = '' OR subject_key LIKE $5 ESCAPE '\\' OR conf_id = $4) AND start_ts < $6"
+                };
                 let starts_before = q.starts_before.unwrap_or(i64::MAX);
                 let order = if q.ascending { "ASC" } else { "DESC" };
                 let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM meetings WHERE {filter}")))
