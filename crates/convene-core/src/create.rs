@@ -134,6 +134,35 @@ impl NewMeeting {
     }
 }
 
+/// An address mail can go to: `local@domain`, the local part without
+/// spaces, quotes or brackets, the domain dotted labels of letters, digits
+/// and hyphens. Stricter than RFC 5321 allows (no quoted local parts, no
+/// address literals): what invitations are sent to.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && domain.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    local_ok && domain_ok
+}
+
 fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
@@ -168,7 +197,7 @@ fn check_attendee(i: usize, a: &AttendeeBaseInfo) -> Result<(), Refusal> {
         }
     }
     if let Some(email) = a.email.as_deref().filter(|e| !e.is_empty()) {
-        if !email.contains('@') {
+        if !is_email(email) {
             return Err(bad(format!("{} is not an e-mail address", at("email"))));
         }
     }

@@ -764,3 +764,30 @@ fn who_may_hold_a_meeting_in_a_room() {
         }
     ));
 }
+
+#[test]
+fn invitees_addresses_are_addresses() {
+    use convene_core::create::is_email;
+    for ok in [
+        "ana@example.com",
+        "a.b+tag@mail.example.co.uk",
+        "ünï@例え.jp",
+        "x@a-b.io",
+    ] {
+        assert!(is_email(ok), "{ok}");
+    }
+    for bad in [
+        "broken@",
+        "@example.com",
+        "a@b",
+        "a b@example.com",
+        "a@exa mple.com",
+        "a..b@example.com",
+        "a@-x.com",
+        "a@x..com",
+        "\"q\"@example.com",
+        "a@b.com\r\n",
+    ] {
+        assert!(!is_email(bad), "{bad:?}");
+    }
+}

@@ -184,7 +184,12 @@ pub async fn online_meetings(
 ) -> ApiResult<Json<SearchMeetingsResponse>> {
     let offset = p.offset.unwrap_or(0);
     let limit = p.limit.unwrap_or(20);
-    if offset < 0 || !(1..=500).contains(&limit) || p.search_key.as_ref().is_some_and(|k| k.chars().count() > MAX_SEARCH_KEY_CHARS) {
+    if offset < 0
+        || !(1..=500).contains(&limit)
+        || p.search_key
+            .as_ref()
+            .is_some_and(|k| k.chars().count() > MAX_SEARCH_KEY_CHARS)
+    {
         return Err(ApiError::bad_request(
             SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
             format!("offset >= 0, limit 1..=500, searchKey at most {MAX_SEARCH_KEY_CHARS} characters"),

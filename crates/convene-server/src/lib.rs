@@ -86,7 +86,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/mmc/management/conferences/start", post(schedule::start_meeting))
         .route("/v1/mmc/management/conferences/online", get(api::online_meetings))
-        .route("/v1/mmc/management/conferences/online/confDetail", get(api::online_detail))
+        .route(
+            "/v1/mmc/management/conferences/online/confDetail",
+            get(api::online_detail),
+        )
         .route("/v1/mmc/management/conferences/history", get(history::history))
         .route(
             "/v1/mmc/management/conferences/history/confDetail",
