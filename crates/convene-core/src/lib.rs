@@ -7,7 +7,11 @@
 //!
 //! Modules:
 //! - [`ids`]: typed IDs (`ConfId`, `ConfUuid`, `UserId`, `RoomId`...) and their generators.
-//! - [`create`]: validation of a `CreateConfInfo` into a [`create::NewMeeting`].
+//! - [`create`]: validation of a `CreateConfInfo` into a [`create::NewMeeting`]
+//!   (instant or booked), and of an edit of a booked meeting.
+//! - [`cycle`]: the days a recurring series falls on (`cycleParams`).
+//! - [`tz`]: the product's time-zone codes as IANA zones.
+//! - [`notify`]: who is told of a meeting by which channel; delivery retries.
 //! - [`rest`]: when a REST create may start; its fields are read by
 //!   `convene_proto::create_map`, the one mapping of `CreateConfInfo` ↔ REST.
 //! - [`meeting`]: the stored meeting, its state and what it answers (the REST
@@ -23,6 +27,7 @@
 
 pub mod auth;
 pub mod create;
+pub mod cycle;
 pub mod guard;
 pub mod ids;
 pub mod live;
