@@ -165,10 +165,7 @@ fn dates(rule: &CycleRule) -> Vec<NaiveDate> {
             };
             days.sort_unstable();
             let (mut year, mut month) = (start.year(), start.month());
-            loop {
-                let Some(first) = NaiveDate::from_ymd_opt(year, month, 1) else {
-                    break;
-                };
+            while let Some(first) = NaiveDate::from_ymd_opt(year, month, 1) {
                 if first > end || full(&out) {
                     break;
                 }
