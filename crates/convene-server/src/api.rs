@@ -68,8 +68,55 @@ pub async fn create_meeting(
     Ok(answer)
 }
 
-/// The longest `searchKey` the list call takes.
+/// The longest `searchKey` the list calls take.
 const MAX_SEARCH_KEY_CHARS: usize = 128;
+
+/// A list call's page and search key, checked: `offset` >= 0, `limit`
+/// 1..=500 (default 20), `searchKey` at most 128 characters (a subject is at
+/// most 128 and an ID 9 digits: a longer key matches nothing, and a huge one
+/// costs the database a pattern it refuses); an empty key is none.
+pub(crate) fn page_params(
+    offset: Option<i64>,
+    limit: Option<i64>,
+    search_key: Option<String>,
+) -> ApiResult<(i64, i64, Option<String>)> {
+    let (offset, limit) = (offset.unwrap_or(0), limit.unwrap_or(20));
+    if offset < 0 || !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request(
+            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+            "offset >= 0 and limit 1..=500",
+        ));
+    }
+    if search_key
+        .as_ref()
+        .is_some_and(|k| k.chars().count() > MAX_SEARCH_KEY_CHARS)
+    {
+        return Err(ApiError::bad_request(
+            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+            format!("searchKey is longer than {MAX_SEARCH_KEY_CHARS} characters"),
+        ));
+    }
+    Ok((offset, limit, search_key.filter(|s| !s.is_empty())))
+}
+
+/// A page of the caller's meetings as the list calls answer it.
+pub(crate) async fn meetings_page(
+    state: &AppState,
+    user: &User,
+    q: ListQuery,
+) -> ApiResult<Json<SearchMeetingsResponse>> {
+    let t = state.now();
+    let (count, meetings) = state.store.list_meetings(&user.id, &q, t).await?;
+    Ok(Json(SearchMeetingsResponse {
+        offset: q.offset,
+        limit: q.limit,
+        count,
+        data: meetings
+            .iter()
+            .map(|m| m.conference_info(&state.public_url, Viewer::Host, t))
+            .collect(),
+    }))
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -101,26 +148,7 @@ pub async fn list_meetings(
     Caller(user): Caller,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<SearchMeetingsResponse>> {
-    let offset = p.offset.unwrap_or(0);
-    let limit = p.limit.unwrap_or(20);
-    if offset < 0 || !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_request(
-            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
-            "offset >= 0 and limit 1..=500",
-        ));
-    }
-    // A subject is at most 64 characters (create's limit) and an ID 9
-    // digits: a longer key matches nothing, and a huge one costs the
-    // database a pattern it refuses.
-    if p.search_key
-        .as_ref()
-        .is_some_and(|k| k.chars().count() > MAX_SEARCH_KEY_CHARS)
-    {
-        return Err(ApiError::bad_request(
-            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
-            format!("searchKey is longer than {MAX_SEARCH_KEY_CHARS} characters"),
-        ));
-    }
+    let (offset, limit, search) = page_params(p.offset, p.limit, p.search_key)?;
     let t = state.now();
     let starts_within = match p.query_conf_mode.as_deref().unwrap_or("ALL") {
         "ALL" => None,
@@ -147,22 +175,13 @@ pub async fn list_meetings(
     let q = ListQuery {
         offset,
         limit,
-        search: p.search_key.filter(|s| !s.is_empty()),
+        search,
         include_ended: p.include_ended.unwrap_or(false),
         starts_before: starts_within.map(|w| t + w),
         ascending,
-        running_only: false,
+        ..Default::default()
     };
-    let (count, meetings) = state.store.list_meetings(&user.id, &q, t).await?;
-    Ok(Json(SearchMeetingsResponse {
-        offset,
-        limit,
-        count,
-        data: meetings
-            .iter()
-            .map(|m| m.conference_info(&state.public_url, Viewer::Host, t))
-            .collect(),
-    }))
+    meetings_page(&state, &user, q).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -182,37 +201,15 @@ pub async fn online_meetings(
     Caller(user): Caller,
     Query(p): Query<OnlineParams>,
 ) -> ApiResult<Json<SearchMeetingsResponse>> {
-    let offset = p.offset.unwrap_or(0);
-    let limit = p.limit.unwrap_or(20);
-    if offset < 0
-        || !(1..=500).contains(&limit)
-        || p.search_key
-            .as_ref()
-            .is_some_and(|k| k.chars().count() > MAX_SEARCH_KEY_CHARS)
-    {
-        return Err(ApiError::bad_request(
-            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
-            format!("offset >= 0, limit 1..=500, searchKey at most {MAX_SEARCH_KEY_CHARS} characters"),
-        ));
-    }
-    let t = state.now();
+    let (offset, limit, search) = page_params(p.offset, p.limit, p.search_key)?;
     let q = ListQuery {
         offset,
         limit,
-        search: p.search_key.filter(|s| !s.is_empty()),
-        running_only: true,
+        search,
+        kind: convene_store::ListKind::Running,
         ..Default::default()
     };
-    let (count, meetings) = state.store.list_meetings(&user.id, &q, t).await?;
-    Ok(Json(SearchMeetingsResponse {
-        offset,
-        limit,
-        count,
-        data: meetings
-            .iter()
-            .map(|m| m.conference_info(&state.public_url, Viewer::Host, t))
-            .collect(),
-    }))
+    meetings_page(&state, &user, q).await
 }
 
 /// One running meeting (`show_online_meeting_detail`); a booked or ended

@@ -11,23 +11,12 @@ use convene_proto::rest::{
     ShowMeetingDetailResponse,
 };
 use convene_proto::{MediaType, SdkErr};
-use convene_store::{ListQuery, User};
+use convene_store::{ListKind, ListQuery, User};
 use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
-
-fn page(offset: Option<i64>, limit: Option<i64>) -> ApiResult<(i64, i64)> {
-    let (offset, limit) = (offset.unwrap_or(0), limit.unwrap_or(20));
-    if offset < 0 || !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_request(
-            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
-            "offset >= 0 and limit 1..=500",
-        ));
-    }
-    Ok((offset, limit))
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -65,7 +54,7 @@ pub async fn history(
             "startDate is after endDate",
         ));
     }
-    let (offset, limit) = page(p.offset, p.limit)?;
+    let (offset, limit, search) = crate::api::page_params(p.offset, p.limit, p.search_key)?;
     let ascending = match p.sort_type.as_deref().unwrap_or("DSC_StartTIME") {
         "ASC_StartTIME" => true,
         "DSC_StartTIME" | "ASC_RecordTYPE" | "DSC_RecordTYPE" => false,
@@ -78,27 +67,17 @@ pub async fn history(
             ))
         }
     };
-    let t = state.now();
     let q = ListQuery {
         offset,
         limit,
-        search: p.search_key.filter(|s| !s.is_empty() && s.chars().count() <= 128),
+        search,
         ascending,
+        kind: ListKind::Held,
+        starts_from: Some(from.div_euclid(1000)),
+        starts_before: Some(to.div_euclid(1000)),
         ..Default::default()
     };
-    let (count, meetings) = state
-        .store
-        .history_meetings(&user.id, from.div_euclid(1000), to.div_euclid(1000), &q, t)
-        .await?;
-    Ok(Json(SearchMeetingsResponse {
-        offset,
-        limit,
-        count,
-        data: meetings
-            .iter()
-            .map(|m| m.conference_info(&state.public_url, Viewer::Host, t))
-            .collect(),
-    }))
+    crate::api::meetings_page(&state, &user, q).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,9 +133,8 @@ pub async fn attendance(
     Caller(user): Caller,
     Query(p): Query<UuidParams>,
 ) -> ApiResult<Json<AttendanceRecordPage>> {
-    let (offset, limit) = page(p.offset, p.limit)?;
+    let (offset, limit, search) = crate::api::page_params(p.offset, p.limit, p.search_key)?;
     let m = held(&state, &user, p.conf_uuid).await?;
-    let search = p.search_key.filter(|s| !s.is_empty() && s.chars().count() <= 128);
     let (count, rows) = state
         .store
         .attendance_of(&m.conf_uuid, offset, limit, search.as_deref())
@@ -194,7 +172,7 @@ pub async fn control_records(
     Caller(user): Caller,
     Query(p): Query<UuidParams>,
 ) -> ApiResult<Json<ControlRecordPage>> {
-    let (offset, limit) = page(p.offset, p.limit)?;
+    let (offset, limit, _) = crate::api::page_params(p.offset, p.limit, None)?;
     let m = held(&state, &user, p.conf_uuid).await?;
     let (count, rows) = state.store.control_records_of(&m.conf_uuid, offset, limit).await?;
     Ok(Json(ControlRecordPage {

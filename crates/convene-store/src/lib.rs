@@ -128,8 +128,23 @@ pub struct ListQuery {
     pub starts_before: Option<i64>,
     /// Oldest start first (else newest first).
     pub ascending: bool,
-    /// Running meetings only (not booked ones).
-    pub running_only: bool,
+    /// Which meetings: not over yet (default), running, or held.
+    pub kind: ListKind,
+    /// Only meetings starting at or after this time (Unix seconds).
+    pub starts_from: Option<i64>,
+}
+
+/// Which of a user's meetings a list holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListKind {
+    /// Running and booked (`search_meetings`).
+    #[default]
+    NotOver,
+    /// Running only (`search_online_meetings`).
+    Running,
+    /// Held and over: ended, or running past their end (history); a
+    /// booking nobody held or a cancelled one is not.
+    Held,
 }
 
 #[async_trait]
@@ -218,16 +233,6 @@ pub trait Store: Send + Sync + 'static {
     /// A page of a meeting's control actions, in order, and the total.
     async fn control_records_of(&self, conf_uuid: &ConfUuid, offset: i64, limit: i64)
         -> Result<(i64, Vec<ControlRow>)>;
-    /// A page of `owner`'s held meetings that started in `[from, to)` (ended,
-    /// or past their end), and the total.
-    async fn history_meetings(
-        &self,
-        owner: &UserId,
-        from: i64,
-        to: i64,
-        q: &ListQuery,
-        now: i64,
-    ) -> Result<(i64, Vec<Meeting>)>;
     /// A meeting's notices and how each went, oldest first.
     async fn notices_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<NoticeStatus>>;
     /// Marks a meeting ended (by its host, the REST stop call or its end

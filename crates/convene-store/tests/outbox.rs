@@ -14,7 +14,7 @@ use convene_core::notify::{Channel, NoticeKind};
 use convene_core::session::Record;
 use convene_proto::live::ParticipantId;
 use convene_proto::{AttendeeBaseInfo, ConfOptions, ConfRole, CreateConfInfo, MediaType};
-use convene_store::{Delivery, ListQuery, NewUser, Store};
+use convene_store::{Delivery, ListKind, ListQuery, NewUser, Store};
 
 const T0: i64 = 1_800_000_000;
 
@@ -197,18 +197,21 @@ async fn outbox_story(store: Arc<dyn Store>, owns: bool) {
 
     // History: held meetings only, by start.
     store.end_meeting(&m.conf_uuid).await.unwrap();
-    let q = ListQuery {
+    let held = |from: i64, to: i64| ListQuery {
         limit: 10,
+        kind: ListKind::Held,
+        starts_from: Some(from),
+        starts_before: Some(to),
         ..Default::default()
     };
-    let (n, held) = store
-        .history_meetings(&u.id, T0 - 1, T0 + 1, &q, T0 + 100)
+    let (n, found) = store
+        .list_meetings(&u.id, &held(T0 - 1, T0 + 1), T0 + 100)
         .await
         .unwrap();
-    assert_eq!((n, held[0].conf_uuid.clone()), (1, m.conf_uuid.clone()));
+    assert_eq!((n, found[0].conf_uuid.clone()), (1, m.conf_uuid.clone()));
     assert_eq!(
         store
-            .history_meetings(&u.id, T0 + 1, T0 + 2, &q, T0 + 100)
+            .list_meetings(&u.id, &held(T0 + 1, T0 + 2), T0 + 100)
             .await
             .unwrap()
             .0,

@@ -491,13 +491,16 @@ macro_rules! store_queries {
             pub async fn list_meetings(pool: &$pool, owner: &UserId, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
                 let search = q.search.clone().unwrap_or_default();
                 let pattern = format!("%{}%", like_literal(&subject_key(&search)));
-                let filter: &str = if q.running_only {
-                    "owner_id = $1 AND ($2 = 1 OR (state = 'created' AND end_ts > $3)) \
-                              AND ($4 = '' OR subject_key LIKE $5 ESCAPE '\\' OR conf_id = $4) AND start_ts < $6"
-                } else {
-                    "owner_id = $1 AND ($2 = 1 OR (state IN ('created', 'scheduled') AND end_ts > $3)) \
-                              AND ($4 = '' OR subject_key LIKE $5 ESCAPE '\\' OR conf_id = $4) AND start_ts < $6"
+                let states = match q.kind {
+                    crate::ListKind::NotOver => "$2 = 1 OR (state IN ('created', 'scheduled') AND end_ts > $3)",
+                    crate::ListKind::Running => "$2 = 1 OR (state = 'created' AND end_ts > $3)",
+                    crate::ListKind::Held => "$2 = 2 OR state = 'ended' OR (state = 'created' AND end_ts <= $3)",
                 };
+                let filter = format!(
+                    "owner_id = $1 AND ({states}) AND ($4 = '' OR subject_key LIKE $5 ESCAPE '\\' OR conf_id = $4) \
+                     AND start_ts >= $6 AND start_ts < $7"
+                );
+                let starts_from = q.starts_from.unwrap_or(i64::MIN);
                 let starts_before = q.starts_before.unwrap_or(i64::MAX);
                 let order = if q.ascending { "ASC" } else { "DESC" };
                 let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM meetings WHERE {filter}")))
@@ -506,18 +509,20 @@ macro_rules! store_queries {
                     .bind(now)
                     .bind(&search)
                     .bind(&pattern)
+                    .bind(starts_from)
                     .bind(starts_before)
                     .fetch_one(pool)
                     .await?
                     .try_get("n")?;
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {MEETING_COLS} FROM meetings WHERE {filter} ORDER BY start_ts {order}, conf_uuid LIMIT $7 OFFSET $8"
+                    "SELECT {MEETING_COLS} FROM meetings WHERE {filter} ORDER BY start_ts {order}, conf_uuid LIMIT $8 OFFSET $9"
                 )))
                 .bind(owner.as_str())
                 .bind(i64::from(q.include_ended))
                 .bind(now)
                 .bind(&search)
                 .bind(&pattern)
+                .bind(starts_from)
                 .bind(starts_before)
                 .bind(q.limit)
                 .bind(q.offset)
@@ -725,40 +730,6 @@ macro_rules! store_queries {
                 Ok((count, rows))
             }
 
-            pub async fn history_meetings(pool: &$pool, owner: &UserId, from: i64, to: i64, q: &ListQuery, now: i64) -> Result<(i64, Vec<Meeting>)> {
-                let search = q.search.clone().unwrap_or_default();
-                let pattern = format!("%{}%", like_literal(&subject_key(&search)));
-                let filter: &str = "owner_id = $1 AND start_ts >= $2 AND start_ts < $3 \
-                     AND (state = 'ended' OR (state = 'created' AND end_ts <= $4)) \
-                     AND ($5 = '' OR subject_key LIKE $6 ESCAPE '\\' OR conf_id = $5)";
-                let order = if q.ascending { "ASC" } else { "DESC" };
-                let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM meetings WHERE {filter}")))
-                    .bind(owner.as_str())
-                    .bind(from)
-                    .bind(to)
-                    .bind(now)
-                    .bind(&search)
-                    .bind(&pattern)
-                    .fetch_one(pool)
-                    .await?
-                    .try_get("n")?;
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {MEETING_COLS} FROM meetings WHERE {filter} ORDER BY start_ts {order}, conf_uuid LIMIT $7 OFFSET $8"
-                )))
-                .bind(owner.as_str())
-                .bind(from)
-                .bind(to)
-                .bind(now)
-                .bind(&search)
-                .bind(&pattern)
-                .bind(q.limit)
-                .bind(q.offset)
-                .fetch_all(pool)
-                .await?;
-                let meetings = rows.iter().map(decode_meeting).collect::<Result<Vec<_>>>()?;
-                Ok((count, meetings))
-            }
-
             pub async fn release_notice_claims(pool: &$pool) -> Result<()> {
                 sqlx::query(RELEASE_CLAIMS_SQL).execute(pool).await?;
                 Ok(())
@@ -954,16 +925,6 @@ macro_rules! impl_store {
                 limit: i64,
             ) -> Result<(i64, Vec<ControlRow>)> {
                 $q::control_records_of(&self.pool, conf_uuid.as_str(), offset, limit).await
-            }
-            async fn history_meetings(
-                &self,
-                owner: &UserId,
-                from: i64,
-                to: i64,
-                q: &ListQuery,
-                now: i64,
-            ) -> Result<(i64, Vec<Meeting>)> {
-                $q::history_meetings(&self.pool, owner, from, to, q, now).await
             }
             async fn release_notice_claims(&self) -> Result<()> {
                 if self.owns_database() {
