@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use convene_core::meeting::Viewer;
 use convene_core::notify::{retry_at, Channel, NoticeKind};
 use convene_core::tz::TimeZone;
 use convene_core::Meeting;
@@ -314,11 +313,10 @@ impl Invitation {
                 )
             }
         };
-        let info = m.conference_info(public_url, Viewer::Host, m.start);
         let (password, link) = if n.host {
-            (Some(m.host_pwd.clone()), info.chair_join_uri.clone())
+            (Some(m.host_pwd.clone()), m.host_join_uri(public_url))
         } else {
-            (m.guest_pwd.clone(), info.guest_join_uri.clone())
+            (m.guest_pwd.clone(), m.guest_join_uri(public_url))
         };
         let subject = &m.info.subject;
         let (title, lead) = match n.kind {
