@@ -128,3 +128,71 @@ where
         sequence: r.try_get("sequence")?,
     })
 }
+
+// The outbox's queries, written once for both backends (see `store_queries!`).
+
+macro_rules! outbox_queries {
+    ($module:ident, $pool:ty) => {
+        pub(crate) mod $module {
+            use super::*;
+
+            pub async fn claim_notices(pool: &$pool, now: i64, lease: i64, limit: i64) -> Result<Vec<OutboxItem>> {
+                let rows = sqlx::query(CLAIM_SQL)
+                    .bind(now)
+                    .bind(now + lease)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(OutboxItem {
+                            id: r.try_get("id")?,
+                            conf_uuid: ConfUuid(r.try_get("conf_uuid")?),
+                            notice: decode_notice(r)?,
+                            attempts: r.try_get("attempts")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            pub async fn release_notice_claims(pool: &$pool) -> Result<()> {
+                sqlx::query(RELEASE_CLAIMS_SQL).execute(pool).await?;
+                Ok(())
+            }
+
+            pub async fn finish_notice(pool: &$pool, id: i64, now: i64, d: &Delivery) -> Result<()> {
+                let (sql, params) = finish_sql(id, now, d);
+                let mut q = sqlx::query(sql);
+                for p in params {
+                    q = match p {
+                        Param::Int(v) => q.bind(v),
+                        Param::Text(v) => q.bind(v),
+                    };
+                }
+                q.execute(pool).await?;
+                Ok(())
+            }
+
+            pub async fn notices_of(pool: &$pool, conf_uuid: &str) -> Result<Vec<NoticeStatus>> {
+                let rows = sqlx::query(NOTICES_OF_SQL)
+                    .bind(conf_uuid)
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(NoticeStatus {
+                            notice: decode_notice(r)?,
+                            state: r.try_get("state")?,
+                            attempts: r.try_get("attempts")?,
+                            last_error: r.try_get("last_error")?,
+                            sent_at: r.try_get("sent_at")?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+outbox_queries!(lite_outbox, SqlitePool);
+outbox_queries!(pg_outbox, PgPool);

@@ -606,163 +606,6 @@ macro_rules! store_queries {
                 Ok(())
             }
 
-            pub async fn claim_notices(pool: &$pool, now: i64, lease: i64, limit: i64) -> Result<Vec<OutboxItem>> {
-                let rows = sqlx::query(CLAIM_SQL).bind(now).bind(now + lease).bind(limit).fetch_all(pool).await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(OutboxItem {
-                            id: r.try_get("id")?,
-                            conf_uuid: ConfUuid(r.try_get("conf_uuid")?),
-                            notice: decode_notice(r)?,
-                            attempts: r.try_get("attempts")?,
-                        })
-                    })
-                    .collect()
-            }
-
-            pub async fn add_meeting_records(pool: &$pool, records: &[(ConfUuid, convene_core::session::Record)]) -> Result<()> {
-                use convene_core::session::Record;
-                let mut tx = pool.begin().await?;
-                for (uuid, r) in records {
-                    match r {
-                        Record::Joined { participant, name, role, device, at } => {
-                            sqlx::query(JOINED_SQL)
-                                .bind(uuid.as_str())
-                                .bind(participant.0 as i64)
-                                .bind(name)
-                                .bind(i64::from(role.number()))
-                                .bind(*device)
-                                .bind(*at)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
-                        Record::Left { participant, at } => {
-                            sqlx::query(LEFT_SQL)
-                                .bind(*at)
-                                .bind(uuid.as_str())
-                                .bind(participant.0 as i64)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
-                        Record::Control { at, source, operator, code, object, result, detail } => {
-                            sqlx::query(CONTROL_SQL)
-                                .bind(uuid.as_str())
-                                .bind(*at)
-                                .bind(*source)
-                                .bind(operator)
-                                .bind(*code)
-                                .bind(object)
-                                .bind(*result)
-                                .bind(detail)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
-                    }
-                }
-                tx.commit().await?;
-                Ok(())
-            }
-
-            pub async fn attendance_of(pool: &$pool, conf_uuid: &str, offset: i64, limit: i64, search: Option<&str>) -> Result<(i64, Vec<AttendanceRow>)> {
-                let pattern = format!("%{}%", like_literal(search.unwrap_or_default()));
-                let filter = "conf_uuid = $1 AND name LIKE $2 ESCAPE '\\'";
-                let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM attendance WHERE {filter}")))
-                    .bind(conf_uuid)
-                    .bind(&pattern)
-                    .fetch_one(pool)
-                    .await?
-                    .try_get("n")?;
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT participant_id, name, role, device, joined_at, left_at FROM attendance WHERE {filter} \
-                     ORDER BY joined_at, participant_id LIMIT $3 OFFSET $4"
-                )))
-                .bind(conf_uuid)
-                .bind(&pattern)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await?;
-                let rows = rows
-                    .iter()
-                    .map(|r| {
-                        Ok(AttendanceRow {
-                            participant_id: r.try_get("participant_id")?,
-                            name: r.try_get("name")?,
-                            role: r.try_get("role")?,
-                            device: r.try_get("device")?,
-                            joined_at: r.try_get("joined_at")?,
-                            left_at: r.try_get("left_at")?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                Ok((count, rows))
-            }
-
-            pub async fn control_records_of(pool: &$pool, conf_uuid: &str, offset: i64, limit: i64) -> Result<(i64, Vec<ControlRow>)> {
-                let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM control_records WHERE conf_uuid = $1")
-                    .bind(conf_uuid)
-                    .fetch_one(pool)
-                    .await?
-                    .try_get("n")?;
-                let rows = sqlx::query(
-                    "SELECT at, source, operator, code, object, result, detail FROM control_records \
-                     WHERE conf_uuid = $1 ORDER BY at LIMIT $2 OFFSET $3",
-                )
-                .bind(conf_uuid)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await?;
-                let rows = rows
-                    .iter()
-                    .map(|r| {
-                        Ok(ControlRow {
-                            at: r.try_get("at")?,
-                            source: r.try_get("source")?,
-                            operator: r.try_get("operator")?,
-                            code: r.try_get("code")?,
-                            object: r.try_get("object")?,
-                            result: r.try_get("result")?,
-                            detail: r.try_get("detail")?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                Ok((count, rows))
-            }
-
-            pub async fn release_notice_claims(pool: &$pool) -> Result<()> {
-                sqlx::query(RELEASE_CLAIMS_SQL).execute(pool).await?;
-                Ok(())
-            }
-
-            pub async fn finish_notice(pool: &$pool, id: i64, now: i64, d: &Delivery) -> Result<()> {
-                let (sql, params) = finish_sql(id, now, d);
-                let mut q = sqlx::query(sql);
-                for p in params {
-                    q = match p {
-                        Param::Int(v) => q.bind(v),
-                        Param::Text(v) => q.bind(v),
-                    };
-                }
-                q.execute(pool).await?;
-                Ok(())
-            }
-
-            pub async fn notices_of(pool: &$pool, conf_uuid: &str) -> Result<Vec<NoticeStatus>> {
-                let rows = sqlx::query(NOTICES_OF_SQL).bind(conf_uuid).fetch_all(pool).await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(NoticeStatus {
-                            notice: decode_notice(r)?,
-                            state: r.try_get("state")?,
-                            attempts: r.try_get("attempts")?,
-                            last_error: r.try_get("last_error")?,
-                            sent_at: r.try_get("sent_at")?,
-                        })
-                    })
-                    .collect()
-            }
-
             pub async fn update_booked_meeting(pool: &$pool, m: &Meeting, notices: &[convene_core::notify::Notice], now: i64) -> Result<bool> {
                 let mut tx = pool.begin().await?;
                 let done = sqlx::query(sqlx::AssertSqlSafe(UPDATE_BOOKED_SQL.as_str()))
@@ -809,7 +652,7 @@ store_queries!(pg, sqlx::PgConnection, PgPool, sqlx::postgres::PgRow);
 /// The `Store` impl of a backend: the same SQL for both, except
 /// `create_meeting`, which each backend schedules its own way.
 macro_rules! impl_store {
-    ($ty:ty, $q:ident) => {
+    ($ty:ty, $q:ident, $o:ident, $r:ident) => {
         #[async_trait]
         impl Store for $ty {
             async fn create_meeting_staged(&self, meeting: NewMeeting, now: i64) -> Result<crate::Staged> {
@@ -904,10 +747,10 @@ macro_rules! impl_store {
                 $q::cancel_meeting(&self.pool, conf_uuid.as_str(), now, notices).await
             }
             async fn claim_notices(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<OutboxItem>> {
-                $q::claim_notices(&self.pool, now, lease, limit).await
+                $o::claim_notices(&self.pool, now, lease, limit).await
             }
             async fn add_meeting_records(&self, records: &[(ConfUuid, convene_core::session::Record)]) -> Result<()> {
-                $q::add_meeting_records(&self.pool, records).await
+                $r::add_meeting_records(&self.pool, records).await
             }
             async fn attendance_of(
                 &self,
@@ -916,7 +759,7 @@ macro_rules! impl_store {
                 limit: i64,
                 search: Option<&str>,
             ) -> Result<(i64, Vec<AttendanceRow>)> {
-                $q::attendance_of(&self.pool, conf_uuid.as_str(), offset, limit, search).await
+                $r::attendance_of(&self.pool, conf_uuid.as_str(), offset, limit, search).await
             }
             async fn control_records_of(
                 &self,
@@ -924,19 +767,19 @@ macro_rules! impl_store {
                 offset: i64,
                 limit: i64,
             ) -> Result<(i64, Vec<ControlRow>)> {
-                $q::control_records_of(&self.pool, conf_uuid.as_str(), offset, limit).await
+                $r::control_records_of(&self.pool, conf_uuid.as_str(), offset, limit).await
             }
             async fn release_notice_claims(&self) -> Result<()> {
                 if self.owns_database() {
-                    $q::release_notice_claims(&self.pool).await?;
+                    $o::release_notice_claims(&self.pool).await?;
                 }
                 Ok(())
             }
             async fn finish_notice(&self, id: i64, now: i64, delivery: &Delivery) -> Result<()> {
-                $q::finish_notice(&self.pool, id, now, delivery).await
+                $o::finish_notice(&self.pool, id, now, delivery).await
             }
             async fn notices_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<NoticeStatus>> {
-                $q::notices_of(&self.pool, conf_uuid.as_str()).await
+                $o::notices_of(&self.pool, conf_uuid.as_str()).await
             }
             async fn set_live_settings(&self, conf_uuid: &ConfUuid, live: &LiveSettings) -> Result<()> {
                 $q::set_live_settings(&self.pool, conf_uuid.as_str(), live).await
@@ -945,5 +788,5 @@ macro_rules! impl_store {
     };
 }
 
-impl_store!(SqliteStore, lite);
-impl_store!(PgStore, pg);
+impl_store!(SqliteStore, lite, lite_outbox, lite_records);
+impl_store!(PgStore, pg, pg_outbox, pg_records);

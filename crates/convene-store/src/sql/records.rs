@@ -1,5 +1,5 @@
 //! A held meeting's records: attendance and control actions (see
-//! `migrations/*/0009_meeting_records.sql`), and the history list.
+//! `migrations/*/0009_meeting_records.sql`).
 
 pub(super) const JOINED_SQL: &str =
     "INSERT INTO attendance (conf_uuid, participant_id, name, role, device, joined_at) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -33,3 +33,157 @@ pub struct ControlRow {
     pub result: i64,
     pub detail: String,
 }
+
+// The records' queries, written once for both backends (see `store_queries!`).
+
+macro_rules! records_queries {
+    ($module:ident, $pool:ty) => {
+        pub(crate) mod $module {
+            use super::*;
+            use crate::sql::*;
+
+            pub async fn add_meeting_records(
+                pool: &$pool,
+                records: &[(ConfUuid, convene_core::session::Record)],
+            ) -> Result<()> {
+                use convene_core::session::Record;
+                let mut tx = pool.begin().await?;
+                for (uuid, r) in records {
+                    match r {
+                        Record::Joined {
+                            participant,
+                            name,
+                            role,
+                            device,
+                            at,
+                        } => {
+                            sqlx::query(JOINED_SQL)
+                                .bind(uuid.as_str())
+                                .bind(participant.0 as i64)
+                                .bind(name)
+                                .bind(i64::from(role.number()))
+                                .bind(*device)
+                                .bind(*at)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        Record::Left { participant, at } => {
+                            sqlx::query(LEFT_SQL)
+                                .bind(*at)
+                                .bind(uuid.as_str())
+                                .bind(participant.0 as i64)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        Record::Control {
+                            at,
+                            source,
+                            operator,
+                            code,
+                            object,
+                            result,
+                            detail,
+                        } => {
+                            sqlx::query(CONTROL_SQL)
+                                .bind(uuid.as_str())
+                                .bind(*at)
+                                .bind(*source)
+                                .bind(operator)
+                                .bind(*code)
+                                .bind(object)
+                                .bind(*result)
+                                .bind(detail)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub async fn attendance_of(
+                pool: &$pool,
+                conf_uuid: &str,
+                offset: i64,
+                limit: i64,
+                search: Option<&str>,
+            ) -> Result<(i64, Vec<AttendanceRow>)> {
+                let pattern = format!("%{}%", like_literal(search.unwrap_or_default()));
+                let filter = "conf_uuid = $1 AND name LIKE $2 ESCAPE '\\'";
+                let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) AS n FROM attendance WHERE {filter}"
+                )))
+                .bind(conf_uuid)
+                .bind(&pattern)
+                .fetch_one(pool)
+                .await?
+                .try_get("n")?;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT participant_id, name, role, device, joined_at, left_at FROM attendance WHERE {filter} \
+                     ORDER BY joined_at, participant_id LIMIT $3 OFFSET $4"
+                )))
+                .bind(conf_uuid)
+                .bind(&pattern)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+                let rows = rows
+                    .iter()
+                    .map(|r| {
+                        Ok(AttendanceRow {
+                            participant_id: r.try_get("participant_id")?,
+                            name: r.try_get("name")?,
+                            role: r.try_get("role")?,
+                            device: r.try_get("device")?,
+                            joined_at: r.try_get("joined_at")?,
+                            left_at: r.try_get("left_at")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((count, rows))
+            }
+
+            pub async fn control_records_of(
+                pool: &$pool,
+                conf_uuid: &str,
+                offset: i64,
+                limit: i64,
+            ) -> Result<(i64, Vec<ControlRow>)> {
+                let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM control_records WHERE conf_uuid = $1")
+                    .bind(conf_uuid)
+                    .fetch_one(pool)
+                    .await?
+                    .try_get("n")?;
+                let rows = sqlx::query(
+                    "SELECT at, source, operator, code, object, result, detail FROM control_records \
+                     WHERE conf_uuid = $1 ORDER BY at LIMIT $2 OFFSET $3",
+                )
+                .bind(conf_uuid)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+                let rows = rows
+                    .iter()
+                    .map(|r| {
+                        Ok(ControlRow {
+                            at: r.try_get("at")?,
+                            source: r.try_get("source")?,
+                            operator: r.try_get("operator")?,
+                            code: r.try_get("code")?,
+                            object: r.try_get("object")?,
+                            result: r.try_get("result")?,
+                            detail: r.try_get("detail")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((count, rows))
+            }
+        }
+    };
+}
+
+records_queries!(lite_records, SqlitePool);
+records_queries!(pg_records, PgPool);
