@@ -209,6 +209,26 @@ async fn booking_story(store: Arc<dyn Store>) {
         .await
         .unwrap();
 
+    // Racing bookings of one slot in one room: exactly one gets it
+    // (PostgreSQL: the room's row is locked; SQLite: one writer).
+    let slot = ten + 10 * HOUR;
+    let racers: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            let req = booking(&alice, &format!("race {i}"), Some(slot + i * 60), 60, true, T0);
+            tokio::spawn(async move { store.create_meeting(req, T0).await })
+        })
+        .collect();
+    let mut won = 0;
+    for r in racers {
+        match r.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(StoreError::RoomBusy(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(won, 1, "overlapping bookings of one room all but one refused");
+
     // Booked meetings without a room keep their own ID from the booking.
     let free = store
         .create_meeting(booking(&alice, "free", Some(ten), 60, false, T0), T0)
@@ -250,7 +270,7 @@ async fn booking_on_sqlite_and_restart() {
         )
         .await
         .unwrap();
-    assert_eq!(n, 5, "a, b (cancelled), early, c, free");
+    assert_eq!(n, 6, "a, b (cancelled), early, c, one race winner, free");
 }
 
 #[tokio::test]

@@ -26,11 +26,38 @@ impl PgStore {
     pub(super) fn owns_database(&self) -> bool {
         false
     }
+
+    /// Locks a room's row for the transaction, so that two nodes checking
+    /// "one meeting at a time in this room" for it take turns.
+    pub(super) fn room_lock_sql(&self) -> Option<&'static str> {
+        Some(PG_LOCK_ROOM_SQL)
+    }
 }
+
+/// See [`PgStore::room_lock_sql`]; the shared pool's rooms are locked all
+/// together (a pooled booking may take any of them).
+const PG_LOCK_ROOM_SQL: &str = "SELECT id FROM rooms WHERE id = $1 FOR UPDATE";
+const PG_LOCK_SHARED_ROOMS_SQL: &str =
+    "SELECT id FROM rooms WHERE enterprise_id = $1 AND kind = 'shared' ORDER BY id FOR UPDATE";
 
 impl PgStore {
     pub(super) async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<crate::Staged> {
         let mut tx = self.pool.begin().await?;
+        // SQLite has one writer; here the rooms a meeting may take are
+        // locked first, so the overlap check and the insert cannot
+        // interleave with another node's.
+        match &meeting.room {
+            RoomRequest::Personal(r) | RoomRequest::Specific(r) => {
+                sqlx::query(PG_LOCK_ROOM_SQL).bind(r.as_str()).execute(&mut *tx).await?;
+            }
+            RoomRequest::SharedPool => {
+                sqlx::query(PG_LOCK_SHARED_ROOMS_SQL)
+                    .bind(meeting.owner.enterprise_id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            RoomRequest::None => {}
+        }
         let m = create_meeting(&mut *tx, &mut IdDraws::drawn(), meeting, now).await?;
         tx.commit().await?;
         Ok(crate::Staged {

@@ -606,8 +606,17 @@ macro_rules! store_queries {
                 Ok(())
             }
 
-            pub async fn update_booked_meeting(pool: &$pool, m: &Meeting, notices: &[convene_core::notify::Notice], now: i64) -> Result<bool> {
+            pub async fn update_booked_meeting(
+                pool: &$pool,
+                m: &Meeting,
+                notices: &[convene_core::notify::Notice],
+                now: i64,
+                room_lock: Option<&'static str>,
+            ) -> Result<bool> {
                 let mut tx = pool.begin().await?;
+                if let (Some(lock), Some(room)) = (room_lock, &m.room_id) {
+                    sqlx::query(lock).bind(room.as_str()).execute(&mut *tx).await?;
+                }
                 let done = sqlx::query(sqlx::AssertSqlSafe(UPDATE_BOOKED_SQL.as_str()))
                     .bind(encode_meeting(m)?)
                     .bind(&m.info.subject)
@@ -741,7 +750,7 @@ macro_rules! impl_store {
                 $q::activate_meeting(&self.pool, conf_uuid.as_str(), now).await
             }
             async fn update_booked_meeting(&self, m: &Meeting, notices: &[Notice], now: i64) -> Result<bool> {
-                $q::update_booked_meeting(&self.pool, m, notices, now).await
+                $q::update_booked_meeting(&self.pool, m, notices, now, self.room_lock_sql()).await
             }
             async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64, notices: &[Notice]) -> Result<bool> {
                 $q::cancel_meeting(&self.pool, conf_uuid.as_str(), now, notices).await

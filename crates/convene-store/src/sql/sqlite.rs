@@ -104,6 +104,11 @@ impl SqliteStore {
         true
     }
 
+    /// No row locks: SQLite has one writer at a time.
+    pub(super) fn room_lock_sql(&self) -> Option<&'static str> {
+        None
+    }
+
     pub(super) async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<crate::Staged> {
         let (reply, answer) = oneshot::channel();
         let (durable, on_disk) = oneshot::channel();
