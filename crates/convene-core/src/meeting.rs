@@ -5,7 +5,7 @@
 //! indexed columns: one row per meeting means a meeting is written whole or
 //! not at all.
 
-use convene_proto::rest::{ConferenceInfo, PasswordEntry, RestConfConfigDto};
+use convene_proto::rest::{ConferenceInfo, ParticipantInfo, ParticipantPage, PasswordEntry, RestConfConfigDto};
 use convene_proto::*;
 use serde::{Deserialize, Serialize};
 
@@ -196,6 +196,63 @@ impl Meeting {
             ConfState::Ended | ConfState::Cancelled => {
                 Err(Refusal::new(SdkErr::CMS_CONF_IS_CLOSED, "the meeting is over"))
             }
+        }
+    }
+
+    /// A page of the invited attendees as the detail calls list them
+    /// (`searchKey` matches names); contacts only for `Viewer::Host`.
+    pub fn invitees(&self, viewer: Viewer, offset: i64, limit: i64, search: Option<&str>) -> ParticipantPage {
+        let host = viewer == Viewer::Host;
+        let search = search.map(str::to_lowercase);
+        let matching: Vec<&AttendeeBaseInfo> = self
+            .info
+            .attendees
+            .iter()
+            .filter(|a| search.as_deref().is_none_or(|k| a.nick_name.to_lowercase().contains(k)))
+            .collect();
+        let data = matching
+            .iter()
+            .skip(usize::try_from(offset).unwrap_or(0))
+            .take(usize::try_from(limit).unwrap_or(0))
+            .map(|a| ParticipantInfo {
+                participant_id: if host {
+                    if a.number.is_empty() {
+                        a.third_user_id.clone()
+                    } else {
+                        a.number.clone()
+                    }
+                } else {
+                    String::new()
+                },
+                name: a.nick_name.clone(),
+                role: i64::from(a.role == Some(ConfRole::Host)),
+                state: "MEETTING".into(),
+                attendee_type: a.attendee_type.unwrap_or(AttendeeType::Normal).rest_name().into(),
+                account_id: if host {
+                    a.account_id.clone().unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                email: if host {
+                    a.email.clone().unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                sms: if host {
+                    a.sms.clone().unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                user_uuid: a.user_uuid.clone().unwrap_or_default(),
+                is_auto_invite: i64::from(a.is_auto_invite == Some(true)),
+                ..Default::default()
+            })
+            .collect();
+        ParticipantPage {
+            offset,
+            limit,
+            count: matching.len() as i64,
+            data,
         }
     }
 

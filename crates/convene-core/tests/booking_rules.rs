@@ -181,3 +181,35 @@ fn an_edit_keeps_the_meeting_and_takes_the_rest() {
         SdkErr::CMS_PARAMETER_VERIFIED_FAIL
     );
 }
+
+#[test]
+fn the_detail_lists_invitees_with_contacts_for_hosts_only() {
+    let m = book(NOW + DAY, |i, _| {
+        i.attendees = (0..3)
+            .map(|n| AttendeeBaseInfo {
+                nick_name: format!("Person {n}"),
+                number: format!("+100{n}"),
+                email: Some(format!("p{n}@example.com")),
+                role: Some(if n == 0 { ConfRole::Host } else { ConfRole::Attendee }),
+                ..Default::default()
+            })
+            .collect();
+        i.num_of_attendee = 3;
+    })
+    .unwrap();
+    use convene_core::meeting::Viewer;
+    let page = m.invitees(Viewer::Host, 1, 1, None);
+    assert_eq!((page.count, page.data.len()), (3, 1));
+    assert_eq!(
+        (page.data[0].name.as_str(), page.data[0].email.as_str()),
+        ("Person 1", "p1@example.com")
+    );
+    assert_eq!(m.invitees(Viewer::Host, 0, 10, None).data[0].role, 1);
+    let other = m.invitees(Viewer::Other, 0, 10, Some("person 2"));
+    assert_eq!(other.count, 1);
+    assert!(
+        other.data[0].email.is_empty() && other.data[0].participant_id.is_empty(),
+        "{:?}",
+        other.data[0]
+    );
+}

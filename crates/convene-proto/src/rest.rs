@@ -317,14 +317,45 @@ pub struct SearchMeetingsResponse {
     pub data: Vec<ConferenceInfo>,
 }
 
-/// The participant page of a detail answer (empty until a meeting is held).
+/// The invited attendees of a detail answer, a page of them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ParticipantPage {
     pub offset: i64,
     pub limit: i64,
     pub count: i64,
-    pub data: Vec<serde_json::Value>,
+    pub data: Vec<ParticipantInfo>,
+}
+
+/// An invited attendee as the detail calls list it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ParticipantInfo {
+    /// The attendee's number (phone or SIP), else its third-party user ID.
+    #[serde(rename = "participantID")]
+    pub participant_id: String,
+    pub name: String,
+    #[serde(rename = "subscriberID")]
+    pub subscriber_id: String,
+    /// 1 host, 0 attendee.
+    pub role: i64,
+    /// Always "MEETTING" (sic), as the product sends it.
+    pub state: String,
+    pub address: String,
+    /// normal, terminal, outside, mobile...
+    pub attendee_type: String,
+    pub account_id: String,
+    pub phone2: String,
+    pub phone3: String,
+    pub email: String,
+    pub sms: String,
+    pub dept_name: String,
+    #[serde(rename = "userUUID")]
+    pub user_uuid: String,
+    pub app_id: String,
+    /// 1: invited (called) when the meeting starts.
+    pub is_auto_invite: i64,
+    pub is_not_overlay_pid_name: bool,
 }
 
 /// `GET /v1/mmc/management/conferences/confDetail` answer.

@@ -10,9 +10,7 @@ use axum::Json;
 use convene_core::create::{plan, Creator};
 use convene_core::meeting::Viewer;
 use convene_core::{ConfId, Meeting};
-use convene_proto::rest::{
-    ConferenceInfo, ParticipantPage, RestScheduleConfDto, SearchMeetingsResponse, ShowMeetingDetailResponse,
-};
+use convene_proto::rest::{ConferenceInfo, RestScheduleConfDto, SearchMeetingsResponse, ShowMeetingDetailResponse};
 use convene_proto::SdkErr;
 use convene_store::{ListQuery, User};
 use serde::Deserialize;
@@ -222,6 +220,7 @@ pub async fn online_detail(
     Caller(user): Caller,
     Query(p): Query<ConfParams>,
 ) -> ApiResult<Json<ShowMeetingDetailResponse>> {
+    let (offset, limit, search) = page_params(p.offset, p.limit, p.search_key)?;
     let (m, viewer) = visible_meeting(&state, &user, p.conference_id).await?;
     let t = state.now();
     if m.state_at(t) != convene_core::ConfState::Running {
@@ -229,12 +228,7 @@ pub async fn online_detail(
     }
     Ok(Json(ShowMeetingDetailResponse {
         conference_data: m.conference_info(&state.public_url, viewer, t),
-        data: ParticipantPage {
-            offset: 0,
-            limit: 20,
-            count: 0,
-            data: Vec::new(),
-        },
+        data: m.invitees(viewer, offset, limit, search.as_deref()),
     }))
 }
 
@@ -245,6 +239,11 @@ pub struct ConfParams {
     /// Cancel: 1 also ends the meeting if it has started.
     #[serde(rename = "type")]
     cancel_type: Option<i64>,
+    /// Details: the page of invited attendees, and a name to look for.
+    offset: Option<i64>,
+    limit: Option<i64>,
+    #[serde(rename = "searchKey")]
+    search_key: Option<String>,
 }
 
 /// The meeting a `conferenceID` query parameter names (required), if any.
@@ -276,6 +275,7 @@ pub async fn meeting_detail(
     Caller(user): Caller,
     Query(p): Query<ConfParams>,
 ) -> ApiResult<Json<ShowMeetingDetailResponse>> {
+    let (offset, limit, search) = page_params(p.offset, p.limit, p.search_key)?;
     let (m, viewer) = visible_meeting(&state, &user, p.conference_id).await?;
     let mut conference_data = m.conference_info(&state.public_url, viewer, state.now());
     if viewer == Viewer::Host {
@@ -298,12 +298,7 @@ pub async fn meeting_detail(
     }
     Ok(Json(ShowMeetingDetailResponse {
         conference_data,
-        data: ParticipantPage {
-            offset: 0,
-            limit: 20,
-            count: 0,
-            data: Vec::new(),
-        },
+        data: m.invitees(viewer, offset, limit, search.as_deref()),
     }))
 }
 

@@ -7,7 +7,7 @@ use axum::Json;
 use convene_core::meeting::Viewer;
 use convene_core::{ConfUuid, Meeting};
 use convene_proto::rest::{
-    AttendanceRecord, AttendanceRecordPage, ControlRecord, ControlRecordPage, ParticipantPage, SearchMeetingsResponse,
+    AttendanceRecord, AttendanceRecordPage, ControlRecord, ControlRecordPage, SearchMeetingsResponse,
     ShowMeetingDetailResponse,
 };
 use convene_proto::{MediaType, SdkErr};
@@ -111,15 +111,11 @@ pub async fn history_detail(
     Caller(user): Caller,
     Query(p): Query<UuidParams>,
 ) -> ApiResult<Json<ShowMeetingDetailResponse>> {
+    let (offset, limit, search) = crate::api::page_params(p.offset, p.limit, p.search_key)?;
     let m = held(&state, &user, p.conf_uuid).await?;
     Ok(Json(ShowMeetingDetailResponse {
         conference_data: m.conference_info(&state.public_url, Viewer::Host, state.now()),
-        data: ParticipantPage {
-            offset: 0,
-            limit: 20,
-            count: 0,
-            data: Vec::new(),
-        },
+        data: m.invitees(Viewer::Host, offset, limit, search.as_deref()),
     }))
 }
 

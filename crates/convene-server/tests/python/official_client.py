@@ -49,6 +49,10 @@ assert d.conf_config_info.call_in_restriction == 2
 assert d.conf_config_info.prolong_length == 15
 assert d.is_auto_mute == 1
 assert d.scheduser_name, d
+invited = c.show_meeting_detail(ShowMeetingDetailRequest(conference_id=cid)).data
+assert invited.count == 1 and invited.data[0].name == "Bob", invited
+assert invited.data[0].attendee_type == "terminal" and invited.data[0].state == "MEETTING", invited.data[0]
+assert invited.data[0].email == "bob@example.com" and invited.data[0].participant_id == "+8613800000000", invited.data[0]
 print("detail ok")
 
 try:
