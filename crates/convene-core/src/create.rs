@@ -384,6 +384,14 @@ fn when(options: &mut ConfOptions, limits: &CreateLimits, now: i64) -> Result<(i
         })?;
         options.time_zone_id = Some(zone.id());
     }
+    if let Some(lang) = options.language.take() {
+        let lang = match lang.trim() {
+            l if l.eq_ignore_ascii_case("zh-CN") => "zh-CN",
+            l if l.eq_ignore_ascii_case("en-US") => "en-US",
+            other => return Err(bad(format!("language must be zh-CN or en-US, not {other:?}"))),
+        };
+        options.language = Some(lang.to_owned());
+    }
     let Some(given) = options.start_time.take() else {
         return Ok((now, false));
     };

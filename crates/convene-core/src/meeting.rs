@@ -349,6 +349,7 @@ impl Meeting {
             size: info.attendees.len() as i64,
             // No code given: times are UTC, which the product's table has no code for.
             time_zone_id: self.options.time_zone_id.clone().unwrap_or_default(),
+            language: self.options.language.clone().unwrap_or_else(|| "en-US".into()),
             start_time: rest_time(self.start),
             end_time: rest_time(self.end),
             media_types: match info.media_type {

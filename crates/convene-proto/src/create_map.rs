@@ -35,6 +35,8 @@ pub struct ConfOptions {
     pub start_time: Option<String>,
     /// `timeZoneID` as given (the product's code); checked by `convene-core`.
     pub time_zone_id: Option<String>,
+    /// `language` of the invitations as given; checked by `convene-core`.
+    pub language: Option<String>,
 }
 
 /// A REST create body that cannot be read: which code, and why.
@@ -126,6 +128,7 @@ impl From<&CreateConfInfo> for RestScheduleConfDto {
             conf_allow_join_user: c.conf_allow_join_user.map(|j| i64::from(j.number())),
             num_of_attendee: Some(c.num_of_attendee),
             time_zone_id: None,
+            language: None,
         }
     }
 }
@@ -283,6 +286,7 @@ pub fn create_info_from_rest(dto: RestScheduleConfDto) -> Result<(CreateConfInfo
         record_type,
         start_time: dto.start_time.filter(|s| !s.trim().is_empty()),
         time_zone_id: dto.time_zone_id.filter(|s| !s.trim().is_empty()),
+        language: dto.language.filter(|s| !s.trim().is_empty()),
     };
     Ok((info, options))
 }

@@ -190,6 +190,9 @@ pub struct RestScheduleConfDto {
     /// London): the zone times are shown in (mails, calendar entries).
     #[serde(rename = "timeZoneID", skip_serializing_if = "Option::is_none")]
     pub time_zone_id: Option<String>,
+    /// The invitations' language: "zh-CN" or "en-US".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// `POST /v1/mmc/management/conferences/start` body: starts a booked
@@ -233,6 +236,8 @@ pub struct ConferenceInfo {
     pub size: i64,
     #[serde(rename = "timeZoneID")]
     pub time_zone_id: String,
+    /// The invitations' language ("zh-CN" or "en-US").
+    pub language: String,
     /// "yyyy-MM-dd HH:mm" UTC.
     pub start_time: String,
     pub end_time: String,

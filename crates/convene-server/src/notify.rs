@@ -282,6 +282,73 @@ impl Deliverer {
     }
 }
 
+/// The words of an invitation in its language (`language`: zh-CN or
+/// en-US, the default).
+struct Words {
+    date: &'static str,
+    invite: &'static str,
+    update: &'static str,
+    cancel: &'static str,
+    invites: &'static str,
+    changed: &'static str,
+    cancelled: &'static str,
+    hello: &'static str,
+    there: &'static str,
+    subject: &'static str,
+    time: &'static str,
+    id: &'static str,
+    password: &'static str,
+    host: &'static str,
+    join: &'static str,
+    organiser: &'static str,
+}
+
+impl Words {
+    fn of(language: Option<&str>) -> &'static Words {
+        const EN: Words = Words {
+            date: "%a %e %b %Y %H:%M",
+            invite: "Invitation: ",
+            update: "Updated: ",
+            cancel: "Cancelled: ",
+            invites: "{owner} invites you to a meeting.",
+            changed: "{owner} changed this meeting.",
+            cancelled: "{owner} cancelled this meeting.",
+            hello: "Hello {name},",
+            there: "there",
+            subject: "Subject: ",
+            time: "Time: ",
+            id: "Meeting ID: ",
+            password: "Password: ",
+            host: " (host)",
+            join: "Join: ",
+            organiser: "Organiser: ",
+        };
+        const ZH: Words = Words {
+            date: "%Y/%m/%d %H:%M",
+            invite: "会议邀请：",
+            update: "会议变更：",
+            cancel: "会议取消：",
+            invites: "{owner} 邀请您参加会议。",
+            changed: "{owner} 修改了会议。",
+            cancelled: "{owner} 取消了会议。",
+            hello: "{name}，您好：",
+            there: "您",
+            subject: "会议主题：",
+            time: "会议时间：",
+            id: "会议ID：",
+            password: "会议密码：",
+            host: "（主持人）",
+            join: "入会链接：",
+            organiser: "组织者：",
+        };
+        if language == Some("zh-CN") {
+            &ZH
+        } else {
+            &EN
+        }
+    }
+}
+
 /// What an invitation says, in the meeting's time zone.
 struct Invitation {
     subject: String,
@@ -296,21 +363,18 @@ struct Invitation {
 impl Invitation {
     fn new(m: &Meeting, item: &OutboxItem, public_url: &str) -> Invitation {
         let n = &item.notice;
+        let t = Words::of(m.options.language.as_deref());
         let zone = m.options.time_zone_id.as_deref().and_then(TimeZone::from_code);
         let when = match zone {
             Some(z) => format!(
                 "{} - {} {}",
-                z.local(m.start).format("%a %e %b %Y %H:%M"),
+                z.local(m.start).format(t.date),
                 z.local(m.end).format("%H:%M"),
                 z.label
             ),
             None => {
                 let utc = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
-                format!(
-                    "{} - {} UTC",
-                    utc(m.start).format("%a %e %b %Y %H:%M"),
-                    utc(m.end).format("%H:%M")
-                )
+                format!("{} - {} UTC", utc(m.start).format(t.date), utc(m.end).format("%H:%M"))
             }
         };
         let (password, link) = if n.host {
@@ -319,35 +383,31 @@ impl Invitation {
             (m.guest_pwd.clone(), m.guest_join_uri(public_url))
         };
         let subject = &m.info.subject;
+        let owner = &m.owner_name;
         let (title, lead) = match n.kind {
-            NoticeKind::Invite => (
-                format!("Invitation: {subject}"),
-                format!("{} invites you to a meeting.", m.owner_name),
-            ),
-            NoticeKind::Update => (
-                format!("Updated: {subject}"),
-                format!("{} changed this meeting.", m.owner_name),
-            ),
-            NoticeKind::Cancel => (
-                format!("Cancelled: {subject}"),
-                format!("{} cancelled this meeting.", m.owner_name),
-            ),
+            NoticeKind::Invite => (format!("{}{subject}", t.invite), t.invites.replace("{owner}", owner)),
+            NoticeKind::Update => (format!("{}{subject}", t.update), t.changed.replace("{owner}", owner)),
+            NoticeKind::Cancel => (format!("{}{subject}", t.cancel), t.cancelled.replace("{owner}", owner)),
         };
+        let name = if n.name.is_empty() { t.there } else { &n.name };
         let mut body = format!(
-            "Hello {},\n\n{lead}\n\nSubject: {subject}\nTime: {when}\nMeeting ID: {}\n",
-            if n.name.is_empty() { "there" } else { &n.name },
+            "{}\n\n{lead}\n\n{}{subject}\n{}{when}\n{}{}\n",
+            t.hello.replace("{name}", name),
+            t.subject,
+            t.time,
+            t.id,
             m.conf_id
         );
         if n.kind != NoticeKind::Cancel {
             if let Some(p) = &password {
-                body.push_str(&format!("Password: {p}{}\n", if n.host { " (host)" } else { "" }));
+                body.push_str(&format!("{}{p}{}\n", t.password, if n.host { t.host } else { "" }));
             }
-            body.push_str(&format!("Join: {link}\n"));
+            body.push_str(&format!("{}{link}\n", t.join));
         }
-        body.push_str(&format!("Organiser: {}\n", m.owner_name));
+        body.push_str(&format!("{}{owner}\n", t.organiser));
         let sms = match n.kind {
-            NoticeKind::Cancel => format!("{title} ({when}), meeting ID {}.", m.conf_id),
-            _ => format!("{title}, {when}. Meeting ID {}. Join: {link}", m.conf_id),
+            NoticeKind::Cancel => format!("{title} ({when}), {}{}", t.id, m.conf_id),
+            _ => format!("{title}, {when}. {}{}. {}{link}", t.id, m.conf_id, t.join),
         };
         Invitation {
             subject: format!("{title} ({when})"),

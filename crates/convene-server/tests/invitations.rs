@@ -172,6 +172,44 @@ async fn invitations_updates_and_cancellations_arrive_with_calendar_entries() {
     assert!(states.iter().all(|(_, _, s)| *s == "sent"), "{states:?}");
 }
 
+/// `language: zh-CN` invitations are in Chinese.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitations_speak_the_meetings_language() {
+    let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
+    let smtp = SmtpServer::start(&python).await;
+    let url = smtp.url();
+    let server = TestServer::start_with(|c| {
+        c.notify.smtp_url = Some(convene_server::config::Secret(url));
+    })
+    .await;
+    server.add_account("olga", "Olga Host").await;
+    let client = server.client("olga").await;
+    let body = serde_json::json!({
+        "subject": "周会", "mediaTypes": "Voice", "language": "zh-CN", "timeZoneID": "56",
+        "attendees": [{"name": "王芳", "phone": "+8613800000001", "email": "wang@example.com"}]
+    });
+    let post = |body: serde_json::Value| {
+        reqwest::Client::new()
+            .post(format!("{}/v1/mmc/management/conferences", server.url()))
+            .header("X-Access-Token", client.access_token().unwrap())
+            .json(&body)
+            .send()
+    };
+    let bad = post(serde_json::json!({"subject": "x", "mediaTypes": "Voice", "language": "fr-FR"}))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(post(body).await.unwrap().status(), 200);
+    let mail = wait_for(&python, &smtp, 1).await;
+    let subject = mail[0]["subject"].as_str().unwrap();
+    assert!(subject.starts_with("会议邀请：周会"), "{subject}");
+    let text = mail[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("王芳，您好") && text.contains("会议密码：") && text.contains("Beijing"),
+        "{text}"
+    );
+}
+
 /// An SMTP server that does not answer: the invitation waits to be tried
 /// again, and the detail says why.
 #[tokio::test]

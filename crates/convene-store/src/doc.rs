@@ -135,6 +135,8 @@ struct OptionsDoc {
     /// The product's time-zone code the meeting is shown in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     time_zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -210,6 +212,7 @@ pub fn encode_meeting(m: &Meeting) -> Result<String> {
             is_guest_camera_on: m.options.is_guest_camera_on,
             record_type: m.options.record_type,
             time_zone_id: m.options.time_zone_id.clone(),
+            language: m.options.language.clone(),
         },
         host_pwd: m.host_pwd.clone(),
         guest_pwd: m.guest_pwd.clone(),
@@ -305,6 +308,7 @@ pub fn decode_meeting(doc: &str) -> Result<Meeting> {
             record_type: o.record_type,
             start_time: None,
             time_zone_id: o.time_zone_id,
+            language: o.language,
         },
         host_pwd: d.host_pwd,
         guest_pwd: d.guest_pwd,

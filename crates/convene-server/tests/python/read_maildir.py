@@ -4,12 +4,14 @@ icalendar package, as a calendar client would)."""
 import json
 import mailbox
 import sys
+from email.header import decode_header, make_header
 
 from icalendar import Calendar
 
 out = []
 for msg in mailbox.Maildir(sys.argv[1], create=False):
-    item = {"to": msg["To"], "from": msg["From"], "subject": str(msg["Subject"]), "text": "", "ics": None}
+    text = lambda h: str(make_header(decode_header(msg[h])))
+    item = {"to": text("To"), "from": text("From"), "subject": text("Subject"), "text": "", "ics": None}
     for part in msg.walk():
         ctype = part.get_content_type()
         if ctype == "text/plain":
