@@ -210,6 +210,63 @@ async fn invitations_speak_the_meetings_language() {
     );
 }
 
+/// A mail server that refuses an address for good (550): that invitation
+/// fails at once with the server's words in the detail; the others go out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_address_fails_and_shows_in_the_detail() {
+    let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
+    let smtp = SmtpServer::start_refusing(&python).await;
+    let url = smtp.url();
+    let server = TestServer::start_with(|c| {
+        c.notify.smtp_url = Some(convene_server::config::Secret(url));
+    })
+    .await;
+    server.add_account("olga", "Olga Host").await;
+    let client = server.client("olga").await;
+    let mut info = CreateConfInfo::new("Refused", MediaType::Audio, true);
+    info.attendees = ["ana@example.com", "ghost@nobody.example"]
+        .iter()
+        .map(|e| AttendeeBaseInfo {
+            nick_name: "Someone".into(),
+            number: "1".into(),
+            email: Some((*e).into()),
+            ..Default::default()
+        })
+        .collect();
+    info.num_of_attendee = 2;
+    let m = client.create_conf_async(info).await.unwrap();
+    for _ in 0..100 {
+        let d = client.conf_detail_async(&m.conf_id).await.unwrap();
+        let state = |to: &str| {
+            d.notifications
+                .iter()
+                .find(|n| n.recipient == to)
+                .map(|n| n.state.clone())
+        };
+        if state("ghost@nobody.example").as_deref() == Some("failed")
+            && state("ana@example.com").as_deref() == Some("sent")
+        {
+            let ghost = d
+                .notifications
+                .iter()
+                .find(|n| n.recipient == "ghost@nobody.example")
+                .unwrap();
+            assert_eq!(ghost.attempts, 1, "a permanent refusal is not tried again");
+            assert!(
+                ghost.last_error.as_deref().unwrap().contains("no such mailbox"),
+                "{ghost:?}"
+            );
+            assert_eq!(smtp.recipients().len(), 1);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{:?}",
+        client.conf_detail_async(&m.conf_id).await.unwrap().notifications
+    );
+}
+
 /// An SMTP server that does not answer: the invitation waits to be tried
 /// again, and the detail says why.
 #[tokio::test]

@@ -59,6 +59,15 @@ impl Drop for SmtpServer {
 
 impl SmtpServer {
     pub async fn start(python: &std::path::Path) -> SmtpServer {
+        Self::start_with(python, "aiosmtpd.handlers.Mailbox").await
+    }
+
+    /// With `refusing_smtp.Refusing` (tests/python): refuses `@nobody.example`.
+    pub async fn start_refusing(python: &std::path::Path) -> SmtpServer {
+        Self::start_with(python, "refusing_smtp.Refusing").await
+    }
+
+    async fn start_with(python: &std::path::Path, handler: &str) -> SmtpServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -73,8 +82,12 @@ impl SmtpServer {
                 "-l",
                 &format!("127.0.0.1:{port}"),
                 "-c",
-                "aiosmtpd.handlers.Mailbox",
+                handler,
             ])
+            .env(
+                "PYTHONPATH",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../convene-server/tests/python"),
+            )
             .arg(maildir.path().join("mail"))
             .kill_on_drop(true)
             .spawn()
