@@ -94,6 +94,8 @@ pub struct NewMeeting {
     pub booked: bool,
     /// The invitations it sends, stored with it.
     pub notices: Vec<crate::notify::Notice>,
+    /// A recurring series: this is its first occurrence; the others follow.
+    pub series: Option<crate::series::SeriesPlan>,
 }
 
 impl NewMeeting {
@@ -128,6 +130,7 @@ impl NewMeeting {
             booked: self.booked,
             sequence: 0,
             live: None,
+            series: self.series.map(|p| p.series),
         };
         meeting.settle(conf_id, room_id);
         meeting
@@ -251,6 +254,12 @@ pub fn plan<R: Rng + ?Sized>(
     }
     info.duration = Some(duration);
     let mut options = options;
+    let cycle = options.cycle_params.take();
+    if cycle.is_some() && options.start_time.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        return Err(bad(
+            "startTime is required for a recurring meeting: each occurrence is at its time of day",
+        ));
+    }
     let (start, booked) = when(&mut options, limits, now)?;
     if !(0..=60).contains(&options.prolong_length) {
         return Err(bad("prolongLength must be 0..=60 minutes"));
@@ -354,7 +363,7 @@ pub fn plan<R: Rng + ?Sized>(
         options.record_type = 2;
     }
 
-    Ok(NewMeeting {
+    let mut new = NewMeeting {
         room,
         owner: creator.clone(),
         conf_uuid: ConfUuid(ids::time_ordered_uuid(now, rng)),
@@ -369,7 +378,12 @@ pub fn plan<R: Rng + ?Sized>(
         notices: crate::notify::notices(&info, &options, crate::notify::NoticeKind::Invite, 0),
         info,
         options,
-    })
+        series: None,
+    };
+    if let Some(params) = cycle {
+        crate::series::extend(&mut new, params, limits, now, rng)?;
+    }
+    Ok(new)
 }
 
 /// When a meeting starts: now, or the `startTime` it is booked for (UTC,
@@ -441,6 +455,8 @@ pub fn may_hold(meeting: &crate::Meeting, room: RoomFacts<'_>) -> bool {
 /// one is given) and takes the rest. Only a meeting not started yet may be
 /// edited ([`Meeting::may_edit`]); it stays booked (a start time of now
 /// makes it startable at once).
+/// A series' edit ([`crate::series::edit_series`]) gives `cycleParams`:
+/// the answer's second part is the later occurrences (UUIDs and starts).
 pub fn edit<R: Rng + ?Sized>(
     old: &Meeting,
     mut info: CreateConfInfo,
@@ -449,8 +465,21 @@ pub fn edit<R: Rng + ?Sized>(
     limits: &CreateLimits,
     now: i64,
     rng: &mut R,
-) -> Result<Meeting, Refusal> {
+) -> Result<(Meeting, Vec<(ConfUuid, i64)>), Refusal> {
     old.may_edit(now)?;
+    match (&old.series, &options.cycle_params) {
+        (Some(_), None) => {
+            return Err(bad(
+                "this meeting is one of a recurring series: edit the series (.../cycleconferences) or this occurrence (.../conferences/cyclesubconf)",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(bad(
+                "a booked meeting cannot become recurring: cancel it and book a series (.../cycleconferences)",
+            ))
+        }
+        _ => {}
+    }
     if options.start_time.is_none() && old.start > now {
         options.start_time = Some(convene_proto::time::rest_time(old.start));
     }
@@ -481,5 +510,12 @@ pub fn edit<R: Rng + ?Sized>(
     if let Some(room) = &old.room_id {
         m.info.vmr_id = Some(room.0.clone());
     }
-    Ok(m)
+    let later = match new.series {
+        Some(plan) => {
+            m.series = Some(plan.series);
+            plan.later
+        }
+        None => Vec::new(),
+    };
+    Ok((m, later))
 }

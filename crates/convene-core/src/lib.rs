@@ -10,6 +10,7 @@
 //! - [`create`]: validation of a `CreateConfInfo` into a [`create::NewMeeting`]
 //!   (instant or booked), and of an edit of a booked meeting.
 //! - [`cycle`]: the days a recurring series falls on (`cycleParams`).
+//! - [`series`]: recurring series and their occurrences: create, edit, cancel.
 //! - [`tz`]: the product's time-zone codes as IANA zones.
 //! - [`notify`]: who is told of a meeting by which channel; delivery retries.
 //! - [`rest`]: when a REST create may start; its fields are read by
@@ -35,6 +36,7 @@ pub mod meeting;
 pub mod notify;
 pub mod refusal;
 pub mod rest;
+pub mod series;
 pub mod session;
 pub mod text;
 pub mod tz;

@@ -86,6 +86,24 @@ pub struct Meeting {
     /// its own) so that a meeting that empties and is joined again keeps it.
     /// `None` until the first change.
     pub live: Option<LiveSettings>,
+    /// The recurring series this meeting is one occurrence of.
+    pub series: Option<Series>,
+}
+
+/// What an occurrence of a recurring series knows of its series. Every
+/// occurrence is a meeting of its own (its own UUID, history, records) and
+/// shares the series' meeting ID, passwords and links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Series {
+    /// The series' ID: a UUID of its own (no occurrence's), the calendar
+    /// entry's `UID` and the key the series' invitations are kept under.
+    pub id: ConfUuid,
+    /// The rule as kept: defaults filled, the end date pulled in when the
+    /// span held more than 50 occurrences.
+    pub rule: convene_proto::rest::CycleParams,
+    /// When the rule put this occurrence (its start until it is moved):
+    /// the calendar's `RECURRENCE-ID`.
+    pub slot: i64,
 }
 
 /// A running meeting's settings that its hosts change during it: they
@@ -144,6 +162,63 @@ impl Meeting {
     /// The meeting's public room number: the room's fixed ID when it has one.
     pub fn vmr_conf_id(&self) -> String {
         self.room_id.as_ref().map(|r| r.0.clone()).unwrap_or_default()
+    }
+
+    /// Occurrence `uuid` of this meeting's series at `start` (its slot):
+    /// the same meeting at another time.
+    pub fn occurrence(&self, uuid: ConfUuid, start: i64) -> Meeting {
+        let mut m = self.clone();
+        m.conf_uuid = uuid;
+        m.end = start + (self.end - self.start);
+        m.start = start;
+        m.live = None;
+        if let Some(s) = &mut m.series {
+            s.slot = start;
+        }
+        m
+    }
+
+    /// The series' entry for this occurrence in `subConfs`, at `now`.
+    pub fn sub_conf(&self, now: i64) -> convene_proto::rest::CycleSubConf {
+        convene_proto::rest::CycleSubConf {
+            cycle_sub_conf_id: self.conf_uuid.0.clone(),
+            conference_id: self.conf_id.0.clone(),
+            media_type: self.media_types(),
+            start_time: rest_time(self.start),
+            end_time: rest_time(self.end),
+            is_auto_record: i64::from(self.info.is_auto_record == Some(true)),
+            conf_config_info: convene_proto::rest::CycleSubConfConfigDto {
+                call_in_restriction: self.call_in_restriction(),
+                audience_call_in_restriction: None,
+                allow_guest_start_conf: Some(self.options.allow_guest_start_conf),
+                enable_waiting_room: self.info.is_open_waiting_room,
+            },
+            conference_state: self.state_name(now).into(),
+        }
+    }
+
+    fn media_types(&self) -> String {
+        match self.info.media_type {
+            MediaType::Audio => "Voice".into(),
+            MediaType::Video => "Voice,HDVideo".into(),
+        }
+    }
+
+    fn state_name(&self, now: i64) -> &'static str {
+        match self.state_at(now) {
+            ConfState::Scheduled => "Schedule",
+            ConfState::Running => "Created",
+            ConfState::Ended | ConfState::Cancelled => "Destroyed",
+        }
+    }
+
+    fn call_in_restriction(&self) -> Option<i64> {
+        self.info.conf_allow_join_user.map(|j| match j {
+            // The REST API has no "logged-in users" value; the nearest
+            // wider one is shown and the exact value is `confAllowJoinUser`.
+            ConfAllowJoinUserType::LoginedUser => 0,
+            other => i64::from(other.number()),
+        })
     }
 
     /// Whether the meeting still runs at `now`.
@@ -352,19 +427,17 @@ impl Meeting {
             language: self.options.language.clone().unwrap_or_else(|| "en-US".into()),
             start_time: rest_time(self.start),
             end_time: rest_time(self.end),
-            media_types: match info.media_type {
-                MediaType::Audio => "Voice".into(),
-                MediaType::Video => "Voice,HDVideo".into(),
-            },
-            conference_state: match self.state_at(now) {
-                ConfState::Scheduled => "Schedule".into(),
-                ConfState::Running => "Created".into(),
-                ConfState::Ended | ConfState::Cancelled => "Destroyed".into(),
-            },
+            media_types: self.media_types(),
+            conference_state: self.state_name(now).into(),
             password_entry,
             user_uuid: self.owner_id.0.clone(),
             scheduser_name: self.owner_name.clone(),
-            conf_type: if self.booked { "FUTURE" } else { "IMMEDIATELY" }.into(),
+            conf_type: match (&self.series, self.booked) {
+                (Some(_), _) => "CYCLE",
+                (None, true) => "FUTURE",
+                (None, false) => "IMMEDIATELY",
+            }
+            .into(),
             is_auto_mute: i64::from(info.auto_mute_mode == Some(AutoMuteType::Mute)),
             is_auto_record: i64::from(info.is_auto_record == Some(true)),
             chair_join_uri: if host {
@@ -386,12 +459,7 @@ impl Meeting {
                 is_auto_mute: auto_mute_flag(info.auto_mute_mode),
                 is_hard_terminal_auto_mute: auto_mute_flag(info.hard_terminal_auto_mute_mode),
                 is_guest_free_pwd: Some(!info.need_password),
-                call_in_restriction: info.conf_allow_join_user.map(|j| match j {
-                    // The REST API has no "logged-in users" value; the nearest
-                    // wider one is shown and the exact value is `confAllowJoinUser`.
-                    ConfAllowJoinUserType::LoginedUser => 0,
-                    other => i64::from(other.number()),
-                }),
+                call_in_restriction: self.call_in_restriction(),
                 allow_guest_start_conf: Some(self.options.allow_guest_start_conf),
                 guest_pwd: None,
                 vmr_id_type: id_type.map(|t| i64::from(t.number())),
@@ -435,6 +503,14 @@ impl Meeting {
             auto_mute_mode: info.auto_mute_mode,
             hard_terminal_auto_mute_mode: info.hard_terminal_auto_mute_mode,
             notifications: Vec::new(),
+            conference_type: if self.series.is_some() { 2 } else { 0 },
+            cycle_params: self.series.as_ref().map(|s| s.rule.clone()),
+            sub_confs: Vec::new(),
+            cycle_sub_conf_id: if self.series.is_some() {
+                self.conf_uuid.0.clone()
+            } else {
+                String::new()
+            },
         }
     }
 }

@@ -120,7 +120,7 @@ fn an_edit_keeps_the_meeting_and_takes_the_rest() {
         start_time: Some(rest_time(NOW + 2 * DAY)),
         ..Default::default()
     };
-    let e = edit(&m, info.clone(), moved, &creator(), &limits, NOW, &mut rng).unwrap();
+    let (e, _) = edit(&m, info.clone(), moved, &creator(), &limits, NOW, &mut rng).unwrap();
     assert_eq!(
         (e.conf_id.clone(), e.conf_uuid.clone(), e.host_pwd.clone()),
         (m.conf_id.clone(), m.conf_uuid.clone(), m.host_pwd.clone())
@@ -144,7 +144,8 @@ fn an_edit_keeps_the_meeting_and_takes_the_rest() {
         NOW,
         &mut rng,
     )
-    .unwrap();
+    .unwrap()
+    .0;
     assert_eq!(same.start, m.start);
     // Not in another room, and not once started.
     let mut roomed = info.clone();

@@ -37,6 +37,8 @@ pub struct ConfOptions {
     pub time_zone_id: Option<String>,
     /// `language` of the invitations as given; checked by `convene-core`.
     pub language: Option<String>,
+    /// `cycleParams` as given: a recurring series; checked by `convene-core`.
+    pub cycle_params: Option<crate::rest::CycleParams>,
 }
 
 /// A REST create body that cannot be read: which code, and why.
@@ -129,6 +131,7 @@ impl From<&CreateConfInfo> for RestScheduleConfDto {
             num_of_attendee: Some(c.num_of_attendee),
             time_zone_id: None,
             language: None,
+            cycle_params: None,
         }
     }
 }
@@ -287,6 +290,7 @@ pub fn create_info_from_rest(dto: RestScheduleConfDto) -> Result<(CreateConfInfo
         start_time: dto.start_time.filter(|s| !s.trim().is_empty()),
         time_zone_id: dto.time_zone_id.filter(|s| !s.trim().is_empty()),
         language: dto.language.filter(|s| !s.trim().is_empty()),
+        cycle_params: dto.cycle_params,
     };
     Ok((info, options))
 }

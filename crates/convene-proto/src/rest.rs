@@ -193,6 +193,91 @@ pub struct RestScheduleConfDto {
     /// The invitations' language: "zh-CN" or "en-US".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// A recurring series (`POST .../cycleconferences`): which days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cycle_params: Option<CycleParams>,
+}
+
+/// `CycleParams`: the days a recurring series falls on. Dates are
+/// "YYYY-MM-DD" in the meeting's time zone (`timeZoneID`), not UTC.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CycleParams {
+    pub start_date: String,
+    pub end_date: String,
+    /// "Day", "Week" or "Month".
+    pub cycle: String,
+    /// Every how many days (1..=15), weeks (1..=5) or months (1..=3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<i64>,
+    /// Week: weekdays, 0 = Sunday .. 6; Month: days 1..=31 (past the
+    /// month's end: its last day).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub point: Option<Vec<i64>>,
+    /// Days before each occurrence its attendees are reminded, 0..=30.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_remind_days: Option<i64>,
+}
+
+/// `CycleSubConfConfigDTO`: the settings one occurrence of a series may
+/// have of its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CycleSubConfConfigDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_in_restriction: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience_call_in_restriction: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_guest_start_conf: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_waiting_room: Option<bool>,
+}
+
+/// `CycleSubConf`: one occurrence of a recurring series, as listed in the
+/// series' `subConfs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CycleSubConf {
+    /// The occurrence's own UUID (its `confUUID` once held).
+    #[serde(rename = "cycleSubConfID")]
+    pub cycle_sub_conf_id: String,
+    #[serde(rename = "conferenceID")]
+    pub conference_id: String,
+    pub media_type: String,
+    pub start_time: String,
+    pub end_time: String,
+    pub is_auto_record: i64,
+    pub conf_config_info: CycleSubConfConfigDto,
+    /// "Schedule", "Created" or "Destroyed" (convene's extra: the product
+    /// lists only occurrences not cancelled).
+    pub conference_state: String,
+}
+
+/// `RestScheduleCycleConfDTO`: the body of an occurrence's edit
+/// (`PUT .../conferences/cyclesubconf`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RestScheduleCycleConfDto {
+    #[serde(rename = "cycleSubConfID")]
+    pub cycle_sub_conf_id: Option<String>,
+    pub media_types: Option<String>,
+    /// "yyyy-MM-dd HH:mm" UTC.
+    pub start_time: Option<String>,
+    /// Minutes, 15..=1440.
+    pub length: Option<i64>,
+    pub is_auto_record: Option<i64>,
+    pub conf_config_info: Option<CycleSubConfConfigDto>,
+    pub record_auth_type: Option<i64>,
+    pub description: Option<String>,
+}
+
+/// The body of an occurrences' cancel (`DELETE .../conferences/cyclesubconf`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CancelSubConfsBody {
+    #[serde(rename = "cycleSubConfIDs")]
+    pub cycle_sub_conf_ids: Option<Vec<String>>,
 }
 
 /// `POST /v1/mmc/management/conferences/start` body: starts a booked
@@ -291,6 +376,17 @@ pub struct ConferenceInfo {
     /// convene extra, detail for hosts: each invitation and how it went.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notifications: Vec<NotificationState>,
+    /// 0 a meeting, 2 one of a recurring series.
+    pub conference_type: i64,
+    /// A series': its rule (the end date pulled in if it held more than 50).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cycle_params: Option<CycleParams>,
+    /// A series': its occurrences (create, edit and detail answers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sub_confs: Vec<CycleSubConf>,
+    /// A series': this occurrence's ID (in a create's answer, the first's).
+    #[serde(rename = "cycleSubConfID", skip_serializing_if = "String::is_empty")]
+    pub cycle_sub_conf_id: String,
 }
 
 /// An invitation of a meeting (e-mail or SMS) and how its delivery went.
