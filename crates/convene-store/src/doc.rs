@@ -44,6 +44,25 @@ struct MeetingDoc {
     /// Edits so far (the calendar entry's `SEQUENCE`).
     #[serde(default, skip_serializing_if = "is_zero")]
     sequence: i64,
+    /// The recurring series it is an occurrence of (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    series: Option<SeriesDoc>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeriesDoc {
+    id: String,
+    start_date: String,
+    end_date: String,
+    cycle: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    interval: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    point: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pre_remind_days: Option<i64>,
+    slot: i64,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -221,6 +240,16 @@ pub fn encode_meeting(m: &Meeting) -> Result<String> {
         audience_random: m.audience_random.clone(),
         booked: m.booked,
         sequence: m.sequence,
+        series: m.series.as_ref().map(|x| SeriesDoc {
+            id: x.id.0.clone(),
+            start_date: x.rule.start_date.clone(),
+            end_date: x.rule.end_date.clone(),
+            cycle: x.rule.cycle.clone(),
+            interval: x.rule.interval,
+            point: x.rule.point.clone(),
+            pre_remind_days: x.rule.pre_remind_days,
+            slot: x.slot,
+        }),
     };
     serde_json::to_string(&doc).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -309,6 +338,7 @@ pub fn decode_meeting(doc: &str) -> Result<Meeting> {
             start_time: None,
             time_zone_id: o.time_zone_id,
             language: o.language,
+            cycle_params: None,
         },
         host_pwd: d.host_pwd,
         guest_pwd: d.guest_pwd,
@@ -321,6 +351,18 @@ pub fn decode_meeting(doc: &str) -> Result<Meeting> {
         booked: d.booked,
         sequence: d.sequence,
         live: None,
+        series: d.series.map(|x| convene_core::meeting::Series {
+            id: convene_core::ConfUuid(x.id),
+            rule: convene_proto::rest::CycleParams {
+                start_date: x.start_date,
+                end_date: x.end_date,
+                cycle: x.cycle,
+                interval: x.interval,
+                point: x.point,
+                pre_remind_days: x.pre_remind_days,
+            },
+            slot: x.slot,
+        }),
     })
 }
 

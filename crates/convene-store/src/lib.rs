@@ -209,6 +209,12 @@ pub trait Store: Send + Sync + 'static {
     /// Cancels a booked or running meeting with its `notices`, in one
     /// transaction; false when it was neither.
     async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64, notices: &[Notice]) -> Result<bool>;
+    /// A recurring series' occurrences (held, booked, cancelled) by start.
+    async fn series_meetings(&self, series_id: &ConfUuid) -> Result<Vec<Meeting>>;
+    /// Carries out an edit or cancel of a series or of some of its
+    /// occurrences (`convene_core::series`) in one transaction: `false`,
+    /// nothing changed, when an occurrence to cancel is no longer open.
+    async fn change_series(&self, change: &convene_core::series::SeriesChange, now: i64) -> Result<bool>;
     /// Claims up to `limit` notices due at `now` for `lease` seconds (an
     /// attempt counted): a deliverer that dies leaves them to be claimed
     /// again once the lease is over.

@@ -164,6 +164,7 @@ async fn booking_story(store: Arc<dyn Store>) {
             &mut rand::thread_rng(),
         )
         .unwrap()
+        .0
     };
     assert!(!store
         .update_booked_meeting(&moved(ten + 30 * 60), &[], now)

@@ -25,9 +25,13 @@ pub(super) const ROOM_IS_ACTIVE_SQL: &str =
 /// The running meetings that hold an ID (UUID and end; at most one unless
 /// they overran): a drawn ID through `meetings_conf_id`, a derived one
 /// (see `conf_ids`) through its sequence number `$2`.
+/// A booked occurrence of a series holds its series' ID too (it has no
+/// unique key until it starts: see `active_keys`).
 pub(super) const RUNNING_WITH_ID_SQL: &str = "SELECT conf_uuid, end_ts FROM meetings \
-     WHERE conf_id = $1 AND id_seq IS NULL AND active_conf_id IS NOT NULL \
-     UNION ALL SELECT conf_uuid, end_ts FROM meetings WHERE id_seq = $2 AND conf_id = $1 AND active_conf_id IS NOT NULL";
+     WHERE conf_id = $1 AND id_seq IS NULL \
+     AND (active_conf_id IS NOT NULL OR (series_id IS NOT NULL AND state = 'scheduled')) \
+     UNION ALL SELECT conf_uuid, end_ts FROM meetings WHERE id_seq = $2 AND conf_id = $1 \
+     AND (active_conf_id IS NOT NULL OR (series_id IS NOT NULL AND state = 'scheduled'))";
 
 /// The meeting with an ID (`$1`, its sequence number `$2`) at `$3`: the
 /// running one, else the next booked one not over yet (a room's ID may have
@@ -44,6 +48,12 @@ pub(super) fn meeting_by_conf_id_sql() -> String {
          CASE WHEN state = 'scheduled' AND end_ts > $3 THEN start_ts ELSE 0 - start_ts END LIMIT 1"
     )
 }
+
+/// Cancels meeting `$1` if it is booked or running at `$2`, freeing its
+/// ID and room.
+pub(super) const CANCEL_SQL: &str =
+    "UPDATE meetings SET state = 'cancelled', active_conf_id = NULL, active_room_id = NULL \
+     WHERE conf_uuid = $1 AND state IN ('created', 'scheduled') AND end_ts > $2";
 
 /// The first sequence number no meeting has (see `conf_ids`).
 pub(super) const SEQUENCE_END_SQL: &str = "SELECT COALESCE(MAX(id_seq) + 1, 0) FROM meetings WHERE id_seq IS NOT NULL";
@@ -103,9 +113,12 @@ pub(super) static UPDATE_BOOKED_SQL: std::sync::LazyLock<String> = std::sync::La
 /// runs; a booked one keeps its ID (drawn IDs are reserved so) but a booked
 /// room meeting holds neither, as several may share the room's ID at
 /// different times ([`ROOM_TAKEN_SQL`] keeps them apart).
+/// A booked occurrence of a series holds neither either: the occurrences
+/// share the ID.
 pub(super) fn active_keys(m: &Meeting) -> (Option<&str>, Option<&str>) {
     let room = m.room_id.as_ref().map(RoomId::as_str);
     match (m.state, room) {
+        (ConfState::Scheduled, _) if m.series.is_some() => (None, None),
         (ConfState::Scheduled, Some(_)) => (None, None),
         (ConfState::Scheduled, None) => (Some(m.conf_id.as_str()), None),
         _ => (Some(m.conf_id.as_str()), room),
@@ -113,8 +126,8 @@ pub(super) fn active_keys(m: &Meeting) -> (Option<&str>, Option<&str>) {
 }
 pub(super) const INSERT_MEETING_SQL: &str =
     "INSERT INTO meetings (conf_uuid, conf_id, active_conf_id, room_id, active_room_id, \
-     owner_id, enterprise_id, subject, state, start_ts, end_ts, doc, subject_key, id_seq) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING";
+     owner_id, enterprise_id, subject, state, start_ts, end_ts, doc, subject_key, id_seq, series_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING";
 
 /// What a subject search matches: the subject in lower case, folded here
 /// rather than by the database (SQLite's `LOWER` knows only ASCII), so that
@@ -191,7 +204,14 @@ pub(super) async fn create_meeting<T: CreateTx>(
     let request = new.room.clone();
     let mut new = new;
     let notices = std::mem::take(&mut new.notices);
+    let later = new.series.as_ref().map(|p| p.later.clone()).unwrap_or_default();
     let mut meeting = new.into_meeting(ConfId::default(), None);
+    // A series' occurrences, the first one included: each is checked
+    // against its room before any is stored.
+    let spans: Vec<(i64, i64)> = std::iter::once(meeting.start)
+        .chain(later.iter().map(|(_, s)| *s))
+        .map(|s| (s, s + (meeting.end - meeting.start)))
+        .collect();
     let mut tried_rooms: Vec<RoomId> = Vec::new();
     for _ in 0..ID_ATTEMPTS {
         let room = match &request {
@@ -218,10 +238,12 @@ pub(super) async fn create_meeting<T: CreateTx>(
                 tx.expire_room(r.as_str(), now).await?;
                 busy = tx.room_is_active(r.as_str()).await?;
             }
-            busy = busy
-                || tx
-                    .room_taken(r.as_str(), meeting.start, meeting.end, meeting.conf_uuid.as_str())
-                    .await?;
+            for (start, end) in &spans {
+                busy = busy
+                    || tx
+                        .room_taken(r.as_str(), *start, *end, meeting.conf_uuid.as_str())
+                        .await?;
+            }
             if busy {
                 if request == RoomRequest::SharedPool {
                     tried_rooms.push(r.clone());
@@ -256,8 +278,19 @@ pub(super) async fn create_meeting<T: CreateTx>(
         };
         meeting.settle(ConfId(conf_id), room.clone());
         if tx.insert_meeting(&meeting, seq).await? {
+            for (uuid, start) in &later {
+                // A new UUID and no key of its own: nothing can clash.
+                if !tx
+                    .insert_meeting(&meeting.occurrence(uuid.clone(), *start), None)
+                    .await?
+                {
+                    return Err(StoreError::Conflict("an occurrence's UUID is taken".into()));
+                }
+            }
             if !notices.is_empty() {
-                tx.insert_notices(&meeting.conf_uuid, &notices, now).await?;
+                // A series' invitations are the series', not its first occurrence's.
+                let key = meeting.series.as_ref().map_or(&meeting.conf_uuid, |s| &s.id);
+                tx.insert_notices(key, &notices, now).await?;
             }
             return Ok(meeting);
         }

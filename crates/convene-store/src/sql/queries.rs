@@ -440,6 +440,7 @@ macro_rules! store_queries {
                         .bind(encode_meeting(m)?)
                         .bind(subject_key(&m.info.subject))
                         .bind(seq)
+                        .bind(m.series.as_ref().map(|x| x.id.as_str().to_owned()))
                         .execute(&mut *self)
                         .await?;
                     Ok(done.rows_affected() == 1)
@@ -636,10 +637,7 @@ macro_rules! store_queries {
 
             pub async fn cancel_meeting(pool: &$pool, conf_uuid: &str, now: i64, notices: &[convene_core::notify::Notice]) -> Result<bool> {
                 let mut tx = pool.begin().await?;
-                let done = sqlx::query(
-                    "UPDATE meetings SET state = 'cancelled', active_conf_id = NULL, active_room_id = NULL \
-                     WHERE conf_uuid = $1 AND state IN ('created', 'scheduled') AND end_ts > $2",
-                )
+                let done = sqlx::query(CANCEL_SQL)
                 .bind(conf_uuid)
                 .bind(now)
                 .execute(&mut *tx)
@@ -648,6 +646,53 @@ macro_rules! store_queries {
                     return Ok(false);
                 }
                 insert_notices(&mut tx, &ConfUuid(conf_uuid.to_owned()), notices, now).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            /// A series' occurrences, held, booked and cancelled, by start.
+            pub async fn series_meetings(pool: &$pool, series_id: &str) -> Result<Vec<Meeting>> {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {MEETING_COLS} FROM meetings WHERE series_id = $1 ORDER BY start_ts, conf_uuid"
+                )))
+                .bind(series_id)
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(decode_meeting).collect()
+            }
+
+            /// Carries out a series' change in one transaction: `false`
+            /// (nothing changed) when an occurrence to cancel was no longer
+            /// open; an occurrence that would clash in its room refuses all.
+            pub async fn change_series(
+                pool: &$pool,
+                change: &convene_core::series::SeriesChange,
+                now: i64,
+                room_lock: Option<&'static str>,
+            ) -> Result<bool> {
+                let mut tx = pool.begin().await?;
+                if let (Some(lock), Some(room)) = (room_lock, change.insert.iter().find_map(|m| m.room_id.as_ref())) {
+                    sqlx::query(lock).bind(room.as_str()).execute(&mut *tx).await?;
+                }
+                for uuid in &change.cancel {
+                    let done = sqlx::query(CANCEL_SQL).bind(uuid.as_str()).bind(now).execute(&mut *tx).await?;
+                    if done.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                }
+                for m in &change.insert {
+                    if let Some(room) = &m.room_id {
+                        if CreateTx::room_taken(&mut *tx, room.as_str(), m.start, m.end, m.conf_uuid.as_str()).await? {
+                            return Err(StoreError::RoomBusy(room.clone()));
+                        }
+                    }
+                    if !CreateTx::insert_meeting(&mut *tx, m, None).await? {
+                        return Err(StoreError::Conflict("an occurrence's UUID is taken".into()));
+                    }
+                }
+                for (uuid, n) in &change.notices {
+                    insert_notices(&mut tx, uuid, std::slice::from_ref(n), now).await?;
+                }
                 tx.commit().await?;
                 Ok(true)
             }
@@ -754,6 +799,12 @@ macro_rules! impl_store {
             }
             async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64, notices: &[Notice]) -> Result<bool> {
                 $q::cancel_meeting(&self.pool, conf_uuid.as_str(), now, notices).await
+            }
+            async fn series_meetings(&self, series_id: &ConfUuid) -> Result<Vec<Meeting>> {
+                $q::series_meetings(&self.pool, series_id.as_str()).await
+            }
+            async fn change_series(&self, change: &convene_core::series::SeriesChange, now: i64) -> Result<bool> {
+                $q::change_series(&self.pool, change, now, self.room_lock_sql()).await
             }
             async fn claim_notices(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<OutboxItem>> {
                 $o::claim_notices(&self.pool, now, lease, limit).await

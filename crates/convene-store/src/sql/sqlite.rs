@@ -508,6 +508,7 @@ impl CreateTx for LiteWriter<'_> {
             doc,
             subject_key(&m.info.subject),
             seq,
+            m.series.as_ref().map(|x| x.id.as_str()),
         ])?;
         Ok(done == 1)
     }
