@@ -53,13 +53,22 @@ pub async fn create_meeting(
         t,
         &mut rand::thread_rng(),
     )?;
+    let later = new.series.as_ref().map(|p| p.later.clone()).unwrap_or_default();
     // The answer is built while the meeting's fsync runs (the CPU is
     // otherwise idle then) and sent only once the meeting is on disk.
     let staged = state.store.create_meeting_staged(new, t).await?;
-    let answer = json_answer(
-        &[staged.meeting.conference_info(&state.public_url, Viewer::Host, t)],
-        2048,
-    )?;
+    let mut info = staged.meeting.conference_info(&state.public_url, Viewer::Host, t);
+    if staged.meeting.series.is_some() {
+        let all: Vec<Meeting> = std::iter::once(staged.meeting.clone())
+            .chain(
+                later
+                    .into_iter()
+                    .map(|(uuid, start)| staged.meeting.occurrence(uuid, start)),
+            )
+            .collect();
+        info.sub_confs = crate::series::sub_confs(&all, t);
+    }
+    let answer = json_answer(&[info], 2048)?;
     drop(staged.meeting);
     staged.durable.await?;
     state.notices.notify_one();
@@ -235,10 +244,10 @@ pub async fn online_detail(
 #[derive(Debug, Deserialize)]
 pub struct ConfParams {
     #[serde(rename = "conferenceID")]
-    conference_id: Option<String>,
+    pub(crate) conference_id: Option<String>,
     /// Cancel: 1 also ends the meeting if it has started.
     #[serde(rename = "type")]
-    cancel_type: Option<i64>,
+    pub(crate) cancel_type: Option<i64>,
     /// Details: the page of invited attendees, and a name to look for.
     offset: Option<i64>,
     limit: Option<i64>,
@@ -258,7 +267,11 @@ pub(crate) async fn meeting_param(state: &AppState, conf_id: Option<String>) -> 
 /// or one they are invited to as host (everything), one they are invited
 /// to otherwise (what an invitation shows). Anything else looks exactly
 /// like a missing meeting.
-async fn visible_meeting(state: &AppState, user: &User, conf_id: Option<String>) -> ApiResult<(Meeting, Viewer)> {
+pub(crate) async fn visible_meeting(
+    state: &AppState,
+    user: &User,
+    conf_id: Option<String>,
+) -> ApiResult<(Meeting, Viewer)> {
     let m = meeting_param(state, conf_id).await?.ok_or_else(ApiError::not_found)?;
     match convene_core::live::viewer(&m, &crate::auth::live_account(user)) {
         Some(v) => Ok((m, v)),
@@ -278,12 +291,18 @@ pub async fn meeting_detail(
     let (offset, limit, search) = page_params(p.offset, p.limit, p.search_key)?;
     let (m, viewer) = visible_meeting(&state, &user, p.conference_id).await?;
     let mut conference_data = m.conference_info(&state.public_url, viewer, state.now());
+    if let Some(series) = &m.series {
+        let all = state.store.series_meetings(&series.id).await?;
+        conference_data.sub_confs = crate::series::sub_confs(&all, state.now());
+    }
     if viewer == Viewer::Host {
-        // How each invitation went: a bad address or a refusing server shows here.
-        conference_data.notifications = state
-            .store
-            .notices_of(&m.conf_uuid)
-            .await?
+        // How each invitation went: a bad address or a refusing server shows
+        // here; a recurring meeting's include its series'.
+        let mut told = state.store.notices_of(&m.conf_uuid).await?;
+        if let Some(series) = &m.series {
+            told.extend(state.store.notices_of(&series.id).await?);
+        }
+        conference_data.notifications = told
             .into_iter()
             .map(|n| convene_proto::rest::NotificationState {
                 kind: n.notice.kind.as_str().into(),
@@ -318,6 +337,10 @@ pub async fn cancel_meeting(
             SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS,
             "only the meeting's creator can cancel it",
         ));
+    }
+    if m.series.is_some() {
+        // A recurring meeting's ID names the series: all of it is cancelled.
+        return crate::series::cancel_all(&state, &m, p.cancel_type == Some(1)).await;
     }
     let t = state.now();
     if m.state_at(t) == convene_core::ConfState::Running && p.cancel_type != Some(1) {
@@ -359,6 +382,11 @@ pub async fn cancel_meeting(
         online_detail,
         crate::schedule::update_meeting,
         crate::schedule::start_meeting,
+        crate::series::create_recurring,
+        crate::series::update_recurring,
+        crate::series::cancel_recurring,
+        crate::series::update_occurrence,
+        crate::series::cancel_occurrences,
         crate::history::history,
         crate::history::history_detail,
         crate::history::attendance,

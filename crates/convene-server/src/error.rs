@@ -61,6 +61,7 @@ impl From<convene_core::Refusal> for ApiError {
         let status = match r.code {
             SdkErr::CMS_CONF_NOT_FOUND_OR_AUTH_FAILED => StatusCode::UNAUTHORIZED,
             SdkErr::CMS_PARTICIPANT_CONF_LOGIN_LOCKED => StatusCode::FORBIDDEN,
+            SdkErr::CMS_CONF_DATA_NOT_FOUND => StatusCode::NOT_FOUND,
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError::new(status, r.code, r.reason)

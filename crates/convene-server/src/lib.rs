@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod control;
@@ -19,6 +20,7 @@ pub mod live;
 pub mod media;
 pub mod notify;
 pub mod schedule;
+pub mod series;
 pub mod tls;
 pub mod util;
 pub mod web;
@@ -85,6 +87,16 @@ pub fn router(state: AppState) -> Router {
                 .delete(api::cancel_meeting),
         )
         .route("/v1/mmc/management/conferences/start", post(schedule::start_meeting))
+        .route(
+            "/v1/mmc/management/cycleconferences",
+            post(series::create_recurring)
+                .put(series::update_recurring)
+                .delete(series::cancel_recurring),
+        )
+        .route(
+            "/v1/mmc/management/conferences/cyclesubconf",
+            put(series::update_occurrence).delete(series::cancel_occurrences),
+        )
         .route("/v1/mmc/management/conferences/online", get(api::online_meetings))
         .route(
             "/v1/mmc/management/conferences/online/confDetail",

@@ -17,6 +17,7 @@ use convene_store::{Delivery, OutboxItem, Store};
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use crate::calendar::Scope;
 use crate::clock::Clock;
 use crate::config::Secret;
 
@@ -160,18 +161,26 @@ impl Deliverer {
     }
 
     async fn deliver(&self, item: &OutboxItem) -> Delivery {
-        let meeting = match self.store.meeting_by_uuid(&item.conf_uuid).await {
-            Ok(Some(m)) => m,
-            Ok(None) => {
-                return Delivery::Failed {
-                    error: "the meeting is gone".into(),
-                }
-            }
+        let own = match self.store.meeting_by_uuid(&item.conf_uuid).await {
+            Ok(m) => m,
             Err(e) => return self.retry(item, format!("reading the meeting: {e}")),
         };
+        // A notice not kept under a meeting is a recurring series'.
+        let all = match own {
+            Some(_) => Vec::new(),
+            None => match self.store.series_meetings(&item.conf_uuid).await {
+                Ok(all) => all,
+                Err(e) => return self.retry(item, format!("reading the series: {e}")),
+            },
+        };
+        let Some((meeting, scope)) = crate::calendar::scope(own, all) else {
+            return Delivery::Failed {
+                error: "the meeting is gone".into(),
+            };
+        };
         match item.notice.channel {
-            Channel::Email => self.email(item, &meeting).await,
-            Channel::Sms => self.sms(item, &meeting).await,
+            Channel::Email => self.email(item, &meeting, &scope).await,
+            Channel::Sms => self.sms(item, &meeting, &scope).await,
         }
     }
 
@@ -184,7 +193,7 @@ impl Deliverer {
         }
     }
 
-    async fn email(&self, item: &OutboxItem, m: &Meeting) -> Delivery {
+    async fn email(&self, item: &OutboxItem, m: &Meeting, scope: &Scope) -> Delivery {
         let Some(smtp) = &self.smtp else {
             return Delivery::Unsent {
                 reason: "no SMTP server is configured (--smtp-url)".into(),
@@ -199,7 +208,7 @@ impl Deliverer {
                 }
             }
         };
-        let text = Invitation::new(m, item, &self.public_url);
+        let text = Invitation::new(m, item, &self.public_url, scope);
         let body = SinglePart::builder()
             .header(ContentType::TEXT_PLAIN)
             .body(text.body.clone());
@@ -213,7 +222,7 @@ impl Deliverer {
             } else {
                 "REQUEST"
             };
-            let ics = text.calendar(m, &self.from, &n.recipient, &n.name);
+            let ics = text.calendar(m, &self.from, &n.recipient, &n.name, scope);
             let calendar = SinglePart::builder()
                 .header(
                     ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
@@ -241,14 +250,14 @@ impl Deliverer {
 
     /// POSTs `{"to", "text", "conferenceID", "kind"}` to the gateway with
     /// `X-Convene-Signature: hex(HMAC-SHA256(secret, body))`.
-    async fn sms(&self, item: &OutboxItem, m: &Meeting) -> Delivery {
+    async fn sms(&self, item: &OutboxItem, m: &Meeting, scope: &Scope) -> Delivery {
         use hmac::Mac;
         let Some((url, secret)) = &self.sms else {
             return Delivery::Unsent {
                 reason: "no SMS gateway is configured (--sms-gateway-url)".into(),
             };
         };
-        let text = Invitation::new(m, item, &self.public_url);
+        let text = Invitation::new(m, item, &self.public_url, scope);
         let body = serde_json::json!({
             "to": item.notice.recipient,
             "text": text.sms,
@@ -301,6 +310,7 @@ struct Words {
     host: &'static str,
     join: &'static str,
     organiser: &'static str,
+    repeats: &'static str,
 }
 
 impl Words {
@@ -322,6 +332,7 @@ impl Words {
             host: " (host)",
             join: "Join: ",
             organiser: "Organiser: ",
+            repeats: "Repeats: ",
         };
         const ZH: Words = Words {
             date: "%Y/%m/%d %H:%M",
@@ -340,6 +351,7 @@ impl Words {
             host: "（主持人）",
             join: "入会链接：",
             organiser: "组织者：",
+            repeats: "重复：",
         };
         if language == Some("zh-CN") {
             &ZH
@@ -361,7 +373,7 @@ struct Invitation {
 }
 
 impl Invitation {
-    fn new(m: &Meeting, item: &OutboxItem, public_url: &str) -> Invitation {
+    fn new(m: &Meeting, item: &OutboxItem, public_url: &str, scope: &Scope) -> Invitation {
         let n = &item.notice;
         let t = Words::of(m.options.language.as_deref());
         let zone = m.options.time_zone_id.as_deref().and_then(TimeZone::from_code);
@@ -390,8 +402,16 @@ impl Invitation {
             NoticeKind::Cancel => (format!("{}{subject}", t.cancel), t.cancelled.replace("{owner}", owner)),
         };
         let name = if n.name.is_empty() { t.there } else { &n.name };
+        let repeats = match scope {
+            Scope::Series { repeats, .. } => format!(
+                "{}{}\n",
+                t.repeats,
+                repeats.describe(m.options.language.as_deref() == Some("zh-CN"))
+            ),
+            _ => String::new(),
+        };
         let mut body = format!(
-            "{}\n\n{lead}\n\n{}{subject}\n{}{when}\n{}{}\n",
+            "{}\n\n{lead}\n\n{}{subject}\n{}{when}\n{repeats}{}{}\n",
             t.hello.replace("{name}", name),
             t.subject,
             t.time,
@@ -423,11 +443,22 @@ impl Invitation {
     /// The iCalendar entry: `METHOD:REQUEST` (or `CANCEL`), one stable
     /// `UID` per meeting, `SEQUENCE` its version, times in its zone (with
     /// that zone's `VTIMEZONE`) or UTC.
-    fn calendar(&self, m: &Meeting, from: &Mailbox, to: &str, to_name: &str) -> String {
+    /// A series' entry: its `UID`, `RRULE`, cancelled occurrences as
+    /// `EXDATE`, moved ones as `VEVENT`s with their `RECURRENCE-ID`; one
+    /// occurrence's: the series' `UID` and its `RECURRENCE-ID`.
+    fn calendar(&self, m: &Meeting, from: &Mailbox, to: &str, to_name: &str, scope: &Scope) -> String {
         use icalendar::{CalendarDateTime, Component, EventLike, EventStatus};
+        let uid = match scope {
+            Scope::Single => m.conf_uuid.0.clone(),
+            Scope::Series { uid, .. } | Scope::Occurrence { uid, .. } => uid.clone(),
+        };
+        let (start, end) = match scope {
+            Scope::Series { anchor, .. } => (*anchor, *anchor + (m.end - m.start)),
+            _ => (m.start, m.end),
+        };
         let mut event = icalendar::Event::new();
         event
-            .uid(&format!("{}@convene", m.conf_uuid))
+            .uid(&format!("{uid}@convene"))
             .sequence(u32::try_from(self.sequence).unwrap_or(0))
             .summary(&m.info.subject)
             .description(&self.body)
@@ -442,9 +473,36 @@ impl Invitation {
                 None => CalendarDateTime::Utc(chrono::DateTime::from_timestamp(t, 0).unwrap_or_default()),
             }
         };
-        event.starts(at(m.start)).ends(at(m.end));
+        event.starts(at(start)).ends(at(end));
         if self.kind == NoticeKind::Cancel {
             event.status(EventStatus::Cancelled);
+        }
+        let mut moved_events = Vec::new();
+        match scope {
+            Scope::Single => {}
+            Scope::Occurrence { slot, .. } => {
+                event.append_property(crate::calendar::property("RECURRENCE-ID", self.zone, &[*slot]));
+            }
+            Scope::Series {
+                rrule, exdates, moved, ..
+            } => {
+                event.add_property("RRULE", rrule);
+                if !exdates.is_empty() {
+                    event.append_property(crate::calendar::property("EXDATE", self.zone, exdates));
+                }
+                for o in moved {
+                    let slot = o.series.as_ref().map_or(o.start, |s| s.slot);
+                    let mut e = icalendar::Event::new();
+                    e.uid(&format!("{uid}@convene"))
+                        .sequence(u32::try_from(o.sequence).unwrap_or(0))
+                        .summary(&o.info.subject)
+                        .location(&self.link)
+                        .starts(at(o.start))
+                        .ends(at(o.end));
+                    e.append_property(crate::calendar::property("RECURRENCE-ID", self.zone, &[slot]));
+                    moved_events.push(e.done());
+                }
+            }
         }
         let mut organizer = icalendar::Property::new("ORGANIZER", format!("mailto:{}", from.email));
         organizer.add_parameter("CN", &m.owner_name);
@@ -464,6 +522,9 @@ impl Invitation {
             },
         ));
         cal.push(event.done());
+        for e in moved_events {
+            cal.push(e);
+        }
         let text = cal.done().to_string();
         match self.zone {
             // The zone's definition goes before the event that uses it.

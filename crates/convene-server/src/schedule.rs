@@ -50,7 +50,7 @@ pub async fn update_meeting(
     let dto: RestScheduleConfDto = json_body(&body, SdkErr::CMS_CONF_BAD_REQUEST)?;
     let t = state.now();
     let (info, options) = convene_core::rest::create_from_rest(dto)?;
-    let edited = convene_core::create::edit(
+    let (edited, _) = convene_core::create::edit(
         &old,
         info,
         options,

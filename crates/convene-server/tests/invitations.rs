@@ -394,3 +394,158 @@ async fn sms_invitations_reach_the_gateway_signed() {
     }
     panic!("the SMS gateway got nothing");
 }
+
+/// Issue 18: a recurring series is one calendar entry (one `UID`, its
+/// `RRULE`, times in its zone); moving or cancelling one occurrence tells of
+/// that occurrence only (the series' `UID` and the occurrence's
+/// `RECURRENCE-ID`); cancelling the series cancels the `UID`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_series_is_one_calendar_entry_with_its_rule_and_exceptions() {
+    use convene_proto::time::rest_time;
+    let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
+    let smtp = SmtpServer::start(&python).await;
+    let url = smtp.url();
+    let server = TestServer::start_with(|c| {
+        c.notify.smtp_url = Some(convene_server::config::Secret(url));
+    })
+    .await;
+    server.add_account("rita", "Rita Host").await;
+    let client = server.client("rita").await;
+    let token = client.access_token().unwrap();
+    let http = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: &str, body: serde_json::Value| {
+        http.request(method, format!("{}{path}", server.url()))
+            .header("X-Access-Token", &token)
+            .json(&body)
+            .send()
+    };
+    // Mondays at 09:00 Beijing time (zone 56, no daylight saving: 01:00
+    // UTC), from the first Monday at least two days ahead, for four weeks.
+    const DAY: i64 = 86_400;
+    let now = server.running.clock.now();
+    let mut d = (now + 8 * 3600) / DAY + 2;
+    while (d + 4) % 7 != 1 {
+        d += 1; // 1970-01-01 was a Thursday
+    }
+    let date = |d: i64| rest_time(d * DAY)[..10].to_owned();
+    let start = d * DAY + 3600;
+    let r = call(
+        reqwest::Method::POST,
+        "/v1/mmc/management/cycleconferences",
+        serde_json::json!({
+            "subject": "Weekly sync", "mediaTypes": "Voice", "startTime": rest_time(start), "length": 30,
+            "timeZoneID": "56",
+            "attendees": [{"name": "Ana", "phone": "+8613800000000", "email": "ana@example.com", "role": 0}],
+            "cycleParams": {"startDate": date(d), "endDate": date(d + 21), "cycle": "Week", "interval": 1,
+                            "point": [1], "preRemindDays": 1}
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let series: serde_json::Value = r.json().await.unwrap();
+    let series = &series[0];
+    assert_eq!(series["conferenceType"], 2);
+    assert_eq!(series["confType"], "CYCLE");
+    let subs = series["subConfs"].as_array().unwrap().clone();
+    let starts: Vec<&str> = subs.iter().map(|s| s["startTime"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (0..4).map(|w| rest_time(start + w * 7 * DAY)).collect();
+    assert_eq!(starts, expected);
+    assert_eq!(series["cycleSubConfID"], subs[0]["cycleSubConfID"]);
+    let id = series["conferenceID"].as_str().unwrap().to_owned();
+    let sub = |i: usize| subs[i]["cycleSubConfID"].as_str().unwrap().to_owned();
+
+    let mail = wait_for(&python, &smtp, 1).await;
+    let invite = &mail[0]["ics"];
+    assert_eq!(invite["method"], "REQUEST");
+    assert_eq!(invite["tzid"], "Asia/Shanghai");
+    assert_eq!(invite["start_local"].as_str().unwrap(), format!("{} 09:00", date(d)));
+    let rrule = invite["rrule"].as_str().unwrap();
+    assert!(rrule.contains("FREQ=WEEKLY") && rrule.contains("BYDAY=MO"), "{rrule}");
+    assert!(
+        rrule.contains(&format!("UNTIL={}T155959Z", date(d + 21).replace('-', ""))),
+        "{rrule}"
+    );
+    let uid = invite["uid"].as_str().unwrap().to_owned();
+    let text = mail[0]["text"].as_str().unwrap();
+    assert!(text.contains("Repeats: every week on Mon"), "{text}");
+
+    // The second occurrence moves a day and an hour later, for 45 minutes.
+    let moved = start + 8 * DAY + 3600;
+    let r = call(
+        reqwest::Method::PUT,
+        &format!("/v1/mmc/management/conferences/cyclesubconf?conferenceID={id}"),
+        serde_json::json!({"cycleSubConfID": sub(1), "mediaTypes": "Voice", "startTime": rest_time(moved), "length": 45}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let mail = wait_for(&python, &smtp, 2).await;
+    let update = mail
+        .iter()
+        .find(|m| m["subject"].as_str().unwrap().starts_with("Updated:"))
+        .unwrap();
+    assert_eq!(update["ics"]["uid"], uid.as_str());
+    assert_eq!(update["ics"]["recurrence_id_utc"], rest_time(start + 7 * DAY));
+    assert_eq!(update["ics"]["start_utc"], rest_time(moved));
+    assert!(update["ics"]["rrule"].is_null());
+
+    // Refused: the fourth onto the moved one; an occurrence of no series.
+    let r = call(
+        reqwest::Method::PUT,
+        &format!("/v1/mmc/management/conferences/cyclesubconf?conferenceID={id}"),
+        serde_json::json!({"cycleSubConfID": sub(3), "mediaTypes": "Voice", "startTime": rest_time(moved + 600), "length": 30}),
+    )
+    .await
+    .unwrap();
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["error_code"], "MMC.111071082", "{e}");
+    let r = call(
+        reqwest::Method::DELETE,
+        &format!("/v1/mmc/management/conferences/cyclesubconf?conferenceID={id}"),
+        serde_json::json!({"cycleSubConfIDs": ["no-such-occurrence"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 404);
+
+    // The third is cancelled: that occurrence only.
+    let r = call(
+        reqwest::Method::DELETE,
+        &format!("/v1/mmc/management/conferences/cyclesubconf?conferenceID={id}"),
+        serde_json::json!({"cycleSubConfIDs": [sub(2)]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let mail = wait_for(&python, &smtp, 3).await;
+    let one = mail
+        .iter()
+        .find(|m| m["subject"].as_str().unwrap().starts_with("Cancelled:"))
+        .unwrap();
+    assert_eq!(one["ics"]["method"], "CANCEL");
+    assert_eq!(one["ics"]["uid"], uid.as_str());
+    assert_eq!(one["ics"]["recurrence_id_utc"], rest_time(start + 14 * DAY));
+    let detail = client.conf_detail_async(&id).await.unwrap();
+    assert_eq!(detail.start_time_stamp, start, "the next occurrence is the first");
+
+    // The whole series is cancelled: the UID, no RECURRENCE-ID.
+    let r = call(
+        reqwest::Method::DELETE,
+        &format!("/v1/mmc/management/cycleconferences?conferenceID={id}"),
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let mail = wait_for(&python, &smtp, 4).await;
+    let all = mail
+        .iter()
+        .filter(|m| m["subject"].as_str().unwrap().starts_with("Cancelled:"))
+        .find(|m| m["ics"]["recurrence_id_utc"].is_null())
+        .unwrap();
+    assert_eq!(all["ics"]["uid"], uid.as_str());
+    assert_eq!(all["ics"]["method"], "CANCEL");
+    assert!(all["ics"]["rrule"].as_str().is_some());
+    assert_eq!(client.list_confs_async(0, 10).await.unwrap().count, 0);
+}

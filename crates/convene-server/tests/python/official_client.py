@@ -155,6 +155,77 @@ except ClientRequestException as e:
 c.cancel_meeting(CancelMeetingRequest(conference_id=early.conference_id, type=1))
 print("started early, then ended")
 
+# A recurring meeting: four Mondays at 17:00 Beijing time (zone 56, 09:00 UTC), from the first Monday
+# at least two days ahead; then one occurrence moved, one cancelled, the series edited and cancelled.
+day = datetime.timedelta(days=1)
+first = (datetime.datetime.now(datetime.timezone.utc) + 2 * day).replace(hour=9, minute=0, second=0, microsecond=0)
+while first.weekday() != 0:
+    first += day
+dfmt = "%Y-%m-%d"
+rule = CycleParams(start_date=first.strftime(dfmt), end_date=(first + 21 * day).strftime(dfmt), cycle="Week",
+                   interval=1, point=[1], pre_remind_days=1)
+series = c.create_recurring_meeting(CreateRecurringMeetingRequest(body=RestScheduleConfDTO(
+    subject="Weekly sync", media_types="Voice", start_time=first.strftime(fmt), length=30, time_zone_id="56",
+    cycle_params=rule, conf_config_info=RestConfConfigDTO(is_guest_free_pwd=False)))).body[0]
+sid = series.conference_id
+assert series.conf_type == "CYCLE" and series.conference_type == 2, (series.conf_type, series.conference_type)
+assert series.cycle_params.cycle == "Week" and series.cycle_params.point == [1], series.cycle_params
+subs = series.sub_confs
+assert [s.start_time for s in subs] == [(first + 7 * w * day).strftime(fmt) for w in range(4)], subs
+assert series.cycle_sub_conf_id == subs[0].cycle_sub_conf_id
+assert all(s.conference_id == sid for s in subs)
+print("series booked", sid, len(subs))
+
+moved = first + 8 * day + datetime.timedelta(hours=1)
+c.update_recurring_sub_meeting(UpdateRecurringSubMeetingRequest(conference_id=sid, body=RestScheduleCycleConfDTO(
+    cycle_sub_conf_id=subs[1].cycle_sub_conf_id, media_types="Voice", start_time=moved.strftime(fmt), length=45)))
+d = c.show_meeting_detail(ShowMeetingDetailRequest(conference_id=sid)).conference_data
+assert [s.start_time for s in d.sub_confs][1] == moved.strftime(fmt), d.sub_confs
+assert d.sub_confs[1].end_time == (moved + datetime.timedelta(minutes=45)).strftime(fmt), d.sub_confs[1]
+try:
+    c.update_recurring_sub_meeting(UpdateRecurringSubMeetingRequest(conference_id=sid, body=RestScheduleCycleConfDTO(
+        cycle_sub_conf_id=subs[2].cycle_sub_conf_id, media_types="Voice", start_time=moved.strftime(fmt), length=30)))
+    raise SystemExit("two occurrences of a series overlap")
+except ClientRequestException as e:
+    assert e.error_code == "MMC.111071082", e.error_code
+c.cancel_recurring_sub_meeting(CancelRecurringSubMeetingRequest(
+    conference_id=sid, body=RestCancelSingleRecordCycleConfListReqBody(cycle_sub_conf_i_ds=[subs[2].cycle_sub_conf_id])))
+d = c.show_meeting_detail(ShowMeetingDetailRequest(conference_id=sid)).conference_data
+assert len(d.sub_confs) == 3 and subs[2].cycle_sub_conf_id not in [s.cycle_sub_conf_id for s in d.sub_confs], d.sub_confs
+print("occurrence moved and one cancelled")
+
+try:
+    c.create_recurring_meeting(CreateRecurringMeetingRequest(body=RestScheduleConfDTO(
+        subject="x", media_types="Voice", start_time=first.strftime(fmt), time_zone_id="56",
+        cycle_params=CycleParams(start_date=first.strftime(dfmt), end_date=(first + 30 * day).strftime(dfmt),
+                                 cycle="Week", interval=9, pre_remind_days=1))))
+    raise SystemExit("interval 9 weeks was accepted")
+except ClientRequestException as e:
+    assert e.error_code == "MMC.111071061", e.error_code
+daily = c.create_recurring_meeting(CreateRecurringMeetingRequest(body=RestScheduleConfDTO(
+    subject="Daily", media_types="Voice", start_time=first.strftime(fmt), length=15, time_zone_id="56",
+    cycle_params=CycleParams(start_date=first.strftime(dfmt), end_date=(first + 90 * day).strftime(dfmt),
+                             cycle="Day", interval=1, pre_remind_days=0)))).body[0]
+assert len(daily.sub_confs) == 50, len(daily.sub_confs)
+assert daily.cycle_params.end_date == (first + 49 * day).strftime(dfmt), daily.cycle_params.end_date
+c.cancel_recurring_meeting(CancelRecurringMeetingRequest(conference_id=daily.conference_id))
+print("more than 50 occurrences cut short")
+
+edited = c.update_recurring_meeting(UpdateRecurringMeetingRequest(conference_id=sid, body=RestScheduleConfDTO(
+    subject="Weekly sync (Tuesdays)", media_types="Voice", start_time=(first + day).strftime(fmt), length=30,
+    time_zone_id="56", cycle_params=CycleParams(start_date=first.strftime(dfmt), end_date=(first + 21 * day).strftime(dfmt),
+                                                cycle="Week", interval=1, point=[2], pre_remind_days=1),
+    conf_config_info=RestConfConfigDTO(is_guest_free_pwd=False)))).body[0]
+assert edited.conference_id == sid and edited.subject == "Weekly sync (Tuesdays)", edited
+assert [s.start_time for s in edited.sub_confs] == [(first + (1 + 7 * w) * day).strftime(fmt) for w in range(3)], \
+    edited.sub_confs
+assert {p.conference_role: p.password for p in edited.password_entry} == \
+    {p.conference_role: p.password for p in series.password_entry}, "passwords changed on edit"
+c.cancel_recurring_meeting(CancelRecurringMeetingRequest(conference_id=sid))
+left = c.search_meetings(SearchMeetingsRequest(limit=100))
+assert sid not in [m.conference_id for m in left.data], left
+print("series edited, then cancelled")
+
 app = client(MeetingCredentials().with_auth_type_enum(AuthTypeEnum.APP_ID)
              .with_app_id(app_id).with_app_key(app_key).with_user_id("py-user"))
 m = app.create_meeting(CreateMeetingRequest(body=RestScheduleConfDTO(subject="App ID meeting", media_types="Voice"))).body[0]

@@ -8,6 +8,10 @@ from email.header import decode_header, make_header
 
 from icalendar import Calendar
 
+def utc(t):
+    return t.astimezone(__import__("datetime").timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
 out = []
 for msg in mailbox.Maildir(sys.argv[1], create=False):
     text = lambda h: str(make_header(decode_header(msg[h])))
@@ -31,6 +35,11 @@ for msg in mailbox.Maildir(sys.argv[1], create=False):
                 "timezones": [str(tz.get("TZID")) for tz in cal.walk("VTIMEZONE")],
                 "organizer": str(ev.get("ORGANIZER")),
                 "attendee": str(ev.get("ATTENDEE")),
+                "rrule": ev["RRULE"].to_ical().decode() if "RRULE" in ev else None,
+                "recurrence_id_utc": utc(ev.decoded("RECURRENCE-ID")) if "RECURRENCE-ID" in ev else None,
+                "exdates": [utc(d.dt) for x in ([ev["EXDATE"]] if "EXDATE" in ev and not isinstance(ev["EXDATE"], list)
+                                                else ev.get("EXDATE", [])) for d in x.dts],
+                "events": len(cal.walk("VEVENT")),
             }
     out.append(item)
 print(json.dumps(out))
