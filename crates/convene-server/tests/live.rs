@@ -603,3 +603,106 @@ async fn a_booked_meeting_starts_when_its_host_comes() {
     assert_eq!(edit.code, SdkErr::CMS_CONF_BAD_REQUEST);
     drop((host, g));
 }
+
+/// Issue 18: each occurrence of a recurring series is a meeting of its
+/// own: the series' ID joins the current occurrence, which has its own
+/// confUUID and its own history.
+#[tokio::test]
+async fn each_occurrence_of_a_series_is_a_meeting_of_its_own() {
+    use convene_proto::time::rest_time;
+    let server = TestServer::start().await;
+    server.add_account("olga", "Olga Host").await;
+    let host_client = server.client("olga").await;
+    let token = host_client.access_token().unwrap();
+    let clock = &server.running.clock;
+    let day = 86_400;
+    let start = clock.now() - clock.now() % 60 + 2 * 3600;
+    let http = reqwest::Client::new();
+    let body = serde_json::json!({
+        "subject": "Daily", "mediaTypes": "HDVideo", "startTime": rest_time(start), "length": 30,
+        "cycleParams": {"startDate": rest_time(start)[..10], "endDate": rest_time(start + day)[..10], "cycle": "Day"}
+    });
+    let r: serde_json::Value = http
+        .post(format!("{}/v1/mmc/management/cycleconferences", server.url()))
+        .header("X-Access-Token", &token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = r[0]["conferenceID"].as_str().unwrap().to_owned();
+    let subs: Vec<String> = r[0]["subConfs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["cycleSubConfID"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(subs.len(), 2);
+    let m = Meeting {
+        result: CreateConfResult {
+            conf_id: id.clone(),
+            ..Default::default()
+        },
+        host_client,
+    };
+
+    // The first: started by its host ten minutes early, then ended.
+    clock.advance(2 * 3600 - 10 * 60);
+    let host = host_joins(&m).await;
+    let first = m.host_client.conf_detail_async(&id).await.unwrap();
+    assert_eq!(
+        (first.conference_state.as_str(), first.conf_uuid.as_str()),
+        ("Created", subs[0].as_str())
+    );
+    host.end_conf().await.unwrap();
+    drop(host);
+    let next = m.host_client.conf_detail_async(&id).await.unwrap();
+    assert_eq!(next.conference_state, "Schedule");
+    assert_eq!(
+        next.start_time_stamp,
+        start + day,
+        "the ID now means the next occurrence"
+    );
+
+    // The next day (logged in again: a day outlives a login): the same
+    // ID, another meeting.
+    clock.advance(day);
+    let m = Meeting {
+        host_client: server.client("olga").await,
+        ..m
+    };
+    let token = m.host_client.access_token().unwrap();
+    let host = host_joins(&m).await;
+    let second = m.host_client.conf_detail_async(&id).await.unwrap();
+    assert_eq!(
+        (second.conference_state.as_str(), second.conf_uuid.as_str()),
+        ("Created", subs[1].as_str())
+    );
+    drop(host);
+
+    // The first is in history with its own attendance.
+    let mut joined = 0;
+    for _ in 0..50 {
+        let a: serde_json::Value = http
+            .get(format!(
+                "{}/v1/mmc/management/conferences/history/confAttendeeRecord?confUUID={}",
+                server.url(),
+                subs[0]
+            ))
+            .header("X-Access-Token", &token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        joined = a["count"].as_i64().unwrap_or(0);
+        if joined > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(joined, 1, "the host joined the first occurrence once");
+}
