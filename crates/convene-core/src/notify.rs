@@ -15,6 +15,8 @@ pub enum NoticeKind {
     Update,
     /// The meeting was cancelled.
     Cancel,
+    /// An occurrence of a recurring series is near (`preRemindDays`).
+    Remind,
 }
 
 impl NoticeKind {
@@ -23,13 +25,19 @@ impl NoticeKind {
             NoticeKind::Invite => "invite",
             NoticeKind::Update => "update",
             NoticeKind::Cancel => "cancel",
+            NoticeKind::Remind => "remind",
         }
     }
 
     pub fn parse(s: &str) -> Option<NoticeKind> {
-        [NoticeKind::Invite, NoticeKind::Update, NoticeKind::Cancel]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            NoticeKind::Invite,
+            NoticeKind::Update,
+            NoticeKind::Cancel,
+            NoticeKind::Remind,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -68,6 +76,8 @@ pub struct Notice {
     pub calendar: bool,
     /// The meeting's version this tells of (iCalendar `SEQUENCE`).
     pub sequence: i64,
+    /// When it is due (Unix seconds); 0: at once.
+    pub due: i64,
 }
 
 /// The notices a change of a meeting sends: an e-mail to each invited
@@ -98,6 +108,7 @@ pub fn notices(info: &CreateConfInfo, options: &ConfOptions, kind: NoticeKind, s
                 host,
                 calendar,
                 sequence,
+                due: 0,
             });
         };
         if let (true, Some(e)) = (email, a.email.as_deref()) {
@@ -105,6 +116,41 @@ pub fn notices(info: &CreateConfInfo, options: &ConfOptions, kind: NoticeKind, s
         }
         if let (true, Some(n)) = (sms, a.sms.as_deref()) {
             push(Channel::Sms, n, false);
+        }
+    }
+    out
+}
+
+/// The reminders of a series' occurrences (`uuid`, start): each invitee
+/// is told `days` before each one (`preRemindDays`; 0: never), by the
+/// channels that invited them, without a calendar entry (the series' entry
+/// has the occurrence already). One whose time has passed is not made.
+pub fn reminders(
+    info: &CreateConfInfo,
+    options: &ConfOptions,
+    occurrences: &[(crate::ConfUuid, i64)],
+    days: i64,
+    now: i64,
+) -> Vec<(crate::ConfUuid, Notice)> {
+    if days <= 0 {
+        return Vec::new();
+    }
+    let each = notices(info, options, NoticeKind::Remind, 0);
+    let mut out = Vec::new();
+    for (uuid, start) in occurrences {
+        let due = start - days * 86_400;
+        if due <= now {
+            continue;
+        }
+        for n in &each {
+            out.push((
+                uuid.clone(),
+                Notice {
+                    calendar: false,
+                    due,
+                    ..n.clone()
+                },
+            ));
         }
     }
     out

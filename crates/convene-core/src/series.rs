@@ -25,6 +25,9 @@ use crate::refusal::Refusal;
 pub struct SeriesPlan {
     pub series: Series,
     pub later: Vec<(ConfUuid, i64)>,
+    /// The occurrences' reminders (`preRemindDays`), each kept under its
+    /// occurrence.
+    pub reminders: Vec<(ConfUuid, Notice)>,
 }
 
 fn bad(reason: impl Into<String>) -> Refusal {
@@ -84,16 +87,22 @@ pub(crate) fn extend<R: Rng + ?Sized>(
         point: (rule.cycle != Cycle::Day).then(|| rule.points.clone()),
         pre_remind_days: Some(rule.pre_remind_days),
     };
+    let later: Vec<(ConfUuid, i64)> = found.starts[1..]
+        .iter()
+        .map(|s| (ConfUuid(time_ordered_uuid(now, rng)), *s))
+        .collect();
+    let all: Vec<(ConfUuid, i64)> = std::iter::once((new.conf_uuid.clone(), first))
+        .chain(later.iter().cloned())
+        .collect();
+    let reminders = crate::notify::reminders(&new.info, &new.options, &all, rule.pre_remind_days, now);
     new.series = Some(SeriesPlan {
         series: Series {
             id: ConfUuid(time_ordered_uuid(now, rng)),
             rule: kept,
             slot: first,
         },
-        later: found.starts[1..]
-            .iter()
-            .map(|s| (ConfUuid(time_ordered_uuid(now, rng)), *s))
-            .collect(),
+        later,
+        reminders,
     });
     Ok(())
 }
@@ -172,10 +181,17 @@ pub fn edit_series<R: Rng + ?Sized>(
     );
     let mut insert = vec![first.clone()];
     insert.extend(later.into_iter().map(|(uuid, start)| first.occurrence(uuid, start)));
+    let days = first.series.as_ref().and_then(|s| s.rule.pre_remind_days).unwrap_or(1);
+    let starts: Vec<(ConfUuid, i64)> = insert.iter().map(|m| (m.conf_uuid.clone(), m.start)).collect();
+    let reminders = crate::notify::reminders(&first.info, &first.options, &starts, days, now);
     Ok(SeriesChange {
         cancel: booked.iter().map(|m| m.conf_uuid.clone()).collect(),
         insert,
-        notices: notices.into_iter().map(|n| (series.id.clone(), n)).collect(),
+        notices: notices
+            .into_iter()
+            .map(|n| (series.id.clone(), n))
+            .chain(reminders)
+            .collect(),
     })
 }
 

@@ -178,6 +178,15 @@ impl Deliverer {
                 error: "the meeting is gone".into(),
             };
         };
+        // A reminder of an occurrence no longer booked (cancelled, started,
+        // over) has nothing to remind of.
+        if item.notice.kind == NoticeKind::Remind
+            && meeting.state_at(self.clock.now()) != convene_core::ConfState::Scheduled
+        {
+            return Delivery::Unsent {
+                reason: "the occurrence is no longer booked".into(),
+            };
+        }
         match item.notice.channel {
             Channel::Email => self.email(item, &meeting, &scope).await,
             Channel::Sms => self.sms(item, &meeting, &scope).await,
@@ -301,6 +310,8 @@ struct Words {
     invites: &'static str,
     changed: &'static str,
     cancelled: &'static str,
+    remind: &'static str,
+    soon: &'static str,
     hello: &'static str,
     there: &'static str,
     subject: &'static str,
@@ -323,6 +334,8 @@ impl Words {
             invites: "{owner} invites you to a meeting.",
             changed: "{owner} changed this meeting.",
             cancelled: "{owner} cancelled this meeting.",
+            remind: "Reminder: ",
+            soon: "{owner}'s meeting is coming up.",
             hello: "Hello {name},",
             there: "there",
             subject: "Subject: ",
@@ -342,6 +355,8 @@ impl Words {
             invites: "{owner} 邀请您参加会议。",
             changed: "{owner} 修改了会议。",
             cancelled: "{owner} 取消了会议。",
+            remind: "会议提醒：",
+            soon: "{owner} 的会议即将召开。",
             hello: "{name}，您好：",
             there: "您",
             subject: "会议主题：",
@@ -400,6 +415,7 @@ impl Invitation {
             NoticeKind::Invite => (format!("{}{subject}", t.invite), t.invites.replace("{owner}", owner)),
             NoticeKind::Update => (format!("{}{subject}", t.update), t.changed.replace("{owner}", owner)),
             NoticeKind::Cancel => (format!("{}{subject}", t.cancel), t.cancelled.replace("{owner}", owner)),
+            NoticeKind::Remind => (format!("{}{subject}", t.remind), t.soon.replace("{owner}", owner)),
         };
         let name = if n.name.is_empty() { t.there } else { &n.name };
         let repeats = match scope {

@@ -549,3 +549,92 @@ async fn a_series_is_one_calendar_entry_with_its_rule_and_exceptions() {
     assert!(all["ics"]["rrule"].as_str().is_some());
     assert_eq!(client.list_confs_async(0, 10).await.unwrap().count, 0);
 }
+
+/// Issue 18: `preRemindDays` is honoured: each invitee is reminded that
+/// many days before each occurrence, at that time; a cancelled
+/// occurrence's reminder is not sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn occurrences_are_reminded_days_before() {
+    use convene_proto::time::rest_time;
+    let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
+    let smtp = SmtpServer::start(&python).await;
+    let url = smtp.url();
+    let server = TestServer::start_with(|c| {
+        c.notify.smtp_url = Some(convene_server::config::Secret(url));
+    })
+    .await;
+    server.add_account("rita", "Rita Host").await;
+    let client = server.client("rita").await;
+    let token = client.access_token().unwrap();
+    const DAY: i64 = 86_400;
+    let clock = &server.running.clock;
+    // Daily for three days from the day after tomorrow, two days' notice.
+    let start = clock.now() - clock.now() % 60 + 2 * DAY + 3600;
+    let r: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/v1/mmc/management/cycleconferences", server.url()))
+        .header("X-Access-Token", &token)
+        .json(&serde_json::json!({
+            "subject": "Daily", "mediaTypes": "Voice", "startTime": rest_time(start), "length": 15,
+            "attendees": [{"name": "Ana", "phone": "+8613800000000", "email": "ana@example.com"}],
+            "cycleParams": {"startDate": rest_time(start)[..10], "endDate": rest_time(start + 2 * DAY)[..10],
+                            "cycle": "Day", "preRemindDays": 2}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = r[0]["conferenceID"].as_str().unwrap().to_owned();
+    let subs: Vec<String> = r[0]["subConfs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["cycleSubConfID"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(subs.len(), 3);
+    wait_for(&python, &smtp, 1).await;
+    // The second occurrence is cancelled (a cancellation goes out).
+    let r = reqwest::Client::new()
+        .delete(format!(
+            "{}/v1/mmc/management/conferences/cyclesubconf?conferenceID={id}",
+            server.url()
+        ))
+        .header("X-Access-Token", &token)
+        .json(&serde_json::json!({"cycleSubConfIDs": [subs[1]]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    wait_for(&python, &smtp, 2).await;
+    let reminders = |mail: &[serde_json::Value]| {
+        mail.iter()
+            .filter(|m| m["subject"].as_str().unwrap().starts_with("Reminder: Daily"))
+            .count()
+    };
+    assert_eq!(reminders(&received(&python, &smtp).await), 0, "none is due yet");
+    // Two days before the first: its reminder arrives.
+    clock.advance(start - 2 * DAY - clock.now() + 1);
+    let mail = wait_for(&python, &smtp, 3).await;
+    assert_eq!(reminders(&mail), 1);
+    let text = mail
+        .iter()
+        .find(|m| m["subject"].as_str().unwrap().starts_with("Reminder:"))
+        .unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(text.contains("coming up") && text.contains(&id), "{text}");
+    // Two days later all are due: the cancelled one's is not sent.
+    clock.advance(2 * DAY);
+    let mail = wait_for(&python, &smtp, 4).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(reminders(&received(&python, &smtp).await), 2, "{mail:#?}");
+    // (Logged in again: four days outlive a login.)
+    let client = server.client("rita").await;
+    let detail = client.conf_detail_async(&id).await.unwrap();
+    assert!(detail
+        .notifications
+        .iter()
+        .any(|n| n.kind == "remind" && n.state == "sent"));
+}

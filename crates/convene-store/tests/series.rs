@@ -124,7 +124,22 @@ async fn series_story(store: Arc<dyn Store>) {
     assert_ne!(series.id, first.conf_uuid, "the series has an ID of its own");
     // Its invitations are the series', stored with it.
     assert_eq!(store.notices_of(&series.id).await.unwrap().len(), 1);
-    assert!(store.notices_of(&first.conf_uuid).await.unwrap().is_empty());
+    // And a reminder for each occurrence, a day before it, under the occurrence.
+    for m in &all {
+        let kinds: Vec<_> = store
+            .notices_of(&m.conf_uuid)
+            .await
+            .unwrap()
+            .iter()
+            .map(|n| n.notice.kind)
+            .collect();
+        assert_eq!(kinds, vec![convene_core::notify::NoticeKind::Remind]);
+    }
+    let due = store.claim_notices(MONDAY_TEN - DAY - 1, 60, 100).await.unwrap();
+    assert_eq!(due.len(), 1, "the series' invitation only: no reminder is due yet");
+    let due = store.claim_notices(MONDAY_TEN - DAY, 60, 100).await.unwrap();
+    assert_eq!(due.len(), 1, "the first occurrence's reminder");
+    assert_eq!(due[0].conf_uuid, first.conf_uuid);
 
     // The room is the series' at those times only.
     let clash = store
@@ -255,7 +270,11 @@ async fn series_story(store: Arc<dyn Store>) {
     assert!(!store.change_series(&change, now).await.unwrap());
     let all = store.series_meetings(&series.id).await.unwrap();
     assert_eq!(all[2].state, ConfState::Cancelled);
-    assert_eq!(store.notices_of(&all[2].conf_uuid).await.unwrap().len(), 1);
+    assert_eq!(
+        store.notices_of(&all[2].conf_uuid).await.unwrap().len(),
+        2,
+        "its reminder and its cancel"
+    );
 
     // The series edited: Tuesdays at 10:00, a new subject; the booked
     // occurrences are replaced, the ID, room and passwords stay.

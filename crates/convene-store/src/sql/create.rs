@@ -204,7 +204,11 @@ pub(super) async fn create_meeting<T: CreateTx>(
     let request = new.room.clone();
     let mut new = new;
     let notices = std::mem::take(&mut new.notices);
-    let later = new.series.as_ref().map(|p| p.later.clone()).unwrap_or_default();
+    let (later, reminders) = new
+        .series
+        .as_ref()
+        .map(|p| (p.later.clone(), p.reminders.clone()))
+        .unwrap_or_default();
     let mut meeting = new.into_meeting(ConfId::default(), None);
     // A series' occurrences, the first one included: each is checked
     // against its room before any is stored.
@@ -291,6 +295,9 @@ pub(super) async fn create_meeting<T: CreateTx>(
                 // A series' invitations are the series', not its first occurrence's.
                 let key = meeting.series.as_ref().map_or(&meeting.conf_uuid, |s| &s.id);
                 tx.insert_notices(key, &notices, now).await?;
+            }
+            for (uuid, n) in &reminders {
+                tx.insert_notices(uuid, std::slice::from_ref(n), now).await?;
             }
             return Ok(meeting);
         }

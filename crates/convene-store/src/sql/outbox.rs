@@ -11,7 +11,7 @@ use super::*;
 /// creation time).
 pub(super) const INSERT_NOTICE_SQL: &str = "INSERT INTO outbox (conf_uuid, kind, channel, recipient, name, host, \
      calendar, sequence, state, attempts, next_at, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)";
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10)";
 
 /// Claims up to `$3` notices due at `$1` until `$2` (the lease), counting
 /// the attempt. The outer condition is checked again on each row as it is
@@ -97,7 +97,8 @@ pub(super) enum Param {
     Text(String),
 }
 
-/// A notice's columns, in `INSERT_NOTICE_SQL`'s order after the meeting.
+/// A notice's columns, in `INSERT_NOTICE_SQL`'s order after the meeting
+/// (`next_at`, when it is due, comes from `Notice::due` and the time).
 pub(super) fn notice_columns(n: &Notice) -> (&'static str, &'static str, &str, &str, i64, i64, i64) {
     (
         n.kind.as_str(),
@@ -126,6 +127,7 @@ where
         host: r.try_get::<i64, _>("host")? != 0,
         calendar: r.try_get::<i64, _>("calendar")? != 0,
         sequence: r.try_get("sequence")?,
+        due: 0,
     })
 }
 

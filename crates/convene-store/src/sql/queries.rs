@@ -600,6 +600,7 @@ macro_rules! store_queries {
                         .bind(host)
                         .bind(calendar)
                         .bind(sequence)
+                        .bind(now.max(n.due))
                         .bind(now)
                         .execute(&mut *conn)
                         .await?;

@@ -483,6 +483,7 @@ impl CreateTx for LiteWriter<'_> {
                 host,
                 calendar,
                 sequence,
+                now.max(n.due),
                 now
             ])?;
         }
