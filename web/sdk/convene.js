@@ -227,6 +227,10 @@ export class ConveneSDK {
   openWaitingRoom(isOpen, cb) { this._control({ action: 'openWaitingRoom', isOpen }, cb); }
   extendConf(minutes, cb) { this._control({ action: 'extendConf', minutes }, cb); }
   endConf(cb) { this._control({ action: 'endConf' }, cb); }
+  renameAttendee(participantId, newName, cb) { this._control({ action: 'renameAttendee', participantId, newName }, cb); }
+  setHandsState(participantId, isRaised, cb) { this._control({ action: 'setHandsState', participantId, isRaised }, cb); }
+  releaseHostRole(participantId, cb) { this._control({ action: 'releaseHostRole', participantId }, cb); }
+  allowGuestUnmute(isAllowed, cb) { this._control({ action: 'allowGuestUnmute', isAllowed }, cb); }
 
   /** leaveConf(cb): the meeting goes on without you. */
   leaveConf(cb) {

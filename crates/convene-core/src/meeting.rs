@@ -117,6 +117,9 @@ pub struct LiveSettings {
     pub mute_all: Option<bool>,
     /// Minutes of automatic prolonging still available.
     pub prolong_left: i64,
+    /// Who may join, when a host changed it during the meeting
+    /// (`updateStartedConfConfig` `callInRestriction`).
+    pub allow_join: Option<ConfAllowJoinUserType>,
 }
 
 /// Whether a typed secret (a password, a link code) is `secret`, in time

@@ -196,6 +196,28 @@ pub enum ActionMsg {
         minutes: i64,
     },
     EndConf,
+    /// Rename a participant (oneself; anyone, as host or co-host).
+    #[serde(rename_all = "camelCase")]
+    RenameAttendee {
+        participant_id: ParticipantId,
+        new_name: String,
+    },
+    /// Raise or lower one's hand; a host or co-host lowers anyone's.
+    #[serde(rename_all = "camelCase")]
+    SetHandsState {
+        participant_id: ParticipantId,
+        is_raised: bool,
+    },
+    /// The host gives up the host role.
+    #[serde(rename_all = "camelCase")]
+    ReleaseHostRole {
+        participant_id: ParticipantId,
+    },
+    /// Whether guests may unmute themselves while everyone is muted.
+    #[serde(rename_all = "camelCase")]
+    AllowGuestUnmute {
+        is_allowed: bool,
+    },
 }
 
 /// `joinConfById` / `joinConfByRandom` over the WebSocket.

@@ -606,3 +606,84 @@ pub struct ControlRecordPage {
     pub count: i64,
     pub data: Vec<ControlRecord>,
 }
+
+/// `GET /v1/mmc/control/conferences/realTimeInfo`: who is in a running
+/// meeting now, with the participant IDs the control calls take.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RealTimeInfo {
+    /// The invited attendees.
+    pub attendees: Vec<RealTimeAttendee>,
+    /// The participants in the meeting (the waiting room's are in `waiting`).
+    pub participants: Vec<RealTimeParticipant>,
+    pub conf_info: RealTimeConfInfo,
+    /// convene's extra: the participants in the waiting room.
+    pub waiting: Vec<RealTimeParticipant>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RealTimeAttendee {
+    #[serde(rename = "accountID")]
+    pub account_id: String,
+    #[serde(rename = "userUUID")]
+    pub user_uuid: String,
+    pub name: String,
+    pub phone: String,
+    pub phone_left: String,
+    pub phone_right: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RealTimeParticipant {
+    /// The participant ID the control calls take.
+    pub pid: String,
+    pub name: String,
+    pub phone: String,
+    /// 0 in the meeting (convene has no calling or joining states).
+    pub state: i64,
+    /// 1 camera on, 0 audio only.
+    pub video: i64,
+    /// 1 muted, 0 open.
+    pub mute: i64,
+    /// 1 hand raised.
+    pub hand: i64,
+    /// convene's extra: "host", "cohost", "attendee", "audience" or "waiting".
+    pub role: String,
+    /// convene's extra: connected now (false during a reconnect's grace).
+    pub online: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RealTimeConfInfo {
+    /// The host's participant ID (empty when nobody holds the role).
+    #[serde(rename = "chairID")]
+    pub chair_id: String,
+    pub co_hosts: Vec<String>,
+}
+
+/// `GET .../conferences/online/conf-attendee`: the product answers this
+/// call in snake_case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct OnlineAttendeePage {
+    pub offset: i64,
+    pub limit: i64,
+    pub count: i64,
+    pub data: Vec<OnlineAttendee>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct OnlineAttendee {
+    pub participant_id: String,
+    pub name: String,
+    pub call_number: String,
+    /// 1 host, 0 otherwise.
+    pub role: i64,
+    pub third_account: String,
+    pub account: String,
+    pub user_id: String,
+}

@@ -422,6 +422,33 @@ impl ConfSession {
     pub async fn raise_hand(&self, is_raised: bool) -> Result<(), SdkError> {
         self.control(ActionMsg::RaiseHand { is_raised }).await
     }
+    /// Renames a participant (oneself; anyone, as host or co-host).
+    pub async fn rename_attendee(&self, participant: ParticipantId, new_name: &str) -> Result<(), SdkError> {
+        self.control(ActionMsg::RenameAttendee {
+            participant_id: participant,
+            new_name: new_name.to_owned(),
+        })
+        .await
+    }
+    /// Raises or lowers a hand: one's own; a host or co-host lowers anyone's.
+    pub async fn set_hands_state(&self, participant: ParticipantId, is_raised: bool) -> Result<(), SdkError> {
+        self.control(ActionMsg::SetHandsState {
+            participant_id: participant,
+            is_raised,
+        })
+        .await
+    }
+    /// The host gives up the host role.
+    pub async fn release_host_role(&self) -> Result<(), SdkError> {
+        self.control(ActionMsg::ReleaseHostRole {
+            participant_id: self.participant_id,
+        })
+        .await
+    }
+    /// Whether guests may unmute themselves while everyone is muted.
+    pub async fn allow_guest_unmute(&self, is_allowed: bool) -> Result<(), SdkError> {
+        self.control(ActionMsg::AllowGuestUnmute { is_allowed }).await
+    }
     pub async fn set_cohost_right(&self, participant: ParticipantId, is_set: bool) -> Result<(), SdkError> {
         self.control(ActionMsg::SetCohostRight {
             participant_id: participant,

@@ -36,9 +36,9 @@ pub struct ControlTokens {
 #[derive(Deserialize)]
 pub struct ConfQuery {
     #[serde(rename = "conferenceID")]
-    conference_id: Option<String>,
+    pub(crate) conference_id: Option<String>,
     #[serde(rename = "participantID")]
-    participant_id: Option<String>,
+    pub(crate) participant_id: Option<String>,
 }
 
 /// `GET /v1/mmc/control/conferences/token`, `X-Password: <host password>`.
@@ -62,6 +62,16 @@ pub async fn token(
         .clone()
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ApiError::bad_request(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "conferenceID is required"))?;
+    // Keep-alive: the current control token renews itself, no password.
+    if let Some(current) = conference_token(&headers) {
+        let now = state.now();
+        let m = authorized(&state, &headers, &q).await?;
+        {
+            let mut map = state.control_tokens.inner.lock().unwrap_or_else(|e| e.into_inner());
+            map.insert(current.clone(), (m.conf_uuid.clone(), now + TOKEN_TTL));
+        }
+        return Ok(Json(token_answer(&state, &m, current, now)));
+    }
     // A token that is not (or no longer) valid only loses the caller its
     // account: it is then known by its address, as without one.
     let user = match headers.get("X-Access-Token").and_then(|v| v.to_str().ok()) {
@@ -101,40 +111,55 @@ pub async fn token(
         map.retain(|_, (_, exp)| *exp > now);
         map.insert(token.clone(), (m.conf_uuid.clone(), now + TOKEN_TTL));
     }
-    Ok(Json(ControlTokenResponse {
+    Ok(Json(token_answer(&state, &m, token, now)))
+}
+
+fn token_answer(state: &AppState, m: &Meeting, token: String, now: i64) -> ControlTokenResponse {
+    ControlTokenResponse {
         data: ControlToken {
             token,
             tmp_ws_token: String::new(),
             ws_url: format!("{}/v1/convene/ws", state.public_url.replacen("http", "ws", 1)),
             role: 1,
+            // When it expires (ms), and how long it lasts (seconds: the
+            // product's clients read an int32).
             expire_time: (now + TOKEN_TTL) * 1000,
-            conf_token_expire_time: (now + TOKEN_TTL) * 1000,
+            conf_token_expire_time: TOKEN_TTL,
             user_id: String::new(),
             org_id: m.enterprise_id.0.clone(),
             participant_id: String::new(),
             vmr_current_conf_id: m.conf_id.0.clone(),
         },
-    }))
+    }
+}
+
+/// The control token of `X-Conference-Authorization`: the token itself, or
+/// `Basic base64(token)` (the product accepts both).
+fn conference_token(headers: &HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let raw = headers.get("X-Conference-Authorization")?.to_str().ok()?.trim();
+    let token = match raw.strip_prefix("Basic ") {
+        Some(b64) => String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?).ok()?,
+        None => raw.to_owned(),
+    };
+    (!token.is_empty()).then_some(token)
 }
 
 /// The meeting a control token was issued for, checked before anything
 /// about the meeting is told: without a valid token, an unknown, a running
 /// and an ended meeting answer alike.
-async fn authorized(state: &AppState, headers: &HeaderMap, q: &ConfQuery) -> ApiResult<Meeting> {
+pub(crate) async fn authorized(state: &AppState, headers: &HeaderMap, q: &ConfQuery) -> ApiResult<Meeting> {
     let invalid = || {
         ApiError::unauthorized(
             SdkErr::USG_INVALID_TOKEN,
             "X-Conference-Authorization is missing, wrong or expired",
         )
     };
-    let token = headers
-        .get("X-Conference-Authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let token = conference_token(headers).unwrap_or_default();
     let now = state.now();
     let uuid = {
         let map = state.control_tokens.inner.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(token)
+        map.get(&token)
             .filter(|(_, exp)| *exp > now)
             .map(|(uuid, _)| uuid.clone())
     };
@@ -153,7 +178,7 @@ async fn authorized(state: &AppState, headers: &HeaderMap, q: &ConfQuery) -> Api
 }
 
 /// Reads a 0/1 or boolean field that may be left out (then `false`).
-fn flag(body: &Value, key: &str) -> ApiResult<bool> {
+pub(crate) fn flag(body: &Value, key: &str) -> ApiResult<bool> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(false),
         Some(_) => required_flag(body, key),
@@ -162,7 +187,7 @@ fn flag(body: &Value, key: &str) -> ApiResult<bool> {
 
 /// Reads a 0/1 or boolean field the call is about (`isLock` of a lock):
 /// leaving it out is an error, not "no".
-fn required_flag(body: &Value, key: &str) -> ApiResult<bool> {
+pub(crate) fn required_flag(body: &Value, key: &str) -> ApiResult<bool> {
     match body.get(key) {
         Some(Value::Bool(b)) => Ok(*b),
         Some(Value::Number(n)) if n.as_i64() == Some(0) => Ok(false),
@@ -178,7 +203,7 @@ fn required_flag(body: &Value, key: &str) -> ApiResult<bool> {
     }
 }
 
-fn participant(s: Option<&str>) -> ApiResult<ParticipantId> {
+pub(crate) fn participant(s: Option<&str>) -> ApiResult<ParticipantId> {
     s.and_then(|p| p.parse::<u64>().ok())
         .filter(|p| *p != 0)
         .map(ParticipantId)
@@ -187,12 +212,24 @@ fn participant(s: Option<&str>) -> ApiResult<ParticipantId> {
 
 /// The shape every body-carrying control call shares: check the token, read
 /// the body, turn it into an action, run it on the live meeting.
-async fn control_call(
+pub(crate) async fn control_call(
     state: &AppState,
     headers: &HeaderMap,
     q: &ConfQuery,
     body: &[u8],
     action: impl FnOnce(&Value, &ConfQuery) -> ApiResult<Action>,
+) -> ApiResult<Json<Value>> {
+    control_calls(state, headers, q, body, |b, q| action(b, q).map(|a| vec![a])).await
+}
+
+/// [`control_call`] for a call that is several actions (a batch): run in
+/// order, stopping at the first refusal.
+pub(crate) async fn control_calls(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &ConfQuery,
+    body: &[u8],
+    actions: impl FnOnce(&Value, &ConfQuery) -> ApiResult<Vec<Action>>,
 ) -> ApiResult<Json<Value>> {
     let m = authorized(state, headers, q).await?;
     let b = if body.is_empty() {
@@ -206,8 +243,9 @@ async fn control_call(
             "the body must be a JSON object",
         ));
     }
-    let action = action(&b, q)?;
-    state.live.control_as_host(&m, action).await.map_err(ApiError::from)?;
+    for action in actions(&b, q)? {
+        state.live.control_as_host(&m, action).await.map_err(ApiError::from)?;
+    }
     Ok(Json(json!({})))
 }
 

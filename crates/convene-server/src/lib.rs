@@ -19,6 +19,7 @@ pub mod history;
 pub mod live;
 pub mod media;
 pub mod notify;
+pub mod participants;
 pub mod schedule;
 pub mod series;
 pub mod tls;
@@ -125,7 +126,52 @@ pub fn router(state: AppState) -> Router {
             "/v1/mmc/control/conferences/allowWaitingParticipant",
             put(control::allow_waiting),
         )
-        .route("/v1/mmc/control/conferences/stop", put(control::stop));
+        .route("/v1/mmc/control/conferences/stop", put(control::stop))
+        .route(
+            "/v1/mmc/control/conferences/realTimeInfo",
+            get(participants::real_time_info),
+        )
+        .route("/v1/mmc/control/conferences/duration", put(participants::prolong))
+        .route(
+            "/v1/mmc/control/conferences/participants/role",
+            put(participants::set_role),
+        )
+        .route(
+            "/v1/mmc/control/conferences/participants/name",
+            put(participants::rename),
+        )
+        .route(
+            "/v1/mmc/control/conferences/participants/hands",
+            put(participants::hand),
+        )
+        .route(
+            "/v1/mmc/control/conferences/participants/batch/hands",
+            put(participants::batch_hands),
+        )
+        .route(
+            "/v1/mmc/control/conferences/participants/delete",
+            post(participants::hang_up),
+        )
+        .route(
+            "/v1/mmc/control/conferences/moveToWaitingRoom",
+            put(participants::move_to_waiting),
+        )
+        .route(
+            "/v1/mmc/control/conferences/batchMoveToWaitingRoom",
+            put(participants::batch_move_to_waiting),
+        )
+        .route(
+            "/v1/mmc/control/conferences/mute/guestUnMute",
+            put(participants::guest_unmute),
+        )
+        .route(
+            "/v1/mmc/control/conferences/updateStartedConfConfig",
+            put(participants::update_started_config),
+        )
+        .route(
+            "/v1/mmc/management/conferences/online/conf-attendee",
+            get(participants::online_attendees),
+        );
     let usg = Router::new()
         .route("/v1/usg/acs/auth/account", post(auth::login_account))
         .route("/v2/usg/acs/auth/appauth", post(auth::login_app));

@@ -75,6 +75,10 @@ pub enum Cmd {
         participant: ParticipantId,
         conn: u64,
     },
+    /// Who is in the meeting now (the REST `realTimeInfo`).
+    Roster {
+        reply: oneshot::Sender<Vec<convene_proto::live::Attendee>>,
+    },
     /// Media signalling from a participant's WebSocket.
     Media {
         participant: ParticipantId,
@@ -300,6 +304,26 @@ impl LiveHub {
         if running {
             let _ = self.control_as_host(m, Action::End).await;
         }
+    }
+
+    /// Who is in a meeting now: nobody when its task is not running (an
+    /// empty meeting has none, and asking does not start one).
+    pub async fn roster(self: &Arc<Self>, m: &Meeting) -> Vec<convene_proto::live::Attendee> {
+        let tx = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&m.conf_uuid)
+            .filter(|t| !t.is_closed())
+            .cloned();
+        let Some(tx) = tx else {
+            return Vec::new();
+        };
+        let (reply, rx) = oneshot::channel();
+        if tx.send(Cmd::Roster { reply }).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
     }
 
     /// A control request of the REST control API, with the host's rights.
@@ -626,6 +650,9 @@ impl MeetingTask {
                 Cmd::Disconnect { participant, conn } => {
                     self.conns.remove(&conn);
                     self.session.disconnect(participant, conn, now);
+                }
+                Cmd::Roster { reply } => {
+                    let _ = reply.send(self.session.live().roster());
                 }
                 Cmd::Media {
                     participant,

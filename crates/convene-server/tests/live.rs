@@ -500,6 +500,7 @@ async fn what_the_hosts_changed_outlives_the_meeting_emptying() {
         waiting_room_open: false,
         mute_all: Some(false),
         prolong_left: 0,
+        allow_join: None,
     };
     let deadline = std::time::Instant::now() + WAIT;
     loop {

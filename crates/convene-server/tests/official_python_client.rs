@@ -60,6 +60,22 @@ async fn official_python_client_controls_a_live_meeting() {
         })
         .await
         .unwrap();
+    let second = ConveneClient::new(&server.url())
+        .unwrap()
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: m.conf_id.clone(),
+            password: m.guest_pwd.clone(),
+            nick_name: "Second".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    guest.raise_hand(true).await.unwrap();
+    let wait = std::time::Duration::from_secs(10);
+    assert!(host
+        .wait_for_list(false, wait, |l| l.len() == 3 && l.iter().any(|a| a.hand_raised))
+        .await
+        .is_some());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/control_client.py");
     let out = tokio::process::Command::new(python)
         .arg(script)
@@ -79,30 +95,57 @@ async fn official_python_client_controls_a_live_meeting() {
         "stdout:\n{stdout}\nstderr:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let wait = std::time::Duration::from_secs(10);
-    for s in [&host, &guest] {
-        let locked = s
-            .wait_for(wait, |e| {
-                matches!(e, Event::OnMeetingInfoChanged { is_locked: true, .. }).then_some(())
-            })
-            .await;
-        assert_eq!(locked, Some(()));
+    // Every change reached the SDK clients as events, in order.
+    async fn drain(s: &ConfSession) -> Vec<Event> {
+        let mut seen = Vec::new();
+        while let Ok(Some((_, e))) = tokio::time::timeout(std::time::Duration::from_secs(10), s.next_event()).await {
+            let end = matches!(e, Event::OnConfEnded { .. });
+            seen.push(e);
+            if end {
+                break;
+            }
+        }
+        seen
     }
-    let muted = guest
-        .wait_for_list(false, wait, |l| {
-            l.iter().any(|a| a.nick_name == "Guest" && !a.is_mic_on)
-        })
-        .await;
-    assert!(muted.is_some());
-    for s in [&host, &guest] {
-        let ended = s
-            .wait_for(wait, |e| match e {
-                Event::OnConfEnded { reason, .. } => Some(reason.0),
+    let roles = |events: &[Event]| -> Vec<ConfRole> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::OnSelfRoleChanged { role } => Some(*role),
                 _ => None,
             })
-            .await;
-        assert_eq!(ended, Some(SdkErr::SDK_CONFCTRL_CONF_END_STOP_CONF));
+            .collect()
+    };
+    let ended = |events: &[Event]| {
+        events.iter().find_map(|e| match e {
+            Event::OnConfEnded { reason, .. } => Some(reason.0),
+            _ => None,
+        })
+    };
+    let (h, g, s2) = (drain(&host).await, drain(&guest).await, drain(&second).await);
+    assert_eq!(
+        roles(&g),
+        vec![ConfRole::Host, ConfRole::Attendee],
+        "handed over and back: {g:?}"
+    );
+    assert_eq!(roles(&h), vec![ConfRole::Attendee, ConfRole::Host], "{h:?}");
+    assert_eq!(
+        roles(&s2),
+        vec![ConfRole::Waiting, ConfRole::Attendee],
+        "moved to the waiting room and let back in"
+    );
+    assert_eq!(ended(&s2), Some(SdkErr::SDK_CONFCTRL_CONF_END_CHAIR_HANGUP), "hung up");
+    for events in [&h, &g] {
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, Event::OnMeetingInfoChanged { is_locked: true, .. })));
+        assert_eq!(ended(events), Some(SdkErr::SDK_CONFCTRL_CONF_END_STOP_CONF));
+        let told = format!("{events:?}");
+        assert!(told.contains("Renamed Guest"), "the new name reached everyone");
     }
+    let last = guest.attendees();
+    let me = last.iter().find(|a| a.nick_name == "Renamed Guest").unwrap();
+    assert!(!me.hand_raised && !me.is_mic_on, "{me:?}");
     assert_eq!(
         host_client
             .conf_detail_async(&m.conf_id)

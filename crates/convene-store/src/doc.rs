@@ -165,6 +165,9 @@ struct LiveDoc {
     waiting_room_open: bool,
     mute_all: Option<bool>,
     prolong_left: i64,
+    /// Who may join, as the seed's number, when changed during the meeting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    allow_join: Option<u8>,
 }
 
 fn corrupt(what: &str) -> StoreError {
@@ -373,6 +376,7 @@ pub fn encode_live(s: &LiveSettings) -> Result<String> {
         waiting_room_open: s.waiting_room_open,
         mute_all: s.mute_all,
         prolong_left: s.prolong_left,
+        allow_join: s.allow_join.map(|j| j.number()),
     })
     .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -384,5 +388,6 @@ pub fn decode_live(text: &str) -> Result<LiveSettings> {
         waiting_room_open: d.waiting_room_open,
         mute_all: d.mute_all,
         prolong_left: d.prolong_left,
+        allow_join: en(d.allow_join, ConfAllowJoinUserType::from_number, "allowJoin")?,
     })
 }

@@ -260,6 +260,89 @@ impl Live {
                 fx.end_changed = true;
                 out.push((Audience::Admitted, self.meeting_info_event()));
             }
+            Action::Rename { target, name } => {
+                if Some(target) != me && !host_like {
+                    return Err(forbidden("rename others"));
+                }
+                self.target(target)?;
+                let name = name.trim().to_owned();
+                if name.is_empty() || name.chars().count() > 64 {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        "the new name must be 1 to 64 characters",
+                    ));
+                }
+                crate::text::check_text("newName", &name, false)
+                    .map_err(|e| refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, e))?;
+                if let Some(x) = self.participants.get_mut(&target) {
+                    x.info.nick_name = name;
+                }
+                let waiting = self.role(target) == Some(ConfRole::Waiting);
+                self.push_lists(out, !waiting, waiting);
+            }
+            Action::SetHand { target, raised } => {
+                if Some(target) != me && (raised || !host_like) {
+                    return Err(forbidden(if raised {
+                        "raise another's hand"
+                    } else {
+                        "lower others' hands"
+                    }));
+                }
+                if self.target(target)?.info.role == ConfRole::Waiting {
+                    return Err(refuse(
+                        SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
+                        "that participant is in the waiting room",
+                    ));
+                }
+                if let Some(x) = self.participants.get_mut(&target) {
+                    x.info.hand_raised = raised;
+                }
+                self.push_lists(out, true, false);
+            }
+            Action::ReleaseHost { target } => {
+                if self.target(target)?.info.role != ConfRole::Host {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        "that participant is not the host",
+                    ));
+                }
+                if !host {
+                    return Err(forbidden("release the host role"));
+                }
+                if let Some(x) = self.participants.get_mut(&target) {
+                    x.info.role = ConfRole::Attendee;
+                    x.admitted_role = ConfRole::Attendee;
+                }
+                out.push((
+                    Audience::One(target),
+                    Event::OnSelfRoleChanged {
+                        role: ConfRole::Attendee,
+                    },
+                ));
+                self.push_lists(out, true, false);
+            }
+            Action::AllowUnmute { allow } => {
+                if !host_like {
+                    return Err(forbidden("let guests unmute themselves"));
+                }
+                if self.mute_all.is_some() {
+                    self.mute_all = Some(allow);
+                }
+                for p in self.participants.values_mut() {
+                    if !is_host_like(p.info.role) && !p.info.is_mic_on {
+                        p.may_unmute = allow;
+                    }
+                }
+                out.push((Audience::Admitted, self.meeting_info_event()));
+            }
+            Action::SetJoinPolicy { allow } => {
+                if !host_like {
+                    return Err(forbidden("change who may join"));
+                }
+                self.allow_join = Some(allow);
+                self.meeting.info.conf_allow_join_user = Some(allow);
+                out.push((Audience::Admitted, self.meeting_info_event()));
+            }
             Action::End => {
                 if !host {
                     return Err(refuse(
@@ -375,6 +458,22 @@ impl From<ActionMsg> for Action {
             ActionMsg::OpenWaitingRoom { is_open } => Action::OpenWaitingRoom { open: is_open },
             ActionMsg::ExtendConf { minutes } => Action::Extend { minutes },
             ActionMsg::EndConf => Action::End,
+            ActionMsg::RenameAttendee {
+                participant_id,
+                new_name,
+            } => Action::Rename {
+                target: participant_id,
+                name: new_name,
+            },
+            ActionMsg::SetHandsState {
+                participant_id,
+                is_raised,
+            } => Action::SetHand {
+                target: participant_id,
+                raised: is_raised,
+            },
+            ActionMsg::ReleaseHostRole { participant_id } => Action::ReleaseHost { target: participant_id },
+            ActionMsg::AllowGuestUnmute { is_allowed } => Action::AllowUnmute { allow: is_allowed },
         }
     }
 }

@@ -197,6 +197,31 @@ pub enum Action {
         minutes: i64,
     },
     End,
+    /// Rename a participant: oneself, or anyone by a host or co-host.
+    Rename {
+        target: ParticipantId,
+        name: String,
+    },
+    /// Raise or lower a hand: one's own, or anyone's lowered by a host or
+    /// co-host (nobody raises another's hand).
+    SetHand {
+        target: ParticipantId,
+        raised: bool,
+    },
+    /// The host gives up the role (`setRole` applyChair 0): they become a
+    /// guest, and the meeting has no host until one takes it back with the
+    /// host password or is granted it.
+    ReleaseHost {
+        target: ParticipantId,
+    },
+    /// Whether guests may unmute themselves while everyone is muted.
+    AllowUnmute {
+        allow: bool,
+    },
+    /// Who may join from now on (`callInRestriction`).
+    SetJoinPolicy {
+        allow: ConfAllowJoinUserType,
+    },
 }
 
 impl Action {
@@ -218,6 +243,11 @@ impl Action {
             Action::OpenWaitingRoom { .. } => "openWaitingRoom",
             Action::Extend { .. } => "extendConf",
             Action::End => "endConf",
+            Action::Rename { .. } => "renameAttendee",
+            Action::SetHand { .. } => "setHandsState",
+            Action::ReleaseHost { .. } => "releaseHostRole",
+            Action::AllowUnmute { .. } => "allowGuestUnmute",
+            Action::SetJoinPolicy { .. } => "setCallInRestriction",
         }
     }
 
@@ -229,7 +259,10 @@ impl Action {
             | Action::GrantHost { target }
             | Action::Remove { target }
             | Action::Admit { target }
-            | Action::MoveToWaiting { target } => Some(*target),
+            | Action::MoveToWaiting { target }
+            | Action::Rename { target, .. }
+            | Action::SetHand { target, .. }
+            | Action::ReleaseHost { target } => Some(*target),
             _ => None,
         }
     }
@@ -245,6 +278,10 @@ impl Action {
             Action::Lock { lock } => format!("lock={lock}"),
             Action::OpenWaitingRoom { open } => format!("open={open}"),
             Action::Extend { minutes } => format!("minutes={minutes}"),
+            Action::Rename { name, .. } => format!("name={name}"),
+            Action::SetHand { raised, .. } => format!("raised={raised}"),
+            Action::AllowUnmute { allow } => format!("allow={allow}"),
+            Action::SetJoinPolicy { allow } => format!("allow={}", allow.number()),
             _ => String::new(),
         }
     }
@@ -309,6 +346,9 @@ pub struct Live {
     told: [BTreeMap<ParticipantId, Attendee>; 2],
     /// The cap of a meeting created without `concurrentParticipants`.
     default_cap: i64,
+    /// Who may join, once a host changed it during the meeting (kept in
+    /// [`LiveSettings`]; the meeting's own setting is applied to `meeting`).
+    allow_join: Option<ConfAllowJoinUserType>,
 }
 
 /// The participant cap of a meeting created without one, unless the node
@@ -320,12 +360,17 @@ impl Live {
     /// Settings its hosts changed in an earlier run of the meeting
     /// (`meeting.live`) win over those it was created with.
     pub fn new(meeting: Meeting) -> Live {
+        let mut meeting = meeting;
         let settings = meeting.live.unwrap_or(LiveSettings {
             locked: false,
             waiting_room_open: meeting.info.is_open_waiting_room.unwrap_or(false),
             mute_all: None,
             prolong_left: meeting.options.prolong_length,
+            allow_join: None,
         });
+        if let Some(j) = settings.allow_join {
+            meeting.info.conf_allow_join_user = Some(j);
+        }
         let end = meeting.end;
         let ended = meeting.state != ConfState::Running;
         Live {
@@ -337,6 +382,7 @@ impl Live {
             mute_all: settings.mute_all,
             end,
             prolong_left: settings.prolong_left,
+            allow_join: settings.allow_join,
             warned_for_end: None,
             ended,
             told: Default::default(),
@@ -362,7 +408,15 @@ impl Live {
             waiting_room_open: self.waiting_room_open,
             mute_all: self.mute_all,
             prolong_left: self.prolong_left,
+            allow_join: self.allow_join,
         }
+    }
+
+    /// Everyone in the meeting, admitted ones first, each in order of arrival.
+    pub fn roster(&self) -> Vec<Attendee> {
+        let mut all = self.list(false);
+        all.extend(self.list(true));
+        all
     }
 
     pub fn end_time(&self) -> i64 {

@@ -20,9 +20,73 @@ try:
 except ClientRequestException as e:
     assert e.error_code == "MMC.111072065", e.error_code
 
-token = c.create_conf_token(CreateConfTokenRequest(conference_id=conf_id, x_password=host_pwd, x_login_type=1)).data.token
+tok = c.create_conf_token(CreateConfTokenRequest(conference_id=conf_id, x_password=host_pwd, x_login_type=1)).data
+token = tok.token
 assert token, "no token"
+assert 0 < tok.conf_token_expire_time <= 24 * 3600, tok.conf_token_expire_time  # seconds, an int32
+# Keep-alive: the current token renews itself without the password.
+again = c.create_conf_token(CreateConfTokenRequest(conference_id=conf_id, x_conference_authorization=token, x_login_type=1))
+assert again.data.token == token, again
 print("token ok")
+
+auth = dict(conference_id=conf_id, x_conference_authorization=token)
+
+
+def real_time():
+    return c.show_real_time_info_of_meeting(ShowRealTimeInfoOfMeetingRequest(**auth))
+
+
+info = real_time()
+pid = {p.name: p.pid for p in info.participants}
+assert set(pid) == {"Python Host", "Guest", "Second"}, pid
+assert info.conf_info.chair_id == pid["Python Host"], info.conf_info
+assert {p.name: p.hand for p in info.participants}["Guest"] == 1, info.participants
+print("real time info", sorted(pid))
+
+end = lambda: c.show_meeting_detail(ShowMeetingDetailRequest(conference_id=conf_id)).conference_data.end_time
+import datetime
+before = datetime.datetime.strptime(end(), "%Y-%m-%d %H:%M")
+c.prolong_meeting(ProlongMeetingRequest(**auth, body=RestProlongDurReqBody(auto=0, duration=30)))
+after = datetime.datetime.strptime(end(), "%Y-%m-%d %H:%M")
+assert after - before == datetime.timedelta(minutes=30), (before, after)
+print("prolonged", after)
+
+c.rename_participant(RenameParticipantRequest(**auth, body=RestRenamePartReqBody(
+    participant_id=pid["Guest"], number=pid["Guest"], new_name="Renamed Guest")))
+c.hand(HandRequest(**auth, participant_id=pid["Guest"], body=RestHandsUpReqBody(hands_state=0)))
+try:
+    c.hand(HandRequest(**auth, participant_id=pid["Second"], body=RestHandsUpReqBody(hands_state=1)))
+    raise SystemExit("someone else's hand was raised")
+except ClientRequestException as e:
+    assert e.error_code == "MMC.111070002", e.error_code
+c.batch_hand(BatchHandRequest(**auth, body=RestBatchHandsUpReqBody(hands_state=0, pids=[pid["Guest"], pid["Second"]])))
+rows = {p.pid: p for p in real_time().participants}
+assert rows[pid["Guest"]].name == "Renamed Guest" and rows[pid["Guest"]].hand == 0, rows[pid["Guest"]]
+print("renamed, hand lowered")
+
+try:
+    c.set_role(SetRoleRequest(**auth, participant_id=pid["Guest"], body=RestChairTokenReqBody(apply_chair=1, chairman_pwd="000000")))
+    raise SystemExit("a wrong chairmanPwd handed over the host role")
+except ClientRequestException as e:
+    assert e.error_code == "MMC.111071091", e.error_code
+c.set_role(SetRoleRequest(**auth, participant_id=pid["Guest"], body=RestChairTokenReqBody(apply_chair=1, chairman_pwd=host_pwd)))
+assert real_time().conf_info.chair_id == pid["Guest"]
+c.set_role(SetRoleRequest(**auth, participant_id=pid["Python Host"], body=RestChairTokenReqBody(apply_chair=1)))
+assert real_time().conf_info.chair_id == pid["Python Host"]
+print("host handed over and back")
+
+c.move_to_waiting_room(MoveToWaitingRoomRequest(**auth, body=RestMoveToWaitingRoomReqBody(participant_id=pid["Second"])))
+assert pid["Second"] not in [p.pid for p in real_time().participants]
+c.allow_waiting_participant(AllowWaitingParticipantRequest(**auth, body=RestAllowWaitingParticipantReqBody(
+    participant_id=pid["Second"])))
+assert pid["Second"] in [p.pid for p in real_time().participants]
+c.hang_up(HangUpRequest(**auth, body=RestBulkHangUpReqBody(bulk_hang_up_participants=[pid["Second"]])))
+assert pid["Second"] not in [p.pid for p in real_time().participants]
+print("waiting room and hang up")
+
+online = c.list_online_conf_attendee(ListOnlineConfAttendeeRequest(conf_id=conf_id))
+assert sorted(a.name for a in online.data) == ["Python Host", "Renamed Guest"], online
+print("online attendees", online.count)
 c.lock_meeting(LockMeetingRequest(conference_id=conf_id, x_conference_authorization=token, body=RestLockReqBody(is_lock=1)))
 print("locked")
 c.mute_meeting(MuteMeetingRequest(conference_id=conf_id, x_conference_authorization=token,
@@ -57,8 +121,13 @@ assert att.count >= 2 and all(a.join_time and a.left_time >= a.join_time for a i
 print("attendance", names)
 ctl = c.search_ctl_records_of_his_meeting(SearchCtlRecordsOfHisMeetingRequest(conf_uuid=uuid))
 codes = [r.operate_code for r in ctl.data]
-assert codes[:3] == ["lockConf", "muteAllAttendee", "endConf"], codes
-assert all(r.operate_source == "rest" and r.operate_result == "0" for r in ctl.data[:3]), ctl
+assert codes == ["raiseHand", "extendConf", "renameAttendee"] + ["setHandsState"] * 4 + [
+    "grantHostRole", "grantHostRole", "moveToWaitingRoom", "allowWaitingAttendeeEnter", "hangupAttendee",
+    "lockConf", "muteAllAttendee", "endConf"], codes
+assert ctl.data[0].operate_source != "rest", ctl.data[0]  # the guest raised its own hand
+assert all(r.operate_source == "rest" for r in ctl.data[1:]), ctl
+refused = [r for r in ctl.data if r.operate_result != "0"]
+assert [(r.operate_code, r.operate_result) for r in refused] == [("setHandsState", "111070002")], refused
 print("control records", codes)
 try:
     c.search_his_meetings(SearchHisMeetingsRequest(start_date=now_ms, end_date=now_ms - 1))
