@@ -18,6 +18,9 @@ pub struct TargetArgs {
     pub account: Option<String>,
     #[arg(long)]
     pub password: Option<String>,
+    /// Start the server with `--no-metrics` (to compare metrics' cost).
+    #[arg(long)]
+    pub no_metrics: bool,
 }
 
 /// The server to load and how to log in to it; the child process is the
@@ -37,7 +40,7 @@ pub(crate) async fn target(
             Ok((u.clone(), a.clone(), p.clone(), None))
         }
         None => {
-            let (u, a, p, c) = start_server(database_url).await?;
+            let (u, a, p, c) = start_server(database_url, t.no_metrics).await?;
             Ok((u, a, p, Some(c)))
         }
     }
@@ -48,7 +51,10 @@ pub(crate) struct Child {
     pub(crate) _dir: tempfile::TempDir,
 }
 
-pub(crate) async fn start_server(db: Option<&str>) -> anyhow::Result<(String, String, String, Child)> {
+pub(crate) async fn start_server(
+    db: Option<&str>,
+    no_metrics: bool,
+) -> anyhow::Result<(String, String, String, Child)> {
     let dir = tempfile::tempdir()?;
     let exe = std::env::current_exe()?;
     let mut cmd = tokio::process::Command::new(exe);
@@ -58,6 +64,9 @@ pub(crate) async fn start_server(db: Option<&str>) -> anyhow::Result<(String, St
         .kill_on_drop(true);
     if let Some(db) = db {
         cmd.args(["--database-url", db]);
+    }
+    if no_metrics {
+        cmd.arg("--no-metrics");
     }
     let mut proc = cmd.spawn().context("starting convene serve")?;
     let stdout = proc.stdout.take().context("server stdout")?;

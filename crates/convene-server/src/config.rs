@@ -99,6 +99,13 @@ pub struct ServeArgs {
     pub sms_gateway_url: Option<String>,
     #[arg(long, env = "CONVENE_SMS_GATEWAY_SECRET", hide_env_values = true)]
     pub sms_gateway_secret: Option<String>,
+    /// No `/metrics` and no recording of metrics (to compare their cost).
+    #[arg(long)]
+    pub no_metrics: bool,
+    /// Answer `/metrics` to any address, not only loopback (for a scraper
+    /// on another host; or put a proxy in front).
+    #[arg(long)]
+    pub metrics_public: bool,
 }
 
 /// The TOML file's shape.
@@ -127,6 +134,8 @@ struct FileConfig {
     smtp_from: Option<String>,
     sms_gateway_url: Option<String>,
     sms_gateway_secret: Option<String>,
+    no_metrics: Option<bool>,
+    metrics_public: Option<bool>,
 }
 
 /// A secret string that never shows in `Debug`.
@@ -163,6 +172,10 @@ pub struct Config {
     /// The participant cap of meetings created without one.
     pub max_participants: i64,
     pub notify: crate::notify::NotifyConfig,
+    /// Metrics recorded and served at `/metrics`.
+    pub metrics: bool,
+    /// `/metrics` answered to any address (else loopback only).
+    pub metrics_public: bool,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -304,6 +317,8 @@ impl Config {
         notify.check()?;
         Ok(Config {
             notify,
+            metrics: !(args.no_metrics || file.no_metrics.unwrap_or(false)),
+            metrics_public: args.metrics_public || file.metrics_public.unwrap_or(false),
             max_participants,
             sqlite_wal_reserve: reserve_mb << 20,
             http_idle_timeout: std::time::Duration::from_secs(idle),
@@ -340,6 +355,8 @@ impl Config {
             http_idle_timeout: std::time::Duration::from_secs(DEFAULT_HTTP_IDLE_TIMEOUT_SECS),
             max_participants: DEFAULT_MAX_PARTICIPANTS,
             notify: crate::notify::NotifyConfig::default(),
+            metrics: true,
+            metrics_public: false,
         }
     }
 }

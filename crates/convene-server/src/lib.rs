@@ -18,6 +18,7 @@ pub mod error;
 pub mod history;
 pub mod live;
 pub mod media;
+pub mod metrics;
 pub mod notify;
 pub mod participants;
 pub mod schedule;
@@ -66,6 +67,9 @@ pub struct Shared {
     pub control_tokens: Arc<control::ControlTokens>,
     /// Wakes the invitations deliverer (`notify::Deliverer`) after a change stored some.
     pub notices: Arc<tokio::sync::Notify>,
+    /// The metrics recorder's handle; `None` with `--no-metrics`.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    pub metrics_public: bool,
 }
 
 impl AppState {
@@ -183,18 +187,25 @@ pub fn router(state: AppState) -> Router {
         .route("/style.css", get(web::style))
         .route("/sdk/{name}", get(web::sdk_js))
         .layer(axum::middleware::map_response(web::page_headers));
-    Router::new()
+    let app = Router::new()
         .merge(rest_family(mmc, &["/v1/mmc"], SdkErr::CMS_CONF_BAD_REQUEST))
         .merge(rest_family(usg, &["/v1/usg", "/v2/usg"], SdkErr::USG_PARAM_ERR))
         .merge(pages)
         .route("/v1/convene/ws", get(ws::handler))
         .route("/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(metrics::ready))
+        .route("/metrics", get(metrics::scrape))
         .route("/v1/convene/media/stats", get(media::stats_handler))
         // Create bodies are small; 1 MiB bounds what a client can make us parse.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
-        .layer(axum::middleware::from_fn(error::request_head_limits))
-        .with_state(state)
+        .layer(axum::middleware::from_fn(error::request_head_limits));
+    let app = if state.metrics.is_some() {
+        app.route_layer(axum::middleware::from_fn(metrics::track_http))
+    } else {
+        app
+    };
+    app.with_state(state)
 }
 
 /// One REST API family: paths under `prefixes` that it does not have, and
@@ -357,6 +368,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let clock = Arc::new(clock::Clock::default());
     let media = Arc::new(media::MediaNode::start(config.media.clone())?);
     let notices = notify::Deliverer::spawn(&config.notify, store.clone(), clock.clone(), public_url.to_string())?;
+    let (metrics_on, metrics_public) = (config.metrics, config.metrics_public);
     let state = AppState(Arc::new(Shared {
         notices,
         live: Arc::new(live::LiveHub::new(
@@ -373,6 +385,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         public_url,
         sessions: Arc::default(),
         nonces: Arc::default(),
+        metrics: metrics_on.then(metrics::install).flatten(),
+        metrics_public,
     }));
     let app = router(state);
     let (shutdown, rx) = tokio::sync::watch::channel(false);

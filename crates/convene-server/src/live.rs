@@ -255,7 +255,17 @@ impl LiveHub {
         ))
     }
 
-    pub async fn join(self: &Arc<Self>, conf_id: &str, mut req: JoinRequest) -> Result<Attached, Refusal> {
+    pub async fn join(self: &Arc<Self>, conf_id: &str, req: JoinRequest) -> Result<Attached, Refusal> {
+        let result = self.join_inner(conf_id, req).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(r) => r.code.name().unwrap_or("other"),
+        };
+        metrics::counter!("convene_joins_total", "result" => outcome).increment(1);
+        result
+    }
+
+    async fn join_inner(self: &Arc<Self>, conf_id: &str, mut req: JoinRequest) -> Result<Attached, Refusal> {
         let m = self.admit(conf_id, &mut req).await?;
         self.send(&m, |reply| Cmd::Join {
             req: req.clone(),
@@ -324,6 +334,32 @@ impl LiveHub {
             return Vec::new();
         }
         rx.await.unwrap_or_default()
+    }
+
+    /// For `/metrics`: live meetings on this node, and their participants
+    /// admitted and waiting (each meeting asked, at most a second each).
+    pub async fn census(self: &Arc<Self>) -> (usize, usize, usize) {
+        let tasks: Vec<mpsc::Sender<Cmd>> = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter(|t| !t.is_closed())
+            .cloned()
+            .collect();
+        let (mut admitted, mut waiting) = (0, 0);
+        for tx in &tasks {
+            let (reply, rx) = oneshot::channel();
+            if tx.send(Cmd::Roster { reply }).await.is_err() {
+                continue;
+            }
+            if let Ok(Ok(list)) = tokio::time::timeout(std::time::Duration::from_secs(1), rx).await {
+                let w = list.iter().filter(|a| a.role == ConfRole::Waiting).count();
+                waiting += w;
+                admitted += list.len() - w;
+            }
+        }
+        (tasks.len(), admitted, waiting)
     }
 
     /// A control request of the REST control API, with the host's rights.
@@ -642,8 +678,10 @@ impl MeetingTask {
                     let _ = reply.send(result);
                 }
                 Cmd::Control { by, action, reply } => {
+                    let started = std::time::Instant::now();
                     let result = self.control(by, action, now);
                     let stored = self.drain().await;
+                    metrics::histogram!("convene_control_seconds").record(started.elapsed().as_secs_f64());
                     let _ = reply.send(if stored { result } else { Err(Self::not_stored()) });
                 }
                 Cmd::Leave { participant, conn } => self.session.leave(participant, conn, now),

@@ -143,6 +143,14 @@ impl Deliverer {
             let idle = claimed.is_empty();
             for item in claimed {
                 let result = self.deliver(&item).await;
+                let outcome = match &result {
+                    Delivery::Sent => "sent",
+                    Delivery::Retry { .. } => "retry",
+                    Delivery::Failed { .. } => "failed",
+                    Delivery::Unsent { .. } => "unsent",
+                };
+                metrics::counter!("convene_notices_total", "channel" => item.notice.channel.as_str(), "outcome" => outcome)
+                    .increment(1);
                 match &result {
                     Delivery::Sent => {
                         tracing::info!(to = %item.notice.recipient, kind = item.notice.kind.as_str(), "invitation sent")

@@ -209,6 +209,10 @@ pub trait Store: Send + Sync + 'static {
     /// Cancels a booked or running meeting with its `notices`, in one
     /// transaction; false when it was neither.
     async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64, notices: &[Notice]) -> Result<bool>;
+    /// What `/metrics` reads: booked meetings not over, the outbox's depth.
+    async fn gauges(&self, now: i64) -> Result<StoreGauges>;
+    /// Whether the database answers (readiness).
+    async fn ping(&self) -> Result<()>;
     /// A recurring series' occurrences (held, booked, cancelled) by start.
     async fn series_meetings(&self, series_id: &ConfUuid) -> Result<Vec<Meeting>>;
     /// Carries out an edit or cancel of a series or of some of its
@@ -252,6 +256,17 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// A meeting [`Store::create_meeting_staged`] settled, and its way to disk.
+/// The store's states `/metrics` shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreGauges {
+    /// Booked meetings not started and not over.
+    pub booked: i64,
+    /// Notices not delivered yet (due or not).
+    pub outbox_pending: i64,
+    /// When the oldest due notice became due.
+    pub outbox_oldest_due: Option<i64>,
+}
+
 pub struct Staged {
     pub meeting: Meeting,
     pub durable: Durable,

@@ -4,12 +4,13 @@
 #![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
 
 /// What the Python-side tests use: the product's official client, an SMTP
-/// server and an iCalendar parser, pinned.
+/// server, an iCalendar parser and Prometheus' text-format parser, pinned.
 const PYTHON_PACKAGES: &[&str] = &[
     "huaweicloudsdkmeeting==3.1.219",
     "huaweicloudsdkcore==3.1.219",
     "aiosmtpd==1.4.6",
     "icalendar==6.1.3",
+    "prometheus-client==0.21.1",
 ];
 
 /// A venv with [`PYTHON_PACKAGES`], made once and kept in the target folder

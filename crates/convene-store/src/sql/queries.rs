@@ -651,6 +651,32 @@ macro_rules! store_queries {
                 Ok(true)
             }
 
+            /// What `/metrics` reads of the store at `now`.
+            pub async fn gauges(pool: &$pool, now: i64) -> Result<crate::StoreGauges> {
+                let booked: i64 = sqlx::query("SELECT COUNT(*) AS n FROM meetings WHERE state = 'scheduled' AND end_ts > $1")
+                    .bind(now)
+                    .fetch_one(pool)
+                    .await?
+                    .try_get("n")?;
+                let r = sqlx::query(
+                    "SELECT COUNT(*) AS n, MIN(CASE WHEN next_at <= $1 THEN next_at END) AS oldest \
+                     FROM outbox WHERE state = 'pending'",
+                )
+                .bind(now)
+                .fetch_one(pool)
+                .await?;
+                Ok(crate::StoreGauges {
+                    booked,
+                    outbox_pending: r.try_get("n")?,
+                    outbox_oldest_due: r.try_get("oldest")?,
+                })
+            }
+
+            pub async fn ping(pool: &$pool) -> Result<()> {
+                sqlx::query("SELECT 1").execute(pool).await?;
+                Ok(())
+            }
+
             /// A series' occurrences, held, booked and cancelled, by start.
             pub async fn series_meetings(pool: &$pool, series_id: &str) -> Result<Vec<Meeting>> {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -800,6 +826,12 @@ macro_rules! impl_store {
             }
             async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64, notices: &[Notice]) -> Result<bool> {
                 $q::cancel_meeting(&self.pool, conf_uuid.as_str(), now, notices).await
+            }
+            async fn gauges(&self, now: i64) -> Result<crate::StoreGauges> {
+                $q::gauges(&self.pool, now).await
+            }
+            async fn ping(&self) -> Result<()> {
+                $q::ping(&self.pool).await
             }
             async fn series_meetings(&self, series_id: &ConfUuid) -> Result<Vec<Meeting>> {
                 $q::series_meetings(&self.pool, series_id.as_str()).await

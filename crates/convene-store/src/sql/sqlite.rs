@@ -371,6 +371,7 @@ pub(super) fn write_batch(
     draws: &mut IdDraws,
     batch: Vec<(NewMeeting, i64)>,
 ) -> Result<Vec<Result<Meeting>>> {
+    let started = std::time::Instant::now();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     // Where the sequence of derived IDs stands, read inside the write lock:
     // another process writing meetings into the same file (a second server
@@ -388,6 +389,7 @@ pub(super) fn write_batch(
         }
     }
     tx.commit()?;
+    metrics::histogram!("convene_store_commit_seconds").record(started.elapsed().as_secs_f64());
     Ok(results)
 }
 
