@@ -687,3 +687,71 @@ pub struct OnlineAttendee {
     pub account: String,
     pub user_id: String,
 }
+
+/// `AddUserDTO` (`POST /v1/usg/dcs/corp/member`) and `ModUserDTO` (`PUT
+/// .../member/{account}`): the fields convene keeps; the product's others
+/// are refused by name when given (convene keeps no department, title...).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CorpUserRequest {
+    pub name: Option<String>,
+    pub account: Option<String>,
+    pub third_account: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub pwd: Option<String>,
+    /// Every other field given, by name (refused unless empty).
+    #[serde(flatten)]
+    pub other: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// An account as the enterprise calls answer it (`UserDTO`-like: the
+/// product's `userAccount`, `vmrList`, `adminType`...).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CorpUser {
+    /// The user's UUID.
+    pub id: String,
+    pub user_account: String,
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+    pub third_account: String,
+    /// The personal room's ID.
+    pub vmr_id: String,
+    pub vmr_list: Vec<CorpUserVmr>,
+    /// 1 administrator, 2 not one (the product's 0 is its super administrator).
+    pub admin_type: i64,
+    /// 0 normal.
+    pub status: i64,
+    /// 2 a software-client user.
+    pub user_type: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CorpUserVmr {
+    pub id: String,
+    pub vmr_id: String,
+    pub vmr_name: String,
+    /// 1 a personal meeting ID.
+    pub vmr_mode: i64,
+    pub status: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CorpUserPage {
+    pub offset: i64,
+    pub limit: i64,
+    pub count: i64,
+    pub data: Vec<CorpUser>,
+}
+
+/// The answer of an administrator's password reset: convene's extra, the
+/// new password to hand to the user (convene sends no reset mail).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PasswordReset {
+    pub new_password: String,
+}

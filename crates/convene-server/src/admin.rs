@@ -31,18 +31,52 @@ pub struct AccountSpec<'a> {
     pub email: Option<&'a str>,
     pub phone: Option<&'a str>,
     pub enterprise: Option<&'a str>,
+    /// An administrator of its enterprise.
+    pub admin: bool,
+}
+
+/// The rules of an account's fields, for the CLI and the enterprise API
+/// alike: the reason, naming the field, when one is not allowed.
+pub fn check_account(
+    account: &str,
+    password: Option<&str>,
+    name: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Result<(), String> {
+    if account.is_empty()
+        || account.len() > 128
+        || account.contains(':')
+        || account.contains('/')
+        || account.chars().any(char::is_whitespace)
+    {
+        return Err("account must be 1 to 128 characters without ':', '/' or spaces".into());
+    }
+    if password.is_some_and(|p| p.chars().count() < MIN_PASSWORD_CHARS || p.len() > 1024) {
+        return Err(format!(
+            "the password must have {MIN_PASSWORD_CHARS} to 1024 characters"
+        ));
+    }
+    if name.trim().is_empty() || name.chars().count() > 64 {
+        return Err("name must be 1 to 64 characters".into());
+    }
+    convene_core::text::check_text("name", name, false)?;
+    if email.is_some_and(|e| !e.is_empty() && !convene_core::create::is_email(e)) {
+        return Err("email is not an e-mail address".into());
+    }
+    if phone.is_some_and(|p| {
+        let digits = p.strip_prefix('+').unwrap_or(p);
+        !p.is_empty() && (digits.is_empty() || digits.len() > 32 || !digits.bytes().all(|b| b.is_ascii_digit()))
+    }) {
+        return Err("phone must be digits, with an optional leading +".into());
+    }
+    Ok(())
 }
 
 pub async fn add_account(store: &dyn Store, spec: AccountSpec<'_>) -> anyhow::Result<User> {
     let account = spec.account.trim();
-    if account.is_empty() || account.len() > 128 || account.contains(':') || account.contains('/') {
-        bail!("--account must be 1 to 128 characters without ':' or '/'");
-    }
-    if spec.password.chars().count() < MIN_PASSWORD_CHARS {
-        bail!("--password must have at least {MIN_PASSWORD_CHARS} characters");
-    }
-    if spec.name.trim().is_empty() || spec.name.chars().count() > 64 {
-        bail!("--name must be 1 to 64 characters");
+    if let Err(e) = check_account(account, Some(spec.password), spec.name, spec.email, spec.phone) {
+        bail!("{e}");
     }
     let enterprise_id = enterprise(store, spec.enterprise).await?;
     let user = NewUser {
@@ -55,10 +89,15 @@ pub async fn add_account(store: &dyn Store, spec: AccountSpec<'_>) -> anyhow::Re
         app_id: None,
         third_user_id: None,
     };
-    match store.add_user(user, now()).await {
+    let mut user = match store.add_user(user, now()).await {
         Err(StoreError::Conflict(_)) => bail!("account {account:?} already exists"),
-        other => Ok(other?),
+        other => other?,
+    };
+    if spec.admin {
+        store.set_admin(&user.id, true).await?;
+        user.admin = true;
     }
+    Ok(user)
 }
 
 /// Registers an App ID; the key is generated unless given.
@@ -130,6 +169,7 @@ pub async fn ensure_dev_setup(store: &dyn Store, data_dir: &Path) -> anyhow::Res
             email: None,
             phone: None,
             enterprise: None,
+            admin: false,
         },
     )
     .await?;

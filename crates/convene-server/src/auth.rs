@@ -106,6 +106,13 @@ impl SessionCache {
         map.get(key).filter(|(_, exp)| *exp > now).map(|(u, _)| u.clone())
     }
 
+    /// Forgets every cached session of an account (its password changed,
+    /// or it was deleted): the next request reads the store again.
+    pub fn forget_user(&self, user: &convene_core::UserId) {
+        let mut map = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, (u, _)| &u.id != user);
+    }
+
     fn put(&self, key: String, user: Arc<User>, expires: i64, now: i64) {
         let mut map = self.inner.write().unwrap_or_else(|e| e.into_inner());
         if map.len() > 100_000 {

@@ -14,6 +14,7 @@ pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod corp;
 pub mod error;
 pub mod history;
 pub mod live;
@@ -178,7 +179,14 @@ pub fn router(state: AppState) -> Router {
         );
     let usg = Router::new()
         .route("/v1/usg/acs/auth/account", post(auth::login_account))
-        .route("/v2/usg/acs/auth/appauth", post(auth::login_app));
+        .route("/v2/usg/acs/auth/appauth", post(auth::login_app))
+        .route("/v1/usg/dcs/corp/member", post(corp::add_user).get(corp::search_users))
+        .route("/v1/usg/dcs/corp/member/delete", post(corp::delete_users))
+        .route(
+            "/v1/usg/dcs/corp/member/{account}",
+            get(corp::show_user).put(corp::update_user),
+        )
+        .route("/v1/usg/acs/password/admin/reset", put(corp::reset_password));
     // The browser client's pages and files.
     let pages = Router::new()
         .route("/j/{conf_id}/{code}", get(web::join_link))

@@ -155,3 +155,28 @@ async fn official_python_client_controls_a_live_meeting() {
         "Destroyed"
     );
 }
+
+/// Issue 19: an enterprise's administrator manages its accounts with the
+/// official client, unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_client_manages_accounts() {
+    let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
+    let server = common::TestServer::start().await;
+    server.add_account("boss", "The Admin").await;
+    server.add_account("plain", "Not Admin").await;
+    let boss = server.running.store.user_by_account("boss").await.unwrap().unwrap();
+    server.running.store.set_admin(&boss.id, true).await.unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/corp_client.py");
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .args([&server.https_url(), "boss", common::PASSWORD, "plain"])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("ALL OK"),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -82,6 +82,8 @@ pub struct User {
     pub app_id: Option<String>,
     pub third_user_id: Option<String>,
     pub personal_room: RoomId,
+    /// An administrator of its enterprise (manages its accounts).
+    pub admin: bool,
 }
 
 /// What a new account is made of; the store adds its ID and personal room.
@@ -209,6 +211,24 @@ pub trait Store: Send + Sync + 'static {
     /// Cancels a booked or running meeting with its `notices`, in one
     /// transaction; false when it was neither.
     async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64, notices: &[Notice]) -> Result<bool>;
+    /// Makes an account an administrator of its enterprise, or not.
+    async fn set_admin(&self, user: &UserId, admin: bool) -> Result<()>;
+    /// A page of an enterprise's accounts by account name, `search`
+    /// matching the account, name or e-mail (ASCII case folded), and how many match.
+    async fn list_users(
+        &self,
+        enterprise: &EnterpriseId,
+        search: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<User>)>;
+    /// Changes an account's name, e-mail and phone.
+    async fn update_user(&self, user: &UserId, name: &str, email: Option<&str>, phone: Option<&str>) -> Result<()>;
+    /// Sets a new password hash and ends the account's sessions.
+    async fn set_password(&self, user: &UserId, hash: &str) -> Result<()>;
+    /// Deletes an account: its sessions end, its booked meetings are
+    /// cancelled, its personal room goes; held meetings stay in history.
+    async fn delete_user(&self, user: &UserId, now: i64) -> Result<()>;
     /// What `/metrics` reads: booked meetings not over, the outbox's depth.
     async fn gauges(&self, now: i64) -> Result<StoreGauges>;
     /// Whether the database answers (readiness).

@@ -67,6 +67,10 @@ enum AccountCmd {
         /// Enterprise ID; default: the default enterprise.
         #[arg(long)]
         enterprise: Option<String>,
+        /// An administrator of its enterprise: manages its accounts over
+        /// the REST API (`/v1/usg/dcs/corp/member`...).
+        #[arg(long)]
+        admin: bool,
         #[command(flatten)]
         storage: StorageArgs,
     },
@@ -156,6 +160,7 @@ async fn main() -> anyhow::Result<()> {
             email,
             phone,
             enterprise,
+            admin,
             storage,
         }) => {
             let store = open(&storage).await?;
@@ -166,6 +171,7 @@ async fn main() -> anyhow::Result<()> {
                 email: email.as_deref(),
                 phone: phone.as_deref(),
                 enterprise: enterprise.as_deref(),
+                admin,
             };
             let user = admin::add_account(store.as_ref(), spec).await?;
             println!(

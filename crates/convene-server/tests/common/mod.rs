@@ -64,6 +64,7 @@ impl TestServer {
                 email: None,
                 phone: None,
                 enterprise: None,
+                admin: false,
             },
         )
         .await

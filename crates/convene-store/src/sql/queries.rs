@@ -23,10 +23,11 @@ macro_rules! store_queries {
                     app_id: r.try_get("app_id")?,
                     third_user_id: r.try_get("third_user_id")?,
                     personal_room: RoomId(r.try_get("personal_room")?),
+                    admin: r.try_get::<i64, _>("admin")? != 0,
                 })
             }
 
-            const USER_COLS: &str = "id, enterprise_id, account, password_hash, name, email, phone, app_id, third_user_id, personal_room";
+            const USER_COLS: &str = "id, enterprise_id, account, password_hash, name, email, phone, app_id, third_user_id, personal_room, admin";
 
             pub async fn first_enterprise(pool: &$pool) -> Result<Option<Enterprise>> {
                 let row = sqlx::query("SELECT id, name FROM enterprises ORDER BY created_at, id LIMIT 1")
@@ -129,7 +130,96 @@ macro_rules! store_queries {
                     app_id: u.app_id,
                     third_user_id: u.third_user_id,
                     personal_room: room,
+                    admin: false,
                 })
+            }
+
+            pub async fn set_admin(pool: &$pool, user: &str, admin: bool) -> Result<()> {
+                sqlx::query("UPDATE users SET admin = $1 WHERE id = $2")
+                    .bind(i64::from(admin))
+                    .bind(user)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn list_users(
+                pool: &$pool,
+                enterprise: &str,
+                search: Option<&str>,
+                offset: i64,
+                limit: i64,
+            ) -> Result<(i64, Vec<User>)> {
+                let key = search.unwrap_or("").to_lowercase();
+                let pattern = format!("%{}%", like_literal(&key));
+                let filter = "enterprise_id = $1 AND ($2 = '' OR LOWER(account) LIKE $3 ESCAPE '\\' \
+                              OR LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE $3 ESCAPE '\\')";
+                let count: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM users WHERE {filter}")))
+                    .bind(enterprise)
+                    .bind(&key)
+                    .bind(&pattern)
+                    .fetch_one(pool)
+                    .await?
+                    .try_get("n")?;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {USER_COLS} FROM users WHERE {filter} ORDER BY account LIMIT $4 OFFSET $5"
+                )))
+                .bind(enterprise)
+                .bind(&key)
+                .bind(&pattern)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+                Ok((count, rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?))
+            }
+
+            pub async fn update_user(pool: &$pool, user: &str, name: &str, email: Option<&str>, phone: Option<&str>) -> Result<()> {
+                sqlx::query("UPDATE users SET name = $1, email = $2, phone = $3 WHERE id = $4")
+                    .bind(name)
+                    .bind(email)
+                    .bind(phone)
+                    .bind(user)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn set_password(pool: &$pool, user: &str, hash: &str) -> Result<()> {
+                let mut tx = pool.begin().await?;
+                sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(hash)
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub async fn delete_user(pool: &$pool, user: &str, now: i64) -> Result<()> {
+                let mut tx = pool.begin().await?;
+                let room: Option<String> = sqlx::query("SELECT personal_room FROM users WHERE id = $1")
+                    .bind(user)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get("personal_room"))
+                    .transpose()?;
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
+                sqlx::query(
+                    "UPDATE meetings SET state = 'cancelled', active_conf_id = NULL, active_room_id = NULL \
+                     WHERE owner_id = $1 AND state = 'scheduled' AND end_ts > $2",
+                )
+                .bind(user)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM users WHERE id = $1").bind(user).execute(&mut *tx).await?;
+                if let Some(room) = room {
+                    sqlx::query("DELETE FROM rooms WHERE id = $1").bind(room).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             pub async fn user_by(pool: &$pool, column: &'static str, value: &str) -> Result<Option<User>> {
@@ -826,6 +916,33 @@ macro_rules! impl_store {
             }
             async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64, notices: &[Notice]) -> Result<bool> {
                 $q::cancel_meeting(&self.pool, conf_uuid.as_str(), now, notices).await
+            }
+            async fn set_admin(&self, user: &UserId, admin: bool) -> Result<()> {
+                $q::set_admin(&self.pool, user.as_str(), admin).await
+            }
+            async fn list_users(
+                &self,
+                enterprise: &EnterpriseId,
+                search: Option<&str>,
+                offset: i64,
+                limit: i64,
+            ) -> Result<(i64, Vec<User>)> {
+                $q::list_users(&self.pool, enterprise.as_str(), search, offset, limit).await
+            }
+            async fn update_user(
+                &self,
+                user: &UserId,
+                name: &str,
+                email: Option<&str>,
+                phone: Option<&str>,
+            ) -> Result<()> {
+                $q::update_user(&self.pool, user.as_str(), name, email, phone).await
+            }
+            async fn set_password(&self, user: &UserId, hash: &str) -> Result<()> {
+                $q::set_password(&self.pool, user.as_str(), hash).await
+            }
+            async fn delete_user(&self, user: &UserId, now: i64) -> Result<()> {
+                $q::delete_user(&self.pool, user.as_str(), now).await
             }
             async fn gauges(&self, now: i64) -> Result<crate::StoreGauges> {
                 $q::gauges(&self.pool, now).await

@@ -1,0 +1,3 @@
+-- Enterprise administrators (`convene account add --admin`): they manage
+-- their enterprise's accounts over the product's REST API.
+ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
