@@ -755,3 +755,38 @@ pub struct CorpUserPage {
 pub struct PasswordReset {
     pub new_password: String,
 }
+
+/// `AppIdInfoDTO`: an App ID as its administrators see it (the product
+/// answers these calls in snake_case).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct AppIdInfo {
+    pub app_name: String,
+    pub app_id: String,
+    pub app_key: String,
+    pub description: String,
+    /// Unix milliseconds, as a string.
+    pub create_time: String,
+    pub last_update_time: String,
+    /// 0 enabled, 1 disabled (its logins refused).
+    pub status: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct AppIdPage {
+    pub offset: i64,
+    pub limit: i64,
+    pub count: i64,
+    pub data: Vec<AppIdInfo>,
+}
+
+/// The body of an App ID's add (`app_name`, `description`) or update
+/// (and `status`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct AppIdRequest {
+    pub app_name: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<i64>,
+}

@@ -109,8 +109,13 @@ impl SessionCache {
     /// Forgets every cached session of an account (its password changed,
     /// or it was deleted): the next request reads the store again.
     pub fn forget_user(&self, user: &convene_core::UserId) {
+        self.forget_where(|u| &u.id == user);
+    }
+
+    /// Forgets the cached sessions of every account `gone` picks.
+    pub fn forget_where(&self, gone: impl Fn(&User) -> bool) {
         let mut map = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, (u, _)| &u.id != user);
+        map.retain(|_, (u, _)| !gone(u));
     }
 
     fn put(&self, key: String, user: Arc<User>, expires: i64, now: i64) {
@@ -366,11 +371,18 @@ pub async fn login_app(
     let header = headers.get("Authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     let app_id = req.app_id.clone().unwrap_or_default();
     let t = state.now();
-    let app = state
+    let info = state
         .store
-        .app(&app_id)
+        .app_info(&app_id)
         .await?
         .ok_or_else(|| app_refusal(AppAuthRefusal::BadSignature))?;
+    if info.disabled {
+        return Err(ApiError::forbidden(
+            SdkErr::USG_APPID_ACCOUNT_DISABLED,
+            "this App ID is disabled by its enterprise's administrator",
+        ));
+    }
+    let app = info.app;
     verify_app_auth(&app, header, &req, t).map_err(app_refusal)?;
     let user_id = req.user_id.clone().unwrap_or_default();
     let nonce = req.nonce.clone().unwrap_or_default();

@@ -32,7 +32,7 @@ fn missing() -> ApiError {
 }
 
 /// Only an administrator of the enterprise may.
-fn administrator(user: &User) -> ApiResult<()> {
+pub(crate) fn administrator(user: &User) -> ApiResult<()> {
     if user.admin {
         Ok(())
     } else {

@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod apps;
 pub mod auth;
 pub mod calendar;
 pub mod clock;
@@ -186,7 +187,14 @@ pub fn router(state: AppState) -> Router {
             "/v1/usg/dcs/corp/member/{account}",
             get(corp::show_user).put(corp::update_user),
         )
-        .route("/v1/usg/acs/password/admin/reset", put(corp::reset_password));
+        .route("/v1/usg/acs/password/admin/reset", put(corp::reset_password))
+        .route("/v2/usg/acs/corp/app", post(apps::add_app))
+        .route("/v2/usg/acs/corp/apps", get(apps::list_apps))
+        .route(
+            "/v2/usg/acs/corp/app/{app_id}",
+            put(apps::update_app).delete(apps::delete_app),
+        )
+        .route("/v2/usg/acs/corp/app/{app_id}/reset", put(apps::reset_key));
     // The browser client's pages and files.
     let pages = Router::new()
         .route("/j/{conf_id}/{code}", get(web::join_link))

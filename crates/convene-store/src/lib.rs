@@ -106,6 +106,27 @@ pub struct App {
     pub enterprise_id: EnterpriseId,
 }
 
+/// An App ID as its enterprise's administrators manage it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppInfo {
+    pub app: App,
+    pub name: String,
+    pub description: String,
+    /// Its logins are refused.
+    pub disabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A change of an App ID (each field: `None` keeps it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppChange {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub disabled: Option<bool>,
+    pub app_key: Option<String>,
+}
+
 impl std::fmt::Debug for App {
     // The key is a secret: never in logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -211,6 +232,14 @@ pub trait Store: Send + Sync + 'static {
     /// Cancels a booked or running meeting with its `notices`, in one
     /// transaction; false when it was neither.
     async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64, notices: &[Notice]) -> Result<bool>;
+    /// An App ID with what its administrators see of it.
+    async fn app_info(&self, app_id: &str) -> Result<Option<AppInfo>>;
+    /// A page of an enterprise's App IDs, oldest first, and how many it has.
+    async fn list_apps(&self, enterprise: &EnterpriseId, offset: i64, limit: i64) -> Result<(i64, Vec<AppInfo>)>;
+    /// Changes an App ID; a new key or disabling ends its users' sessions.
+    async fn update_app(&self, app_id: &str, change: &AppChange, now: i64) -> Result<()>;
+    /// Deletes an App ID; its users' sessions end (the accounts stay, for history).
+    async fn delete_app(&self, app_id: &str) -> Result<()>;
     /// Makes an account an administrator of its enterprise, or not.
     async fn set_admin(&self, user: &UserId, admin: bool) -> Result<()>;
     /// A page of an enterprise's accounts by account name, `search`

@@ -119,6 +119,64 @@ async fn accounts_story(store: Arc<dyn Store>) {
     assert!(store.meeting_by_uuid(&held.conf_uuid).await.unwrap().is_some());
     let (n, _) = store.list_users(&e.id, None, 0, 10).await.unwrap();
     assert_eq!(n, 1);
+
+    // App IDs: listed per enterprise, changed, disabled, deleted; a new key
+    // ends their users' sessions.
+    let app = convene_store::App {
+        app_id: "app1".into(),
+        app_key: "k".repeat(32),
+        enterprise_id: e.id.clone(),
+    };
+    store.add_app(app, T0).await.unwrap();
+    let change = convene_store::AppChange {
+        name: Some("Back office".into()),
+        description: Some("sync".into()),
+        ..Default::default()
+    };
+    store.update_app("app1", &change, T0 + 5).await.unwrap();
+    let info = store.app_info("app1").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            info.name.as_str(),
+            info.description.as_str(),
+            info.disabled,
+            info.created_at,
+            info.updated_at
+        ),
+        ("Back office", "sync", false, T0, T0 + 5)
+    );
+    let (n, apps) = store.list_apps(&e.id, 0, 10).await.unwrap();
+    assert_eq!((n, apps[0].app.app_id.as_str()), (1, "app1"));
+    assert_eq!(store.list_apps(&other.id, 0, 10).await.unwrap().0, 0);
+    let app_user = store
+        .upsert_app_user(
+            &info.app,
+            NewUser {
+                enterprise_id: e.id.clone(),
+                account: "app1/u".into(),
+                password_hash: None,
+                name: "U".into(),
+                email: None,
+                phone: None,
+                app_id: Some("app1".into()),
+                third_user_id: Some("u".into()),
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    store.put_session("k3", &app_user.id, T0 + 3600, T0).await.unwrap();
+    let rekey = convene_store::AppChange {
+        app_key: Some("n".repeat(32)),
+        disabled: Some(true),
+        ..Default::default()
+    };
+    store.update_app("app1", &rekey, T0 + 6).await.unwrap();
+    let info = store.app_info("app1").await.unwrap().unwrap();
+    assert!(info.disabled && info.app.app_key == "n".repeat(32) && info.name == "Back office");
+    assert!(store.session("k3").await.unwrap().is_none());
+    store.delete_app("app1").await.unwrap();
+    assert!(store.app_info("app1").await.unwrap().is_none());
 }
 
 #[tokio::test]

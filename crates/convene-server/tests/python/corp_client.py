@@ -9,7 +9,7 @@ warnings.filterwarnings("ignore")
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkmeeting.v1 import *
-from huaweicloudsdkmeeting.v1.meeting_credentials import MeetingCredentials
+from huaweicloudsdkmeeting.v1.meeting_credentials import AuthTypeEnum, MeetingCredentials
 
 url, admin, password, plain = sys.argv[1:5]
 cfg = HttpConfig.get_default_config()
@@ -77,4 +77,39 @@ try:
     raise SystemExit("a deleted account logged in")
 except Exception as e:  # the client raises from its own login step
     print("deleted", type(e).__name__)
+
+# App IDs: made here, listed, disabled and enabled, key reset, deleted.
+def app_client(app_id, key):
+    return MeetingClient.new_builder().with_http_config(cfg).with_credentials(
+        MeetingCredentials().with_auth_type_enum(AuthTypeEnum.APP_ID).with_app_id(app_id).with_app_key(key)
+        .with_user_id("app-user")).with_endpoint(url).build()
+
+
+def app_login_fails(app_id, key):
+    try:
+        app_client(app_id, key).search_meetings(SearchMeetingsRequest())
+    except Exception as e:  # the client raises from its own login step
+        return type(e).__name__
+    raise SystemExit("an App ID login that should fail worked")
+
+
+a = c.add_app_id(AddAppIdRequest(body=AddAppIdRequestBody(app_name="Back office", description="HR sync")))
+assert a.app_name == "Back office" and a.app_id and len(a.app_key) >= 32 and a.status == 0, a
+app_client(a.app_id, a.app_key).search_meetings(SearchMeetingsRequest())
+refused(lambda: c.add_app_id(AddAppIdRequest(body=AddAppIdRequestBody(description="no name"))), 400)
+listed = c.batch_search_app_id(BatchSearchAppIdRequest())
+assert [x.app_id for x in listed.data] == [a.app_id] and listed.count == 1, listed
+c.update_app_id(UpdateAppIdRequest(app_id=a.app_id, body=UpdateAppIdRequestBody(status=1)))
+app_login_fails(a.app_id, a.app_key)
+c.update_app_id(UpdateAppIdRequest(app_id=a.app_id, body=UpdateAppIdRequestBody(status=0, app_name="Back office 2")))
+app_client(a.app_id, a.app_key).search_meetings(SearchMeetingsRequest())
+r = c.reset_app_key(ResetAppKeyRequest(app_id=a.app_id))
+assert r.app_key != a.app_key and r.app_name == "Back office 2", r
+app_login_fails(a.app_id, a.app_key)
+app_client(a.app_id, r.app_key).search_meetings(SearchMeetingsRequest())
+refused(lambda: client(plain, password).reset_app_key(ResetAppKeyRequest(app_id=a.app_id)), 403)
+c.delete_app_id(DeleteAppIdRequest(app_id=a.app_id))
+app_login_fails(a.app_id, r.app_key)
+refused(lambda: c.delete_app_id(DeleteAppIdRequest(app_id=a.app_id)), 404)
+print("App IDs added, listed, disabled, reset, deleted")
 print("ALL OK")

@@ -134,6 +134,79 @@ macro_rules! store_queries {
                 })
             }
 
+            fn app_from_row(r: &$row) -> Result<crate::AppInfo> {
+                Ok(crate::AppInfo {
+                    app: App {
+                        app_id: r.try_get("app_id")?,
+                        app_key: r.try_get("app_key")?,
+                        enterprise_id: EnterpriseId(r.try_get("enterprise_id")?),
+                    },
+                    name: r.try_get("name")?,
+                    description: r.try_get("description")?,
+                    disabled: r.try_get::<i64, _>("disabled")? != 0,
+                    created_at: r.try_get("created_at")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            }
+
+            const APP_COLS: &str = "app_id, app_key, enterprise_id, name, description, disabled, created_at, updated_at";
+
+            pub async fn app_info(pool: &$pool, app_id: &str) -> Result<Option<crate::AppInfo>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {APP_COLS} FROM apps WHERE app_id = $1")))
+                    .bind(app_id)
+                    .fetch_optional(pool)
+                    .await?;
+                row.as_ref().map(app_from_row).transpose()
+            }
+
+            pub async fn list_apps(pool: &$pool, enterprise: &str, offset: i64, limit: i64) -> Result<(i64, Vec<crate::AppInfo>)> {
+                let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM apps WHERE enterprise_id = $1")
+                    .bind(enterprise)
+                    .fetch_one(pool)
+                    .await?
+                    .try_get("n")?;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {APP_COLS} FROM apps WHERE enterprise_id = $1 ORDER BY created_at, app_id LIMIT $2 OFFSET $3"
+                )))
+                .bind(enterprise)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+                Ok((count, rows.iter().map(app_from_row).collect::<Result<Vec<_>>>()?))
+            }
+
+            const END_APP_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE app_id = $1)";
+
+            pub async fn update_app(pool: &$pool, app_id: &str, c: &crate::AppChange, now: i64) -> Result<()> {
+                let mut tx = pool.begin().await?;
+                sqlx::query(
+                    "UPDATE apps SET name = COALESCE($1, name), description = COALESCE($2, description), \
+                     disabled = COALESCE($3, disabled), app_key = COALESCE($4, app_key), updated_at = $5 WHERE app_id = $6",
+                )
+                .bind(&c.name)
+                .bind(&c.description)
+                .bind(c.disabled.map(i64::from))
+                .bind(&c.app_key)
+                .bind(now)
+                .bind(app_id)
+                .execute(&mut *tx)
+                .await?;
+                if c.app_key.is_some() || c.disabled == Some(true) {
+                    sqlx::query(END_APP_SESSIONS_SQL).bind(app_id).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub async fn delete_app(pool: &$pool, app_id: &str) -> Result<()> {
+                let mut tx = pool.begin().await?;
+                sqlx::query(END_APP_SESSIONS_SQL).bind(app_id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM apps WHERE app_id = $1").bind(app_id).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             pub async fn set_admin(pool: &$pool, user: &str, admin: bool) -> Result<()> {
                 sqlx::query("UPDATE users SET admin = $1 WHERE id = $2")
                     .bind(i64::from(admin))
@@ -263,7 +336,7 @@ macro_rules! store_queries {
 
             pub async fn add_app(pool: &$pool, app: App, now: i64) -> Result<App> {
                 let done = sqlx::query(
-                    "INSERT INTO apps (app_id, app_key, enterprise_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    "INSERT INTO apps (app_id, app_key, enterprise_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING",
                 )
                 .bind(&app.app_id)
                 .bind(&app.app_key)
@@ -916,6 +989,23 @@ macro_rules! impl_store {
             }
             async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64, notices: &[Notice]) -> Result<bool> {
                 $q::cancel_meeting(&self.pool, conf_uuid.as_str(), now, notices).await
+            }
+            async fn app_info(&self, app_id: &str) -> Result<Option<crate::AppInfo>> {
+                $q::app_info(&self.pool, app_id).await
+            }
+            async fn list_apps(
+                &self,
+                enterprise: &EnterpriseId,
+                offset: i64,
+                limit: i64,
+            ) -> Result<(i64, Vec<crate::AppInfo>)> {
+                $q::list_apps(&self.pool, enterprise.as_str(), offset, limit).await
+            }
+            async fn update_app(&self, app_id: &str, change: &crate::AppChange, now: i64) -> Result<()> {
+                $q::update_app(&self.pool, app_id, change, now).await
+            }
+            async fn delete_app(&self, app_id: &str) -> Result<()> {
+                $q::delete_app(&self.pool, app_id).await
             }
             async fn set_admin(&self, user: &UserId, admin: bool) -> Result<()> {
                 $q::set_admin(&self.pool, user.as_str(), admin).await
