@@ -11,6 +11,7 @@
 //! [`rest::RestScheduleConfDto`], [`rest::ConferenceInfo`].
 
 pub mod conf;
+pub mod confctl;
 pub mod create_map;
 pub mod error;
 pub mod live;

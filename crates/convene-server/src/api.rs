@@ -409,6 +409,7 @@ pub async fn cancel_meeting(
         crate::corp::update_user,
         crate::corp::delete_users,
         crate::corp::reset_password,
+        crate::confctl::ws_token,
         crate::participants::real_time_info,
         crate::participants::online_attendees,
         crate::participants::prolong,

@@ -118,8 +118,12 @@ fn token_answer(state: &AppState, m: &Meeting, token: String, now: i64) -> Contr
     ControlTokenResponse {
         data: ControlToken {
             token,
-            tmp_ws_token: String::new(),
-            ws_url: format!("{}/v1/convene/ws", state.public_url.replacen("http", "ws", 1)),
+            // The product's per-meeting event socket (`confctl.rs`).
+            tmp_ws_token: crate::confctl::tmp_ws_token(state, m),
+            ws_url: format!(
+                "{}/cms/open/websocket/confctl/increment/conn",
+                state.public_url.replacen("http", "ws", 1)
+            ),
             role: 1,
             // When it expires (ms), and how long it lasts (seconds: the
             // product's clients read an int32).

@@ -13,6 +13,7 @@ pub mod apps;
 pub mod auth;
 pub mod calendar;
 pub mod clock;
+pub mod confctl;
 pub mod config;
 pub mod control;
 pub mod corp;
@@ -67,6 +68,8 @@ pub struct Shared {
     pub clock: Arc<clock::Clock>,
     pub live: Arc<live::LiveHub>,
     pub control_tokens: Arc<control::ControlTokens>,
+    /// One-use tokens of the product's per-meeting event socket.
+    pub ws_tokens: Arc<confctl::WsTokens>,
     /// Wakes the invitations deliverer (`notify::Deliverer`) after a change stored some.
     pub notices: Arc<tokio::sync::Notify>,
     /// The metrics recorder's handle; `None` with `--no-metrics`.
@@ -133,6 +136,7 @@ pub fn router(state: AppState) -> Router {
             put(control::allow_waiting),
         )
         .route("/v1/mmc/control/conferences/stop", put(control::stop))
+        .route("/v1/mmc/control/conferences/wsToken", get(confctl::ws_token))
         .route(
             "/v1/mmc/control/conferences/realTimeInfo",
             get(participants::real_time_info),
@@ -208,6 +212,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rest_family(usg, &["/v1/usg", "/v2/usg"], SdkErr::USG_PARAM_ERR))
         .merge(pages)
         .route("/v1/convene/ws", get(ws::handler))
+        .route("/cms/open/websocket/confctl/increment/conn", get(confctl::conn))
         .route("/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(metrics::ready))
@@ -395,6 +400,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         )),
         clock: clock.clone(),
         control_tokens: Arc::default(),
+        ws_tokens: Arc::default(),
         store: store.clone(),
         config: Arc::new(config),
         limits: Arc::new(CreateLimits::default()),

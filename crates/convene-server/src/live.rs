@@ -75,6 +75,11 @@ pub enum Cmd {
         participant: ParticipantId,
         conn: u64,
     },
+    /// A program follows the meeting (the product's event socket).
+    Watch {
+        types: std::collections::HashSet<String>,
+        reply: oneshot::Sender<mpsc::Receiver<Arc<str>>>,
+    },
     /// Who is in the meeting now (the REST `realTimeInfo`).
     Roster {
         reply: oneshot::Sender<Vec<convene_proto::live::Attendee>>,
@@ -336,6 +341,21 @@ impl LiveHub {
         rx.await.unwrap_or_default()
     }
 
+    /// A program follows a running meeting: its frames, until the meeting
+    /// ends or its session on this node stops.
+    pub async fn watch(
+        self: &Arc<Self>,
+        m: &Meeting,
+        types: std::collections::HashSet<String>,
+    ) -> Option<mpsc::Receiver<Arc<str>>> {
+        self.send(m, |reply| Cmd::Watch {
+            types: types.clone(),
+            reply,
+        })
+        .await
+        .ok()
+    }
+
     /// For `/metrics`: live meetings on this node, and their participants
     /// admitted and waiting (each meeting asked, at most a second each).
     pub async fn census(self: &Arc<Self>) -> (usize, usize, usize) {
@@ -428,6 +448,8 @@ struct MeetingTask {
     room: MediaRoomId,
     worker: mpsc::UnboundedSender<WorkerCmd>,
     media_tx: mpsc::UnboundedSender<SfuEvent>,
+    /// Programs following the meeting over the product's event socket.
+    watchers: crate::confctl::Watchers,
 }
 
 impl MeetingTask {
@@ -441,8 +463,28 @@ impl MeetingTask {
             room,
             worker,
             media_tx,
+            watchers: Default::default(),
         };
         (task, media_rx)
+    }
+
+    /// Tells the meeting's watchers what changed (nothing to do when
+    /// nobody watches).
+    fn tell_watchers(&mut self) {
+        if self.watchers.is_empty() {
+            return;
+        }
+        let live = self.session.live();
+        let settings = live.settings();
+        let now_view = crate::confctl::Now {
+            meeting: live.meeting(),
+            roster: live.roster(),
+            locked: settings.locked,
+            mute_all: settings.mute_all,
+            end: live.end_time(),
+            ended: live.is_ended(),
+        };
+        self.watchers.changed(&now_view);
     }
 
     /// A connection for a participant the session just attached.
@@ -638,6 +680,7 @@ impl MeetingTask {
             let now = self.hub.clock.now();
             self.session.tick(now);
             self.drain().await;
+            self.tell_watchers();
             if self.session.is_stopped() {
                 break;
             }
@@ -688,6 +731,19 @@ impl MeetingTask {
                 Cmd::Disconnect { participant, conn } => {
                     self.conns.remove(&conn);
                     self.session.disconnect(participant, conn, now);
+                }
+                Cmd::Watch { types, reply } => {
+                    let live = self.session.live();
+                    let settings = live.settings();
+                    let now_view = crate::confctl::Now {
+                        meeting: live.meeting(),
+                        roster: live.roster(),
+                        locked: settings.locked,
+                        mute_all: settings.mute_all,
+                        end: live.end_time(),
+                        ended: live.is_ended(),
+                    };
+                    let _ = reply.send(self.watchers.add(types, &now_view));
                 }
                 Cmd::Roster { reply } => {
                     let _ = reply.send(self.session.live().roster());
