@@ -58,10 +58,12 @@ pub struct MediaRights {
 pub enum Persist {
     /// The meeting ended (frees its ID and room).
     Ended,
-    /// The end time moved, and perhaps the settings with it.
+    /// The end time moved, and perhaps the settings with it, or the
+    /// invited attendees changed.
     Changed {
         end: Option<i64>,
         settings: Option<LiveSettings>,
+        invitees: Option<Vec<convene_proto::AttendeeBaseInfo>>,
     },
 }
 
@@ -386,10 +388,11 @@ impl MeetingSession {
     fn persist(&mut self, fx: Effects) {
         if fx.ended {
             self.out.push_back(Output::Persist(Persist::Ended));
-        } else if fx.end_changed || fx.settings_changed {
+        } else if fx.end_changed || fx.settings_changed || fx.invitees_changed {
             self.out.push_back(Output::Persist(Persist::Changed {
                 end: fx.end_changed.then(|| self.live.end_time()),
                 settings: fx.settings_changed.then(|| self.live.settings()),
+                invitees: fx.invitees_changed.then(|| self.live.meeting().info.attendees.clone()),
             }));
         }
     }

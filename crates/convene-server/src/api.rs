@@ -411,6 +411,7 @@ pub async fn cancel_meeting(
         crate::corp::reset_password,
         crate::confctl::ws_token,
         crate::participants::real_time_info,
+        crate::participants::delete_attendees,
         crate::participants::online_attendees,
         crate::participants::prolong,
         crate::participants::set_role,

@@ -138,6 +138,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/mmc/control/conferences/stop", put(control::stop))
         .route("/v1/mmc/control/conferences/wsToken", get(confctl::ws_token))
         .route(
+            "/v1/mmc/control/conferences/attendees/delete",
+            post(participants::delete_attendees),
+        )
+        .route(
             "/v1/mmc/control/conferences/realTimeInfo",
             get(participants::real_time_info),
         )

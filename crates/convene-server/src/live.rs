@@ -564,13 +564,20 @@ impl MeetingTask {
         for attempt in 1..=PERSIST_ATTEMPTS {
             let result = match p {
                 Persist::Ended => self.hub.store.end_meeting(&uuid).await.map(|_| ()),
-                Persist::Changed { end, settings } => {
+                Persist::Changed {
+                    end,
+                    settings,
+                    invitees,
+                } => {
                     let mut r = Ok(());
                     if let Some(end) = end {
                         r = self.hub.store.set_meeting_end(&uuid, *end).await;
                     }
                     if let (Ok(()), Some(s)) = (&r, settings) {
                         r = self.hub.store.set_live_settings(&uuid, s).await;
+                    }
+                    if let (Ok(()), Some(list)) = (&r, invitees) {
+                        r = self.hub.store.set_invitees(&uuid, list).await;
                     }
                     r
                 }

@@ -433,3 +433,47 @@ pub async fn update_started_config(
     })
     .await
 }
+
+/// Takes attendees off the invited list: `{bulkDelAttendInfo: [{number,
+/// participantID}]}` (`number` the attendee's number or third-party ID);
+/// one that has joined (its `participantID` given) is also hung up.
+#[utoipa::path(post, path = "/v1/mmc/control/conferences/attendees/delete", tag = "control",
+    params(("conferenceID" = String, Query), ("X-Conference-Authorization" = String, Header, description = "the control token")), request_body(description = "`{bulkDelAttendInfo: [{number, participantID}]}`", content_type = "application/json"),
+    responses((status = 200, description = "done"), (status = 400, body = convene_proto::RestError), (status = 401, body = convene_proto::RestError)))]
+pub async fn delete_attendees(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ConfQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    control_calls(&state, &headers, &q, &body, |b, _| {
+        let Some(Value::Array(items)) = b.get("bulkDelAttendInfo") else {
+            return Err(bad("bulkDelAttendInfo is required: a list of {number, participantID}"));
+        };
+        if items.is_empty() {
+            return Err(bad("bulkDelAttendInfo is empty"));
+        }
+        let mut numbers = Vec::new();
+        let mut hang_up = Vec::new();
+        for item in items {
+            let number = item
+                .get("number")
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| bad("each bulkDelAttendInfo needs its number"))?;
+            numbers.push(number.to_owned());
+            if let Some(p) = item
+                .get("participantID")
+                .filter(|v| !v.is_null() && v.as_str() != Some(""))
+            {
+                hang_up.push(Action::Remove {
+                    target: pid_in(Some(p), "participantID")?,
+                });
+            }
+        }
+        let mut actions = vec![Action::Uninvite { numbers }];
+        actions.extend(hang_up);
+        Ok(actions)
+    })
+    .await
+}

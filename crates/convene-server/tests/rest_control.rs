@@ -206,3 +206,85 @@ async fn control_token_forms_settings_and_refusals() {
     let (status, _, _) = answer(call(reqwest::Method::PUT, "stop", &token, None).await.unwrap()).await;
     assert_eq!(status, 200);
 }
+
+/// `attendees/delete` takes attendees off the invited list (kept with the
+/// meeting), and hangs up one that joined.
+#[tokio::test]
+async fn invited_attendees_are_taken_off_the_list() {
+    let server = TestServer::start().await;
+    server.add_account("olga", "Olga Host").await;
+    let owner = server.client("olga").await;
+    let mut info = CreateConfInfo::new("Invited", MediaType::Video, true);
+    info.attendees = ["+8613800000001", "+8613800000002"]
+        .iter()
+        .map(|n| AttendeeBaseInfo {
+            nick_name: format!("Guest {n}"),
+            number: (*n).into(),
+            ..Default::default()
+        })
+        .collect();
+    info.num_of_attendee = 2;
+    let m = owner.create_conf_async(info).await.unwrap();
+    let host = owner
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: m.conf_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let g = guest(&server, &m.conf_id, &m.guest_pwd, "Gus").await.unwrap();
+    let http = reqwest::Client::new();
+    let t: Value = http
+        .get(format!("{}/v1/mmc/control/conferences/token", server.url()))
+        .query(&[("conferenceID", &m.conf_id)])
+        .header("X-Password", &m.host_pwd)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = t["data"]["token"].as_str().unwrap();
+    let delete = |body: Value| {
+        http.post(format!("{}/v1/mmc/control/conferences/attendees/delete", server.url()))
+            .query(&[("conferenceID", &m.conf_id)])
+            .header("X-Conference-Authorization", token)
+            .json(&body)
+            .send()
+    };
+    let r = delete(json!({"bulkDelAttendInfo": [{"number": "+8600000"}]}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "not invited");
+    let r = delete(json!({"bulkDelAttendInfo": []})).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let r = delete(json!({"bulkDelAttendInfo": [
+        {"number": "+8613800000001", "participantID": g.participant_id().0.to_string()}
+    ]}))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    // Kept with the meeting; the one who joined is hung up.
+    let detail = owner.conf_detail_async(&m.conf_id).await.unwrap();
+    assert_eq!(detail.attendees.len(), 1);
+    assert_eq!(detail.attendees[0].number, "+8613800000002");
+    let ended = g
+        .wait_for(WAIT, |e| match e {
+            Event::OnConfEnded { reason, .. } => Some(reason.0),
+            _ => None,
+        })
+        .await;
+    assert_eq!(ended, Some(SdkErr::SDK_CONFCTRL_CONF_END_CHAIR_HANGUP));
+    let info: Value = http
+        .get(format!("{}/v1/mmc/control/conferences/realTimeInfo", server.url()))
+        .query(&[("conferenceID", &m.conf_id)])
+        .header("X-Conference-Authorization", token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["attendees"].as_array().unwrap().len(), 1);
+    drop(host);
+}

@@ -240,6 +240,8 @@ pub trait Store: Send + Sync + 'static {
     async fn update_app(&self, app_id: &str, change: &AppChange, now: i64) -> Result<()>;
     /// Deletes an App ID; its users' sessions end (the accounts stay, for history).
     async fn delete_app(&self, app_id: &str) -> Result<()>;
+    /// Replaces a running meeting's invited attendees (kept in its document).
+    async fn set_invitees(&self, conf_uuid: &ConfUuid, attendees: &[convene_proto::AttendeeBaseInfo]) -> Result<()>;
     /// Makes an account an administrator of its enterprise, or not.
     async fn set_admin(&self, user: &UserId, admin: bool) -> Result<()>;
     /// A page of an enterprise's accounts by account name, `search`

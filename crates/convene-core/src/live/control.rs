@@ -343,6 +343,26 @@ impl Live {
                 self.meeting.info.conf_allow_join_user = Some(allow);
                 out.push((Audience::Admitted, self.meeting_info_event()));
             }
+            Action::Uninvite { numbers } => {
+                if !host_like {
+                    return Err(forbidden("change the invited list"));
+                }
+                let invited = &mut self.meeting.info.attendees;
+                let before = invited.len();
+                let unknown: Vec<&String> = numbers
+                    .iter()
+                    .filter(|n| !invited.iter().any(|a| &a.number == *n || &a.third_user_id == *n))
+                    .collect();
+                if numbers.is_empty() || !unknown.is_empty() {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        format!("not invited to this meeting: {unknown:?}"),
+                    ));
+                }
+                invited.retain(|a| !numbers.iter().any(|n| &a.number == n || &a.third_user_id == n));
+                self.meeting.info.num_of_attendee = invited.len() as i64;
+                fx.invitees_changed = invited.len() != before;
+            }
             Action::End => {
                 if !host {
                     return Err(refuse(

@@ -142,6 +142,8 @@ pub struct Effects {
     /// Lock, waiting room, mute-all or prolonging changed: store
     /// [`Live::settings`].
     pub settings_changed: bool,
+    /// The invited attendees changed: store the meeting's list.
+    pub invitees_changed: bool,
 }
 
 /// A control request (spec §1, `IHwmConfCtrl`).
@@ -222,6 +224,11 @@ pub enum Action {
     SetJoinPolicy {
         allow: ConfAllowJoinUserType,
     },
+    /// Take attendees off the invited list, by number or third-party ID
+    /// (`attendees/delete`); they are no longer "invited" for joining.
+    Uninvite {
+        numbers: Vec<String>,
+    },
 }
 
 impl Action {
@@ -248,6 +255,7 @@ impl Action {
             Action::ReleaseHost { .. } => "releaseHostRole",
             Action::AllowUnmute { .. } => "allowGuestUnmute",
             Action::SetJoinPolicy { .. } => "setCallInRestriction",
+            Action::Uninvite { .. } => "deleteAttendees",
         }
     }
 
@@ -282,6 +290,7 @@ impl Action {
             Action::SetHand { raised, .. } => format!("raised={raised}"),
             Action::AllowUnmute { allow } => format!("allow={allow}"),
             Action::SetJoinPolicy { allow } => format!("allow={}", allow.number()),
+            Action::Uninvite { numbers } => format!("numbers={}", numbers.join(",")),
             _ => String::new(),
         }
     }

@@ -207,6 +207,29 @@ macro_rules! store_queries {
                 Ok(())
             }
 
+            pub async fn set_invitees(pool: &$pool, conf_uuid: &str, attendees: &[convene_proto::AttendeeBaseInfo]) -> Result<()> {
+                let mut tx = pool.begin().await?;
+                let doc: Option<String> = sqlx::query("SELECT doc FROM meetings WHERE conf_uuid = $1")
+                    .bind(conf_uuid)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get("doc"))
+                    .transpose()?;
+                let Some(doc) = doc else {
+                    return Ok(());
+                };
+                let mut m = crate::doc::decode_meeting(&doc)?;
+                m.info.attendees = attendees.to_vec();
+                m.info.num_of_attendee = attendees.len() as i64;
+                sqlx::query("UPDATE meetings SET doc = $1 WHERE conf_uuid = $2")
+                    .bind(encode_meeting(&m)?)
+                    .bind(conf_uuid)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             pub async fn set_admin(pool: &$pool, user: &str, admin: bool) -> Result<()> {
                 sqlx::query("UPDATE users SET admin = $1 WHERE id = $2")
                     .bind(i64::from(admin))
@@ -1006,6 +1029,13 @@ macro_rules! impl_store {
             }
             async fn delete_app(&self, app_id: &str) -> Result<()> {
                 $q::delete_app(&self.pool, app_id).await
+            }
+            async fn set_invitees(
+                &self,
+                conf_uuid: &ConfUuid,
+                attendees: &[convene_proto::AttendeeBaseInfo],
+            ) -> Result<()> {
+                $q::set_invitees(&self.pool, conf_uuid.as_str(), attendees).await
             }
             async fn set_admin(&self, user: &UserId, admin: bool) -> Result<()> {
                 $q::set_admin(&self.pool, user.as_str(), admin).await
