@@ -175,6 +175,9 @@ pub struct MeetingSession {
     out: VecDeque<Output>,
     /// It has served what started it (a join, a control request).
     served: bool,
+    /// Programs follow the meeting (the product's event socket): an empty
+    /// meeting's session stays while they do.
+    watched: bool,
     stopped: bool,
     /// Who is admitted now, as the records last said.
     attending: BTreeMap<ParticipantId, ()>,
@@ -201,6 +204,7 @@ impl MeetingSession {
             offers: BTreeMap::new(),
             out: VecDeque::new(),
             served: false,
+            watched: false,
             stopped: false,
             attending: BTreeMap::new(),
             now: 0,
@@ -218,6 +222,14 @@ impl MeetingSession {
     /// The next output to carry out.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.out.pop_front()
+    }
+
+    /// Whether programs follow the meeting: while they do, an empty
+    /// meeting's session stays; when the last one goes, it stops if empty.
+    pub fn set_watched(&mut self, watched: bool) {
+        self.served = true;
+        self.watched = watched;
+        self.check_stop();
     }
 
     pub fn is_stopped(&self) -> bool {
@@ -403,7 +415,7 @@ impl MeetingSession {
         if self.stopped {
             return;
         }
-        if self.live.is_ended() || (self.served && self.live.is_empty() && self.present.is_empty()) {
+        if self.live.is_ended() || (self.served && !self.watched && self.live.is_empty() && self.present.is_empty()) {
             self.stopped = true;
             self.out.push_back(Output::Stop);
         }

@@ -195,6 +195,13 @@ async fn follow(state: AppState, m: Meeting, mut socket: WebSocket) {
     let Some(mut frames) = state.live.watch(&m, types).await else {
         return;
     };
+    following(&mut socket, &mut frames).await;
+    drop(frames);
+    // The meeting's session may stop now if nobody is in it.
+    state.live.unwatch(&m).await;
+}
+
+async fn following(socket: &mut WebSocket, frames: &mut mpsc::Receiver<Arc<str>>) {
     let mut last_heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
@@ -310,6 +317,11 @@ fn entries(now: &BTreeMap<u64, Attendee>, before: Option<&BTreeMap<u64, Attendee
 impl Watchers {
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
+    }
+
+    /// Forgets the watchers whose socket is gone.
+    pub fn prune(&mut self) {
+        self.list.retain(|(tx, _)| !tx.is_closed());
     }
 
     /// A new watcher: told everything now, then what changes.

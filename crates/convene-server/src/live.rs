@@ -80,6 +80,8 @@ pub enum Cmd {
         types: std::collections::HashSet<String>,
         reply: oneshot::Sender<mpsc::Receiver<Arc<str>>>,
     },
+    /// A watcher's socket closed.
+    Unwatch,
     /// Who is in the meeting now (the REST `realTimeInfo`).
     Roster {
         reply: oneshot::Sender<Vec<convene_proto::live::Attendee>>,
@@ -356,6 +358,20 @@ impl LiveHub {
         .ok()
     }
 
+    /// A watcher of `m` went: its session may stop (never starts one).
+    pub async fn unwatch(self: &Arc<Self>, m: &Meeting) {
+        let tx = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&m.conf_uuid)
+            .filter(|t| !t.is_closed())
+            .cloned();
+        if let Some(tx) = tx {
+            let _ = tx.send(Cmd::Unwatch).await;
+        }
+    }
+
     /// For `/metrics`: live meetings on this node, and their participants
     /// admitted and waiting (each meeting asked, at most a second each).
     pub async fn census(self: &Arc<Self>) -> (usize, usize, usize) {
@@ -485,6 +501,10 @@ impl MeetingTask {
             ended: live.is_ended(),
         };
         self.watchers.changed(&now_view);
+        if self.watchers.is_empty() {
+            // The last ones were too slow and were dropped.
+            self.session.set_watched(false);
+        }
     }
 
     /// A connection for a participant the session just attached.
@@ -751,6 +771,11 @@ impl MeetingTask {
                         ended: live.is_ended(),
                     };
                     let _ = reply.send(self.watchers.add(types, &now_view));
+                    self.session.set_watched(true);
+                }
+                Cmd::Unwatch => {
+                    self.watchers.prune();
+                    self.session.set_watched(!self.watchers.is_empty());
                 }
                 Cmd::Roster { reply } => {
                     let _ = reply.send(self.session.live().roster());

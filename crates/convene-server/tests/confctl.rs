@@ -236,3 +236,70 @@ async fn a_subscription_needs_the_control_token() {
         None | Some(Ok(Message::Close(_))) | Some(Err(_))
     ));
 }
+
+/// A program may follow a meeting before anyone is in it; the meeting's
+/// session stays while it does, through the first guest's coming and going.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_meeting_can_be_followed_from_its_start() {
+    let server = TestServer::start().await;
+    server.add_account("olga", "Olga Host").await;
+    let owner = server.client("olga").await;
+    let m = owner
+        .create_conf_async(CreateConfInfo::new("Early", MediaType::Video, true))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let t: Value = http
+        .get(format!("{}/v1/mmc/control/conferences/token", server.url()))
+        .query(&[("conferenceID", &m.conf_id)])
+        .header("X-Password", &m.host_pwd)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = t["data"]["token"].as_str().unwrap().to_owned();
+    let url = format!(
+        "{}?confID={}&tmpToken={}",
+        t["data"]["wsURL"].as_str().unwrap(),
+        m.conf_id,
+        t["data"]["tmpWsToken"].as_str().unwrap()
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let subscribe = json!({"sequence": "1", "action": "Subscribe",
+                           "data": json!({"subscribeType": ["ParticipantsNotify", "ConfDynamicInfoNotify"], "confToken": token}).to_string()});
+    ws.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+    assert_eq!(next(&mut ws, "Subscribe").await["data"]["returnCode"], 0);
+    let nobody = next(&mut ws, "ParticipantsNotify").await;
+    assert_eq!(nobody["data"], json!([]));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let guest = ConveneClient::new(&server.url())
+        .unwrap()
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: m.conf_id.clone(),
+            password: m.guest_pwd.clone(),
+            nick_name: "Gus".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let came = next(&mut ws, "ParticipantsNotify").await;
+    assert_eq!(came["data"][0]["pinfoMap"]["NAME"], "Gus");
+    guest.leave_conf();
+    let went = next(&mut ws, "ParticipantsNotify").await;
+    assert_eq!(went["data"][0]["mode"], 1);
+    // Still followed, though empty: stopped over REST, the end arrives.
+    let r = http
+        .put(format!("{}/v1/mmc/control/conferences/stop", server.url()))
+        .query(&[("conferenceID", &m.conf_id)])
+        .header("X-Conference-Authorization", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        next(&mut ws, "ConfDynamicInfoNotify").await["data"]["state"],
+        "Destroyed"
+    );
+}
