@@ -129,7 +129,7 @@ pub async fn list_apps(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<AppIdPage>> {
     crate::corp::administrator(&admin)?;
-    let (offset, limit, _) = crate::api::page_params(q.offset, q.limit, None)?;
+    let (offset, limit, _) = crate::corp::page(q.offset, q.limit, None)?;
     let (count, apps) = state.store.list_apps(&admin.enterprise_id, offset, limit).await?;
     Ok(Json(AppIdPage {
         offset,

@@ -23,6 +23,19 @@ fn bad(reason: impl Into<String>) -> ApiError {
     ApiError::bad_request(SdkErr::USG_PARAM_ERR, reason)
 }
 
+/// A page's `offset`, `limit` and `searchKey`, checked as every list call's
+/// (`api::page_params`), refused with the account API's code.
+pub(crate) fn page(
+    offset: Option<i64>,
+    limit: Option<i64>,
+    search: Option<String>,
+) -> ApiResult<(i64, i64, Option<String>)> {
+    crate::api::page_params(offset, limit, search).map_err(|e| ApiError {
+        code: SdkErr::USG_PARAM_ERR,
+        ..e
+    })
+}
+
 fn missing() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -154,7 +167,7 @@ pub async fn search_users(
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Json<CorpUserPage>> {
     administrator(&admin)?;
-    let (offset, limit, search) = crate::api::page_params(q.offset, q.limit, q.search_key)?;
+    let (offset, limit, search) = page(q.offset, q.limit, q.search_key)?;
     let (count, users) = state
         .store
         .list_users(&admin.enterprise_id, search.as_deref(), offset, limit)

@@ -45,6 +45,7 @@ msg = refused(lambda: c.add_user(AddUserRequest(body=AddUserDTO(name="T", accoun
 assert "title" in msg, msg
 print("added dana; bad ones refused")
 
+refused(lambda: c.search_users(SearchUsersRequest(limit=0)), 400)
 page = c.search_users(SearchUsersRequest(search_key="DANA"))
 assert page.count == 1 and page.data[0].user_account == "dana", page
 everyone = c.search_users(SearchUsersRequest(limit=100))
