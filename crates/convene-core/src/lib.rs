@@ -40,6 +40,7 @@ pub mod series;
 pub mod session;
 pub mod text;
 pub mod tz;
+pub mod webhook;
 
 pub use create::{CreateLimits, Creator, NewMeeting, RoomRequest};
 pub use ids::{ConfId, ConfUuid, EnterpriseId, RoomId, UserId};

@@ -790,3 +790,52 @@ pub struct AppIdRequest {
     pub description: Option<String>,
     pub status: Option<i64>,
 }
+
+/// `WebHookConfigRequest` (`POST /v1/mmc/management/webhook/link-config`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WebhookConfigRequest {
+    /// The product's multi-tenant fields: the caller's own enterprise only.
+    pub corp_id: Option<String>,
+    pub sp_id: Option<String>,
+    pub subscriber_id: Option<String>,
+    pub subscriber_key: Option<String>,
+    pub url: Option<String>,
+}
+
+/// `GET .../webhook/link-config`'s answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WebhookConfigAnswer {
+    pub return_code: i64,
+    pub return_desc: String,
+    pub id: String,
+    pub subscriber_id: String,
+    pub url: String,
+    /// 0 enabled, 1 not started or disabled, 2 locked.
+    pub status: i64,
+}
+
+/// One push to a subscriber: `eventInfo` is embedded as the exact bytes
+/// `signature` signs (`hex(HMAC-SHA256(subscriberKey, appID + timestamp +
+/// nonce + eventInfo))`).
+#[derive(Debug, Serialize)]
+pub struct WebhookPush<'a> {
+    #[serde(rename = "appID")]
+    pub app_id: &'a str,
+    pub timestamp: i64,
+    pub nonce: &'a str,
+    pub signature: &'a str,
+    #[serde(rename = "eventInfo")]
+    pub event_info: &'a serde_json::value::RawValue,
+}
+
+/// `eventInfo` of a push: the event, its time (ms), what it is about
+/// (absent in `meeting.verify`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebhookEvent {
+    pub event: String,
+    pub timestamp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
+}

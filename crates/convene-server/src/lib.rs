@@ -29,6 +29,7 @@ pub mod series;
 pub mod tls;
 pub mod util;
 pub mod web;
+pub mod webhooks;
 pub mod ws;
 
 use std::future::Future;
@@ -137,6 +138,13 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/mmc/control/conferences/stop", put(control::stop))
         .route("/v1/mmc/control/conferences/wsToken", get(confctl::ws_token))
+        .route(
+            "/v1/mmc/management/webhook/link-config",
+            post(webhooks::set_config)
+                .get(webhooks::show_config)
+                .delete(webhooks::delete_config),
+        )
+        .route("/v1/mmc/management/webhook/change-status", put(webhooks::change_status))
         .route(
             "/v1/mmc/control/conferences/attendees/delete",
             post(participants::delete_attendees),

@@ -106,6 +106,35 @@ pub struct App {
     pub enterprise_id: EnterpriseId,
 }
 
+/// An enterprise's event-push subscription (spec §6.1).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: String,
+    pub enterprise_id: EnterpriseId,
+    /// The `appID` of each push.
+    pub subscriber_id: String,
+    /// Signs each push (a secret).
+    pub subscriber_key: String,
+    pub url: String,
+    /// 0 enabled, 1 not started or disabled, 2 locked.
+    pub status: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for Webhook {
+    // The key is a secret: never in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("enterprise_id", &self.enterprise_id)
+            .field("subscriber_id", &self.subscriber_id)
+            .field("url", &self.url)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An App ID as its enterprise's administrators manage it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppInfo {
@@ -232,6 +261,13 @@ pub trait Store: Send + Sync + 'static {
     /// Cancels a booked or running meeting with its `notices`, in one
     /// transaction; false when it was neither.
     async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64, notices: &[Notice]) -> Result<bool>;
+    /// The enterprise's event-push subscription, if it has one.
+    async fn webhook_of(&self, enterprise: &EnterpriseId) -> Result<Option<Webhook>>;
+    /// Sets the enterprise's subscription, replacing the one it had.
+    async fn put_webhook(&self, w: &Webhook) -> Result<()>;
+    /// A subscription's status; `false` when there is no such one.
+    async fn set_webhook_status(&self, id: &str, status: i64, now: i64) -> Result<bool>;
+    async fn delete_webhook(&self, id: &str) -> Result<bool>;
     /// An App ID with what its administrators see of it.
     async fn app_info(&self, app_id: &str) -> Result<Option<AppInfo>>;
     /// A page of an enterprise's App IDs, oldest first, and how many it has.

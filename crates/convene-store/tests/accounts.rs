@@ -177,6 +177,28 @@ async fn accounts_story(store: Arc<dyn Store>) {
     assert!(store.session("k3").await.unwrap().is_none());
     store.delete_app("app1").await.unwrap();
     assert!(store.app_info("app1").await.unwrap().is_none());
+
+    // One webhook per enterprise: a new one replaces the old.
+    let hook = |id: &str| convene_store::Webhook {
+        id: id.into(),
+        enterprise_id: e.id.clone(),
+        subscriber_id: "corp".into(),
+        subscriber_key: "k".repeat(20),
+        url: "https://hooks.example/x".into(),
+        status: 1,
+        created_at: T0,
+        updated_at: T0,
+    };
+    store.put_webhook(&hook("w1")).await.unwrap();
+    store.put_webhook(&hook("w2")).await.unwrap();
+    let w = store.webhook_of(&e.id).await.unwrap().unwrap();
+    assert_eq!(w.id, "w2");
+    assert!(store.webhook_of(&other.id).await.unwrap().is_none());
+    assert!(!store.set_webhook_status("w1", 0, T0).await.unwrap(), "replaced");
+    assert!(store.set_webhook_status("w2", 0, T0 + 1).await.unwrap());
+    assert_eq!(store.webhook_of(&e.id).await.unwrap().unwrap().status, 0);
+    assert!(store.delete_webhook("w2").await.unwrap());
+    assert!(store.webhook_of(&e.id).await.unwrap().is_none());
 }
 
 #[tokio::test]

@@ -134,6 +134,68 @@ macro_rules! store_queries {
                 })
             }
 
+            pub async fn webhook_of(pool: &$pool, enterprise: &str) -> Result<Option<crate::Webhook>> {
+                let row = sqlx::query(
+                    "SELECT id, enterprise_id, subscriber_id, subscriber_key, url, status, created_at, updated_at \
+                     FROM webhooks WHERE enterprise_id = $1",
+                )
+                .bind(enterprise)
+                .fetch_optional(pool)
+                .await?;
+                Ok(match row {
+                    Some(r) => Some(crate::Webhook {
+                        id: r.try_get("id")?,
+                        enterprise_id: EnterpriseId(r.try_get("enterprise_id")?),
+                        subscriber_id: r.try_get("subscriber_id")?,
+                        subscriber_key: r.try_get("subscriber_key")?,
+                        url: r.try_get("url")?,
+                        status: r.try_get("status")?,
+                        created_at: r.try_get("created_at")?,
+                        updated_at: r.try_get("updated_at")?,
+                    }),
+                    None => None,
+                })
+            }
+
+            pub async fn put_webhook(pool: &$pool, w: &crate::Webhook) -> Result<()> {
+                let mut tx = pool.begin().await?;
+                sqlx::query("DELETE FROM webhooks WHERE enterprise_id = $1")
+                    .bind(w.enterprise_id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO webhooks (id, enterprise_id, subscriber_id, subscriber_key, url, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&w.id)
+                .bind(w.enterprise_id.as_str())
+                .bind(&w.subscriber_id)
+                .bind(&w.subscriber_key)
+                .bind(&w.url)
+                .bind(w.status)
+                .bind(w.created_at)
+                .bind(w.updated_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub async fn set_webhook_status(pool: &$pool, id: &str, status: i64, now: i64) -> Result<bool> {
+                let done = sqlx::query("UPDATE webhooks SET status = $1, updated_at = $2 WHERE id = $3")
+                    .bind(status)
+                    .bind(now)
+                    .bind(id)
+                    .execute(pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub async fn delete_webhook(pool: &$pool, id: &str) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             fn app_from_row(r: &$row) -> Result<crate::AppInfo> {
                 Ok(crate::AppInfo {
                     app: App {
@@ -1012,6 +1074,18 @@ macro_rules! impl_store {
             }
             async fn cancel_meeting(&self, conf_uuid: &ConfUuid, now: i64, notices: &[Notice]) -> Result<bool> {
                 $q::cancel_meeting(&self.pool, conf_uuid.as_str(), now, notices).await
+            }
+            async fn webhook_of(&self, enterprise: &EnterpriseId) -> Result<Option<crate::Webhook>> {
+                $q::webhook_of(&self.pool, enterprise.as_str()).await
+            }
+            async fn put_webhook(&self, w: &crate::Webhook) -> Result<()> {
+                $q::put_webhook(&self.pool, w).await
+            }
+            async fn set_webhook_status(&self, id: &str, status: i64, now: i64) -> Result<bool> {
+                $q::set_webhook_status(&self.pool, id, status, now).await
+            }
+            async fn delete_webhook(&self, id: &str) -> Result<bool> {
+                $q::delete_webhook(&self.pool, id).await
             }
             async fn app_info(&self, app_id: &str) -> Result<Option<crate::AppInfo>> {
                 $q::app_info(&self.pool, app_id).await
