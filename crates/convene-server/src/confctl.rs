@@ -264,6 +264,21 @@ pub struct Now<'a> {
     pub ended: bool,
 }
 
+impl<'a> Now<'a> {
+    /// The meeting's live state as the watchers see it.
+    pub fn of(live: &'a convene_core::live::Live) -> Now<'a> {
+        let settings = live.settings();
+        Now {
+            meeting: live.meeting(),
+            roster: live.roster(),
+            locked: settings.locked,
+            mute_all: settings.mute_all,
+            end: live.end_time(),
+            ended: live.is_ended(),
+        }
+    }
+}
+
 fn yes(b: bool) -> &'static str {
     if b {
         "1"

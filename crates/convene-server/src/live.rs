@@ -490,16 +490,7 @@ impl MeetingTask {
         if self.watchers.is_empty() {
             return;
         }
-        let live = self.session.live();
-        let settings = live.settings();
-        let now_view = crate::confctl::Now {
-            meeting: live.meeting(),
-            roster: live.roster(),
-            locked: settings.locked,
-            mute_all: settings.mute_all,
-            end: live.end_time(),
-            ended: live.is_ended(),
-        };
+        let now_view = crate::confctl::Now::of(self.session.live());
         self.watchers.changed(&now_view);
         if self.watchers.is_empty() {
             // The last ones were too slow and were dropped.
@@ -760,16 +751,7 @@ impl MeetingTask {
                     self.session.disconnect(participant, conn, now);
                 }
                 Cmd::Watch { types, reply } => {
-                    let live = self.session.live();
-                    let settings = live.settings();
-                    let now_view = crate::confctl::Now {
-                        meeting: live.meeting(),
-                        roster: live.roster(),
-                        locked: settings.locked,
-                        mute_all: settings.mute_all,
-                        end: live.end_time(),
-                        ended: live.is_ended(),
-                    };
+                    let now_view = crate::confctl::Now::of(self.session.live());
                     let _ = reply.send(self.watchers.add(types, &now_view));
                     self.session.set_watched(true);
                 }
