@@ -223,17 +223,18 @@ pub(crate) async fn control_call(
     body: &[u8],
     action: impl FnOnce(&Value, &ConfQuery) -> ApiResult<Action>,
 ) -> ApiResult<Json<Value>> {
-    control_calls(state, headers, q, body, |b, q| action(b, q).map(|a| vec![a])).await
+    control_calls(state, headers, q, body, |b, q, _| action(b, q).map(|a| vec![a])).await
 }
 
 /// [`control_call`] for a call that is several actions (a batch): run in
-/// order, stopping at the first refusal.
+/// order, stopping at the first refusal. The closure also sees the meeting
+/// the token was checked against.
 pub(crate) async fn control_calls(
     state: &AppState,
     headers: &HeaderMap,
     q: &ConfQuery,
     body: &[u8],
-    actions: impl FnOnce(&Value, &ConfQuery) -> ApiResult<Vec<Action>>,
+    actions: impl FnOnce(&Value, &ConfQuery, &Meeting) -> ApiResult<Vec<Action>>,
 ) -> ApiResult<Json<Value>> {
     let m = authorized(state, headers, q).await?;
     let b = if body.is_empty() {
@@ -247,7 +248,7 @@ pub(crate) async fn control_calls(
             "the body must be a JSON object",
         ));
     }
-    for action in actions(&b, q)? {
+    for action in actions(&b, q, &m)? {
         state.live.control_as_host(&m, action).await.map_err(ApiError::from)?;
     }
     Ok(Json(json!({})))

@@ -237,6 +237,16 @@ impl LiveHub {
         tx
     }
 
+    /// A meeting's task if one runs (never starts one).
+    fn running_task(&self, conf_uuid: &ConfUuid) -> Option<mpsc::Sender<Cmd>> {
+        self.tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(conf_uuid)
+            .filter(|t| !t.is_closed())
+            .cloned()
+    }
+
     fn forget(&self, conf_uuid: &ConfUuid) {
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         if tasks.get(conf_uuid).is_some_and(|tx| tx.is_closed()) {
@@ -312,13 +322,7 @@ impl LiveHub {
     /// Ends the meeting for whoever is in it, if it is live on this node
     /// (it was cancelled or stopped elsewhere).
     pub async fn end_if_live(self: &Arc<Self>, m: &Meeting) {
-        let running = self
-            .tasks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&m.conf_uuid)
-            .is_some_and(|t| !t.is_closed());
-        if running {
+        if self.running_task(&m.conf_uuid).is_some() {
             let _ = self.control_as_host(m, Action::End).await;
         }
     }
@@ -326,14 +330,7 @@ impl LiveHub {
     /// Who is in a meeting now: nobody when its task is not running (an
     /// empty meeting has none, and asking does not start one).
     pub async fn roster(self: &Arc<Self>, m: &Meeting) -> Vec<convene_proto::live::Attendee> {
-        let tx = self
-            .tasks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&m.conf_uuid)
-            .filter(|t| !t.is_closed())
-            .cloned();
-        let Some(tx) = tx else {
+        let Some(tx) = self.running_task(&m.conf_uuid) else {
             return Vec::new();
         };
         let (reply, rx) = oneshot::channel();
@@ -360,14 +357,7 @@ impl LiveHub {
 
     /// A watcher of `m` went: its session may stop (never starts one).
     pub async fn unwatch(self: &Arc<Self>, m: &Meeting) {
-        let tx = self
-            .tasks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&m.conf_uuid)
-            .filter(|t| !t.is_closed())
-            .cloned();
-        if let Some(tx) = tx {
+        if let Some(tx) = self.running_task(&m.conf_uuid) {
             let _ = tx.send(Cmd::Unwatch).await;
         }
     }

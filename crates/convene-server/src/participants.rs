@@ -207,8 +207,7 @@ pub async fn set_role(
     Query(q): Query<ConfQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    let m = authorized(&state, &headers, &q).await?;
-    control_call(&state, &headers, &q, &body, |b, q| {
+    control_calls(&state, &headers, &q, &body, |b, q, m| {
         let target = participant(q.participant_id.as_deref())?;
         if let Some(pwd) = b.get("chairmanPwd").and_then(Value::as_str).filter(|p| !p.is_empty()) {
             if !convene_core::meeting::same_secret(pwd, &m.host_pwd) {
@@ -218,11 +217,11 @@ pub async fn set_role(
                 ));
             }
         }
-        Ok(if required_flag(b, "applyChair")? {
+        Ok(vec![if required_flag(b, "applyChair")? {
             Action::GrantHost { target }
         } else {
             Action::ReleaseHost { target }
-        })
+        }])
     })
     .await
 }
@@ -288,7 +287,7 @@ pub async fn batch_hands(
     Query(q): Query<ConfQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    control_calls(&state, &headers, &q, &body, |b, _| {
+    control_calls(&state, &headers, &q, &body, |b, _, _| {
         let raised = hands_state(b)?;
         Ok(pids_in(b, "pids")?
             .into_iter()
@@ -308,7 +307,7 @@ pub async fn hang_up(
     Query(q): Query<ConfQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    control_calls(&state, &headers, &q, &body, |b, _| {
+    control_calls(&state, &headers, &q, &body, |b, _, _| {
         Ok(pids_in(b, "bulkHangUpParticipants")?
             .into_iter()
             .map(|target| Action::Remove { target })
@@ -345,7 +344,7 @@ pub async fn batch_move_to_waiting(
     Query(q): Query<ConfQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    control_calls(&state, &headers, &q, &body, |b, _| {
+    control_calls(&state, &headers, &q, &body, |b, _, _| {
         Ok(pids_in(b, "batchParticipants")?
             .into_iter()
             .map(|target| Action::MoveToWaiting { target })
@@ -386,7 +385,7 @@ pub async fn update_started_config(
     Query(q): Query<ConfQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    control_calls(&state, &headers, &q, &body, |b, _| {
+    control_calls(&state, &headers, &q, &body, |b, _, _| {
         let mut actions = Vec::new();
         let given = |k: &str| b.get(k).is_some_and(|v| !v.is_null());
         for k in [
@@ -446,7 +445,7 @@ pub async fn delete_attendees(
     Query(q): Query<ConfQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    control_calls(&state, &headers, &q, &body, |b, _| {
+    control_calls(&state, &headers, &q, &body, |b, _, _| {
         let Some(Value::Array(items)) = b.get("bulkDelAttendInfo") else {
             return Err(bad("bulkDelAttendInfo is required: a list of {number, participantID}"));
         };
