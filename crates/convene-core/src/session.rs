@@ -107,8 +107,17 @@ pub enum Record {
         role: ConfRole,
         /// The product's attendee type name ("normal", "terminal"...).
         device: &'static str,
+        /// The account's user ID (`None`: a guest without one).
+        user: Option<String>,
         at: i64,
     },
+    /// The meeting's live session began: its first participant was
+    /// admitted (again, after it emptied).
+    SessionStarted { at: i64 },
+    /// Its last participant went (the meeting may be joined again).
+    SessionEnded { at: i64 },
+    /// The meeting ended for good.
+    Concluded { at: i64 },
     /// Out of the meeting: left, removed, moved to the waiting room, gone
     /// past the reconnect grace, or the meeting ended.
     Left { participant: ParticipantId, at: i64 },
@@ -181,6 +190,8 @@ pub struct MeetingSession {
     stopped: bool,
     /// Who is admitted now, as the records last said.
     attending: BTreeMap<ParticipantId, ()>,
+    /// The records said the meeting concluded.
+    concluded: bool,
     /// The time of the latest input.
     now: i64,
 }
@@ -207,6 +218,7 @@ impl MeetingSession {
             watched: false,
             stopped: false,
             attending: BTreeMap::new(),
+            concluded: false,
             now: 0,
         }
     }
@@ -316,7 +328,8 @@ impl MeetingSession {
         self.record_attendance();
     }
 
-    /// Records who came in and who went out since the last change.
+    /// Records who came in and who went out since the last change, when
+    /// the meeting's live session began and ended, and its conclusion.
     fn record_attendance(&mut self) {
         let now = self.now;
         let admitted: Vec<ParticipantId> = if self.live.is_ended() {
@@ -324,6 +337,7 @@ impl MeetingSession {
         } else {
             self.live.audience(Audience::Admitted)
         };
+        let was_attended = !self.attending.is_empty();
         let left: Vec<ParticipantId> = self
             .attending
             .keys()
@@ -337,6 +351,11 @@ impl MeetingSession {
                 at: now,
             }));
         }
+        if admitted.is_empty() && was_attended {
+            self.out.push_back(Output::Record(Record::SessionEnded { at: now }));
+        } else if !admitted.is_empty() && !was_attended {
+            self.out.push_back(Output::Record(Record::SessionStarted { at: now }));
+        }
         for p in admitted {
             if self.attending.insert(p, ()).is_none() {
                 if let Some(a) = self.live.attendee(p) {
@@ -345,10 +364,15 @@ impl MeetingSession {
                         name: a.nick_name.clone(),
                         role: a.role,
                         device: a.attendee_type.rest_name(),
+                        user: a.user_uuid.clone(),
                         at: now,
                     }));
                 }
             }
+        }
+        if self.live.is_ended() && !self.concluded {
+            self.concluded = true;
+            self.out.push_back(Output::Record(Record::Concluded { at: now }));
         }
     }
 

@@ -97,6 +97,123 @@ pub fn verified(status: u16, body: &[u8], nonce: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The events a subscription gets (spec §6.1), by the product's names.
+pub mod event {
+    pub const VERIFY: &str = "meeting.verify";
+    /// A meeting was created (booked or instant): one per occurrence of a
+    /// series.
+    pub const CREATE: &str = "meeting.create";
+    /// A booked meeting (or an occurrence) was edited.
+    pub const MODIFY: &str = "meeting.modify";
+    /// A meeting (or an occurrence) was cancelled.
+    pub const CANCEL: &str = "meeting.cancel";
+    /// Its live session began: the first participant was admitted.
+    pub const STARTED: &str = "meeting.started";
+    /// Its live session ended: the last participant went (it may be
+    /// joined again until it concludes).
+    pub const END: &str = "meeting.end";
+    /// It is over for good (ended by a host, the REST stop, its end time).
+    pub const CONCLUDE: &str = "meeting.conclude";
+    pub const JOIN: &str = "meeting.join";
+    pub const LEFT: &str = "meeting.left";
+}
+
+/// A participant as `meeting.join` and `meeting.left` describe them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendeeFacts<'a> {
+    pub participant: u64,
+    pub name: &'a str,
+    /// The seed's role number.
+    pub role: i64,
+    /// The product's attendee type name ("normal", "terminal"...).
+    pub device: &'a str,
+    /// The account's user ID; `None` for a guest without an account.
+    pub user: Option<&'a str>,
+    /// Unix seconds.
+    pub joined_at: i64,
+    pub left_at: Option<i64>,
+}
+
+/// The product's role name of a seed role number.
+fn role_name(role: i64) -> &'static str {
+    match role {
+        1 => "CHAIR",
+        3 => "COHOST",
+        2 => "AUDIENCE",
+        4 => "WAITING",
+        _ => "GENERAL",
+    }
+}
+
+/// `payload.attendeeInfo` of a join or leave, as stored with the event.
+pub fn attendee_info(a: &AttendeeFacts<'_>) -> String {
+    serde_json::json!({
+        "userUUID": a.user.unwrap_or(""),
+        "userAgent": a.device,
+        "account": "",
+        "participantID": a.participant.to_string(),
+        "displayName": a.name,
+        "joinTime": a.joined_at * 1000,
+        "leftTime": a.left_at.map_or(0, |t| t * 1000),
+        "role": role_name(a.role),
+        "callNumber": "",
+    })
+    .to_string()
+}
+
+/// What an event is about, as stored with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventFacts {
+    pub event: String,
+    /// When its change was stored (Unix milliseconds).
+    pub at_ms: i64,
+    pub conf_id: String,
+    pub conf_uuid: String,
+    /// The occurrence's UUID for an occurrence of a series, else empty.
+    pub cycle_sub_id: String,
+    /// `attendee_info`'s JSON for a join or leave.
+    pub attendee: Option<String>,
+}
+
+/// A push's `eventInfo`: `{event, timestamp, payload: {meetingInfo,
+/// attendeeInfo?}}`, serialized once, compactly; these bytes are signed and
+/// embedded as they are, and are the same on every retry.
+pub fn event_info(f: &EventFacts) -> String {
+    let mut payload = serde_json::json!({
+        "meetingInfo": {
+            "meetingID": f.conf_id,
+            "meetingUUID": f.conf_uuid,
+            "meetingCycleSubID": f.cycle_sub_id,
+        }
+    });
+    if let Some(a) = f
+        .attendee
+        .as_deref()
+        .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
+    {
+        payload["attendeeInfo"] = a;
+    }
+    serde_json::json!({ "event": f.event, "timestamp": f.at_ms, "payload": payload }).to_string()
+}
+
+/// The product's retry schedule: after a failed attempt, again in 30 s
+/// three times, then every 30 minutes until 24 hours after the first
+/// attempt; `None`: give up. `attempts` counts the failed ones so far, this
+/// one included.
+pub fn next_attempt(attempts: i64, first_at_ms: i64, now_ms: i64) -> Option<i64> {
+    const SHORT: i64 = 30_000;
+    const LONG: i64 = 30 * 60_000;
+    const GIVE_UP: i64 = 24 * 3_600_000;
+    let next = if attempts <= 3 { now_ms + SHORT } else { now_ms + LONG };
+    (next <= first_at_ms + GIVE_UP).then_some(next)
+}
+
+/// Whether a receiver took an event: any 2xx answer (the product asks for
+/// 200 without a body; a body is ignored).
+pub fn delivered(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +238,52 @@ mod tests {
         assert!(verified(200, br#"{"event":"meeting.verify","nonce":"abd"}"#, "abc").is_err());
         assert!(verified(204, b"", "abc").is_err());
         assert!(verified(200, b"ok", "abc").is_err());
+    }
+
+    #[test]
+    fn retry_schedule() {
+        let t0 = 1_000_000;
+        // 30 s three times...
+        assert_eq!(next_attempt(1, t0, t0), Some(t0 + 30_000));
+        assert_eq!(next_attempt(3, t0, t0 + 60_000), Some(t0 + 90_000));
+        // ...then every 30 minutes...
+        assert_eq!(next_attempt(4, t0, t0 + 90_000), Some(t0 + 90_000 + 1_800_000));
+        // ...until 24 hours after the first attempt.
+        assert_eq!(
+            next_attempt(40, t0, t0 + 23 * 3_600_000),
+            Some(t0 + 23 * 3_600_000 + 1_800_000)
+        );
+        assert_eq!(next_attempt(50, t0, t0 + 24 * 3_600_000 - 60_000), None);
+        assert!(delivered(200) && delivered(204) && !delivered(301) && !delivered(500));
+    }
+
+    #[test]
+    fn event_bodies() {
+        let a = attendee_info(&AttendeeFacts {
+            participant: 7,
+            name: "Ana \"A\"",
+            role: 1,
+            device: "normal",
+            user: Some("u1"),
+            joined_at: 10,
+            left_at: None,
+        });
+        let info = event_info(&EventFacts {
+            event: event::JOIN.into(),
+            at_ms: 10_500,
+            conf_id: "987446316".into(),
+            conf_uuid: "uuid".into(),
+            cycle_sub_id: String::new(),
+            attendee: Some(a),
+        });
+        let v: serde_json::Value = serde_json::from_str(&info).unwrap();
+        assert_eq!(v["event"], "meeting.join");
+        assert_eq!(v["timestamp"], 10_500);
+        assert_eq!(v["payload"]["meetingInfo"]["meetingID"], "987446316");
+        assert_eq!(v["payload"]["attendeeInfo"]["role"], "CHAIR");
+        assert_eq!(v["payload"]["attendeeInfo"]["joinTime"], 10_000);
+        assert_eq!(v["payload"]["attendeeInfo"]["leftTime"], 0);
+        assert_eq!(v["payload"]["attendeeInfo"]["displayName"], "Ana \"A\"");
+        assert!(!info.contains(": ") && !info.contains('\n'), "compact: {info}");
     }
 }

@@ -297,6 +297,7 @@ fn attendance_and_control_actions_are_recorded() {
     let joined = records(outputs(&mut s));
     assert!(
         matches!(&joined[..], [
+        Record::SessionStarted { at: 1_800_000_001 },
         Record::Joined { name: h, role: ConfRole::Host, at: 1_800_000_001, .. },
         Record::Joined { name: g, role: ConfRole::Attendee, device: "normal", at: 1_800_000_002, .. },
     ] if h == "host" && g == "guest"),
@@ -348,4 +349,14 @@ fn attendance_and_control_actions_are_recorded() {
         ),
         "{end:?}"
     );
+    // The session's end and the meeting's conclusion, after the last one
+    // out, once each.
+    let at = |r: &Record| end.iter().position(|x| x == r).unwrap();
+    let left = at(&Record::Left {
+        participant: host.participant,
+        at: T0 + 20,
+    });
+    assert!(left < at(&Record::SessionEnded { at: T0 + 20 }));
+    assert!(at(&Record::SessionEnded { at: T0 + 20 }) < at(&Record::Concluded { at: T0 + 20 }));
+    assert_eq!(end.iter().filter(|r| matches!(r, Record::Concluded { .. })).count(), 1);
 }

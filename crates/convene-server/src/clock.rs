@@ -25,6 +25,11 @@ impl Clock {
         crate::util::now() + self.offset.load(Ordering::SeqCst)
     }
 
+    /// Unix milliseconds (the system's, moved by the same offset).
+    pub fn now_ms(&self) -> i64 {
+        crate::util::now_ms() + self.offset.load(Ordering::SeqCst) * 1000
+    }
+
     /// Moves time forward (tests: a meeting's end without waiting for it).
     pub fn advance(&self, secs: i64) {
         let off = self.offset.fetch_add(secs, Ordering::SeqCst) + secs;

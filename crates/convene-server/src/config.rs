@@ -99,6 +99,10 @@ pub struct ServeArgs {
     pub sms_gateway_url: Option<String>,
     #[arg(long, env = "CONVENE_SMS_GATEWAY_SECRET", hide_env_values = true)]
     pub sms_gateway_secret: Option<String>,
+    /// Extra certificate authorities (PEM) trusted for webhook receivers
+    /// over https, besides the system's (a company's own CA).
+    #[arg(long, env = "CONVENE_WEBHOOK_CA")]
+    pub webhook_ca: Option<PathBuf>,
     /// No `/metrics` and no recording of metrics (to compare their cost).
     #[arg(long)]
     pub no_metrics: bool,
@@ -134,6 +138,7 @@ struct FileConfig {
     smtp_from: Option<String>,
     sms_gateway_url: Option<String>,
     sms_gateway_secret: Option<String>,
+    webhook_ca: Option<PathBuf>,
     no_metrics: Option<bool>,
     metrics_public: Option<bool>,
 }
@@ -313,6 +318,7 @@ impl Config {
                 .unwrap_or_else(|| crate::notify::DEFAULT_SMTP_FROM.into()),
             sms_gateway_url: args.sms_gateway_url.clone().or(file.sms_gateway_url),
             sms_gateway_secret: args.sms_gateway_secret.clone().or(file.sms_gateway_secret).map(Secret),
+            webhook_ca: args.webhook_ca.clone().or(file.webhook_ca),
         };
         notify.check()?;
         Ok(Config {

@@ -18,6 +18,7 @@ pub mod config;
 pub mod control;
 pub mod corp;
 pub mod error;
+pub mod events;
 pub mod history;
 pub mod live;
 pub mod media;
@@ -73,6 +74,8 @@ pub struct Shared {
     pub ws_tokens: Arc<confctl::WsTokens>,
     /// Wakes the invitations deliverer (`notify::Deliverer`) after a change stored some.
     pub notices: Arc<tokio::sync::Notify>,
+    /// Webhook event push: its HTTP client.
+    pub events: Arc<events::Pusher>,
     /// The metrics recorder's handle; `None` with `--no-metrics`.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     pub metrics_public: bool,
@@ -401,9 +404,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let clock = Arc::new(clock::Clock::default());
     let media = Arc::new(media::MediaNode::start(config.media.clone())?);
     let notices = notify::Deliverer::spawn(&config.notify, store.clone(), clock.clone(), public_url.to_string())?;
+    let events = Arc::new(events::Pusher::new(config.notify.webhook_ca.as_deref())?);
+    events.spawn(store.clone(), clock.clone());
     let (metrics_on, metrics_public) = (config.metrics, config.metrics_public);
     let state = AppState(Arc::new(Shared {
         notices,
+        events,
         live: Arc::new(live::LiveHub::new(
             store.clone(),
             clock.clone(),

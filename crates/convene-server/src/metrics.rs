@@ -110,6 +110,23 @@ fn describe() {
         "Notices delivered, by channel and outcome (sent, retry, failed, unsent)."
     );
     describe_gauge!(
+        "convene_webhook_events_pending",
+        "Webhook events waiting to be pushed (due or waiting for a retry)."
+    );
+    describe_gauge!(
+        "convene_webhook_oldest_pending_seconds",
+        "Age of the oldest due webhook event not pushed yet."
+    );
+    describe_counter!(
+        "convene_webhook_pushes_total",
+        "Webhook pushes by outcome (delivered, retry, failed)."
+    );
+    describe_histogram!(
+        "convene_webhook_lag_seconds",
+        Unit::Seconds,
+        "From a change being stored to its webhook event taken by the receiver."
+    );
+    describe_gauge!(
         "convene_process_resident_memory_bytes",
         "Resident memory of the server process."
     );
@@ -188,6 +205,10 @@ pub async fn scrape(
             metrics::gauge!("convene_outbox_pending").set(g.outbox_pending as f64);
             metrics::gauge!("convene_outbox_oldest_pending_seconds")
                 .set(g.outbox_oldest_due.map_or(0, |t| (now - t).max(0)) as f64);
+            metrics::gauge!("convene_webhook_events_pending").set(g.events_pending as f64);
+            let now_ms = crate::util::now_ms();
+            metrics::gauge!("convene_webhook_oldest_pending_seconds")
+                .set(g.events_oldest_due_ms.map_or(0, |t| (now_ms - t).max(0)) as f64 / 1000.0);
         }
         Err(e) => tracing::warn!(error = %e, "reading the store's gauges"),
     }

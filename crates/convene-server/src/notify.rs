@@ -38,6 +38,8 @@ pub struct NotifyConfig {
     pub smtp_from: String,
     pub sms_gateway_url: Option<String>,
     pub sms_gateway_secret: Option<Secret>,
+    /// Extra CAs (PEM file) for webhook receivers over https.
+    pub webhook_ca: Option<std::path::PathBuf>,
 }
 
 impl Default for NotifyConfig {
@@ -47,6 +49,7 @@ impl Default for NotifyConfig {
             smtp_from: DEFAULT_SMTP_FROM.into(),
             sms_gateway_url: None,
             sms_gateway_secret: None,
+            webhook_ca: None,
         }
     }
 }

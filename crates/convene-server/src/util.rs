@@ -15,6 +15,15 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// The system clock in Unix milliseconds (webhook events: when they were
+/// pushed, how late).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// Parses a JSON body; a malformed one is a clear `code` error, not a 422 text.
 pub fn json_body<T: DeserializeOwned>(body: &[u8], code: SdkErr) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(code, format!("malformed JSON body: {e}")))

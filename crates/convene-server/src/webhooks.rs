@@ -44,22 +44,22 @@ fn administrator(user: &convene_store::User) -> ApiResult<()> {
     }
 }
 
-/// Signs and POSTs one event to a subscription: `(HTTP status, body)` of
-/// the answer, or why it could not be sent. `request_id` goes in
+/// Signs and POSTs one event (its `eventInfo`, serialized once) to a
+/// subscription: `(HTTP status, body)` of the answer, or why it could not
+/// be sent. `request_id` goes in
 /// `X-Request-ID` (stable per event, so a receiver can drop repeats).
 pub async fn push(
     http: &reqwest::Client,
     w: &Webhook,
-    event: &WebhookEvent,
+    event_info: &str,
     nonce: &str,
     request_id: &str,
     now_ms: i64,
 ) -> Result<(u16, Vec<u8>), String> {
     use hmac::Mac;
-    let event_info = serde_json::to_string(event).map_err(|e| e.to_string())?;
-    let raw = serde_json::value::RawValue::from_string(event_info.clone()).map_err(|e| e.to_string())?;
+    let raw = serde_json::value::RawValue::from_string(event_info.to_owned()).map_err(|e| e.to_string())?;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(w.subscriber_key.as_bytes()).map_err(|e| e.to_string())?;
-    mac.update(signed_data(&w.subscriber_id, now_ms, nonce, &event_info).as_bytes());
+    mac.update(signed_data(&w.subscriber_id, now_ms, nonce, event_info).as_bytes());
     let signature = hex::encode(mac.finalize().into_bytes());
     let body = serde_json::to_vec(&WebhookPush {
         app_id: &w.subscriber_id,
@@ -194,18 +194,17 @@ pub async fn change_status(
         .and_then(WebhookStatus::from_number)
         .ok_or_else(|| bad("status must be 0 (enable), 1 (disable) or 2 (lock)"))?;
     if status == WebhookStatus::Enabled {
-        let now_ms = state.now() * 1000;
+        let now_ms = crate::util::now_ms();
         let nonce = convene_core::ids::random_hex(&mut rand::thread_rng(), 16);
-        let verify = WebhookEvent {
-            event: "meeting.verify".into(),
+        let verify = serde_json::to_string(&WebhookEvent {
+            event: convene_core::webhook::event::VERIFY.into(),
             timestamp: now_ms,
             payload: None,
-        };
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .map_err(|_| ApiError::internal())?;
-        let (code, body) = push(&http, &w, &verify, &nonce, &nonce, now_ms).await.map_err(bad)?;
+        })
+        .map_err(|_| ApiError::internal())?;
+        let (code, body) = push(&state.events.http, &w, &verify, &nonce, &nonce, now_ms)
+            .await
+            .map_err(bad)?;
         verified(code, &body, &nonce).map_err(|e| bad(format!("the receiver failed the verification: {e}")))?;
     }
     state

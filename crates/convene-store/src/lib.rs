@@ -27,7 +27,10 @@ use convene_core::auth::{FailureRule, LoginFailures};
 use convene_core::notify::Notice;
 use convene_core::{ConfId, ConfUuid, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
 
-pub use sql::{AttendanceRow, ControlRow, Delivery, NoticeStatus, OutboxItem, PgStore, SqliteStore};
+pub use sql::{
+    AttendanceRow, ControlRow, Delivery, EventDelivery, EventItem, EventStatus, NoticeStatus, OutboxItem, PgStore,
+    SqliteStore,
+};
 
 /// A storage failure, or a refusal only storage can make.
 #[derive(Debug, thiserror::Error)]
@@ -315,8 +318,19 @@ pub trait Store: Send + Sync + 'static {
     async fn release_notice_claims(&self) -> Result<()>;
     /// Records how a claimed notice's delivery went.
     async fn finish_notice(&self, id: i64, now: i64, delivery: &Delivery) -> Result<()>;
+    /// Claims up to `limit` webhook events due at `now_ms` for `lease_ms`:
+    /// of each meeting, only events with no earlier one waiting or claimed
+    /// (so a meeting's events go out in order), oldest first.
+    async fn claim_events(&self, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Vec<EventItem>>;
+    /// Records how claimed events' deliveries went, in one transaction.
+    async fn finish_events(&self, results: &[(i64, EventDelivery)]) -> Result<()>;
+    /// At a server's start: lets go of event claims a dead process left (a
+    /// database this server alone uses; none on a shared one).
+    async fn release_event_claims(&self) -> Result<()>;
+    /// A meeting's webhook events still kept (pending, failed, unsent).
+    async fn events_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<EventStatus>>;
     /// Keeps what live meetings recorded (`convene_core::session::Record`),
-    /// in one transaction.
+    /// and the webhook events they cause, in one transaction.
     async fn add_meeting_records(&self, records: &[(ConfUuid, convene_core::session::Record)]) -> Result<()>;
     /// A page of a meeting's attendance, by join time, and the total;
     /// `search` matches names.
@@ -352,6 +366,10 @@ pub struct StoreGauges {
     pub outbox_pending: i64,
     /// When the oldest due notice became due.
     pub outbox_oldest_due: Option<i64>,
+    /// Webhook events not delivered yet.
+    pub events_pending: i64,
+    /// When the oldest due webhook event became due (ms).
+    pub events_oldest_due_ms: Option<i64>,
 }
 
 pub struct Staged {

@@ -144,6 +144,7 @@ async fn outbox_story(store: Arc<dyn Store>, owns: bool) {
         name: name.into(),
         role,
         device: "normal",
+        user: None,
         at,
     };
     let records = vec![

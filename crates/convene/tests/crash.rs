@@ -211,3 +211,163 @@ async fn kill_9_during_invitation_delivery_loses_none() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
+
+/// Issue 19: the server is killed while it pushes the webhook events of 40
+/// meetings to a slow receiver; after a restart every event arrives (at
+/// least once: a repeat has its first push's `X-Request-ID`), each signed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_webhook_delivery_loses_no_event() {
+    use hmac::Mac;
+    const MEETINGS: usize = 40;
+    const KEY: &str = "kill-nine-subscriber-key";
+    let dir = tempfile::tempdir().unwrap();
+    let added = tokio::process::Command::new(env!("CARGO_BIN_EXE_convene"))
+        .args(["account", "add", "--admin", "--account", "boss", "--name", "Boss"])
+        .args(["--password", "correct horse battery", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+
+    // A slow receiver (one push at a time, 25 ms each) that checks each
+    // signature and keeps (X-Request-ID, meeting ID, event).
+    let seen: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
+    let one_at_a_time = Arc::new(tokio::sync::Mutex::new(()));
+    let kept = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let (kept, gate) = (kept.clone(), one_at_a_time.clone());
+            async move {
+                let _turn = gate.lock().await;
+                let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                // The exact eventInfo bytes, as embedded.
+                let text = std::str::from_utf8(&body).unwrap();
+                let info = &text[text.find("\"eventInfo\":").unwrap() + 12..text.len() - 1];
+                let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
+                mac.update(
+                    format!(
+                        "{}{}{}{}",
+                        v["appID"].as_str().unwrap(),
+                        v["timestamp"],
+                        v["nonce"].as_str().unwrap(),
+                        info
+                    )
+                    .as_bytes(),
+                );
+                assert_eq!(
+                    v["signature"].as_str().unwrap(),
+                    hex::encode(mac.finalize().into_bytes())
+                );
+                let e = &v["eventInfo"];
+                if e["event"] == "meeting.verify" {
+                    return serde_json::json!({"event": "meeting.verify", "nonce": v["nonce"]}).to_string();
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                kept.lock().unwrap().push((
+                    headers["x-request-id"].to_str().unwrap().to_owned(),
+                    e["payload"]["meetingInfo"]["meetingID"].as_str().unwrap().to_owned(),
+                    e["event"].as_str().unwrap().to_owned(),
+                ));
+                String::new()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let (mut child, url) = spawn_server(dir.path()).await;
+    let client = ConveneClient::new(&url).unwrap();
+    client
+        .login_by_account_async(LoginByAccountInfo {
+            account: "boss".into(),
+            password: "correct horse battery".into(),
+        })
+        .await
+        .unwrap();
+    let token = client.access_token().unwrap();
+    let http = reqwest::Client::new();
+    let base = format!("{url}/v1/mmc/management/webhook");
+    let r = http
+        .post(format!("{base}/link-config"))
+        .header("X-Access-Token", &token)
+        .json(&serde_json::json!({"subscriberId": "kill-nine", "subscriberKey": KEY, "url": hook}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let shown: serde_json::Value = http
+        .get(format!("{base}/link-config"))
+        .header("X-Access-Token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = http
+        .put(format!(
+            "{base}/change-status?id={}&status=0",
+            shown["id"].as_str().unwrap()
+        ))
+        .header("X-Access-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let mut creates = Vec::new();
+    for m in 0..MEETINGS {
+        let c = client.clone();
+        creates.push(tokio::spawn(async move {
+            c.create_conf_async(CreateConfInfo::new(format!("hook {m}"), MediaType::Audio, true))
+                .await
+                .unwrap()
+                .conf_id
+        }));
+    }
+    let mut expected = std::collections::BTreeSet::new();
+    for c in creates {
+        expected.insert(c.await.unwrap());
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while seen.lock().unwrap().len() < 5 {
+        assert!(std::time::Instant::now() < deadline, "no event was pushed");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    child.start_kill().unwrap(); // SIGKILL
+    child.wait().await.unwrap();
+    let before = seen.lock().unwrap().len();
+    assert!(
+        before < MEETINGS,
+        "all {before} went out before the kill: the test proves nothing"
+    );
+
+    let (_child2, _url2) = spawn_server(dir.path()).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let got: std::collections::BTreeSet<String> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, _, e)| e == "meeting.create")
+            .map(|(_, m, _)| m.clone())
+            .collect();
+        if expected.is_subset(&got) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} events never arrived after the restart; {before} had before the kill",
+            expected.difference(&got).count()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // One X-Request-ID per meeting's event, repeats (at least once) included.
+    let seen = seen.lock().unwrap();
+    let ids: std::collections::BTreeSet<&String> = seen.iter().map(|(id, _, _)| id).collect();
+    let meetings: std::collections::BTreeSet<&String> = seen.iter().map(|(_, m, _)| m).collect();
+    assert_eq!(ids.len(), meetings.len(), "each event keeps its ID across the restart");
+}

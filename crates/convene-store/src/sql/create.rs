@@ -159,6 +159,9 @@ pub(super) trait CreateTx {
     /// Inserts unless the ID, its sequence number or the room is taken
     /// (then `false`).
     async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool>;
+    /// Puts a webhook event of the meeting in the outbox (`ENQUEUE_SQL`):
+    /// nothing unless its enterprise's subscription is enabled.
+    async fn enqueue_event(&mut self, conf_uuid: &str, event: &str) -> Result<()>;
     /// Puts the meeting's invitations in the outbox (`INSERT_NOTICE_SQL`).
     async fn insert_notices(
         &mut self,
@@ -282,6 +285,8 @@ pub(super) async fn create_meeting<T: CreateTx>(
         };
         meeting.settle(ConfId(conf_id), room.clone());
         if tx.insert_meeting(&meeting, seq).await? {
+            tx.enqueue_event(meeting.conf_uuid.as_str(), convene_core::webhook::event::CREATE)
+                .await?;
             for (uuid, start) in &later {
                 // A new UUID and no key of its own: nothing can clash.
                 if !tx
@@ -290,6 +295,8 @@ pub(super) async fn create_meeting<T: CreateTx>(
                 {
                     return Err(StoreError::Conflict("an occurrence's UUID is taken".into()));
                 }
+                tx.enqueue_event(uuid.as_str(), convene_core::webhook::event::CREATE)
+                    .await?;
             }
             if !notices.is_empty() {
                 // A series' invitations are the series', not its first occurrence's.

@@ -87,6 +87,7 @@ pub(super) fn fresh_id() -> String {
 }
 
 mod create;
+mod events;
 mod outbox;
 mod postgres;
 mod queries;
@@ -94,10 +95,12 @@ mod records;
 mod sqlite;
 
 use create::*;
+use events::*;
 use outbox::*;
 use queries::*;
 use records::*;
 
+pub use events::{EventDelivery, EventItem, EventStatus};
 pub use outbox::{Delivery, NoticeStatus, OutboxItem};
 pub use records::{AttendanceRow, ControlRow};
 

@@ -7,9 +7,10 @@ use super::*;
 use convene_core::notify::Notice;
 
 macro_rules! store_queries {
-    ($module:ident, $conn:ty, $pool:ty, $row:ty) => {
+    ($module:ident, $events:ident, $conn:ty, $pool:ty, $row:ty) => {
         pub(crate) mod $module {
             use super::*;
+            use super::$events as events;
 
             fn user_from_row(r: &$row) -> Result<User> {
                 Ok(User {
@@ -364,6 +365,7 @@ macro_rules! store_queries {
                     .map(|r| r.try_get("personal_room"))
                     .transpose()?;
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
+                events::enqueue_owner_booked(&mut tx, user, now, convene_core::webhook::event::CANCEL).await?;
                 sqlx::query(
                     "UPDATE meetings SET state = 'cancelled', active_conf_id = NULL, active_room_id = NULL \
                      WHERE owner_id = $1 AND state = 'scheduled' AND end_ts > $2",
@@ -670,6 +672,10 @@ macro_rules! store_queries {
                     insert_notices(&mut *self, conf_uuid, notices, now).await
                 }
 
+                async fn enqueue_event(&mut self, conf_uuid: &str, event: &str) -> Result<()> {
+                    events::enqueue(&mut *self, conf_uuid, event, None).await
+                }
+
                 async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool> {
                     let room = m.room_id.as_ref().map(|r| r.as_str().to_owned());
                     let (active_id, active_room) = active_keys(m);
@@ -880,6 +886,7 @@ macro_rules! store_queries {
                     return Ok(false);
                 }
                 insert_notices(&mut tx, &m.conf_uuid, notices, now).await?;
+                events::enqueue(&mut tx, m.conf_uuid.as_str(), convene_core::webhook::event::MODIFY, None).await?;
                 tx.commit().await?;
                 Ok(true)
             }
@@ -895,6 +902,7 @@ macro_rules! store_queries {
                     return Ok(false);
                 }
                 insert_notices(&mut tx, &ConfUuid(conf_uuid.to_owned()), notices, now).await?;
+                events::enqueue(&mut tx, conf_uuid, convene_core::webhook::event::CANCEL, None).await?;
                 tx.commit().await?;
                 Ok(true)
             }
@@ -913,10 +921,19 @@ macro_rules! store_queries {
                 .bind(now)
                 .fetch_one(pool)
                 .await?;
+                let e = sqlx::query(
+                    "SELECT COUNT(*) AS n, MIN(CASE WHEN next_at <= $1 THEN next_at END) AS oldest \
+                     FROM webhook_events WHERE state = 'pending'",
+                )
+                .bind(now * 1000)
+                .fetch_one(pool)
+                .await?;
                 Ok(crate::StoreGauges {
                     booked,
                     outbox_pending: r.try_get("n")?,
                     outbox_oldest_due: r.try_get("oldest")?,
+                    events_pending: e.try_get("n")?,
+                    events_oldest_due_ms: e.try_get("oldest")?,
                 })
             }
 
@@ -954,6 +971,7 @@ macro_rules! store_queries {
                     if done.rows_affected() != 1 {
                         return Ok(false);
                     }
+                    events::enqueue(&mut tx, uuid.as_str(), convene_core::webhook::event::CANCEL, None).await?;
                 }
                 for m in &change.insert {
                     if let Some(room) = &m.room_id {
@@ -964,6 +982,7 @@ macro_rules! store_queries {
                     if !CreateTx::insert_meeting(&mut *tx, m, None).await? {
                         return Err(StoreError::Conflict("an occurrence's UUID is taken".into()));
                     }
+                    events::enqueue(&mut tx, m.conf_uuid.as_str(), convene_core::webhook::event::CREATE, None).await?;
                 }
                 for (uuid, n) in &change.notices {
                     insert_notices(&mut tx, uuid, std::slice::from_ref(n), now).await?;
@@ -975,13 +994,19 @@ macro_rules! store_queries {
     };
 }
 
-store_queries!(lite, sqlx::SqliteConnection, SqlitePool, sqlx::sqlite::SqliteRow);
-store_queries!(pg, sqlx::PgConnection, PgPool, sqlx::postgres::PgRow);
+store_queries!(
+    lite,
+    lite_events,
+    sqlx::SqliteConnection,
+    SqlitePool,
+    sqlx::sqlite::SqliteRow
+);
+store_queries!(pg, pg_events, sqlx::PgConnection, PgPool, sqlx::postgres::PgRow);
 
 /// The `Store` impl of a backend: the same SQL for both, except
 /// `create_meeting`, which each backend schedules its own way.
 macro_rules! impl_store {
-    ($ty:ty, $q:ident, $o:ident, $r:ident) => {
+    ($ty:ty, $q:ident, $o:ident, $r:ident, $e:ident) => {
         #[async_trait]
         impl Store for $ty {
             async fn create_meeting_staged(&self, meeting: NewMeeting, now: i64) -> Result<crate::Staged> {
@@ -1153,6 +1178,21 @@ macro_rules! impl_store {
             async fn claim_notices(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<OutboxItem>> {
                 $o::claim_notices(&self.pool, now, lease, limit).await
             }
+            async fn claim_events(&self, now_ms: i64, lease_ms: i64, limit: i64) -> Result<Vec<EventItem>> {
+                $e::claim_events(&self.pool, now_ms, lease_ms, limit).await
+            }
+            async fn finish_events(&self, results: &[(i64, EventDelivery)]) -> Result<()> {
+                $e::finish_events(&self.pool, results).await
+            }
+            async fn release_event_claims(&self) -> Result<()> {
+                if self.owns_database() {
+                    $e::release_event_claims(&self.pool).await?;
+                }
+                Ok(())
+            }
+            async fn events_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<EventStatus>> {
+                $e::events_of(&self.pool, conf_uuid.as_str()).await
+            }
             async fn add_meeting_records(&self, records: &[(ConfUuid, convene_core::session::Record)]) -> Result<()> {
                 $r::add_meeting_records(&self.pool, records).await
             }
@@ -1192,5 +1232,5 @@ macro_rules! impl_store {
     };
 }
 
-impl_store!(SqliteStore, lite, lite_outbox, lite_records);
-impl_store!(PgStore, pg, pg_outbox, pg_records);
+impl_store!(SqliteStore, lite, lite_outbox, lite_records, lite_events);
+impl_store!(PgStore, pg, pg_outbox, pg_records, pg_events);

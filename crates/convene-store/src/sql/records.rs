@@ -2,9 +2,12 @@
 //! `migrations/*/0009_meeting_records.sql`).
 
 pub(super) const JOINED_SQL: &str =
-    "INSERT INTO attendance (conf_uuid, participant_id, name, role, device, joined_at) VALUES ($1, $2, $3, $4, $5, $6)";
+    "INSERT INTO attendance (conf_uuid, participant_id, name, role, device, joined_at, \
+     user_uuid) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// Ends a stay, answering it (what `meeting.left` tells).
 pub(super) const LEFT_SQL: &str =
-    "UPDATE attendance SET left_at = $1 WHERE conf_uuid = $2 AND participant_id = $3 AND left_at IS NULL";
+    "UPDATE attendance SET left_at = $1 WHERE conf_uuid = $2 AND participant_id = $3 AND left_at IS NULL \
+     RETURNING name, role, device, joined_at, user_uuid";
 pub(super) const CONTROL_SQL: &str = "INSERT INTO control_records \
      (conf_uuid, at, source, operator, code, object, result, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
@@ -37,10 +40,12 @@ pub struct ControlRow {
 // The records' queries, written once for both backends (see `store_queries!`).
 
 macro_rules! records_queries {
-    ($module:ident, $pool:ty) => {
+    ($module:ident, $events:ident, $pool:ty) => {
         pub(crate) mod $module {
             use super::*;
+            use crate::sql::$events as events;
             use crate::sql::*;
+            use convene_core::webhook::{attendee_info, event, AttendeeFacts};
 
             pub async fn add_meeting_records(
                 pool: &$pool,
@@ -48,6 +53,9 @@ macro_rules! records_queries {
             ) -> Result<()> {
                 use convene_core::session::Record;
                 let mut tx = pool.begin().await?;
+                // The events of what is recorded, in the same transaction
+                // (none to write unless some subscription is enabled).
+                let push = events::any_enabled(&mut tx).await?;
                 for (uuid, r) in records {
                     match r {
                         Record::Joined {
@@ -55,6 +63,7 @@ macro_rules! records_queries {
                             name,
                             role,
                             device,
+                            user,
                             at,
                         } => {
                             sqlx::query(JOINED_SQL)
@@ -64,16 +73,54 @@ macro_rules! records_queries {
                                 .bind(i64::from(role.number()))
                                 .bind(*device)
                                 .bind(*at)
+                                .bind(user.as_deref())
                                 .execute(&mut *tx)
                                 .await?;
+                            if push {
+                                let a = attendee_info(&AttendeeFacts {
+                                    participant: participant.0,
+                                    name,
+                                    role: i64::from(role.number()),
+                                    device,
+                                    user: user.as_deref(),
+                                    joined_at: *at,
+                                    left_at: None,
+                                });
+                                events::enqueue(&mut tx, uuid.as_str(), event::JOIN, Some(&a)).await?;
+                            }
                         }
                         Record::Left { participant, at } => {
-                            sqlx::query(LEFT_SQL)
+                            let stay = sqlx::query(LEFT_SQL)
                                 .bind(*at)
                                 .bind(uuid.as_str())
                                 .bind(participant.0 as i64)
-                                .execute(&mut *tx)
+                                .fetch_optional(&mut *tx)
                                 .await?;
+                            if let (true, Some(row)) = (push, stay) {
+                                let name: String = row.try_get("name")?;
+                                let device: String = row.try_get("device")?;
+                                let user: Option<String> = row.try_get("user_uuid")?;
+                                let a = attendee_info(&AttendeeFacts {
+                                    participant: participant.0,
+                                    name: &name,
+                                    role: row.try_get("role")?,
+                                    device: &device,
+                                    user: user.as_deref(),
+                                    joined_at: row.try_get("joined_at")?,
+                                    left_at: Some(*at),
+                                });
+                                events::enqueue(&mut tx, uuid.as_str(), event::LEFT, Some(&a)).await?;
+                            }
+                        }
+                        Record::SessionStarted { .. } | Record::SessionEnded { .. } | Record::Concluded { .. } => {
+                            if push {
+                                let e = match r {
+                                    Record::SessionStarted { .. } => event::STARTED,
+                                    Record::SessionEnded { .. } => event::END,
+                                    _ => event::CONCLUDE,
+                                };
+                                events::enqueue(&mut tx, uuid.as_str(), e, None).await?;
+                            }
                         }
                         Record::Control {
                             at,
@@ -185,5 +232,5 @@ macro_rules! records_queries {
     };
 }
 
-records_queries!(lite_records, SqlitePool);
-records_queries!(pg_records, PgPool);
+records_queries!(lite_records, lite_events, SqlitePool);
+records_queries!(pg_records, pg_events, PgPool);

@@ -492,6 +492,16 @@ impl CreateTx for LiteWriter<'_> {
         Ok(())
     }
 
+    async fn enqueue_event(&mut self, conf_uuid: &str, event: &str) -> Result<()> {
+        self.0.prepare_cached(ENQUEUE_SQL.as_str())?.execute(rusqlite::params![
+            event,
+            event_time_ms(),
+            None::<String>,
+            conf_uuid
+        ])?;
+        Ok(())
+    }
+
     async fn insert_meeting(&mut self, m: &Meeting, seq: Option<i64>) -> Result<bool> {
         let room = m.room_id.as_ref().map(|r| r.as_str());
         let (active_id, active_room) = active_keys(m);
