@@ -43,7 +43,7 @@ pub struct CreateBenchArgs {
 /// The create body every client sends: a one-hour video meeting with a
 /// generated guest password, the SDK's own encoding of a `CreateConfInfo`
 /// (`bookConf`'s when `booked`: tomorrow at this minute).
-fn bench_body(booked: bool) -> anyhow::Result<bytes::Bytes> {
+pub(crate) fn bench_body(booked: bool) -> anyhow::Result<bytes::Bytes> {
     let mut c = CreateConfInfo::new("bench meeting", MediaType::Video, true);
     c.duration = Some(60);
     let dto = if booked {
@@ -69,7 +69,7 @@ fn bench_body(booked: bool) -> anyhow::Result<bytes::Bytes> {
 /// the server: through hyper's client, with a task per connection and the
 /// answer decoded by serde, it cost 37-38 us per create (a quarter of it in
 /// hyper's dispatch and serde_json).
-struct BenchConn {
+pub(crate) struct BenchConn {
     stream: tokio::net::TcpStream,
     request: Vec<u8>,
     buf: Vec<u8>,
@@ -82,7 +82,7 @@ struct Answer<'a> {
 }
 
 impl BenchConn {
-    async fn open(url: &str, token: &str, body: &[u8]) -> anyhow::Result<BenchConn> {
+    pub(crate) async fn open(url: &str, token: &str, body: &[u8]) -> anyhow::Result<BenchConn> {
         let authority = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
         let stream = tokio::net::TcpStream::connect(&authority).await?;
         stream.set_nodelay(true)?;
@@ -102,7 +102,7 @@ impl BenchConn {
 
     /// One create: sends the request, reads one whole answer, and checks
     /// that it acknowledges a meeting (HTTP 200 with a 9-digit meeting ID).
-    async fn create(&mut self) -> anyhow::Result<()> {
+    pub(crate) async fn create(&mut self) -> anyhow::Result<()> {
         use tokio::io::AsyncWriteExt;
         self.stream.write_all(&self.request).await?;
         let answer = self.read_answer().await?;

@@ -8,8 +8,10 @@ pub mod join;
 pub mod media;
 pub mod media_peer;
 mod target;
+pub mod webhook;
 
 pub use create::{create, CreateBenchArgs};
 pub use join::{join, JoinBenchArgs};
 pub use media::{media, MediaBenchArgs};
 pub use target::TargetArgs;
+pub use webhook::{webhook, WebhookBenchArgs};

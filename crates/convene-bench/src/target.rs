@@ -40,7 +40,7 @@ pub(crate) async fn target(
             Ok((u.clone(), a.clone(), p.clone(), None))
         }
         None => {
-            let (u, a, p, c) = start_server(database_url, t.no_metrics).await?;
+            let (u, a, p, c) = start_server(database_url, t.no_metrics, false).await?;
             Ok((u, a, p, Some(c)))
         }
     }
@@ -51,12 +51,44 @@ pub(crate) struct Child {
     pub(crate) _dir: tempfile::TempDir,
 }
 
+/// Starts `convene serve --dev` on a fresh data folder; with `admin`, logs
+/// in as an administrator of the enterprise added first (`convene account
+/// add --admin`) instead of the dev account.
 pub(crate) async fn start_server(
     db: Option<&str>,
     no_metrics: bool,
+    admin: bool,
 ) -> anyhow::Result<(String, String, String, Child)> {
     let dir = tempfile::tempdir()?;
     let exe = std::env::current_exe()?;
+    let admin_login = if admin {
+        let password = format!("bench-{}", rand::random::<u64>());
+        let mut add = tokio::process::Command::new(&exe);
+        add.args([
+            "account",
+            "add",
+            "--admin",
+            "--account",
+            "bench-admin",
+            "--name",
+            "Bench Admin",
+        ])
+        .args(["--password", &password, "--data-dir"])
+        .arg(dir.path());
+        if let Some(db) = db {
+            add.args(["--database-url", db]);
+        }
+        let out = add.output().await.context("convene account add")?;
+        if !out.status.success() {
+            bail!(
+                "adding the bench administrator: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Some(("bench-admin".to_owned(), password))
+    } else {
+        None
+    };
     let mut cmd = tokio::process::Command::new(exe);
     cmd.args(["serve", "--dev", "--no-tls", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
@@ -83,8 +115,14 @@ pub(crate) async fn start_server(
     .context("waiting for the server")??;
     // Keep draining the server's output so it never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let (account, password, _, _) =
-        convene_server::admin::read_dev_login(dir.path()).context("reading the dev credentials")?;
+    let (account, password) = match admin_login {
+        Some(login) => login,
+        None => {
+            let (account, password, _, _) =
+                convene_server::admin::read_dev_login(dir.path()).context("reading the dev credentials")?;
+            (account, password)
+        }
+    };
     Ok((url, account, password, Child { proc, _dir: dir }))
 }
 

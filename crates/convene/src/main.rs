@@ -113,6 +113,8 @@ enum BenchCmd {
     Join(bench::JoinBenchArgs),
     /// Synthetic WebRTC publishers and subscribers through the SFU.
     Media(bench::MediaBenchArgs),
+    /// Webhook events pushed to a local receiver: events/s, lag, losses.
+    Webhook(bench::WebhookBenchArgs),
 }
 
 async fn shutdown_signal() {
@@ -205,6 +207,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCmd::Create(args)) => bench::create(args).await,
         Command::Bench(BenchCmd::Join(args)) => bench::join(args).await,
         Command::Bench(BenchCmd::Media(args)) => bench::media(args).await,
+        Command::Bench(BenchCmd::Webhook(args)) => bench::webhook(args).await,
     }
 }
 

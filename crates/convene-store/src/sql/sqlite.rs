@@ -380,7 +380,10 @@ pub(super) fn write_batch(
     draws.next = draws.next.max(end);
     let mut results = Vec::with_capacity(batch.len());
     {
-        let mut w = LiteWriter(&tx);
+        // Whether any webhook is enabled, read once per batch inside the
+        // write lock: a create then skips its event's statement when none is.
+        let push = tx.prepare_cached(ANY_ENABLED_SQL)?.exists([])?;
+        let mut w = LiteWriter(&tx, push);
         for (meeting, now) in batch {
             match run_ready(create_meeting(&mut w, draws, meeting, now))? {
                 Err(StoreError::Sqlite(e)) => return Err(StoreError::Sqlite(e)),
@@ -407,8 +410,9 @@ pub(super) fn run_ready<F: std::future::Future>(f: F) -> Result<F::Output> {
 }
 
 /// The SQLite writer's transaction as a [`CreateTx`]: the same statements
-/// as the sqlx backends (`$N` placeholders bind by position in SQLite too).
-pub(super) struct LiteWriter<'a>(&'a rusqlite::Transaction<'a>);
+/// as the sqlx backends (`$N` placeholders bind by position in SQLite too);
+/// and whether any webhook subscription is enabled.
+pub(super) struct LiteWriter<'a>(&'a rusqlite::Transaction<'a>, bool);
 
 impl CreateTx for LiteWriter<'_> {
     async fn expire_room(&mut self, room: &str, now: i64) -> Result<()> {
@@ -493,6 +497,9 @@ impl CreateTx for LiteWriter<'_> {
     }
 
     async fn enqueue_event(&mut self, conf_uuid: &str, event: &str) -> Result<()> {
+        if !self.1 {
+            return Ok(());
+        }
         self.0.prepare_cached(ENQUEUE_SQL.as_str())?.execute(rusqlite::params![
             event,
             event_time_ms(),
