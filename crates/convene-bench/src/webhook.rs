@@ -245,33 +245,34 @@ pub async fn webhook(args: WebhookBenchArgs) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let s = seen.lock().unwrap_or_else(|e| e.into_inner());
-    let delivered = s.meetings.len() as u64;
-    let span = match (s.first, s.last) {
-        (Some(a), Some(b)) if b > a => (b - a).as_secs_f64(),
-        _ => f64::NAN,
-    };
-    let lag = s.lag.as_ref().context("lag histogram")?;
-    println!(
-        "creates acknowledged: {acked} ({failed} failed) = {:.0}/s offered-and-taken",
-        acked as f64 / args.seconds as f64
-    );
-    println!(
-        "events delivered: {delivered} distinct ({} pushes, {} bad signatures) over {span:.1} s = {:.0} events/s",
-        s.pushes,
-        s.bad_signatures,
-        s.pushes as f64 / span
-    );
-    println!(
-        "lag ms (stored -> received): p50 {}  p90 {}  p99 {}  max {}",
-        lag.value_at_quantile(0.50),
-        lag.value_at_quantile(0.90),
-        lag.value_at_quantile(0.99),
-        lag.max()
-    );
-    let lost = acked.saturating_sub(delivered);
-    println!("lost: {lost} (acknowledged creates whose event never arrived within 30 s of the load's end)");
-    drop(s);
+    {
+        let s = seen.lock().unwrap_or_else(|e| e.into_inner());
+        let delivered = s.meetings.len() as u64;
+        let span = match (s.first, s.last) {
+            (Some(a), Some(b)) if b > a => (b - a).as_secs_f64(),
+            _ => f64::NAN,
+        };
+        let lag = s.lag.as_ref().context("lag histogram")?;
+        println!(
+            "creates acknowledged: {acked} ({failed} failed) = {:.0}/s offered-and-taken",
+            acked as f64 / args.seconds as f64
+        );
+        println!(
+            "events delivered: {delivered} distinct ({} pushes, {} bad signatures) over {span:.1} s = {:.0} events/s",
+            s.pushes,
+            s.bad_signatures,
+            s.pushes as f64 / span
+        );
+        println!(
+            "lag ms (stored -> received): p50 {}  p90 {}  p99 {}  max {}",
+            lag.value_at_quantile(0.50),
+            lag.value_at_quantile(0.90),
+            lag.value_at_quantile(0.99),
+            lag.max()
+        );
+        let lost = acked.saturating_sub(delivered);
+        println!("lost: {lost} (acknowledged creates whose event never arrived within 30 s of the load's end)");
+    }
     if let Some(mut c) = child {
         let _ = c.proc.kill().await;
     }
