@@ -35,7 +35,50 @@ function session() {
   const saved = JSON.parse(sessionStorage.getItem('convene') || 'null');
   if (saved) { sdk.accessToken = saved.token; sdk.user = saved.user; }
   $('#who').textContent = sdk.user ? sdk.user.name : '';
+  // A logged-in page rings for invitations into running meetings.
+  if (sdk.accessToken) sdk.listenCalls();
 }
+
+// Incoming calls: one banner, the latest call.
+let ringing = null;
+const CALL_ENDS = { answered: 'answered', declined: 'declined', noAnswer: 'not answered', cancelled: 'cancelled' };
+sdk.onIncomingCall = (call) => {
+  ringing = call;
+  $('#call-text').textContent = `${call.inviter} invites you to “${call.subject}” (${call.confId}).`;
+  $('#incoming-call').hidden = false;
+};
+sdk.onCallEnded = ({ callId }) => {
+  if (ringing && ringing.callId === callId) { ringing = null; $('#incoming-call').hidden = true; }
+};
+$('#accept-call').addEventListener('click', () => {
+  if (!ringing) return;
+  const call = ringing;
+  ringing = null;
+  $('#incoming-call').hidden = true;
+  sdk.acceptCall(call, { nickName: sdk.user?.name || '', isMicOn: true, isCameraOn: call.mediaType === 1 }, joined);
+});
+$('#decline-call').addEventListener('click', () => {
+  if (!ringing) return;
+  sdk.declineCall(ringing.callId);
+  ringing = null;
+  $('#incoming-call').hidden = true;
+});
+$('#invite-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const account = String(new FormData(ev.target).get('account') || '').trim();
+  if (!account) return;
+  // The server fills in the account's name.
+  sdk.addAttendee([{ nickName: '', number: '', accountId: account }], (ret, reason) => {
+    if (ret) return fail(ret, reason);
+    notice('');
+    ev.target.reset();
+  });
+});
+sdk.onCallStateChanged = ({ nickName, state }) => {
+  const li = document.createElement('li');
+  li.textContent = `${nickName}: ${({ ringing: 'ringing…', unreachable: 'no account to ring' })[state] || CALL_ENDS[state] || state}`;
+  $('#call-states').prepend(li);
+};
 
 $('#login-form').addEventListener('submit', (ev) => {
   ev.preventDefault();

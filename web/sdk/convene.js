@@ -19,6 +19,7 @@ import { toRestSchedule, toRestBooking, toCreateConfResult } from './mapping.js'
 import { RestClient } from './rest.js';
 import { MeetingSession } from './session.js';
 import { MediaConnection } from './media.js';
+import { CallChannel } from './calls.js';
 
 export * from './types.js';
 export { toRestSchedule, toRestBooking, toCreateConfResult } from './mapping.js';
@@ -50,6 +51,11 @@ export class ConveneSDK {
     this.onWaitingListChanged = null; this.onWaitingRoomStateChanged = null; this.onMeetingInfoChanged = null;
     this.onSelfRoleChanged = null; this.onConfEndingSoon = null; this.onConfEnded = null;
     this.onActiveSpeakerChanged = null;
+    // Hosts: how an invitation into the meeting goes ({nickName, number, state}).
+    this.onCallStateChanged = null;
+    // Calls to the logged-in account (after listenCalls()): {callId, confId,
+    // subject, inviter, mediaType, expiresAt}; then {callId, reason}.
+    this.onIncomingCall = null; this.onCallEnded = null;
     // Media notifications.
     this.onRemoteTrack = null; this.onMediaClosed = null; this.onMediaStateChanged = null;
     // The meeting connection dropped and is being resumed ({state: 'reconnecting'}),
@@ -64,6 +70,11 @@ export class ConveneSDK {
       connection: (state) => notify(this.onConnectionStateChanged, { state }),
       closed: () => this.media.stop(),
       lost: () => notify(this.onConfEnded, { reason: SDKERR.UISDK_NO_NETWORK_ERROR, reasonText: 'the connection to the meeting was lost' }),
+    });
+    this.calls = new CallChannel(baseUrl.replace(/^http/, 'ws') + '/v1/convene/calls', {
+      token: () => this.rest.accessToken,
+      incoming: (c) => notify(this.onIncomingCall, c),
+      ended: (e) => notify(this.onCallEnded, e),
     });
     this.media = new MediaConnection({ send: (msg) => this.session.send(msg) }, {
       remoteTrack: (t) => notify(this.onRemoteTrack, t),
@@ -204,6 +215,7 @@ export class ConveneSDK {
       case 'onConfEndingSoon': return call(this.onConfEndingSoon, { endTimeStamp: e.endTimeStamp });
       case 'onConfEnded': this.session.ended(); return call(this.onConfEnded, { reason: e.reason, reasonText: e.reasonText });
       case 'onActiveSpeakerChanged': return call(this.onActiveSpeakerChanged, { participantId: e.participantId ?? null });
+      case 'onCallStateChanged': return call(this.onCallStateChanged, { nickName: e.nickName, number: e.number, state: e.state });
       default: return undefined;
     }
   }
@@ -231,6 +243,18 @@ export class ConveneSDK {
   setHandsState(participantId, isRaised, cb) { this._control({ action: 'setHandsState', participantId, isRaised }, cb); }
   releaseHostRole(participantId, cb) { this._control({ action: 'releaseHostRole', participantId }, cb); }
   allowGuestUnmute(isAllowed, cb) { this._control({ action: 'allowGuestUnmute', isAllowed }, cb); }
+  /** addAttendee([{nickName, number, accountId?, userUuid?}], cb): invite into the meeting; their logged-in clients ring. */
+  addAttendee(attendees, cb) { this._control({ action: 'addAttendee', attendees }, cb); }
+
+  /** listenCalls(): ring this page for calls to the logged-in account (onIncomingCall, onCallEnded). */
+  listenCalls() { this.calls.start(); }
+  stopListeningCalls() { this.calls.stop(); }
+  /** declineCall(callId): every device of the account stops ringing. */
+  declineCall(callId) { this.calls.decline(callId); }
+  /** acceptCall(call, {nickName, isMicOn, isCameraOn}, cb): joins the call's meeting as the logged-in account. */
+  acceptCall(call, info, cb) {
+    this._join({ confId: call.confId, password: '' }, info || {}, cb);
+  }
 
   /** leaveConf(cb): the meeting goes on without you. */
   leaveConf(cb) {

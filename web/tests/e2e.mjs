@@ -10,7 +10,7 @@ import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [base, account, password, artifacts] = process.argv.slice(2);
+const [base, account, password, artifacts, callee] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
@@ -168,8 +168,40 @@ try {
   });
   if ((await guest.locator('#ended-view').isVisible())) throw new Error('the guest was dropped from the meeting');
 
-  step('host ends the meeting');
-  await host.click('[data-testid=end]');
+  step('host invites a logged-in account: its page rings and joins');
+  const callerCtx = await launch({ width: 1000, height: 700 });
+  try {
+    const other = await callerCtx.newPage();
+    other.on('pageerror', (e) => errors.push(`callee: ${e.message}`));
+    await other.goto(base);
+    await other.fill('#login-form [name=account]', callee);
+    await other.fill('#login-form [name=password]', password);
+    await other.click('#login-form button[type=submit]');
+    await other.waitForSelector('#home-view', { state: 'visible' });
+    // Wrong input first: an account that does not exist is refused, said.
+    await host.fill('[data-testid=invite-account]', 'no-such-account');
+    await host.click('[data-testid=invite]');
+    await host.waitForFunction(() => document.querySelector('[data-testid=notice]').textContent.includes('no account here'));
+    await host.fill('[data-testid=invite-account]', callee);
+    await host.click('[data-testid=invite]');
+    await other.waitForSelector('[data-testid=incoming-call]', { state: 'visible' });
+    const text = await other.textContent('#call-text');
+    if (!text.includes('Web Host')) throw new Error(`the call does not say who invites: ${text}`);
+    await host.waitForFunction(() => document.querySelector('[data-testid=call-states]').textContent.includes('ringing'));
+    await shot(other, '12-incoming-call');
+    await other.click('[data-testid=accept-call]');
+    await other.waitForSelector('#room-view', { state: 'visible' });
+    await host.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 3);
+    await host.waitForFunction(() => document.querySelector('[data-testid=call-states]').textContent.includes('Web Callee: answered'));
+    if (await host.locator('[data-testid=notice]').isVisible()) throw new Error('the refused invite\'s notice stayed after a good one');
+    await shot(host, '13-host-after-invite');
+
+    step('host ends the meeting');
+    await host.click('[data-testid=end]');
+    await other.waitForSelector('#ended-view', { state: 'visible' });
+  } finally {
+    await callerCtx.close();
+  }
   await guest.waitForSelector('#ended-view', { state: 'visible' });
   const reason = await guest.textContent('[data-testid=ended-reason]');
   if (!reason.includes('ended')) throw new Error(`unexpected end reason: ${reason}`);

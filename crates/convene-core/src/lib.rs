@@ -27,6 +27,7 @@
 //! - [`refusal`]: the one refusal type (creates, joins, control).
 
 pub mod auth;
+pub mod calls;
 pub mod create;
 pub mod cycle;
 pub mod guard;

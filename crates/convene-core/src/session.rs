@@ -93,6 +93,13 @@ pub enum Output {
     /// Keep this in the meeting's records (attendance, control): kept for
     /// history, minutes and webhooks; not a change others wait for.
     Record(Record),
+    /// Ring an invitee's logged-in clients.
+    Ring(crate::calls::Call),
+    /// Stop ringing a call, and why.
+    RingEnd {
+        call: crate::calls::Call,
+        reason: convene_proto::live::CallState,
+    },
     /// The session is over: release its media room and stop.
     Stop,
 }
@@ -192,6 +199,14 @@ pub struct MeetingSession {
     attending: BTreeMap<ParticipantId, ()>,
     /// The records said the meeting concluded.
     concluded: bool,
+    /// Invitations ringing now, by call ID.
+    calls: BTreeMap<String, crate::calls::Call>,
+    /// Calls made so far (their IDs' numbers).
+    calls_made: u64,
+    /// The invitees marked `isAutoInvite` were rung (once a session), or
+    /// are to be now.
+    auto_invited: bool,
+    auto_invite_due: bool,
     /// The time of the latest input.
     now: i64,
 }
@@ -219,6 +234,10 @@ impl MeetingSession {
             stopped: false,
             attending: BTreeMap::new(),
             concluded: false,
+            calls: BTreeMap::new(),
+            calls_made: 0,
+            auto_invited: false,
+            auto_invite_due: false,
             now: 0,
         }
     }
@@ -250,7 +269,142 @@ impl MeetingSession {
 
     /// When [`Self::tick`] has something to do next.
     pub fn next_deadline(&self) -> Option<i64> {
-        self.live.next_deadline()
+        let ring = self.calls.values().map(|c| c.until).min();
+        match (self.live.next_deadline(), ring) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Rings `invitees`: those with an account on their clients, the others
+    /// are unreachable; hosts hear how each goes.
+    fn ring(&mut self, invitees: Vec<convene_proto::AttendeeBaseInfo>) {
+        use convene_proto::live::CallState;
+        let mut events = Vec::new();
+        for a in invitees {
+            let state = match crate::calls::account_of(&a) {
+                Some((user_uuid, account)) => {
+                    self.calls_made += 1;
+                    let m = self.live.meeting();
+                    let call = crate::calls::Call {
+                        id: format!("{}-{}", m.conf_uuid.as_str(), self.calls_made),
+                        conf_id: m.conf_id.as_str().to_owned(),
+                        subject: m.info.subject.clone(),
+                        inviter: m.owner_name.clone(),
+                        media_type: m.info.media_type,
+                        name: a.nick_name.clone(),
+                        number: a.number.clone(),
+                        user_uuid,
+                        account,
+                        until: self.now + crate::calls::RING_SECONDS,
+                    };
+                    // Ringing again replaces a call still ringing for them.
+                    let same: Vec<String> = self
+                        .calls
+                        .values()
+                        .filter(|c| {
+                            (c.user_uuid.is_some() && c.user_uuid == call.user_uuid)
+                                || (c.account.is_some() && c.account == call.account)
+                        })
+                        .map(|c| c.id.clone())
+                        .collect();
+                    for id in same {
+                        if let Some(old) = self.calls.remove(&id) {
+                            self.out.push_back(Output::RingEnd {
+                                call: old,
+                                reason: CallState::Cancelled,
+                            });
+                        }
+                    }
+                    self.calls.insert(call.id.clone(), call.clone());
+                    self.out.push_back(Output::Ring(call));
+                    CallState::Ringing
+                }
+                None => CallState::Unreachable,
+            };
+            events.push((
+                Audience::Hosts,
+                Event::OnCallStateChanged {
+                    nick_name: a.nick_name,
+                    number: a.number,
+                    state,
+                },
+            ));
+        }
+        self.deliver(events);
+    }
+
+    /// Once the session's first participant is in: rings the invitees
+    /// marked `isAutoInvite` who are not in yet.
+    fn auto_invite(&mut self) {
+        if !std::mem::take(&mut self.auto_invite_due) || self.stopped {
+            return;
+        }
+        self.auto_invited = true;
+        let inside: Vec<Option<String>> = self
+            .live
+            .audience(Audience::Admitted)
+            .into_iter()
+            .filter_map(|p| self.live.attendee(p).map(|a| a.user_uuid.clone()))
+            .collect();
+        let due: Vec<convene_proto::AttendeeBaseInfo> = self
+            .live
+            .meeting()
+            .info
+            .attendees
+            .iter()
+            .filter(|a| a.is_auto_invite == Some(true))
+            .filter(|a| a.user_uuid.is_none() || !inside.contains(&a.user_uuid))
+            .cloned()
+            .collect();
+        if !due.is_empty() {
+            self.ring(due);
+        }
+    }
+
+    /// Stops ringing the calls `which` picks, telling hosts why.
+    fn end_calls(&mut self, which: impl Fn(&crate::calls::Call) -> bool, reason: convene_proto::live::CallState) {
+        let ids: Vec<String> = self.calls.values().filter(|c| which(c)).map(|c| c.id.clone()).collect();
+        let mut events = Vec::new();
+        for id in ids {
+            if let Some(call) = self.calls.remove(&id) {
+                events.push((
+                    Audience::Hosts,
+                    Event::OnCallStateChanged {
+                        nick_name: call.name.clone(),
+                        number: call.number.clone(),
+                        state: reason,
+                    },
+                ));
+                self.out.push_back(Output::RingEnd { call, reason });
+            }
+        }
+        if !self.stopped {
+            self.deliver(events);
+        }
+    }
+
+    /// The invitee of `call_id` (the account `user_id`/`account`) turned it down.
+    pub fn decline(&mut self, call_id: &str, user_id: &str, account: &str, now: i64) -> Result<(), Refusal> {
+        self.now = now;
+        let ok = self
+            .calls
+            .get(call_id)
+            .is_some_and(|c| c.user_uuid.as_deref() == Some(user_id) || c.account.as_deref() == Some(account));
+        if !ok {
+            return Err(Refusal::new(
+                SdkErr::CMS_CONF_DATA_NOT_FOUND,
+                "no such call ringing for you",
+            ));
+        }
+        self.end_calls(|c| c.id == call_id, convene_proto::live::CallState::Declined);
+        self.check_stop();
+        Ok(())
+    }
+
+    /// The calls ringing now (an invitee's client that connects later rings too).
+    pub fn calls(&self) -> impl Iterator<Item = &crate::calls::Call> {
+        self.calls.values()
     }
 
     /// The caller key a participant joined with (`guard::caller_key`).
@@ -355,6 +509,8 @@ impl MeetingSession {
             self.out.push_back(Output::Record(Record::SessionEnded { at: now }));
         } else if !admitted.is_empty() && !was_attended {
             self.out.push_back(Output::Record(Record::SessionStarted { at: now }));
+            // Its invitees marked `isAutoInvite` ring, once (`auto_invite`).
+            self.auto_invite_due = !self.auto_invited;
         }
         for p in admitted {
             if self.attending.insert(p, ()).is_none() {
@@ -439,7 +595,12 @@ impl MeetingSession {
         if self.stopped {
             return;
         }
-        if self.live.is_ended() || (self.served && !self.watched && self.live.is_empty() && self.present.is_empty()) {
+        // An empty meeting's session stays while invitees are rung (they
+        // may be the first to come).
+        let idle =
+            self.served && !self.watched && self.live.is_empty() && self.present.is_empty() && self.calls.is_empty();
+        if self.live.is_ended() || idle {
+            self.end_calls(|_| true, convene_proto::live::CallState::Cancelled);
             self.stopped = true;
             self.out.push_back(Output::Stop);
         }
@@ -455,6 +616,7 @@ impl MeetingSession {
         let fx = self.live.tick(now, &mut events);
         self.persist(fx);
         self.deliver(events);
+        self.end_calls(|c| c.until <= now, convene_proto::live::CallState::NoAnswer);
         self.check_stop();
     }
 
@@ -463,6 +625,11 @@ impl MeetingSession {
         self.served = true;
         self.now = now;
         let caller = req.client_key.clone();
+        let account = req.account.clone();
+        let mut req = req;
+        req.answering_call = account
+            .as_ref()
+            .is_some_and(|a| self.calls.values().any(|c| c.is_for(a)));
         let mut events = Vec::new();
         let result = self.live.join(req, now, &mut events);
         let attach = match result {
@@ -490,6 +657,10 @@ impl MeetingSession {
             Err(r) => Err(r),
         };
         self.deliver(events);
+        if let (Ok(_), Some(a)) = (&attach, &account) {
+            self.end_calls(|c| c.is_for(a), convene_proto::live::CallState::Answered);
+        }
+        self.auto_invite();
         self.check_stop();
         attach
     }
@@ -591,6 +762,11 @@ impl MeetingSession {
                 self.persist(*fx);
             }
             self.deliver(events);
+            let invited = self.live.take_invited();
+            if !invited.is_empty() {
+                self.ring(invited);
+            }
+            self.auto_invite();
             result.map(|_| ())
         };
         self.out.push_back(Output::Record(Record::Control {

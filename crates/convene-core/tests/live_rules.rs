@@ -78,6 +78,7 @@ fn req(cred: Credential, name: &str, account: Option<Account>) -> JoinRequest {
         attendee_type: AttendeeType::Normal,
         client_key: format!("client-{name}"),
         password_gate: Gate::Open,
+        answering_call: false,
     }
 }
 

@@ -49,6 +49,7 @@ fn req(password: &str, name: &str) -> JoinRequest {
         attendee_type: AttendeeType::Normal,
         client_key: format!("ip:{name}"),
         password_gate: Gate::Open,
+        answering_call: false,
     }
 }
 

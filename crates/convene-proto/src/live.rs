@@ -79,6 +79,71 @@ pub enum Event {
     OnConfEnded { reason: EndReason, reason_text: String },
     /// `onSpeakerListChanged`: who speaks loudest now (none: silence).
     OnActiveSpeakerChanged { participant_id: Option<ParticipantId> },
+    /// How an invitation into the running meeting goes (hosts only; the
+    /// product's `InviteResultNotify`): `nickName` and `number` as invited.
+    OnCallStateChanged {
+        nick_name: String,
+        number: String,
+        state: CallState,
+    },
+}
+
+/// Where ringing an invitee stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum CallState {
+    /// Their logged-in clients ring.
+    Ringing,
+    /// They joined.
+    Answered,
+    Declined,
+    /// Nobody answered within the ringing time.
+    NoAnswer,
+    /// No account to ring (a phone number alone: convene reaches no
+    /// telephone network).
+    Unreachable,
+    /// The meeting ended (or emptied) while it rang.
+    Cancelled,
+}
+
+/// What a logged-in client sends on its call channel (`/v1/convene/calls`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum CallClientMsg {
+    /// The first message: whose calls to ring here.
+    Listen { access_token: String },
+    /// Turn a call down (every device of the account stops ringing).
+    Decline { call_id: String },
+}
+
+/// What the server sends on a call channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum CallServerMsg {
+    /// Listening: calls to this account ring here from now on.
+    Listening,
+    /// An invitation into a running meeting: join it (as the logged-in
+    /// account: the invitation lets it in) to answer, or decline.
+    IncomingCall {
+        call_id: String,
+        conf_id: String,
+        subject: String,
+        /// Who invites (the meeting's host as scheduled).
+        inviter: String,
+        media_type: crate::MediaType,
+        /// Unix seconds: it stops ringing then.
+        expires_at: i64,
+    },
+    /// It stopped ringing: answered (here or on another device), declined,
+    /// not answered in time, or the meeting ended.
+    CallEnded {
+        call_id: String,
+        reason: CallState,
+    },
+    Error {
+        ret: SdkErr,
+        reason: String,
+    },
 }
 
 /// An ICE server a browser may use to reach the media server (a TURN relay
@@ -217,6 +282,12 @@ pub enum ActionMsg {
     #[serde(rename_all = "camelCase")]
     AllowGuestUnmute {
         is_allowed: bool,
+    },
+    /// `addAttendee`: invite people into the meeting (their logged-in
+    /// clients ring).
+    #[serde(rename_all = "camelCase")]
+    AddAttendee {
+        attendees: Vec<AttendeeBaseInfo>,
     },
 }
 

@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod calls;
 pub mod session;
 mod tls;
 
@@ -30,6 +31,7 @@ use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
+pub use calls::{CallEvent, CallListener, CallState, IncomingCall};
 pub use convene_proto::live::{Attendee, Event, LiveInfo, ParticipantId};
 pub use convene_proto::rest::{
     AuthResult, ConferenceInfo, RestScheduleConfDto, SearchMeetingsResponse, ShowMeetingDetailResponse,
@@ -487,6 +489,29 @@ impl ConveneClient {
             },
             on_result,
         );
+    }
+
+    /// Listens for calls to the logged-in account (invitations into
+    /// running meetings) until the listener is dropped.
+    pub async fn listen_calls_async(&self) -> Result<CallListener, SdkError> {
+        let token = self.access_token().ok_or_else(|| SdkError {
+            code: SdkErr::USG_INVALID_TOKEN,
+            reason: "log in first".into(),
+        })?;
+        let url = session::ws_url(&self.inner.base).replace("/v1/convene/ws", "/v1/convene/calls");
+        CallListener::open(&url, self.ws_tls()?, token).await
+    }
+
+    /// Answers a call: joins its meeting as the logged-in account (the
+    /// invitation lets it in without the password).
+    pub async fn accept_call_async(&self, call: &IncomingCall) -> Result<ConfSession, SdkError> {
+        self.join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: call.conf_id.clone(),
+            is_mic_on: true,
+            is_camera_on: call.media_type == MediaType::Video,
+            ..Default::default()
+        })
+        .await
     }
 
     /// `joinConfByRandom`, async form: the code of a guest link, no password.

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
 use convene_proto::live::{ActionMsg, Attendee, ClientMsg, Event, JoinMsg, LiveInfo, ParticipantId, ServerMsg};
-use convene_proto::{AttendeeType, ConfRole, SdkErr};
+use convene_proto::{AttendeeBaseInfo, AttendeeType, ConfRole, SdkErr};
 
 use crate::SdkError;
 
@@ -64,6 +64,7 @@ struct Callbacks {
     on_conf_ending_soon: Option<Callback<i64>>,
     on_conf_ended: Option<Callback<(SdkErr, String)>>,
     on_active_speaker_changed: Option<Callback<Option<ParticipantId>>>,
+    on_call_state_changed: Option<Callback<Event>>,
 }
 
 impl Callbacks {
@@ -85,6 +86,7 @@ impl Callbacks {
             Event::OnActiveSpeakerChanged { participant_id } => {
                 self.on_active_speaker_changed.as_ref().map(|f| f(participant_id))
             }
+            Event::OnCallStateChanged { .. } => self.on_call_state_changed.as_ref().map(|f| f(e)),
             // Given to the list callbacks whole (see the session's runner).
             Event::OnAttendeesChanged { .. } => None,
         };
@@ -148,7 +150,7 @@ pub struct ConfSession {
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-fn ws_url(base: &str) -> String {
+pub(crate) fn ws_url(base: &str) -> String {
     let base = base.trim_end_matches('/');
     let base = if let Some(rest) = base.strip_prefix("https://") {
         format!("wss://{rest}")
@@ -422,6 +424,11 @@ impl ConfSession {
     pub async fn raise_hand(&self, is_raised: bool) -> Result<(), SdkError> {
         self.control(ActionMsg::RaiseHand { is_raised }).await
     }
+    /// `addAttendee`: invites people into the meeting (host or co-host):
+    /// each one's logged-in clients ring (see `ConveneClient::listen_calls_async`).
+    pub async fn add_attendee(&self, attendees: Vec<AttendeeBaseInfo>) -> Result<(), SdkError> {
+        self.control(ActionMsg::AddAttendee { attendees }).await
+    }
     /// Renames a participant (oneself; anyone, as host or co-host).
     pub async fn rename_attendee(&self, participant: ParticipantId, new_name: &str) -> Result<(), SdkError> {
         self.control(ActionMsg::RenameAttendee {
@@ -551,6 +558,11 @@ impl ConfSession {
     /// The loudest speaker changed (`None`: silence).
     pub fn on_active_speaker_changed(&self, f: impl Fn(&Option<ParticipantId>) + Send + Sync + 'static) {
         self.callbacks().on_active_speaker_changed = Some(Box::new(f));
+    }
+    /// How invitations into the meeting go (hosts): an
+    /// [`Event::OnCallStateChanged`].
+    pub fn on_call_state_changed(&self, f: impl Fn(&Event) + Send + Sync + 'static) {
+        self.callbacks().on_call_state_changed = Some(Box::new(f));
     }
 }
 

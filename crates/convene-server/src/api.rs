@@ -423,6 +423,7 @@ pub async fn cancel_meeting(
         crate::participants::hand,
         crate::participants::batch_hands,
         crate::participants::hang_up,
+        crate::participants::invite,
         crate::participants::move_to_waiting,
         crate::participants::batch_move_to_waiting,
         crate::participants::guest_unmute,

@@ -12,6 +12,7 @@ pub mod api;
 pub mod apps;
 pub mod auth;
 pub mod calendar;
+pub mod calls;
 pub mod clock;
 pub mod confctl;
 pub mod config;
@@ -177,6 +178,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/mmc/control/conferences/participants/delete",
             post(participants::hang_up),
         )
+        .route("/v1/mmc/control/conferences/participants", post(participants::invite))
         .route(
             "/v1/mmc/control/conferences/moveToWaitingRoom",
             put(participants::move_to_waiting),
@@ -227,6 +229,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rest_family(usg, &["/v1/usg", "/v2/usg"], SdkErr::USG_PARAM_ERR))
         .merge(pages)
         .route("/v1/convene/ws", get(ws::handler))
+        .route("/v1/convene/calls", get(calls::handler))
         .route("/cms/open/websocket/confctl/increment/conn", get(confctl::conn))
         .route("/openapi.json", get(api::openapi))
         .route("/healthz", get(|| async { "ok" }))

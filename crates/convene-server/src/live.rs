@@ -82,6 +82,13 @@ pub enum Cmd {
     },
     /// A watcher's socket closed.
     Unwatch,
+    /// An invitee turned a ringing call down.
+    Decline {
+        call_id: String,
+        user_id: String,
+        account: String,
+        reply: oneshot::Sender<Result<(), Refusal>>,
+    },
     /// Who is in the meeting now (the REST `realTimeInfo`).
     Roster {
         reply: oneshot::Sender<Vec<convene_proto::live::Attendee>>,
@@ -116,6 +123,8 @@ pub struct LiveHub {
     max_participants: i64,
     /// To the records writer (see [`write_records`]).
     records: mpsc::UnboundedSender<(ConfUuid, Record)>,
+    /// Calls ringing for invitees, and the clients listening for them.
+    pub calls: crate::calls::Calls,
 }
 
 /// Keeps what live meetings record (attendance, control actions) in
@@ -143,6 +152,7 @@ impl LiveHub {
         tokio::spawn(write_records(store.clone(), rx));
         LiveHub {
             records,
+            calls: Default::default(),
             max_participants,
             tasks: Mutex::default(),
             guard: Mutex::default(),
@@ -388,6 +398,25 @@ impl LiveHub {
         (tasks.len(), admitted, waiting)
     }
 
+    /// `user` turns down a call ringing for them (on this node).
+    pub async fn decline(self: &Arc<Self>, call_id: &str, user: &convene_store::User) -> Result<(), Refusal> {
+        let gone = || Refusal::new(SdkErr::CMS_CONF_DATA_NOT_FOUND, "no such call ringing for you");
+        let tx = self
+            .calls
+            .meeting_of(call_id)
+            .and_then(|m| self.running_task(&m))
+            .ok_or_else(gone)?;
+        let (reply, rx) = oneshot::channel();
+        let cmd = Cmd::Decline {
+            call_id: call_id.to_owned(),
+            user_id: user.id.as_str().to_owned(),
+            account: user.account.clone(),
+            reply,
+        };
+        tx.send(cmd).await.map_err(|_| gone())?;
+        rx.await.unwrap_or_else(|_| Err(gone()))
+    }
+
     /// A control request of the REST control API, with the host's rights.
     pub async fn control_as_host(self: &Arc<Self>, m: &Meeting, action: Action) -> Result<(), Refusal> {
         self.send(m, |reply| Cmd::Control {
@@ -553,6 +582,10 @@ impl MeetingTask {
                         peer: PeerId(p.0),
                     });
                 }
+                Output::Ring(call) => {
+                    self.hub.calls.ring(&self.session.meeting().conf_uuid, call);
+                }
+                Output::RingEnd { call, reason } => self.hub.calls.end(&call, reason),
                 Output::Stop => {}
             }
         }
@@ -751,6 +784,14 @@ impl MeetingTask {
                 }
                 Cmd::Roster { reply } => {
                     let _ = reply.send(self.session.live().roster());
+                }
+                Cmd::Decline {
+                    call_id,
+                    user_id,
+                    account,
+                    reply,
+                } => {
+                    let _ = reply.send(self.session.decline(&call_id, &user_id, &account, now));
                 }
                 Cmd::Media {
                     participant,

@@ -476,3 +476,110 @@ pub async fn delete_attendees(
     })
     .await
 }
+
+/// Invites people into the running meeting (`RestInviteReqBody`:
+/// `{attendees: [{name, phone, userUUID, accountId, role (0/1), email,
+/// sms, type}]}`): they join the invited list (so their accounts may join
+/// without the password) and each one's logged-in clients ring; one known
+/// by a phone number alone is recorded unreachable (no telephone network
+/// here). An account named must exist on this server.
+#[utoipa::path(post, path = "/v1/mmc/control/conferences/participants", tag = "control",
+    params(("conferenceID" = String, Query), ("X-Conference-Authorization" = String, Header, description = "the control token")), request_body(description = "`{attendees: [{name, phone, userUUID, accountId, role, type}]}`", content_type = "application/json"),
+    responses((status = 200, description = "invited: their clients ring"), (status = 400, body = convene_proto::RestError), (status = 401, body = convene_proto::RestError)))]
+pub async fn invite(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ConfQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let m = authorized(&state, &headers, &q).await?;
+    let b: Value = crate::util::json_body(&body, SdkErr::CMS_CONF_BAD_REQUEST)?;
+    let Some(Value::Array(items)) = b.get("attendees") else {
+        return Err(bad(
+            "attendees is required: a list of {name, phone, userUUID, accountId, type}",
+        ));
+    };
+    let text = |item: &Value, key: &str| {
+        item.get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let mut attendees = Vec::with_capacity(items.len());
+    for item in items {
+        let a = convene_proto::AttendeeBaseInfo {
+            nick_name: text(item, "name").unwrap_or_default(),
+            number: text(item, "phone").unwrap_or_default(),
+            account_id: text(item, "accountId"),
+            user_uuid: text(item, "userUUID"),
+            email: text(item, "email"),
+            sms: text(item, "sms"),
+            role: match item.get("role").and_then(Value::as_i64) {
+                None | Some(0) => Some(ConfRole::Attendee),
+                Some(1) => Some(ConfRole::Host),
+                Some(_) => return Err(bad("role must be 0 (guest) or 1 (host)")),
+            },
+            attendee_type: match text(item, "type") {
+                None => None,
+                Some(t) => Some(
+                    convene_proto::AttendeeType::from_rest_name(&t)
+                        .ok_or_else(|| bad(format!("type {t:?} is not an attendee type")))?,
+                ),
+            },
+            ..Default::default()
+        };
+        attendees.push(a);
+    }
+    let attendees = resolve_invitees(&state, attendees).await.map_err(ApiError::from)?;
+    state
+        .live
+        .control_as_host(&m, Action::Invite { attendees })
+        .await
+        .map_err(ApiError::from)?;
+    Ok(Json(serde_json::json!({})))
+}
+
+/// Completes each invitee's account both ways (`userUUID` from
+/// `accountId` and back: an invitation is matched by either when its
+/// account joins) and refuses an account that does not exist here, so that
+/// nobody "rings" for a typo. The REST invite and the SDK's `addAttendee`
+/// share it.
+pub async fn resolve_invitees(
+    state: &AppState,
+    mut list: Vec<convene_proto::AttendeeBaseInfo>,
+) -> Result<Vec<convene_proto::AttendeeBaseInfo>, convene_core::live::Refusal> {
+    let missing = |what: String| convene_core::live::Refusal::new(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, what);
+    let failed = |_| convene_core::live::Refusal::new(SdkErr::SDK_COMMON_FAIL, "internal server error");
+    for a in &mut list {
+        let id = a.user_uuid.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let account = a.account_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let user = match (id, account) {
+            (Some(id), _) => Some(
+                state
+                    .store
+                    .user_by_id(&convene_core::UserId(id.to_owned()))
+                    .await
+                    .map_err(failed)?
+                    .ok_or_else(|| missing(format!("userUUID {id} is no account here")))?,
+            ),
+            (None, Some(acc)) => Some(
+                state
+                    .store
+                    .user_by_account(acc)
+                    .await
+                    .map_err(failed)?
+                    .ok_or_else(|| missing(format!("accountId {acc} is no account here")))?,
+            ),
+            (None, None) => None,
+        };
+        if let Some(u) = user {
+            a.user_uuid = Some(u.id.as_str().to_owned());
+            a.account_id = Some(u.account.clone());
+            if a.nick_name.trim().is_empty() {
+                a.nick_name = u.name.clone();
+            }
+        }
+    }
+    Ok(list)
+}

@@ -21,6 +21,7 @@ const SDK: &[(&str, &str)] = &[
     ("rest.js", include_str!("../../../web/sdk/rest.js")),
     ("session.js", include_str!("../../../web/sdk/session.js")),
     ("media.js", include_str!("../../../web/sdk/media.js")),
+    ("calls.js", include_str!("../../../web/sdk/calls.js")),
 ];
 
 /// Headers of every page and file of the browser client: no framing by

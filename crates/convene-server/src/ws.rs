@@ -10,7 +10,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use convene_core::live::{Credential, JoinRequest, Refusal};
-use convene_proto::live::{ClientMsg, ServerMsg};
+use convene_proto::live::{ActionMsg, ClientMsg, ServerMsg};
 use convene_proto::{AttendeeType, SdkErr};
 use tokio::sync::oneshot;
 
@@ -86,6 +86,7 @@ async fn hello(state: &AppState, peer: SocketAddr, socket: &mut WebSocket) -> Re
                 client_key: convene_core::guard::caller_key(account.as_ref().map(|a| a.user_id.as_str()), peer.ip()),
                 account,
                 password_gate: Default::default(),
+                answering_call: false,
             };
             Ok((state.live.join(&j.conf_id, req).await?, false))
         }
@@ -102,6 +103,31 @@ async fn hello(state: &AppState, peer: SocketAddr, socket: &mut WebSocket) -> Re
             true,
         )),
         _ => Err(bad("the first message must be a join or resume")),
+    }
+}
+
+/// A control request: invitees' accounts are looked up first (an unknown
+/// one is refused here, as on the REST API).
+async fn control(state: &AppState, a: &Attached, action: ActionMsg) -> Result<(), Refusal> {
+    let closed = || Refusal {
+        code: SdkErr::CMS_CONF_IS_CLOSED,
+        reason: "the meeting has ended".into(),
+    };
+    let action = match action {
+        ActionMsg::AddAttendee { attendees } => ActionMsg::AddAttendee {
+            attendees: crate::participants::resolve_invitees(state, attendees).await?,
+        },
+        other => other,
+    };
+    let (reply, rx) = oneshot::channel();
+    let cmd = Cmd::Control {
+        by: a.participant.into(),
+        action: action.into(),
+        reply,
+    };
+    match a.meeting.send(cmd).await {
+        Ok(()) => rx.await.unwrap_or_else(|_| Err(closed())),
+        Err(_) => Err(closed()),
     }
 }
 
@@ -174,12 +200,7 @@ async fn session(state: AppState, peer: SocketAddr, mut socket: WebSocket) {
                 incoming = socket.recv() => match incoming {
                     Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
                         Ok(ClientMsg::Control { req_id, action }) => {
-                            let (reply, rx) = oneshot::channel();
-                            let cmd = Cmd::Control { by: a.participant.into(), action: action.into(), reply };
-                            let result = match a.meeting.send(cmd).await {
-                                Ok(()) => rx.await.unwrap_or(Err(Refusal { code: SdkErr::CMS_CONF_IS_CLOSED, reason: "the meeting has ended".into() })),
-                                Err(_) => Err(Refusal { code: SdkErr::CMS_CONF_IS_CLOSED, reason: "the meeting has ended".into() }),
-                            };
+                            let result = control(&state, &a, action).await;
                             let (ret, reason) = match result {
                                 Ok(()) => (SdkErr::SDKERR_SUCCESS, String::new()),
                                 Err(r) => (r.code, r.reason),

@@ -37,6 +37,7 @@ async fn host_and_guest_in_real_browsers() {
     tokio::task::spawn_blocking(playwright).await.unwrap();
     let server = common::TestServer::start().await;
     server.add_account("web-host", "Web Host").await;
+    server.add_account("web-callee", "Web Callee").await;
     let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../browser-artifacts");
     // Screenshots of this run only.
     let _ = std::fs::remove_dir_all(&artifacts);
@@ -44,6 +45,7 @@ async fn host_and_guest_in_real_browsers() {
         .arg(web_tests().join("e2e.mjs"))
         .args([&server.url(), "web-host", common::PASSWORD])
         .arg(&artifacts)
+        .arg("web-callee")
         .output()
         .await
         .unwrap();

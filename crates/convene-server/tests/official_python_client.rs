@@ -36,7 +36,35 @@ async fn official_python_client_controls_a_live_meeting() {
     let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
     let server = common::TestServer::start().await;
     server.add_account("py-host", "Python Host").await;
+    server.add_account("py-callee", "Py Callee").await;
     let host_client = server.client("py-host").await;
+    // The invitee is logged in elsewhere, listening for calls: it answers
+    // the one it gets (joins as its account, no password) until hung up.
+    let callee = server.client("py-callee").await;
+    let mut calls = callee.listen_calls_async().await.unwrap();
+    let answered = tokio::spawn(async move {
+        let call = loop {
+            match calls.next().await.unwrap() {
+                CallEvent::Incoming(c) => break c,
+                CallEvent::Ended { .. } => {}
+            }
+        };
+        let s = callee.accept_call_async(&call).await.unwrap();
+        let ended = loop {
+            if let CallEvent::Ended { call_id, reason } = calls.next().await.unwrap() {
+                break (call_id, reason);
+            }
+        };
+        let mut hung_up = false;
+        while let Ok(Some((_, e))) = tokio::time::timeout(std::time::Duration::from_secs(20), s.next_event()).await {
+            if matches!(e, Event::OnConfEnded { .. }) {
+                hung_up = true;
+                break;
+            }
+        }
+        assert!(hung_up, "the invitee was hung up");
+        (call, ended)
+    });
     let m = host_client
         .create_conf_async(CreateConfInfo::new("Controlled", MediaType::Video, true))
         .await
@@ -123,6 +151,29 @@ async fn official_python_client_controls_a_live_meeting() {
         })
     };
     let (h, g, s2) = (drain(&host).await, drain(&guest).await, drain(&second).await);
+    // The invitee's client rang with the meeting's call, stopped once answered.
+    let (call, (ended_id, reason)) = answered.await.unwrap();
+    assert_eq!(
+        (call.conf_id.as_str(), call.subject.as_str()),
+        (m.conf_id.as_str(), "Controlled")
+    );
+    assert_eq!((ended_id, reason), (call.call_id.clone(), CallState::Answered));
+    // The hosts heard how each invitation went.
+    let calls: Vec<(String, CallState)> = h
+        .iter()
+        .filter_map(|e| match e {
+            Event::OnCallStateChanged { nick_name, state, .. } => Some((nick_name.clone(), *state)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("Callee".to_owned(), CallState::Ringing),
+            ("Phone Only".to_owned(), CallState::Unreachable),
+            ("Callee".to_owned(), CallState::Answered),
+        ]
+    );
     assert_eq!(
         roles(&g),
         vec![ConfRole::Host, ConfRole::Attendee],

@@ -363,6 +363,22 @@ impl Live {
                 self.meeting.info.num_of_attendee = invited.len() as i64;
                 fx.invitees_changed = invited.len() != before;
             }
+            Action::Invite { attendees } => {
+                if !host_like {
+                    return Err(forbidden("invite participants"));
+                }
+                crate::calls::check_invitees(&attendees)?;
+                let invited = &mut self.meeting.info.attendees;
+                let before = invited.len();
+                for a in &attendees {
+                    if !invited.iter().any(|x| crate::calls::same_invitee(x, a)) {
+                        invited.push(a.clone());
+                    }
+                }
+                self.meeting.info.num_of_attendee = invited.len() as i64;
+                fx.invitees_changed = invited.len() != before;
+                self.to_ring = attendees;
+            }
             Action::End => {
                 if !host {
                     return Err(refuse(
@@ -494,6 +510,7 @@ impl From<ActionMsg> for Action {
             },
             ActionMsg::ReleaseHostRole { participant_id } => Action::ReleaseHost { target: participant_id },
             ActionMsg::AllowGuestUnmute { is_allowed } => Action::AllowUnmute { allow: is_allowed },
+            ActionMsg::AddAttendee { attendees } => Action::Invite { attendees },
         }
     }
 }

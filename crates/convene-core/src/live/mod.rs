@@ -102,6 +102,10 @@ pub struct JoinRequest {
     /// (`guard::PasswordGuard::gate`); callers who prove themselves without
     /// a password are not held back by it.
     pub password_gate: Gate,
+    /// The account answers a call ringing for it (set by the session, not
+    /// the caller): the hosts called it, so neither the lock nor the waiting
+    /// room holds it back.
+    pub answering_call: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -229,6 +233,11 @@ pub enum Action {
     Uninvite {
         numbers: Vec<String>,
     },
+    /// Invite people into the running meeting (`POST .../participants`):
+    /// they join the invited list and their logged-in clients ring.
+    Invite {
+        attendees: Vec<convene_proto::AttendeeBaseInfo>,
+    },
 }
 
 impl Action {
@@ -256,6 +265,7 @@ impl Action {
             Action::AllowUnmute { .. } => "allowGuestUnmute",
             Action::SetJoinPolicy { .. } => "setCallInRestriction",
             Action::Uninvite { .. } => "deleteAttendees",
+            Action::Invite { .. } => "inviteAttendees",
         }
     }
 
@@ -291,6 +301,10 @@ impl Action {
             Action::AllowUnmute { allow } => format!("allow={allow}"),
             Action::SetJoinPolicy { allow } => format!("allow={}", allow.number()),
             Action::Uninvite { numbers } => format!("numbers={}", numbers.join(",")),
+            Action::Invite { attendees } => {
+                let names: Vec<&str> = attendees.iter().map(|a| a.nick_name.as_str()).collect();
+                format!("names={}", names.join(","))
+            }
             _ => String::new(),
         }
     }
@@ -358,6 +372,9 @@ pub struct Live {
     /// Who may join, once a host changed it during the meeting (kept in
     /// [`LiveSettings`]; the meeting's own setting is applied to `meeting`).
     allow_join: Option<ConfAllowJoinUserType>,
+    /// Invitees to ring, as the last invitation named them (taken by the
+    /// session: [`Live::take_invited`]).
+    to_ring: Vec<convene_proto::AttendeeBaseInfo>,
 }
 
 /// The participant cap of a meeting created without one, unless the node
@@ -392,6 +409,7 @@ impl Live {
             end,
             prolong_left: settings.prolong_left,
             allow_join: settings.allow_join,
+            to_ring: Vec::new(),
             warned_for_end: None,
             ended,
             told: Default::default(),
@@ -408,6 +426,11 @@ impl Live {
 
     pub fn meeting(&self) -> &Meeting {
         &self.meeting
+    }
+
+    /// The invitees the last `Invite` named, to ring (once).
+    pub fn take_invited(&mut self) -> Vec<convene_proto::AttendeeBaseInfo> {
+        std::mem::take(&mut self.to_ring)
     }
 
     /// The settings that outlive this live state (see [`LiveSettings`]).
@@ -690,7 +713,7 @@ impl Live {
                     }
                 }
             }
-            if self.locked {
+            if self.locked && !req.answering_call {
                 return Err(refuse(SdkErr::CMS_CONF_LOCKED, "the meeting is locked"));
             }
         }
@@ -746,7 +769,7 @@ impl Live {
         if m.info.media_type == MediaType::Audio {
             camera = false;
         }
-        let waits = self.waiting_room_open && !is_host_like(role);
+        let waits = self.waiting_room_open && !is_host_like(role) && !req.answering_call;
         let id = ParticipantId(self.next_id);
         self.next_id += 1;
         let name = if req.nick_name.trim().is_empty() {

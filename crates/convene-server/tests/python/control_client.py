@@ -84,6 +84,28 @@ c.hang_up(HangUpRequest(**auth, body=RestBulkHangUpReqBody(bulk_hang_up_particip
 assert pid["Second"] not in [p.pid for p in real_time().participants]
 print("waiting room and hang up")
 
+# Invite into the running meeting: the account's logged-in client rings (the
+# test answers it: it joins); a phone number alone is unreachable. Then hung up.
+c.invite_participant(InviteParticipantRequest(**auth, body=RestInviteReqBody(attendees=[
+    Attendee(name="Callee", account_id="py-callee", phone="+8613800000001", type="normal"),
+    Attendee(name="Phone Only", phone="+8613800000002", type="normal")])))
+try:
+    c.invite_participant(InviteParticipantRequest(**auth, body=RestInviteReqBody(attendees=[
+        Attendee(name="Nobody", account_id="no-such-account", phone="1", type="normal")])))
+    raise SystemExit("an unknown account was invited")
+except ClientRequestException as e:
+    assert e.error_code == "MMC.111071061", e.error_code
+import time
+
+for _ in range(100):
+    callee = [p.pid for p in real_time().participants if p.name == "Py Callee"]
+    if callee:
+        break
+    time.sleep(0.1)
+assert callee, [p.name for p in real_time().participants]
+c.hang_up(HangUpRequest(**auth, body=RestBulkHangUpReqBody(bulk_hang_up_participants=callee)))
+print("invited: answered, joined, hung up")
+
 online = c.list_online_conf_attendee(ListOnlineConfAttendeeRequest(conf_id=conf_id))
 assert sorted(a.name for a in online.data) == ["Python Host", "Renamed Guest"], online
 print("online attendees", online.count)
@@ -123,7 +145,7 @@ ctl = c.search_ctl_records_of_his_meeting(SearchCtlRecordsOfHisMeetingRequest(co
 codes = [r.operate_code for r in ctl.data]
 assert codes == ["raiseHand", "extendConf", "renameAttendee"] + ["setHandsState"] * 4 + [
     "grantHostRole", "grantHostRole", "moveToWaitingRoom", "allowWaitingAttendeeEnter", "hangupAttendee",
-    "lockConf", "muteAllAttendee", "endConf"], codes
+    "inviteAttendees", "hangupAttendee", "lockConf", "muteAllAttendee", "endConf"], codes
 assert ctl.data[0].operate_source != "rest", ctl.data[0]  # the guest raised its own hand
 assert all(r.operate_source == "rest" for r in ctl.data[1:]), ctl
 refused = [r for r in ctl.data if r.operate_result != "0"]
