@@ -109,6 +109,14 @@ fn describe() {
         "convene_notices_total",
         "Notices delivered, by channel and outcome (sent, retry, failed, unsent)."
     );
+    describe_counter!(
+        "convene_sfu_nacks_total",
+        "NACKs sent to publishers (direction=sent) and received from subscribers (received)."
+    );
+    describe_counter!(
+        "convene_sfu_packets_lost_total",
+        "RTP packets lost from publishers to the SFU (in, estimated) and from the SFU to subscribers (out, as they report)."
+    );
     describe_gauge!(
         "convene_webhook_events_pending",
         "Webhook events waiting to be pushed (due or waiting for a retry)."
@@ -199,6 +207,10 @@ pub async fn scrape(
     metrics::counter!("convene_sfu_rtp_packets_total", "direction" => "out").absolute(s.rtp_out);
     metrics::counter!("convene_sfu_frames_blocked_total").absolute(s.frames_blocked);
     metrics::counter!("convene_sfu_keyframe_requests_total").absolute(s.keyframe_requests);
+    metrics::counter!("convene_sfu_nacks_total", "direction" => "sent").absolute(s.nacks_sent);
+    metrics::counter!("convene_sfu_nacks_total", "direction" => "received").absolute(s.nacks_received);
+    metrics::counter!("convene_sfu_packets_lost_total", "direction" => "in").absolute(s.packets_lost_in);
+    metrics::counter!("convene_sfu_packets_lost_total", "direction" => "out").absolute(s.packets_lost_out);
     match state.store.gauges(now).await {
         Ok(g) => {
             metrics::gauge!("convene_meetings_booked").set(g.booked as f64);

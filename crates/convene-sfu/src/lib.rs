@@ -111,7 +111,21 @@ struct Peer {
     max_bitrate: Option<u64>,
     /// Queued in `Sfu::dirty` for a poll (kept here so that marking is O(1)).
     dirty: bool,
+    /// What each stream's last stats said (str0m's counts are cumulative).
+    streams: HashMap<(Mid, Option<Rid>, bool), StreamCounts>,
 }
+
+/// A stream's cumulative counts at its last stats event.
+#[derive(Debug, Default, Clone, Copy)]
+struct StreamCounts {
+    packets: u64,
+    nacks: u64,
+    lost: u64,
+}
+
+/// How often str0m reports each stream's counts (NACKs, loss): seldom
+/// enough to cost nothing next to forwarding.
+const STATS_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Things one peer's output asks of the others, handled after it is polled.
 #[allow(clippy::large_enum_variant)]
@@ -205,7 +219,7 @@ impl Sfu {
         }
         let mut rtc = Rtc::builder()
             .enable_bwe(Some(Bitrate::kbps(1_500)))
-            .set_stats_interval(None)
+            .set_stats_interval(Some(STATS_INTERVAL))
             .build(now);
         let host = Candidate::host(self.local, Protocol::Udp).map_err(|e| SfuError::Rtc(e.to_string()))?;
         rtc.add_local_candidate(host);
@@ -226,6 +240,7 @@ impl Sfu {
             estimate: None,
             max_bitrate: None,
             dirty: false,
+            streams: HashMap::new(),
         };
         // Everything the others already publish is to be sent to the newcomer.
         for other in self.rooms.get(&room).into_iter().flatten() {
@@ -571,6 +586,33 @@ impl Sfu {
                     Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. })
                     | Event::EgressBitrateEstimate(BweKind::Remb { estimate, .. }) => {
                         p.estimate = Some(estimate.as_u64());
+                    }
+                    // From a publisher: the NACKs we sent it, and the loss our
+                    // receiver reports saw (a fraction of the packets since).
+                    Event::MediaIngressStats(st) => {
+                        let was = p.streams.entry((st.mid, st.rid, true)).or_default();
+                        let packets = st.packets.saturating_sub(was.packets);
+                        self.stats.nacks_sent += st.nacks.saturating_sub(was.nacks);
+                        let lost = (f64::from(st.loss.unwrap_or(0.0)) * packets as f64).round() as u64;
+                        self.stats.packets_lost_in += lost;
+                        *was = StreamCounts {
+                            packets: st.packets,
+                            nacks: st.nacks,
+                            lost: was.lost + lost,
+                        };
+                    }
+                    // To a subscriber: the NACKs it sent us, and the packets
+                    // its receiver reports say it lost (cumulative).
+                    Event::MediaEgressStats(st) => {
+                        let was = p.streams.entry((st.mid, st.rid, false)).or_default();
+                        self.stats.nacks_received += st.nacks.saturating_sub(was.nacks);
+                        let lost = st.remote.as_ref().map_or(was.lost, |r| r.packets_lost);
+                        self.stats.packets_lost_out += lost.saturating_sub(was.lost);
+                        *was = StreamCounts {
+                            packets: st.packets,
+                            nacks: st.nacks,
+                            lost: lost.max(was.lost),
+                        };
                     }
                     _ => {}
                 },

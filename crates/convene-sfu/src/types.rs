@@ -83,6 +83,15 @@ pub struct Stats {
     pub rtp_out: u64,
     /// Timer turns given to connections (`handle_timeout` per peer).
     pub timer_turns: u64,
+    /// NACKs sent to publishers (packets they had to send again) and
+    /// received from subscribers (every `STATS_INTERVAL`).
+    pub nacks_sent: u64,
+    pub nacks_received: u64,
+    /// Packets lost from publishers to the SFU (estimated from the loss
+    /// fraction of our receiver reports) and from the SFU to subscribers
+    /// (as their receiver reports count them).
+    pub packets_lost_in: u64,
+    pub packets_lost_out: u64,
 }
 
 impl std::ops::AddAssign for Stats {
@@ -94,6 +103,10 @@ impl std::ops::AddAssign for Stats {
         self.rtp_in += o.rtp_in;
         self.rtp_out += o.rtp_out;
         self.timer_turns += o.timer_turns;
+        self.nacks_sent += o.nacks_sent;
+        self.nacks_received += o.nacks_received;
+        self.packets_lost_in += o.packets_lost_in;
+        self.packets_lost_out += o.packets_lost_out;
     }
 }
 

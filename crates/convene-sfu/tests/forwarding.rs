@@ -170,6 +170,10 @@ fn nack_recovers_lost_video_packets() {
     assert!(video[0].frames > 150, "{} video frames", video[0].frames);
     // 10% of everything dropped, yet every video frame arrived.
     assert_eq!(video[0].gaps, 0, "video frames lost for good");
+    // The subscriber's NACKs are counted (str0m reports every 5 s).
+    let stats = net.sfu.stats();
+    assert!(stats.nacks_received > 0, "{stats:?}");
+    assert_eq!(stats.nacks_sent, 0, "nothing was lost on the way in: {stats:?}");
 }
 
 #[test]
