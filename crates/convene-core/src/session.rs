@@ -95,6 +95,13 @@ pub enum Output {
     Record(Record),
     /// Ring an invitee's logged-in clients.
     Ring(crate::calls::Call),
+    /// How an invitation went (answered, declined, not answered,
+    /// unreachable, cancelled): for programs following the meeting.
+    CallResult {
+        name: String,
+        number: String,
+        state: convene_proto::live::CallState,
+    },
     /// Stop ringing a call, and why.
     RingEnd {
         call: crate::calls::Call,
@@ -320,7 +327,14 @@ impl MeetingSession {
                     self.out.push_back(Output::Ring(call));
                     CallState::Ringing
                 }
-                None => CallState::Unreachable,
+                None => {
+                    self.out.push_back(Output::CallResult {
+                        name: a.nick_name.clone(),
+                        number: a.number.clone(),
+                        state: CallState::Unreachable,
+                    });
+                    CallState::Unreachable
+                }
             };
             events.push((
                 Audience::Hosts,
@@ -376,6 +390,11 @@ impl MeetingSession {
                         state: reason,
                     },
                 ));
+                self.out.push_back(Output::CallResult {
+                    name: call.name.clone(),
+                    number: call.number.clone(),
+                    state: reason,
+                });
                 self.out.push_back(Output::RingEnd { call, reason });
             }
         }

@@ -109,3 +109,28 @@ pub struct InvitedEntry {
     /// 1 invited as host.
     pub role: i64,
 }
+
+/// One entry of `SpeakerChangeNotify.data` (the loudest participant; the
+/// product lists up to three).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpeakerEntry {
+    pub pid: String,
+    pub name: String,
+    /// 0 (silence) to 100: the order of speakers.
+    pub speaking_volume: i64,
+}
+
+/// One entry of `InviteResultNotify.data`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteResultEntry {
+    /// The invitee's number (its name when it has none).
+    pub call_number: String,
+    pub name: String,
+    /// "0": answered (joined); else why not (`declined`, `noAnswer`,
+    /// `unreachable`, `cancelled`). The product's example names it
+    /// `resultCode`, its table `errorCode`: both are sent.
+    pub error_code: String,
+    pub result_code: String,
+}

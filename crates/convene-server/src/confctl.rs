@@ -6,7 +6,9 @@
 //! base64(token)`) and `HeartBeat`, and delivers the product's frames:
 //! `ConfBasicInfoNotify`, `ConfDynamicInfoNotify`, `ParticipantsNotify`,
 //! `AttendeesNotify`, `WaitingListNotify` (the first of each whole,
-//! `msgMode` 0; then what changed, `msgMode` 1).
+//! `msgMode` 0; then what changed, `msgMode` 1), `SpeakerChangeNotify`
+//! (the loudest participant, whole each time) and `InviteResultNotify`
+//! (how each invitation into the meeting went).
 //!
 //! The meeting's task keeps the watchers ([`Watchers`]): after every change
 //! it compares the meeting with what it last told them and sends the
@@ -23,9 +25,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use convene_core::{ConfUuid, Meeting};
 use convene_proto::confctl::{
-    BasicInfo, DynamicInfo, Frame, InvitedEntry, PInfo, ParticipantEntry, Reply, ReplyData, WsTokenResponse,
+    BasicInfo, DynamicInfo, Frame, InviteResultEntry, InvitedEntry, PInfo, ParticipantEntry, Reply, ReplyData,
+    SpeakerEntry, WsTokenResponse,
 };
-use convene_proto::live::Attendee;
+use convene_proto::live::{Attendee, CallState, ParticipantId};
 use convene_proto::{ConfRole, SdkErr};
 use serde::Deserialize;
 use serde_json::Value;
@@ -42,12 +45,14 @@ const SILENCE: Duration = Duration::from_secs(180);
 /// Frames queued for a watcher before it counts as gone.
 const WATCH_QUEUE: usize = 1024;
 /// The frame types convene sends.
-const TYPES: [&str; 5] = [
+const TYPES: [&str; 7] = [
     "ConfBasicInfoNotify",
     "ConfDynamicInfoNotify",
     "ParticipantsNotify",
     "AttendeesNotify",
     "WaitingListNotify",
+    "SpeakerChangeNotify",
+    "InviteResultNotify",
 ];
 
 /// The one-use socket tokens: token -> (meeting, expiry).
@@ -444,6 +449,56 @@ impl Watchers {
                 .filter(|(a, _)| types.contains(*a))
                 .all(|(_, f)| tx.try_send(f.clone()).is_ok())
         });
+    }
+}
+
+impl Watchers {
+    /// Sends a frame to the watchers subscribed to its type.
+    fn tell(&mut self, action: &str, f: Arc<str>) {
+        self.list
+            .retain(|(tx, types)| !types.contains(action) || tx.try_send(f.clone()).is_ok());
+    }
+
+    /// `SpeakerChangeNotify`: who speaks loudest now (`data` absent: nobody).
+    pub fn speaker(&mut self, live: &convene_core::live::Live, p: Option<ParticipantId>, volume: u8) {
+        if self.list.is_empty() {
+            return;
+        }
+        let m = live.meeting();
+        let data: Option<Vec<SpeakerEntry>> = p.map(|p| {
+            vec![SpeakerEntry {
+                pid: p.0.to_string(),
+                name: live.attendee(p).map(|a| a.nick_name.clone()).unwrap_or_default(),
+                speaking_volume: i64::from(volume),
+            }]
+        });
+        self.tell("SpeakerChangeNotify", frame("SpeakerChangeNotify", m, 0, data));
+    }
+
+    /// `InviteResultNotify`: how an invitation went (`errorCode` "0" when
+    /// answered; else why not: declined, noAnswer, unreachable, cancelled).
+    pub fn invite_result(&mut self, m: &Meeting, name: &str, number: &str, state: CallState) {
+        if self.list.is_empty() {
+            return;
+        }
+        let code = match state {
+            CallState::Answered => "0".to_owned(),
+            other => serde_json::to_value(other)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        };
+        let data = vec![InviteResultEntry {
+            call_number: if number.is_empty() {
+                name.to_owned()
+            } else {
+                number.to_owned()
+            },
+            name: name.to_owned(),
+            error_code: code.clone(),
+            result_code: code,
+        }];
+        self.tell("InviteResultNotify", frame("InviteResultNotify", m, 1, data));
     }
 }
 

@@ -586,6 +586,10 @@ impl MeetingTask {
                     self.hub.calls.ring(&self.session.meeting().conf_uuid, call);
                 }
                 Output::RingEnd { call, reason } => self.hub.calls.end(&call, reason),
+                Output::CallResult { name, number, state } => {
+                    self.watchers
+                        .invite_result(self.session.meeting(), &name, &number, state);
+                }
                 Output::Stop => {}
             }
         }
@@ -679,7 +683,11 @@ impl MeetingTask {
     fn on_media_event(&mut self, e: SfuEvent) {
         match e {
             SfuEvent::Offer { peer, sdp, .. } => self.session.sfu_offer(ParticipantId(peer.0), sdp),
-            SfuEvent::ActiveSpeaker { peer, .. } => self.session.active_speaker(peer.map(|x| ParticipantId(x.0))),
+            SfuEvent::ActiveSpeaker { peer, volume, .. } => {
+                let p = peer.map(|x| ParticipantId(x.0));
+                self.watchers.speaker(self.session.live(), p, volume);
+                self.session.active_speaker(p);
+            }
             SfuEvent::PeerClosed { peer, .. } => self.session.sfu_closed(ParticipantId(peer.0)),
         }
     }

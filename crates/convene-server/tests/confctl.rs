@@ -78,7 +78,7 @@ async fn the_event_socket_follows_a_meeting() {
         "sequence": "000000000000000000001",
         "action": "Subscribe",
         "data": json!({"subscribeType": ["ConfBasicInfoNotify", "ConfDynamicInfoNotify", "ParticipantsNotify",
-                                         "AttendeesNotify", "WaitingListNotify"], "confToken": basic}).to_string(),
+                                         "AttendeesNotify", "WaitingListNotify", "InviteResultNotify"], "confToken": basic}).to_string(),
     });
     ws.send(Message::Text(subscribe.to_string().into())).await.unwrap();
     let ok = next(&mut ws, "Subscribe").await;
@@ -142,6 +142,18 @@ async fn the_event_socket_follows_a_meeting() {
         (locked["msgMode"].clone(), locked["data"]["lock"].clone()),
         (json!(1), json!(1))
     );
+
+    // An invitee known by a phone number alone cannot be rung.
+    host.add_attendee(vec![AttendeeBaseInfo {
+        nick_name: "Pat".into(),
+        number: "+8613800000009".into(),
+        ..Default::default()
+    }])
+    .await
+    .unwrap();
+    let result = next(&mut ws, "InviteResultNotify").await;
+    assert_eq!(result["data"][0]["callNumber"], "+8613800000009", "{result}");
+    assert_eq!(result["data"][0]["errorCode"], "unreachable");
 
     // A heartbeat is answered; the guest leaves; the host ends it.
     ws.send(Message::Text(

@@ -25,6 +25,41 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// The product's per-meeting event socket, subscribed to `SpeakerChangeNotify`.
+async fn follow_speakers(
+    server: &TestServer,
+    m: &CreateConfResult,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use futures::{SinkExt, StreamExt};
+    let t: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v1/mmc/control/conferences/token", server.url()))
+        .query(&[("conferenceID", &m.conf_id)])
+        .header("X-Password", &m.host_pwd)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = format!(
+        "{}?confID={}&tmpToken={}",
+        t["data"]["wsURL"].as_str().unwrap(),
+        m.conf_id,
+        t["data"]["tmpWsToken"].as_str().unwrap()
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let data = serde_json::json!({"subscribeType": ["SpeakerChangeNotify"], "confToken": t["data"]["token"]});
+    let subscribe = serde_json::json!({"sequence": "1", "action": "Subscribe", "data": data.to_string()});
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        subscribe.to_string().into(),
+    ))
+    .await
+    .unwrap();
+    let ok = ws.next().await.unwrap().unwrap();
+    assert!(ok.to_text().unwrap().contains("\"returnCode\":0"), "{ok}");
+    ws
+}
+
 async fn create(server: &TestServer, edit: impl FnOnce(&mut CreateConfInfo)) -> (ConveneClient, CreateConfResult) {
     server.add_account("olga", "Olga Host").await;
     let host = server.client("olga").await;
@@ -177,6 +212,7 @@ async fn an_audio_meeting_refuses_video_and_names_the_active_speaker() {
         .err()
         .unwrap();
     assert_eq!(err.code, SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL, "{}", err.reason);
+    let mut watcher = follow_speakers(&server, &m).await;
     let host_media = MediaPeer::start(host.clone(), LOCAL, true, false, epoch).await.unwrap();
     let guest = join_guest(&server, &m).await;
     let guest_media = MediaPeer::start(guest.clone(), LOCAL, true, false, epoch)
@@ -195,6 +231,25 @@ async fn an_audio_meeting_refuses_video_and_names_the_active_speaker() {
         })
         .await;
     assert_eq!(speaker, Some(host.participant_id()));
+    // A program following the meeting hears it too, in the product's frame.
+    let frame = tokio::time::timeout(WAIT, async {
+        use futures::StreamExt;
+        loop {
+            if let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) = watcher.next().await {
+                let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+                if v["action"] == "SpeakerChangeNotify" && v["data"].is_array() {
+                    return v;
+                }
+            }
+        }
+    })
+    .await
+    .expect("a SpeakerChangeNotify frame");
+    let loudest = &frame["data"][0];
+    assert_eq!(loudest["pid"], host.participant_id().0.to_string().as_str(), "{frame}");
+    assert_eq!(loudest["name"], "Olga Host");
+    let volume = loudest["speakingVolume"].as_i64().unwrap();
+    assert!((50..=100).contains(&volume), "-12 dBov is loud: {volume}");
     // Latency on loopback, from the frames' tags.
     let lat = guest_media.with(|c| std::mem::take(&mut c.latencies_us));
     assert!(!lat.is_empty());

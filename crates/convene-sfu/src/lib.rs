@@ -470,8 +470,15 @@ impl Sfu {
         }
         let rooms: Vec<MediaRoomId> = self.speakers.keys().copied().collect();
         for room in rooms {
-            if let Some(change) = self.speakers.get_mut(&room).and_then(|s| s.evaluate(now)) {
-                self.events.push_back(SfuEvent::ActiveSpeaker { room, peer: change });
+            if let Some(s) = self.speakers.get_mut(&room) {
+                if let Some(change) = s.evaluate(now) {
+                    let volume = change.map_or(0, |p| s.volume(p));
+                    self.events.push_back(SfuEvent::ActiveSpeaker {
+                        room,
+                        peer: change,
+                        volume,
+                    });
+                }
             }
         }
         self.run(now);

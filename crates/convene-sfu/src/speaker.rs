@@ -41,6 +41,14 @@ impl SpeakerDetector {
         self.current
     }
 
+    /// A peer's smoothed audio level as a volume from 0 (silence, -127
+    /// dBov) to 100 (0 dBov).
+    pub fn volume(&self, peer: PeerId) -> u8 {
+        self.levels.get(&peer).map_or(0, |(l, _)| {
+            ((l + 127.0) * 100.0 / 127.0).round().clamp(0.0, 100.0) as u8
+        })
+    }
+
     pub fn next_evaluation(&self) -> Option<Instant> {
         self.next
     }

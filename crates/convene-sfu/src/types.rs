@@ -62,7 +62,12 @@ pub enum SfuEvent {
         sdp: String,
     },
     /// The loudest peer of a room changed (None: nobody speaks).
-    ActiveSpeaker { room: MediaRoomId, peer: Option<PeerId> },
+    /// `volume`: the speaker's level, 0 (silence) to 100 (0 dBov).
+    ActiveSpeaker {
+        room: MediaRoomId,
+        peer: Option<PeerId>,
+        volume: u8,
+    },
     /// A peer's media connection closed by itself (ICE or DTLS failure, timeout).
     PeerClosed { room: MediaRoomId, peer: PeerId },
 }
