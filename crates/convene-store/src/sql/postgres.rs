@@ -42,6 +42,7 @@ const PG_LOCK_SHARED_ROOMS_SQL: &str =
 
 impl PgStore {
     pub(super) async fn create_meeting_scheduled(&self, meeting: NewMeeting, now: i64) -> Result<crate::Staged> {
+        let started = std::time::Instant::now();
         let mut tx = self.pool.begin().await?;
         // SQLite has one writer; here the rooms a meeting may take are
         // locked first, so the overlap check and the insert cannot
@@ -60,6 +61,7 @@ impl PgStore {
         }
         let m = create_meeting(&mut *tx, &mut IdDraws::drawn(), meeting, now).await?;
         tx.commit().await?;
+        metrics::histogram!("convene_store_commit_seconds").record(started.elapsed().as_secs_f64());
         Ok(crate::Staged {
             meeting: m,
             durable: Box::pin(std::future::ready(Ok(()))),
