@@ -138,7 +138,8 @@ pub enum Record {
     /// A control action and how it went.
     Control {
         at: i64,
-        /// "client" (a participant) or "rest" (the REST control API).
+        /// "client" (a participant), "rest" (the REST control API) or
+        /// "system" (the meeting itself: how an invitation went).
         source: &'static str,
         operator: String,
         /// The product SDK's name of the action.
@@ -328,11 +329,7 @@ impl MeetingSession {
                     CallState::Ringing
                 }
                 None => {
-                    self.out.push_back(Output::CallResult {
-                        name: a.nick_name.clone(),
-                        number: a.number.clone(),
-                        state: CallState::Unreachable,
-                    });
+                    self.call_result(&a.nick_name, &a.number, CallState::Unreachable);
                     CallState::Unreachable
                 }
             };
@@ -376,6 +373,29 @@ impl MeetingSession {
         }
     }
 
+    /// How an invitation went, for programs following the meeting and for
+    /// its history (a control record `inviteResult`, by the system).
+    fn call_result(&mut self, name: &str, number: &str, state: convene_proto::live::CallState) {
+        self.out.push_back(Output::CallResult {
+            name: name.to_owned(),
+            number: number.to_owned(),
+            state,
+        });
+        let state_name = serde_json::to_value(state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        self.out.push_back(Output::Record(Record::Control {
+            at: self.now,
+            source: "system",
+            operator: String::new(),
+            code: "inviteResult",
+            object: name.to_owned(),
+            result: 0,
+            detail: format!("state={state_name}"),
+        }));
+    }
+
     /// Stops ringing the calls `which` picks, telling hosts why.
     fn end_calls(&mut self, which: impl Fn(&crate::calls::Call) -> bool, reason: convene_proto::live::CallState) {
         let ids: Vec<String> = self.calls.values().filter(|c| which(c)).map(|c| c.id.clone()).collect();
@@ -390,11 +410,7 @@ impl MeetingSession {
                         state: reason,
                     },
                 ));
-                self.out.push_back(Output::CallResult {
-                    name: call.name.clone(),
-                    number: call.number.clone(),
-                    state: reason,
-                });
+                self.call_result(&call.name, &call.number, reason);
                 self.out.push_back(Output::RingEnd { call, reason });
             }
         }
@@ -781,11 +797,6 @@ impl MeetingSession {
                 self.persist(*fx);
             }
             self.deliver(events);
-            let invited = self.live.take_invited();
-            if !invited.is_empty() {
-                self.ring(invited);
-            }
-            self.auto_invite();
             result.map(|_| ())
         };
         self.out.push_back(Output::Record(Record::Control {
@@ -797,6 +808,12 @@ impl MeetingSession {
             result: result.as_ref().map_or_else(|r| r.code.0, |_| 0),
             detail,
         }));
+        // The invitation's calls, after it in the records.
+        let invited = self.live.take_invited();
+        if !invited.is_empty() {
+            self.ring(invited);
+        }
+        self.auto_invite();
         self.check_stop();
         result
     }

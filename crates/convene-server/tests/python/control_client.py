@@ -145,9 +145,11 @@ ctl = c.search_ctl_records_of_his_meeting(SearchCtlRecordsOfHisMeetingRequest(co
 codes = [r.operate_code for r in ctl.data]
 assert codes == ["raiseHand", "extendConf", "renameAttendee"] + ["setHandsState"] * 4 + [
     "grantHostRole", "grantHostRole", "moveToWaitingRoom", "allowWaitingAttendeeEnter", "hangupAttendee",
-    "inviteAttendees", "hangupAttendee", "lockConf", "muteAllAttendee", "endConf"], codes
+    "inviteAttendees", "inviteResult", "inviteResult", "hangupAttendee", "lockConf", "muteAllAttendee", "endConf"], codes
 assert ctl.data[0].operate_source != "rest", ctl.data[0]  # the guest raised its own hand
-assert all(r.operate_source == "rest" for r in ctl.data[1:]), ctl
+assert all(r.operate_source == ("system" if r.operate_code == "inviteResult" else "rest") for r in ctl.data[1:]), ctl
+results = [(r.operation_object, r.detail) for r in ctl.data if r.operate_code == "inviteResult"]
+assert results == [("Phone Only", "state=unreachable"), ("Callee", "state=answered")], results
 refused = [r for r in ctl.data if r.operate_result != "0"]
 assert [(r.operate_code, r.operate_result) for r in refused] == [("setHandsState", "111070002")], refused
 print("control records", codes)

@@ -202,7 +202,7 @@ macro_rules! events_queries {
             }
 
             pub async fn finish_events(pool: &$pool, results: &[(i64, EventDelivery)]) -> Result<()> {
-                let mut tx = pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(pool).await?;
                 for (id, d) in results {
                     let (sql, params) = finish_event_sql(*id, d);
                     let mut q = sqlx::query(sql);

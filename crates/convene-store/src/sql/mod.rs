@@ -79,6 +79,30 @@ pub(super) fn like_literal(text: &str) -> String {
     out
 }
 
+/// Begins a transaction that writes. SQLite: `BEGIN IMMEDIATE`, taking the
+/// write lock first (waiting up to the busy timeout), because a deferred
+/// transaction that reads first and then writes fails at once with
+/// `SQLITE_BUSY` when another connection committed in between (its
+/// snapshot is stale: no busy timeout helps). PostgreSQL: `BEGIN`.
+pub(super) trait BeginWrite {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> std::result::Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> std::result::Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> std::result::Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 /// Rounds of compare-and-set a login failure gets against concurrent ones.
 pub(super) const LOGIN_FAILURE_ATTEMPTS: usize = 32;
 

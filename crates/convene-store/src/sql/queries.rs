@@ -159,7 +159,7 @@ macro_rules! store_queries {
             }
 
             pub async fn put_webhook(pool: &$pool, w: &crate::Webhook) -> Result<()> {
-                let mut tx = pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(pool).await?;
                 sqlx::query("DELETE FROM webhooks WHERE enterprise_id = $1")
                     .bind(w.enterprise_id.as_str())
                     .execute(&mut *tx)
@@ -242,7 +242,7 @@ macro_rules! store_queries {
             const END_APP_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE app_id = $1)";
 
             pub async fn update_app(pool: &$pool, app_id: &str, c: &crate::AppChange, now: i64) -> Result<()> {
-                let mut tx = pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(pool).await?;
                 sqlx::query(
                     "UPDATE apps SET name = COALESCE($1, name), description = COALESCE($2, description), \
                      disabled = COALESCE($3, disabled), app_key = COALESCE($4, app_key), updated_at = $5 WHERE app_id = $6",
@@ -263,7 +263,7 @@ macro_rules! store_queries {
             }
 
             pub async fn delete_app(pool: &$pool, app_id: &str) -> Result<()> {
-                let mut tx = pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(pool).await?;
                 sqlx::query(END_APP_SESSIONS_SQL).bind(app_id).execute(&mut *tx).await?;
                 sqlx::query("DELETE FROM apps WHERE app_id = $1").bind(app_id).execute(&mut *tx).await?;
                 tx.commit().await?;
@@ -271,7 +271,7 @@ macro_rules! store_queries {
             }
 
             pub async fn set_invitees(pool: &$pool, conf_uuid: &str, attendees: &[convene_proto::AttendeeBaseInfo]) -> Result<()> {
-                let mut tx = pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(pool).await?;
                 let doc: Option<String> = sqlx::query("SELECT doc FROM meetings WHERE conf_uuid = $1")
                     .bind(conf_uuid)
                     .fetch_optional(&mut *tx)
@@ -345,7 +345,7 @@ macro_rules! store_queries {
             }
 
             pub async fn set_password(pool: &$pool, user: &str, hash: &str) -> Result<()> {
-                let mut tx = pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(pool).await?;
                 sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                     .bind(hash)
                     .bind(user)
@@ -357,7 +357,7 @@ macro_rules! store_queries {
             }
 
             pub async fn delete_user(pool: &$pool, user: &str, now: i64) -> Result<()> {
-                let mut tx = pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(pool).await?;
                 let room: Option<String> = sqlx::query("SELECT personal_room FROM users WHERE id = $1")
                     .bind(user)
                     .fetch_optional(&mut *tx)
@@ -725,7 +725,7 @@ macro_rules! store_queries {
             pub async fn fold_old_subjects(pool: &$pool) -> Result<u64> {
                 let mut folded = 0;
                 loop {
-                    let mut tx = pool.begin().await?;
+                    let mut tx = BeginWrite::begin_write(pool).await?;
                     let rows = sqlx::query(UNFOLDED_SQL).fetch_all(&mut *tx).await?;
                     if rows.is_empty() {
                         return Ok(folded);
@@ -869,7 +869,7 @@ macro_rules! store_queries {
                 now: i64,
                 room_lock: Option<&'static str>,
             ) -> Result<bool> {
-                let mut tx = pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(pool).await?;
                 if let (Some(lock), Some(room)) = (room_lock, &m.room_id) {
                     sqlx::query(lock).bind(room.as_str()).execute(&mut *tx).await?;
                 }
@@ -892,7 +892,7 @@ macro_rules! store_queries {
             }
 
             pub async fn cancel_meeting(pool: &$pool, conf_uuid: &str, now: i64, notices: &[convene_core::notify::Notice]) -> Result<bool> {
-                let mut tx = pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(pool).await?;
                 let done = sqlx::query(CANCEL_SQL)
                 .bind(conf_uuid)
                 .bind(now)
@@ -962,7 +962,7 @@ macro_rules! store_queries {
                 now: i64,
                 room_lock: Option<&'static str>,
             ) -> Result<bool> {
-                let mut tx = pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(pool).await?;
                 if let (Some(lock), Some(room)) = (room_lock, change.insert.iter().find_map(|m| m.room_id.as_ref())) {
                     sqlx::query(lock).bind(room.as_str()).execute(&mut *tx).await?;
                 }
@@ -1025,7 +1025,7 @@ macro_rules! impl_store {
                 $q::enterprise(&self.pool, id).await
             }
             async fn add_user(&self, user: NewUser, now: i64) -> Result<User> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(&self.pool).await?;
                 let u = $q::add_user(&mut *tx, self.conf_id_cipher(), user, now).await?;
                 tx.commit().await?;
                 Ok(u)
@@ -1037,7 +1037,7 @@ macro_rules! impl_store {
                 $q::user_by(&self.pool, "id", id.as_str()).await
             }
             async fn upsert_app_user(&self, app: &App, user: NewUser, now: i64) -> Result<User> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(&self.pool).await?;
                 let u = $q::upsert_app_user(&mut *tx, self.conf_id_cipher(), app, user, now).await?;
                 tx.commit().await?;
                 Ok(u)
@@ -1049,7 +1049,7 @@ macro_rules! impl_store {
                 $q::app(&self.pool, app_id).await
             }
             async fn add_shared_room(&self, enterprise: &EnterpriseId, now: i64) -> Result<RoomId> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(&self.pool).await?;
                 let r = $q::add_shared_room(&mut *tx, self.conf_id_cipher(), enterprise, now).await?;
                 tx.commit().await?;
                 Ok(r)

@@ -52,7 +52,7 @@ macro_rules! records_queries {
                 records: &[(ConfUuid, convene_core::session::Record)],
             ) -> Result<()> {
                 use convene_core::session::Record;
-                let mut tx = pool.begin().await?;
+                let mut tx = BeginWrite::begin_write(pool).await?;
                 // The events of what is recorded, in the same transaction
                 // (none to write unless some subscription is enabled).
                 let push = events::any_enabled(&mut tx).await?;
