@@ -170,6 +170,10 @@ $('#link-form').addEventListener('submit', (ev) => {
 function joined(ret, reason, result) {
   if (ret) return fail(ret, reason);
   notice('');
+  // A new meeting's chat starts empty (its history arrives on admission).
+  const empty = Object.assign(document.createElement('li'), { id: 'chat-empty', className: 'muted', textContent: 'No messages yet.' });
+  $('#chat-log').replaceChildren(empty);
+  chatAllowed = true;
   me.participantId = result.participantId;
   setRole(result.role);
   show('room-view');
@@ -184,6 +188,7 @@ function setRole(role) {
   $('[data-testid=my-role]').textContent = ROLE_NAMES[role] ?? '';
   $('#waiting-banner').hidden = role !== ConfRole.HWM_CONF_ROLE_WAITING;
   $('#room-status').textContent = role === ConfRole.HWM_CONF_ROLE_WAITING ? 'waiting room' : 'in the meeting';
+  chatState();
 }
 
 function button(label, testid, onClick) {
@@ -340,8 +345,54 @@ sdk.onConfInfoNotify = (info) => {
   $('#waiting-room').textContent = waitingRoomOpen ? 'Close waiting room' : 'Open waiting room';
 };
 sdk.onSelfRoleChanged = ({ role }) => setRole(role);
+// Chat: to everyone or privately to one participant.
+let chatAllowed = true;
+const nameOf = (pid) => (lastAttendees.find((a) => a.participantId === pid) || {}).nickName || `participant ${pid}`;
+function showChat(m) {
+  $('#chat-empty')?.remove();
+  const li = document.createElement('li');
+  const time = new Date(m.at * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const who = m.from === me.participantId ? 'You' : m.fromName;
+  let head = `${time} ${who}`;
+  if (m.to !== undefined && m.to !== null) {
+    li.className = 'private';
+    head += m.from === me.participantId ? ` (privately to ${nameOf(m.to)})` : ' (privately)';
+  }
+  li.textContent = `${head}: ${m.text}`;
+  $('#chat-log').append(li);
+  li.scrollIntoView({ block: 'nearest' });
+}
+function chatTargets(attendees) {
+  const select = $('[data-testid=chat-to]');
+  const chosen = select.value;
+  const options = [new Option('Everyone', '')];
+  for (const a of attendees) if (a.participantId !== me.participantId) options.push(new Option(a.nickName, String(a.participantId)));
+  select.replaceChildren(...options);
+  select.value = options.some((o) => o.value === chosen) ? chosen : '';
+}
+function chatState() {
+  const mayChat = chatAllowed || [ConfRole.HWM_CONF_ROLE_HOST, ConfRole.HWM_CONF_ROLE_COHOST].includes(me.role);
+  for (const el of $('#chat-form').elements) el.disabled = !mayChat;
+  $('[data-testid=chat-text]').placeholder = mayChat ? '' : 'The host turned chat off';
+  $('#chat-toggle').textContent = chatAllowed ? 'Turn chat off' : 'Turn chat on';
+}
+sdk.onChatMessage = ({ message }) => showChat(message);
+sdk.onChatHistory = ({ messages }) => messages.forEach(showChat);
+sdk.onChatAllowedChanged = ({ isAllowed }) => { chatAllowed = isAllowed; chatState(); };
+$('#chat-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  const to = f.get('to') ? Number(f.get('to')) : undefined;
+  sdk.sendChatMessage(String(f.get('text') || ''), to, (ret, reason) => {
+    if (ret) return fail(ret, reason);
+    $('[data-testid=chat-text]').value = '';
+  });
+});
+$('#chat-toggle').addEventListener('click', () => sdk.allowChat(!chatAllowed, report));
+
 sdk.onAttendeeListChanged = ({ attendees }) => {
   renderList($('#attendees'), attendees, false);
+  chatTargets(attendees);
   lastAttendees = me.role === ConfRole.HWM_CONF_ROLE_WAITING ? [] : attendees;
   // What the meeting says about my microphone and camera is what I send.
   const self = attendees.find((a) => a.participantId === me.participantId);

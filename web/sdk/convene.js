@@ -51,6 +51,10 @@ export class ConveneSDK {
     this.onWaitingListChanged = null; this.onWaitingRoomStateChanged = null; this.onMeetingInfoChanged = null;
     this.onSelfRoleChanged = null; this.onConfEndingSoon = null; this.onConfEnded = null;
     this.onActiveSpeakerChanged = null;
+    // Chat: each message ({message: {id, from, fromName, to?, text, at}}),
+    // the recent history on admission ({messages}), and whether participants
+    // may chat ({isAllowed}).
+    this.onChatMessage = null; this.onChatHistory = null; this.onChatAllowedChanged = null;
     // Hosts: how an invitation into the meeting goes ({nickName, number, state}).
     this.onCallStateChanged = null;
     // Calls to the logged-in account (after listenCalls()): {callId, confId,
@@ -215,6 +219,9 @@ export class ConveneSDK {
       case 'onConfEndingSoon': return call(this.onConfEndingSoon, { endTimeStamp: e.endTimeStamp });
       case 'onConfEnded': this.session.ended(); return call(this.onConfEnded, { reason: e.reason, reasonText: e.reasonText });
       case 'onActiveSpeakerChanged': return call(this.onActiveSpeakerChanged, { participantId: e.participantId ?? null });
+      case 'onChatMessage': return call(this.onChatMessage, { message: e.message });
+      case 'onChatHistory': return call(this.onChatHistory, { messages: e.messages });
+      case 'onChatAllowedChanged': return call(this.onChatAllowedChanged, { isAllowed: e.isAllowed });
       case 'onCallStateChanged': return call(this.onCallStateChanged, { nickName: e.nickName, number: e.number, state: e.state });
       default: return undefined;
     }
@@ -243,6 +250,10 @@ export class ConveneSDK {
   setHandsState(participantId, isRaised, cb) { this._control({ action: 'setHandsState', participantId, isRaised }, cb); }
   releaseHostRole(participantId, cb) { this._control({ action: 'releaseHostRole', participantId }, cb); }
   allowGuestUnmute(isAllowed, cb) { this._control({ action: 'allowGuestUnmute', isAllowed }, cb); }
+  /** sendChatMessage(text, to?, cb): to everyone, or privately to participant `to`. */
+  sendChatMessage(text, to, cb) { this._control({ action: 'sendChatMessage', text, to: to ?? undefined }, cb); }
+  /** allowChat(isAllowed, cb): hosts let participants chat, or not. */
+  allowChat(isAllowed, cb) { this._control({ action: 'allowChat', isAllowed }, cb); }
   /** addAttendee([{nickName, number, accountId?, userUuid?}], cb): invite into the meeting; their logged-in clients ring. */
   addAttendee(attendees, cb) { this._control({ action: 'addAttendee', attendees }, cb); }
 

@@ -168,6 +168,20 @@ try {
   });
   if ((await guest.locator('#ended-view').isVisible())) throw new Error('the guest was dropped from the meeting');
 
+  step('chat both ways, then privately');
+  await host.fill('[data-testid=chat-text]', 'Hello from the host');
+  await host.click('[data-testid=chat-send]');
+  await guest.waitForFunction(() => document.querySelector('[data-testid=chat-log]').textContent.includes('Hello from the host'));
+  await guest.fill('[data-testid=chat-text]', 'Hi host');
+  await guest.click('[data-testid=chat-send]');
+  await host.waitForFunction(() => document.querySelector('[data-testid=chat-log]').textContent.includes('Hi host'));
+  await host.selectOption('[data-testid=chat-to]', String(await pidOf(guest)));
+  await host.fill('[data-testid=chat-text]', 'Only for you');
+  await host.click('[data-testid=chat-send]');
+  await guest.waitForFunction(() => [...document.querySelectorAll('[data-testid=chat-log] li.private')].some((li) => li.textContent.includes('Only for you')));
+  await host.waitForFunction(() => document.querySelector('[data-testid=chat-log]').textContent.includes('(privately to'));
+  await shot(guest, '11b-chat-phone');
+
   step('host invites a logged-in account: its page rings and joins');
   const callerCtx = await launch({ width: 1000, height: 700 });
   try {

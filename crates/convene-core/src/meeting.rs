@@ -120,6 +120,9 @@ pub struct LiveSettings {
     /// Who may join, when a host changed it during the meeting
     /// (`updateStartedConfConfig` `callInRestriction`).
     pub allow_join: Option<ConfAllowJoinUserType>,
+    /// The hosts turned the participants' chat off.
+    #[serde(default)]
+    pub chat_off: bool,
 }
 
 /// Whether a typed secret (a password, a link code) is `secret`, in time

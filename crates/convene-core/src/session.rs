@@ -132,6 +132,14 @@ pub enum Record {
     SessionEnded { at: i64 },
     /// The meeting ended for good.
     Concluded { at: i64 },
+    /// A chat message (kept for the minutes; not a control action).
+    Chat {
+        at: i64,
+        from: String,
+        /// A private message's receiver, by name.
+        to: Option<String>,
+        text: String,
+    },
     /// Out of the meeting: left, removed, moved to the waiting room, gone
     /// past the reconnect grace, or the meeting ended.
     Left { participant: ParticipantId, at: i64 },
@@ -788,6 +796,10 @@ impl MeetingSession {
             None => ("REST control API".to_owned(), "rest"),
         };
         let (code, object, detail) = (action.name(), name(action.target()), action.detail());
+        let chat = match &action {
+            Action::Chat { text, to } => Some((text.trim().to_owned(), to.map(|t| name(Some(t))))),
+            _ => None,
+        };
         let result = if matches!(action, Action::ReclaimHost { .. }) && by != Actor::RestControl && gate != Gate::Open {
             Err(password_locked())
         } else {
@@ -799,15 +811,27 @@ impl MeetingSession {
             self.deliver(events);
             result.map(|_| ())
         };
-        self.out.push_back(Output::Record(Record::Control {
-            at: now,
-            source,
-            operator,
-            code,
-            object,
-            result: result.as_ref().map_or_else(|r| r.code.0, |_| 0),
-            detail,
-        }));
+        let record = match chat {
+            // A message is the chat's record, not a control action's.
+            Some((text, to)) => result.is_ok().then_some(Record::Chat {
+                at: now,
+                from: operator,
+                to,
+                text,
+            }),
+            None => Some(Record::Control {
+                at: now,
+                source,
+                operator,
+                code,
+                object,
+                result: result.as_ref().map_or_else(|r| r.code.0, |_| 0),
+                detail,
+            }),
+        };
+        if let Some(r) = record {
+            self.out.push_back(Output::Record(r));
+        }
         // The invitation's calls, after it in the records.
         let invited = self.live.take_invited();
         if !invited.is_empty() {

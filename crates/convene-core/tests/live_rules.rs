@@ -865,3 +865,108 @@ fn a_meeting_without_a_cap_has_the_nodes_default() {
         Some(SdkErr::CMS_OVER_MAX_PARTICIPANT_NUMBER)
     );
 }
+
+#[test]
+fn chat_to_everyone_privately_off_and_for_late_joiners() {
+    let mut live = Live::new(meeting(|c, _| c.is_open_waiting_room = Some(true)));
+    let host = host_in(&mut live);
+    let mut out = Vec::new();
+    live.control(host, Action::OpenWaitingRoom { open: false }, T0 + 2, &mut out)
+        .unwrap();
+    let ana = join(&mut live, req(pw("1111"), "Ana", None)).unwrap().participant;
+    let bo = join(&mut live, req(pw("1111"), "Bo", None)).unwrap().participant;
+    let chat = |text: &str, to| Action::Chat { text: text.into(), to };
+    let messages = |out: &Outbox| -> Vec<(Audience, String)> {
+        out.iter()
+            .filter_map(|(a, e)| match e {
+                Event::OnChatMessage { message } => Some((*a, message.text.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+
+    // To everyone: every admitted participant hears it, trimmed.
+    let mut out = Vec::new();
+    live.control(ana, chat("  hello all \n", None), T0 + 3, &mut out)
+        .unwrap();
+    assert_eq!(messages(&out), [(Audience::Admitted, "hello all".to_owned())]);
+    // Privately: the sender and the receiver only.
+    let mut out = Vec::new();
+    live.control(ana, chat("just you", Some(bo)), T0 + 4, &mut out).unwrap();
+    assert_eq!(
+        messages(&out),
+        [
+            (Audience::One(ana), "just you".to_owned()),
+            (Audience::One(bo), "just you".to_owned())
+        ]
+    );
+    // Bad input, named.
+    for bad in [
+        chat("   ", None),
+        chat(&"x".repeat(2001), None),
+        chat("me", Some(ana)),
+        chat("nobody", Some(ParticipantId(999))),
+    ] {
+        let e = live.control(ana, bad, T0 + 5, &mut Vec::new()).unwrap_err();
+        assert_eq!(e.code, SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "{}", e.reason);
+    }
+    // The REST control API is not a participant: it cannot chat.
+    assert!(live
+        .control(Actor::RestControl, chat("from nowhere", None), T0 + 5, &mut Vec::new())
+        .is_err());
+    // Off: guests may not, hosts still may; on again.
+    assert_eq!(
+        live.control(ana, Action::AllowChat { allow: false }, T0 + 6, &mut Vec::new())
+            .unwrap_err()
+            .code,
+        SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS
+    );
+    let mut out = Vec::new();
+    live.control(host, Action::AllowChat { allow: false }, T0 + 6, &mut out)
+        .unwrap();
+    assert!(out.contains(&(Audience::Admitted, Event::OnChatAllowedChanged { is_allowed: false })));
+    assert!(live.settings().chat_off, "kept with the live settings");
+    let e = live
+        .control(bo, chat("can I?", None), T0 + 7, &mut Vec::new())
+        .unwrap_err();
+    assert_eq!(e.code, SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS);
+    live.control(host, chat("hosts may", None), T0 + 7, &mut Vec::new())
+        .unwrap();
+    // A late joiner gets the state and the messages to everyone, not the private one.
+    let mut out = Vec::new();
+    let late = live
+        .join(req(pw("1111"), "Late", None), T0 + 8, &mut out)
+        .unwrap()
+        .participant;
+    assert!(out.contains(&(Audience::One(late), Event::OnChatAllowedChanged { is_allowed: false })));
+    let history: Vec<String> = out
+        .iter()
+        .find_map(|(_, e)| match e {
+            Event::OnChatHistory { messages } => Some(messages.iter().map(|m| m.text.clone()).collect()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(history, ["hello all", "hosts may"]);
+    // The history keeps the latest 100.
+    live.control(host, Action::AllowChat { allow: true }, T0 + 9, &mut Vec::new())
+        .unwrap();
+    for i in 0..150 {
+        live.control(ana, chat(&format!("m{i}"), None), T0 + 10, &mut Vec::new())
+            .unwrap();
+    }
+    let mut out = Vec::new();
+    let last = live
+        .join(req(pw("1111"), "Last", None), T0 + 11, &mut out)
+        .unwrap()
+        .participant;
+    let kept = out
+        .iter()
+        .find_map(|(a, e)| match e {
+            Event::OnChatHistory { messages } if *a == Audience::One(last) => Some(messages.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(kept.len(), CHAT_HISTORY);
+    assert_eq!(kept.last().unwrap().text, "m149");
+    assert!(kept.windows(2).all(|w| w[0].id < w[1].id));
+}

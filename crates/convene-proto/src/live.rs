@@ -79,6 +79,14 @@ pub enum Event {
     OnConfEnded { reason: EndReason, reason_text: String },
     /// `onSpeakerListChanged`: who speaks loudest now (none: silence).
     OnActiveSpeakerChanged { participant_id: Option<ParticipantId> },
+    /// A chat message: to everyone, or privately to the receiver (and
+    /// back to its sender).
+    OnChatMessage { message: ChatMessage },
+    /// The recent messages to everyone, once, when a participant is
+    /// admitted (a late joiner catches up).
+    OnChatHistory { messages: Vec<ChatMessage> },
+    /// Whether participants may chat (hosts and co-hosts always may).
+    OnChatAllowedChanged { is_allowed: bool },
     /// How an invitation into the running meeting goes (hosts only; the
     /// product's `InviteResultNotify`): `nickName` and `number` as invited.
     OnCallStateChanged {
@@ -86,6 +94,22 @@ pub enum Event {
         number: String,
         state: CallState,
     },
+}
+
+/// A message of the meeting's chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    /// Its number in the meeting, in order.
+    pub id: u64,
+    pub from: ParticipantId,
+    pub from_name: String,
+    /// A private message's receiver (`None`: to everyone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<ParticipantId>,
+    pub text: String,
+    /// Unix seconds.
+    pub at: i64,
 }
 
 /// Where ringing an invitee stands.
@@ -281,6 +305,18 @@ pub enum ActionMsg {
     /// Whether guests may unmute themselves while everyone is muted.
     #[serde(rename_all = "camelCase")]
     AllowGuestUnmute {
+        is_allowed: bool,
+    },
+    /// Send a chat message to everyone, or privately to `to`.
+    #[serde(rename_all = "camelCase")]
+    SendChatMessage {
+        text: String,
+        #[serde(default)]
+        to: Option<ParticipantId>,
+    },
+    /// Whether participants may chat (hosts and co-hosts).
+    #[serde(rename_all = "camelCase")]
+    AllowChat {
         is_allowed: bool,
     },
     /// `addAttendee`: invite people into the meeting (their logged-in

@@ -17,7 +17,9 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
-use convene_proto::live::{ActionMsg, Attendee, ClientMsg, Event, JoinMsg, LiveInfo, ParticipantId, ServerMsg};
+use convene_proto::live::{
+    ActionMsg, Attendee, ChatMessage, ClientMsg, Event, JoinMsg, LiveInfo, ParticipantId, ServerMsg,
+};
 use convene_proto::{AttendeeBaseInfo, AttendeeType, ConfRole, SdkErr};
 
 use crate::SdkError;
@@ -65,6 +67,8 @@ struct Callbacks {
     on_conf_ended: Option<Callback<(SdkErr, String)>>,
     on_active_speaker_changed: Option<Callback<Option<ParticipantId>>>,
     on_call_state_changed: Option<Callback<Event>>,
+    on_chat_message: Option<Callback<ChatMessage>>,
+    on_chat_allowed_changed: Option<Callback<bool>>,
 }
 
 impl Callbacks {
@@ -87,6 +91,10 @@ impl Callbacks {
                 self.on_active_speaker_changed.as_ref().map(|f| f(participant_id))
             }
             Event::OnCallStateChanged { .. } => self.on_call_state_changed.as_ref().map(|f| f(e)),
+            Event::OnChatMessage { message } => self.on_chat_message.as_ref().map(|f| f(message)),
+            // The history arrives as the messages it holds, in order.
+            Event::OnChatHistory { messages } => self.on_chat_message.as_ref().map(|f| messages.iter().for_each(f)),
+            Event::OnChatAllowedChanged { is_allowed } => self.on_chat_allowed_changed.as_ref().map(|f| f(is_allowed)),
             // Given to the list callbacks whole (see the session's runner).
             Event::OnAttendeesChanged { .. } => None,
         };
@@ -424,6 +432,19 @@ impl ConfSession {
     pub async fn raise_hand(&self, is_raised: bool) -> Result<(), SdkError> {
         self.control(ActionMsg::RaiseHand { is_raised }).await
     }
+    /// Sends a chat message to everyone (`to` `None`) or privately to one
+    /// participant; at most 2,000 characters.
+    pub async fn send_chat_message(&self, text: &str, to: Option<ParticipantId>) -> Result<(), SdkError> {
+        self.control(ActionMsg::SendChatMessage {
+            text: text.to_owned(),
+            to,
+        })
+        .await
+    }
+    /// Lets participants chat, or not (hosts and co-hosts always may).
+    pub async fn allow_chat(&self, is_allowed: bool) -> Result<(), SdkError> {
+        self.control(ActionMsg::AllowChat { is_allowed }).await
+    }
     /// `addAttendee`: invites people into the meeting (host or co-host):
     /// each one's logged-in clients ring (see `ConveneClient::listen_calls_async`).
     pub async fn add_attendee(&self, attendees: Vec<AttendeeBaseInfo>) -> Result<(), SdkError> {
@@ -558,6 +579,15 @@ impl ConfSession {
     /// The loudest speaker changed (`None`: silence).
     pub fn on_active_speaker_changed(&self, f: impl Fn(&Option<ParticipantId>) + Send + Sync + 'static) {
         self.callbacks().on_active_speaker_changed = Some(Box::new(f));
+    }
+    /// Each chat message that reaches this participant (to everyone, or
+    /// privately to or from it), the recent history first on admission.
+    pub fn on_chat_message(&self, f: impl Fn(&ChatMessage) + Send + Sync + 'static) {
+        self.callbacks().on_chat_message = Some(Box::new(f));
+    }
+    /// Whether participants may chat now (the hosts turned it on or off).
+    pub fn on_chat_allowed_changed(&self, f: impl Fn(&bool) + Send + Sync + 'static) {
+        self.callbacks().on_chat_allowed_changed = Some(Box::new(f));
     }
     /// How invitations into the meeting go (hosts): an
     /// [`Event::OnCallStateChanged`].

@@ -501,6 +501,7 @@ async fn what_the_hosts_changed_outlives_the_meeting_emptying() {
         mute_all: Some(false),
         prolong_left: 0,
         allow_join: None,
+        chat_off: false,
     };
     let deadline = std::time::Instant::now() + WAIT;
     loop {

@@ -168,6 +168,9 @@ struct LiveDoc {
     /// Who may join, as the seed's number, when changed during the meeting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     allow_join: Option<u8>,
+    /// The hosts turned the participants' chat off.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    chat_off: bool,
 }
 
 fn corrupt(what: &str) -> StoreError {
@@ -377,6 +380,7 @@ pub fn encode_live(s: &LiveSettings) -> Result<String> {
         mute_all: s.mute_all,
         prolong_left: s.prolong_left,
         allow_join: s.allow_join.map(|j| j.number()),
+        chat_off: s.chat_off,
     })
     .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -389,5 +393,6 @@ pub fn decode_live(text: &str) -> Result<LiveSettings> {
         mute_all: d.mute_all,
         prolong_left: d.prolong_left,
         allow_join: en(d.allow_join, ConfAllowJoinUserType::from_number, "allowJoin")?,
+        chat_off: d.chat_off,
     })
 }

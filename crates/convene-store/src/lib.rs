@@ -28,8 +28,8 @@ use convene_core::notify::Notice;
 use convene_core::{ConfId, ConfUuid, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
 
 pub use sql::{
-    AttendanceRow, ControlRow, Delivery, EventDelivery, EventItem, EventStatus, NoticeStatus, OutboxItem, PgStore,
-    SqliteStore,
+    AttendanceRow, ChatRow, ControlRow, Delivery, EventDelivery, EventItem, EventStatus, NoticeStatus, OutboxItem,
+    PgStore, SqliteStore,
 };
 
 /// A storage failure, or a refusal only storage can make.
@@ -341,6 +341,8 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
         search: Option<&str>,
     ) -> Result<(i64, Vec<AttendanceRow>)>;
+    /// A meeting's chat, in order.
+    async fn chat_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<ChatRow>>;
     /// A page of a meeting's control actions, in order, and the total.
     async fn control_records_of(&self, conf_uuid: &ConfUuid, offset: i64, limit: i64)
         -> Result<(i64, Vec<ControlRow>)>;

@@ -379,6 +379,65 @@ impl Live {
                 fx.invitees_changed = invited.len() != before;
                 self.to_ring = attendees;
             }
+            Action::Chat { text, to } => {
+                let from = myself()?;
+                if self.chat_off && !host_like {
+                    return Err(forbidden("chat now: the host turned chat off"));
+                }
+                let text = text.trim();
+                if text.is_empty() || text.chars().count() > CHAT_MAX_CHARS {
+                    return Err(refuse(
+                        SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                        format!("a message has 1 to {CHAT_MAX_CHARS} characters"),
+                    ));
+                }
+                crate::text::check_text("text", text, true)
+                    .map_err(|e| refuse(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, e))?;
+                if let Some(t) = to {
+                    if t == from || self.role(t).is_none_or(|r| r == ConfRole::Waiting) {
+                        return Err(refuse(
+                            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
+                            "a private message goes to another participant in the meeting",
+                        ));
+                    }
+                }
+                self.chats += 1;
+                let message = convene_proto::live::ChatMessage {
+                    id: self.chats,
+                    from,
+                    from_name: self.present(from)?.info.nick_name.clone(),
+                    to,
+                    text: text.to_owned(),
+                    at: now,
+                };
+                match to {
+                    Some(t) => {
+                        out.push((
+                            Audience::One(from),
+                            Event::OnChatMessage {
+                                message: message.clone(),
+                            },
+                        ));
+                        out.push((Audience::One(t), Event::OnChatMessage { message }));
+                    }
+                    None => {
+                        if self.chat_log.len() == CHAT_HISTORY {
+                            self.chat_log.pop_front();
+                        }
+                        self.chat_log.push_back(message.clone());
+                        out.push((Audience::Admitted, Event::OnChatMessage { message }));
+                    }
+                }
+            }
+            Action::AllowChat { allow } => {
+                if !host_like {
+                    return Err(forbidden("turn chat on or off"));
+                }
+                if self.chat_off == allow {
+                    self.chat_off = !allow;
+                    out.push((Audience::Admitted, Event::OnChatAllowedChanged { is_allowed: allow }));
+                }
+            }
             Action::End => {
                 if !host {
                     return Err(refuse(
@@ -511,6 +570,8 @@ impl From<ActionMsg> for Action {
             ActionMsg::ReleaseHostRole { participant_id } => Action::ReleaseHost { target: participant_id },
             ActionMsg::AllowGuestUnmute { is_allowed } => Action::AllowUnmute { allow: is_allowed },
             ActionMsg::AddAttendee { attendees } => Action::Invite { attendees },
+            ActionMsg::SendChatMessage { text, to } => Action::Chat { text, to },
+            ActionMsg::AllowChat { is_allowed } => Action::AllowChat { allow: is_allowed },
         }
     }
 }

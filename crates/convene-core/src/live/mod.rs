@@ -238,6 +238,15 @@ pub enum Action {
     Invite {
         attendees: Vec<convene_proto::AttendeeBaseInfo>,
     },
+    /// A chat message to everyone, or privately to `to`.
+    Chat {
+        text: String,
+        to: Option<ParticipantId>,
+    },
+    /// Whether participants may chat (hosts and co-hosts always may).
+    AllowChat {
+        allow: bool,
+    },
 }
 
 impl Action {
@@ -266,6 +275,8 @@ impl Action {
             Action::SetJoinPolicy { .. } => "setCallInRestriction",
             Action::Uninvite { .. } => "deleteAttendees",
             Action::Invite { .. } => "inviteAttendees",
+            Action::Chat { .. } => "sendChatMessage",
+            Action::AllowChat { .. } => "allowChat",
         }
     }
 
@@ -298,7 +309,7 @@ impl Action {
             Action::Extend { minutes } => format!("minutes={minutes}"),
             Action::Rename { name, .. } => format!("name={name}"),
             Action::SetHand { raised, .. } => format!("raised={raised}"),
-            Action::AllowUnmute { allow } => format!("allow={allow}"),
+            Action::AllowUnmute { allow } | Action::AllowChat { allow } => format!("allow={allow}"),
             Action::SetJoinPolicy { allow } => format!("allow={}", allow.number()),
             Action::Uninvite { numbers } => format!("numbers={}", numbers.join(",")),
             Action::Invite { attendees } => {
@@ -372,10 +383,21 @@ pub struct Live {
     /// Who may join, once a host changed it during the meeting (kept in
     /// [`LiveSettings`]; the meeting's own setting is applied to `meeting`).
     allow_join: Option<ConfAllowJoinUserType>,
+    /// The hosts turned the participants' chat off.
+    chat_off: bool,
+    /// The latest messages to everyone, for late joiners ([`CHAT_HISTORY`]).
+    chat_log: std::collections::VecDeque<convene_proto::live::ChatMessage>,
+    /// Messages sent so far (their numbers).
+    chats: u64,
     /// Invitees to ring, as the last invitation named them (taken by the
     /// session: [`Live::take_invited`]).
     to_ring: Vec<convene_proto::AttendeeBaseInfo>,
 }
+
+/// Messages to everyone a late joiner gets.
+pub const CHAT_HISTORY: usize = 100;
+/// The longest chat message, in characters.
+pub const CHAT_MAX_CHARS: usize = 2000;
 
 /// The participant cap of a meeting created without one, unless the node
 /// sets another ([`Live::with_default_cap`]): never unlimited.
@@ -393,6 +415,7 @@ impl Live {
             mute_all: None,
             prolong_left: meeting.options.prolong_length,
             allow_join: None,
+            chat_off: false,
         });
         if let Some(j) = settings.allow_join {
             meeting.info.conf_allow_join_user = Some(j);
@@ -409,6 +432,9 @@ impl Live {
             end,
             prolong_left: settings.prolong_left,
             allow_join: settings.allow_join,
+            chat_off: settings.chat_off,
+            chat_log: std::collections::VecDeque::new(),
+            chats: 0,
             to_ring: Vec::new(),
             warned_for_end: None,
             ended,
@@ -441,6 +467,7 @@ impl Live {
             mute_all: self.mute_all,
             prolong_left: self.prolong_left,
             allow_join: self.allow_join,
+            chat_off: self.chat_off,
         }
     }
 
@@ -640,6 +667,17 @@ impl Live {
                 Audience::One(p),
                 Event::OnWaitingListChanged {
                     attendees: self.list(true),
+                },
+            ));
+        }
+        if self.chat_off {
+            out.push((Audience::One(p), Event::OnChatAllowedChanged { is_allowed: false }));
+        }
+        if !self.chat_log.is_empty() {
+            out.push((
+                Audience::One(p),
+                Event::OnChatHistory {
+                    messages: self.chat_log.iter().cloned().collect(),
                 },
             ));
         }

@@ -126,7 +126,7 @@ use records::*;
 
 pub use events::{EventDelivery, EventItem, EventStatus};
 pub use outbox::{Delivery, NoticeStatus, OutboxItem};
-pub use records::{AttendanceRow, ControlRow};
+pub use records::{AttendanceRow, ChatRow, ControlRow};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

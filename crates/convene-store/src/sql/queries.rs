@@ -1205,6 +1205,9 @@ macro_rules! impl_store {
             ) -> Result<(i64, Vec<AttendanceRow>)> {
                 $r::attendance_of(&self.pool, conf_uuid.as_str(), offset, limit, search).await
             }
+            async fn chat_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<ChatRow>> {
+                $r::chat_of(&self.pool, conf_uuid.as_str()).await
+            }
             async fn control_records_of(
                 &self,
                 conf_uuid: &ConfUuid,

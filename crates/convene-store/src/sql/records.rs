@@ -8,6 +8,8 @@ pub(super) const JOINED_SQL: &str =
 pub(super) const LEFT_SQL: &str =
     "UPDATE attendance SET left_at = $1 WHERE conf_uuid = $2 AND participant_id = $3 AND left_at IS NULL \
      RETURNING name, role, device, joined_at, user_uuid";
+pub(super) const CHAT_SQL: &str =
+    "INSERT INTO chat_records (conf_uuid, at, sender, recipient, text) VALUES ($1, $2, $3, $4, $5)";
 pub(super) const CONTROL_SQL: &str = "INSERT INTO control_records \
      (conf_uuid, at, source, operator, code, object, result, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
@@ -23,6 +25,15 @@ pub struct AttendanceRow {
     pub joined_at: i64,
     /// `None` while still in it (or it never said).
     pub left_at: Option<i64>,
+}
+
+/// One chat message of a held meeting (private ones name their receiver).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatRow {
+    pub at: i64,
+    pub from: String,
+    pub to: Option<String>,
+    pub text: String,
 }
 
 /// One control action in a held meeting.
@@ -112,6 +123,16 @@ macro_rules! records_queries {
                                 events::enqueue(&mut tx, uuid.as_str(), event::LEFT, Some(&a)).await?;
                             }
                         }
+                        Record::Chat { at, from, to, text } => {
+                            sqlx::query(CHAT_SQL)
+                                .bind(uuid.as_str())
+                                .bind(*at)
+                                .bind(from)
+                                .bind(to.as_deref())
+                                .bind(text)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
                         Record::SessionStarted { .. } | Record::SessionEnded { .. } | Record::Concluded { .. } => {
                             if push {
                                 let e = match r {
@@ -190,6 +211,25 @@ macro_rules! records_queries {
                     })
                     .collect::<Result<Vec<_>>>()?;
                 Ok((count, rows))
+            }
+
+            pub async fn chat_of(pool: &$pool, conf_uuid: &str) -> Result<Vec<ChatRow>> {
+                let rows = sqlx::query(
+                    "SELECT at, sender, recipient, text FROM chat_records WHERE conf_uuid = $1 ORDER BY id",
+                )
+                .bind(conf_uuid)
+                .fetch_all(pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(ChatRow {
+                            at: r.try_get("at")?,
+                            from: r.try_get("sender")?,
+                            to: r.try_get("recipient")?,
+                            text: r.try_get("text")?,
+                        })
+                    })
+                    .collect()
             }
 
             pub async fn control_records_of(
