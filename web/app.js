@@ -167,9 +167,36 @@ $('#link-form').addEventListener('submit', (ev) => {
     isMicOn: f.get('isMicOn') === 'on', isCameraOn: f.get('isCameraOn') === 'on' }, joined);
 });
 
+// A meeting has its own address (/m/<id>): a reload there takes the same
+// place back (kept per tab), Back leaves the meeting.
+const MEETING_KEY = 'convene-meeting';
+function rememberMeeting() {
+  const r = sdk.resumeInfo;
+  if (!r) return;
+  sessionStorage.setItem(MEETING_KEY, JSON.stringify(r));
+  const path = `/m/${encodeURIComponent(r.confId)}`;
+  if (location.pathname !== path) history.pushState({ meeting: r.confId }, '', path);
+}
+function forgetMeeting() { sessionStorage.removeItem(MEETING_KEY); }
+function joinFormFor(confId, text) {
+  show('home-view');
+  $('#create-form').hidden = !sdk.accessToken;
+  $('#join-form [name=confId]').value = confId;
+  if (sdk.user) $('#join-form [name=nickName]').value = sdk.user.name;
+  notice(text || '');
+}
+window.addEventListener('popstate', () => {
+  if (!location.pathname.startsWith('/m/') && !$('#room-view').hidden) {
+    forgetMeeting();
+    sdk.leaveConf();
+  }
+  if (!location.pathname.startsWith('/m/')) { show(sdk.accessToken ? 'home-view' : 'login-view'); notice(''); }
+});
+
 function joined(ret, reason, result) {
   if (ret) return fail(ret, reason);
   notice('');
+  rememberMeeting();
   // A new meeting's chat starts empty (its history arrives on admission).
   const empty = Object.assign(document.createElement('li'), { id: 'chat-empty', className: 'muted', textContent: 'No messages yet.' });
   $('#chat-log').replaceChildren(empty);
@@ -411,6 +438,7 @@ sdk.onMeetingInfoChanged = (e) => {
 sdk.onConfEndingSoon = ({ endTimeStamp }) => notice(`The meeting ends at ${new Date(endTimeStamp * 1000).toLocaleTimeString()}.`);
 sdk.onConnectionStateChanged = ({ state }) => notice(state === 'reconnecting' ? 'Connection lost: reconnecting…' : '');
 sdk.onConfEnded = ({ reasonText }) => {
+  forgetMeeting();
   $('[data-testid=ended-reason]').textContent = reasonText;
   notice('');
   show('ended-view');
@@ -429,7 +457,21 @@ $('#leave').addEventListener('click', () => sdk.leaveConf());
 // Where the page was opened decides the first view.
 session();
 const linkData = document.getElementById('join-link-data');
-if (linkData) {
+const meetingPath = location.pathname.match(/^\/m\/([^/]+)$/);
+if (meetingPath) {
+  const confId = decodeURIComponent(meetingPath[1]);
+  const saved = JSON.parse(sessionStorage.getItem(MEETING_KEY) || 'null');
+  if (saved && saved.confId === confId) {
+    notice('Rejoining the meeting…');
+    sdk.resumeConf(saved, (ret, reason, result) => {
+      if (!ret) return joined(0, '', result);
+      forgetMeeting();
+      joinFormFor(confId, 'Your place in the meeting has gone: join again.');
+    });
+  } else {
+    joinFormFor(confId);
+  }
+} else if (linkData) {
   const link = JSON.parse(linkData.textContent);
   $('[data-testid=link-subject]').textContent = `Join “${link.subject}”`;
   if (sdk.user) $('[data-testid=nickname]').value = sdk.user.name;

@@ -188,6 +188,22 @@ export class ConveneSDK {
     this._join({ confId: info.confId, random: info.random }, info, cb);
   }
 
+  /** The place to take back after a reload ({confId, participantId, resumeToken}) while in a meeting, else null. */
+  get resumeInfo() { return this.session.resume ? { ...this.session.resume } : null; }
+
+  /**
+   * resumeConf({confId, participantId, resumeToken}, cb) -> {participantId, role}:
+   * after a page reload, the same participant again (within the 30 s the
+   * server keeps the place); the old page's media connection is closed so
+   * that startMedia opens a new one.
+   */
+  resumeConf(saved, cb) {
+    this.session.resumeFrom(saved, (ret, reason, result) => {
+      if (!ret) this.session.send({ type: 'mediaClose' });
+      this._done(cb, ret, reason, result);
+    });
+  }
+
   _join(credential, info, cb) {
     const hello = { type: 'join', accessToken: this.rest.accessToken || undefined, ...credential,
       nickName: info.nickName || '', isMicOn: !!info.isMicOn, isCameraOn: !!info.isCameraOn };

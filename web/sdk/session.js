@@ -59,6 +59,27 @@ export class MeetingSession {
     return undefined;
   }
 
+  /**
+   * resumeFrom({confId, participantId, resumeToken}, cb): takes a place back
+   * after the page was reloaded (the server keeps it 30 s); the server sends
+   * a fresh view (or what was missed). cb(ret, reason, {participantId, role}).
+   */
+  resumeFrom(saved, cb) {
+    if (this.state.name !== 'idle') return cb(SDKERR.UISDK_ALREADY_EXIST_CONF_OR_CALL, 'already in a meeting');
+    this.resume = { confId: saved.confId, participantId: saved.participantId, resumeToken: saved.resumeToken };
+    this.lastSeq = 0;
+    const hello = { type: 'resume', ...this.resume, lastSeq: 0 };
+    const ws = this._open(hello, (ret, reason, data) => {
+      if (this.state.ws !== ws) return;
+      if (ret) { this.state = { name: 'idle' }; this.resume = null; cb(ret, reason); return; }
+      this.state = { name: 'connected', ws };
+      this.hooks.welcomed(data);
+      cb(0, '', { participantId: data.participantId, role: data.role });
+    });
+    this.state = { name: 'joining', ws };
+    return undefined;
+  }
+
   /** control(action, cb): one host or self control; waits while the connection is resumed. */
   control(action, cb) {
     const s = this.state;

@@ -182,6 +182,19 @@ try {
   await host.waitForFunction(() => document.querySelector('[data-testid=chat-log]').textContent.includes('(privately to'));
   await shot(guest, '11b-chat-phone');
 
+  step('the guest reloads its page: the same participant, no duplicate, chat history kept');
+  const pidBefore = await pidOf(guest);
+  if (!guest.url().includes('/m/')) throw new Error(`the meeting has no address of its own: ${guest.url()}`);
+  await guest.reload();
+  await guest.waitForSelector('#room-view', { state: 'visible' });
+  const pidAfter = await pidOf(guest);
+  if (pidAfter !== pidBefore) throw new Error(`a reload made a new participant: ${pidBefore} -> ${pidAfter}`);
+  await host.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
+  await until('the reloaded guest receives the host again', flowing(guest, hostPid));
+  await guest.waitForFunction(() => document.querySelector('[data-testid=chat-log]').textContent.includes('Hello from the host'));
+  await shot(guest, '11c-after-reload-phone');
+
+
   step('host invites a logged-in account: its page rings and joins');
   const callerCtx = await launch({ width: 1000, height: 700 });
   try {

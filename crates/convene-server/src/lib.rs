@@ -220,6 +220,8 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route("/j/{conf_id}/{code}", get(web::join_link))
         .route("/", get(web::index))
+        // A meeting's own address: the page takes the place back on reload.
+        .route("/m/{conf_id}", get(web::index))
         .route("/app.js", get(web::app_js))
         .route("/style.css", get(web::style))
         .route("/sdk/{name}", get(web::sdk_js))
