@@ -1,7 +1,7 @@
 // The convene web client: log in, create a meeting with every CreateConfInfo
 // field, join by ID or by guest link, and run the meeting (participants,
 // waiting room, host controls). Built on the JS SDK at /sdk/convene.js.
-import { ConveneSDK, ConfRole } from '/sdk/convene.js';
+import { ConveneSDK, ConfRole, SDKERR } from '/sdk/convene.js';
 
 const sdk = new ConveneSDK();
 const $ = (sel) => document.querySelector(sel);
@@ -337,6 +337,8 @@ function maybeStartMedia() {
   mediaStarting = true;
   sdk.startMedia({ audio: true, video: mediaType !== 0 }, (ret, reason) => {
     mediaStarting = false;
+    // Out of the meeting meanwhile (left, removed): nothing to tell.
+    if (ret === SDKERR.UISDK_NOT_IN_CONF_OR_CALL) return undefined;
     if (ret) return fail(ret, reason);
     const self = tile(me.participantId);
     self.querySelector('video').srcObject = sdk.localStream;
@@ -364,6 +366,8 @@ sdk.onActiveSpeakerChanged = ({ participantId }) => {
 
 sdk.onConfInfoNotify = (info) => {
   mediaType = info.mediaType;
+  // An audio meeting has no cameras: no camera button.
+  $('#camera').hidden = mediaType === 0;
   $('#room-subject').textContent = info.subject;
   setRole(info.selfConfRole);
   locked = info.isLocked;
@@ -437,9 +441,20 @@ sdk.onMeetingInfoChanged = (e) => {
 };
 sdk.onConfEndingSoon = ({ endTimeStamp }) => notice(`The meeting ends at ${new Date(endTimeStamp * 1000).toLocaleTimeString()}.`);
 sdk.onConnectionStateChanged = ({ state }) => notice(state === 'reconnecting' ? 'Connection lost: reconnecting…' : '');
-sdk.onConfEnded = ({ reasonText }) => {
+// How a meeting ended for me, said as a person would.
+const ENDED_TITLES = {
+  [SDKERR.SDK_CONFCTRL_CONF_END_LEAVE_CONF]: 'You left the meeting',
+  [SDKERR.SDK_CONFCTRL_CONF_END_CHAIR_HANGUP]: 'You were removed from the meeting',
+};
+sdk.onConfEnded = ({ reason, reasonText }) => {
   forgetMeeting();
-  $('[data-testid=ended-reason]').textContent = reasonText;
+  // Out of the meeting: nothing may reopen media or show its errors now.
+  me.role = null;
+  maybeStartMedia();
+  const title = ENDED_TITLES[reason] || 'The meeting is over';
+  $('#ended-title').textContent = title;
+  // The server's reason, unless it only says the title again.
+  $('[data-testid=ended-reason]').textContent = reasonText.toLowerCase() === title.toLowerCase() ? '' : reasonText;
   notice('');
   show('ended-view');
 };
@@ -452,7 +467,11 @@ $('#mute-all').addEventListener('click', () => sdk.muteAllAttendee(true, true, r
 $('#waiting-room').addEventListener('click', () => sdk.openWaitingRoom(!waitingRoomOpen, report));
 $('#admit-all').addEventListener('click', () => sdk.allowAllWaitingAttendeeEnter(report));
 $('#end').addEventListener('click', () => sdk.endConf(report));
-$('#leave').addEventListener('click', () => sdk.leaveConf());
+$('#leave').addEventListener('click', () => {
+  // Out at once: no media is reopened while the server says goodbye.
+  me.role = null;
+  sdk.leaveConf();
+});
 
 // Where the page was opened decides the first view.
 session();

@@ -26,11 +26,13 @@ export const SummaryState = Object.freeze({ SUMMARY_STATE_CLOSE: 0, SUMMARY_STAT
 /** Seed table 11. */
 export const AutoMuteType = Object.freeze({ AUTO_MUTE_TYPE_DEFAULT: 0, AUTO_MUTE_TYPE_MUTE: 1, AUTO_MUTE_TYPE_UNMUTE: 2 });
 
-/** SDKERR numbers this module itself answers with (the server sends the rest). */
+/** SDKERR numbers this module itself answers with, and the end reasons a page tells apart (the server sends the rest). */
 export const SDKERR = Object.freeze({
   SDKERR_SUCCESS: 0, SDKERR_UNKOWN: -1, UISDK_UNLOGIN_ERROR: 430200001, UISDK_PASSWORD_OR_ACCOUNT_EMPTY: 430200005,
   UISDK_HTTP_SERVER_ERROR: 430500001, UISDK_NO_NETWORK_ERROR: 430500003, UISDK_NOT_IN_CONF_OR_CALL: 430400008,
   UISDK_ALREADY_EXIST_CONF_OR_CALL: 430400009, SDK_COMMON_FAIL: 411000001, CMS_CONF_MEDIA_TYPES_ILLEGAL: 111071018,
+  SDK_CONFCTRL_CONF_END_CHAIR_HANGUP: 414100043, SDK_CONFCTRL_CONF_END_STOP_CONF: 414100044,
+  SDK_CONFCTRL_CONF_END_LEAVE_CONF: 414100045,
 });
 
 /**

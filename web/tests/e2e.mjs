@@ -223,9 +223,20 @@ try {
     if (await host.locator('[data-testid=notice]').isVisible()) throw new Error('the refused invite\'s notice stayed after a good one');
     await shot(host, '13-host-after-invite');
 
+    step('the invitee leaves: told so, with no error');
+    await other.click('[data-testid=leave]');
+    await other.waitForSelector('#ended-view', { state: 'visible' });
+    const title = await other.textContent('[data-testid=ended-title]');
+    if (title !== 'You left the meeting') throw new Error(`leaving says: ${title}`);
+    await sleep(1500); // past the media retry a closed connection would make
+    if (await other.locator('[data-testid=notice]').isVisible()) {
+      throw new Error(`leaving showed an error: ${await other.textContent('[data-testid=notice]')}`);
+    }
+    await host.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
+    await shot(other, '14-left');
+
     step('host ends the meeting');
     await host.click('[data-testid=end]');
-    await other.waitForSelector('#ended-view', { state: 'visible' });
   } finally {
     await callerCtx.close();
   }

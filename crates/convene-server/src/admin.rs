@@ -199,9 +199,7 @@ pub fn read_dev_login(data_dir: &Path) -> Option<(String, String, String, String
 
 pub fn print_dev_login(data_dir: &Path, url: &str) {
     if let Some((account, password, app_id, app_key)) = read_dev_login(data_dir) {
-        println!(
-            "dev mode: log in at {url}/v1/usg/acs/auth/account with account {account:?} and password {password:?}"
-        );
+        println!("dev mode: open {url}/ and log in with account {account:?} and password {password:?}");
         println!(
             "dev mode: App ID {app_id:?}, app key {app_key:?} (kept in {})",
             data_dir.join(DEV_FILE).display()
