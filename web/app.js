@@ -214,6 +214,10 @@ function setRole(role) {
   $('#end').hidden = role !== ConfRole.HWM_CONF_ROLE_HOST;
   $('[data-testid=my-role]').textContent = ROLE_NAMES[role] ?? '';
   $('#waiting-banner').hidden = role !== ConfRole.HWM_CONF_ROLE_WAITING;
+  // Waiting: nothing of the meeting (its lists are not ours to see; moved
+  // back, the old ones go).
+  document.body.classList.toggle('is-waiting', role === ConfRole.HWM_CONF_ROLE_WAITING);
+  if (role === ConfRole.HWM_CONF_ROLE_WAITING) { $('#attendees').replaceChildren(); lastAttendees = []; }
   $('#room-status').textContent = role === ConfRole.HWM_CONF_ROLE_WAITING ? 'waiting room' : 'in the meeting';
   chatState();
 }
@@ -430,7 +434,41 @@ sdk.onAttendeeListChanged = ({ attendees }) => {
   if (self) { sdk.setMicEnabled(self.isMicOn); sdk.setCameraEnabled(self.isCameraOn); }
   renderTiles(lastAttendees);
 };
-sdk.onWaitingListChanged = ({ attendees }) => renderList($('#waiting-list'), attendees, true);
+// Hosts hear who starts waiting: an alert with Admit (and a short tone).
+let knownWaiting = new Set();
+function chime() {
+  try {
+    const ctx = new AudioContext();
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    gain.gain.value = 0.05;
+    osc.connect(gain).connect(ctx.destination);
+    osc.frequency.value = 880;
+    osc.start();
+    osc.stop(ctx.currentTime + 0.15);
+    osc.onended = () => ctx.close();
+  } catch { /* no audio output: the alert is enough */ }
+}
+sdk.onWaitingListChanged = ({ attendees }) => {
+  renderList($('#waiting-list'), attendees, true);
+  const now = new Set(attendees.map((a) => a.participantId));
+  const arrived = attendees.filter((a) => !knownWaiting.has(a.participantId));
+  knownWaiting = now;
+  const alert = $('#waiting-alert');
+  if (attendees.length === 0) { alert.hidden = true; return; }
+  if (arrived.length === 0) return;
+  const newest = arrived[arrived.length - 1];
+  $('#waiting-alert-text').textContent = attendees.length === 1
+    ? `${newest.nickName} is waiting to join.`
+    : `${newest.nickName} and ${attendees.length - 1} more are waiting to join.`;
+  $('#waiting-alert-admit').textContent = attendees.length === 1 ? 'Admit' : 'Admit all';
+  $('#waiting-alert-admit').onclick = () => {
+    if (attendees.length === 1) sdk.allowWaitingAttendeeEnter(newest.participantId, report);
+    else sdk.allowAllWaitingAttendeeEnter(report);
+  };
+  alert.hidden = false;
+  chime();
+};
 sdk.onWaitingRoomStateChanged = ({ isOpen }) => {
   waitingRoomOpen = isOpen;
   $('#waiting-room').textContent = isOpen ? 'Close waiting room' : 'Open waiting room';

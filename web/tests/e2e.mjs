@@ -83,8 +83,13 @@ try {
   await guest.waitForSelector('[data-testid=waiting]', { state: 'visible' });
   await shot(guest, '05-waiting-phone');
   if ((await guest.locator('[data-testid=attendees] li').count()) !== 0) throw new Error('a waiting guest sees the attendee list');
+  if (await guest.locator('[data-testid=mic]').isVisible()) throw new Error('a waiting guest has meeting buttons');
+  if (!(await guest.textContent('#room-subject')).includes('Browser meeting')) throw new Error('a waiting guest does not see the meeting\'s title');
 
-  step('host admits the guest');
+  step('host is alerted and admits the guest');
+  await host.waitForSelector('[data-testid=waiting-alert]', { state: 'visible' });
+  const alertText = await host.textContent('[data-testid=waiting-alert]');
+  if (!alertText.includes('Guest G is waiting')) throw new Error(`the waiting alert says: ${alertText}`);
   await host.waitForSelector('[data-testid=waiting-list] li:has-text("Guest G")');
   if (await host.locator('[data-testid=admit-all]').isDisabled()) throw new Error('"Admit all" is off while a guest waits');
   await shot(host, '06-host-waiting-list');
@@ -93,6 +98,7 @@ try {
   await guest.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
   await host.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
   await host.waitForSelector('[data-testid=waiting-list] li:has-text("No one is waiting")');
+  await host.waitForSelector('[data-testid=waiting-alert]', { state: 'hidden' });
   if (!(await host.locator('[data-testid=admit-all]').isDisabled())) throw new Error('"Admit all" is on with no one waiting');
 
   step('each page decodes the other one\'s video and receives its audio');

@@ -511,12 +511,7 @@ impl Live {
     /// reconnect whose missed events are no longer kept).
     pub fn snapshot(&self, p: ParticipantId, out: &mut Outbox) {
         match self.role(p) {
-            Some(ConfRole::Waiting) => out.push((
-                Audience::One(p),
-                Event::OnSelfRoleChanged {
-                    role: ConfRole::Waiting,
-                },
-            )),
+            Some(ConfRole::Waiting) => self.waiting_view(p, out),
             Some(_) => self.welcome(p, out),
             None => {}
         }

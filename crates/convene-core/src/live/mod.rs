@@ -591,6 +591,21 @@ impl Live {
         })
     }
 
+    /// What a waiting participant is told: that it waits, and the meeting
+    /// it waits for (its title, times, media; no custom info, no password).
+    pub(crate) fn waiting_view(&self, p: ParticipantId, out: &mut Outbox) {
+        out.push((
+            Audience::One(p),
+            Event::OnSelfRoleChanged {
+                role: ConfRole::Waiting,
+            },
+        ));
+        if let Some(mut info) = self.info_for(p) {
+            info.custom_info = String::new();
+            out.push((Audience::One(p), Event::OnConfInfoNotify { info }));
+        }
+    }
+
     fn meeting_info_event(&self) -> Event {
         Event::OnMeetingInfoChanged {
             is_locked: self.locked,
@@ -842,12 +857,7 @@ impl Live {
             self.demote_other_hosts(id);
         }
         if waits {
-            out.push((
-                Audience::One(id),
-                Event::OnSelfRoleChanged {
-                    role: ConfRole::Waiting,
-                },
-            ));
+            self.waiting_view(id, out);
             self.push_lists(out, false, true);
         } else {
             self.welcome(id, out);
