@@ -27,8 +27,52 @@ function notice(text) {
   n.hidden = !text;
 }
 
-function fail(ret, reason) {
-  notice(`${reason} (error ${ret})`);
+// What the common refusals mean, in words a person reads (the code stays,
+// small, for support).
+const SAID = {
+  111072065: 'The meeting ID or password is not right.',
+  111072006: 'This meeting has ended.',
+  111072050: 'The meeting is locked: ask the host to unlock it.',
+  111072101: 'The meeting is full.',
+  111071073: 'This meeting is for signed-in users: log in first.',
+  111071074: 'Only people of the host\'s organisation may join this meeting.',
+  111071075: 'Only invited people may join this meeting.',
+  111070002: 'Your role in the meeting does not allow that.',
+  206030015: 'Too many wrong passwords: this account is locked for a while.',
+  430500003: 'The connection to the server was lost.',
+};
+function errorText(ret, reason) {
+  return `${SAID[ret] || reason || 'That did not work.'} (code ${ret})`;
+}
+
+/**
+ * Shows a refusal where the person acted: under `near` (a form, the room's
+ * toolbar) when given, else at the top of the page, scrolled into view.
+ */
+function fail(ret, reason, near) {
+  const text = errorText(ret, reason);
+  const place = near || ($('#room-view').hidden ? null : $('#room-error'));
+  if (!place) {
+    notice(text);
+    $('#notice').scrollIntoView({ block: 'nearest' });
+    return;
+  }
+  let p = place.id === 'room-error' ? place : place.querySelector(':scope > .form-error');
+  if (!p) {
+    p = Object.assign(document.createElement('p'), { className: 'form-error' });
+    p.setAttribute('role', 'alert');
+    p.dataset.testid = 'form-error';
+    place.append(p);
+  }
+  p.textContent = text;
+  p.hidden = false;
+  p.scrollIntoView({ block: 'nearest' });
+}
+
+/** Clears the refusal shown in `form` (it worked this time). */
+function cleared(form) {
+  const p = form && form.querySelector(':scope > .form-error');
+  if (p) p.hidden = true;
 }
 
 function session() {
@@ -69,8 +113,8 @@ $('#invite-form').addEventListener('submit', (ev) => {
   if (!account) return;
   // The server fills in the account's name.
   sdk.addAttendee([{ nickName: '', number: '', accountId: account }], (ret, reason) => {
-    if (ret) return fail(ret, reason);
-    notice('');
+    if (ret) return fail(ret, reason, ev.target);
+    cleared(ev.target);
     ev.target.reset();
   });
 });
@@ -84,7 +128,8 @@ $('#login-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const f = new FormData(ev.target);
   sdk.loginByAccount({ account: f.get('account'), password: f.get('password') }, (ret, reason) => {
-    if (ret) return fail(ret, reason);
+    if (ret) return fail(ret, reason, ev.target);
+    cleared(ev.target);
     sessionStorage.setItem('convene', JSON.stringify({ token: sdk.accessToken, user: sdk.user }));
     notice('');
     session();
@@ -128,7 +173,7 @@ $('#create-form').addEventListener('submit', (ev) => {
     attendees,
   };
   sdk.createConf(info, (ret, reason, result) => {
-    if (ret) return fail(ret, reason);
+    if (ret) return fail(ret, reason, ev.target);
     notice('');
     created = result;
     $('[data-testid=created-subject]').textContent = result.subject;
@@ -156,7 +201,7 @@ $('#join-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const f = new FormData(ev.target);
   sdk.joinConfById({ confId: f.get('confId'), password: f.get('password') || '', nickName: f.get('nickName') || '',
-    isMicOn: true, isCameraOn: true }, joined);
+    isMicOn: true, isCameraOn: true }, (ret, reason, r) => (ret ? fail(ret, reason, ev.target) : joined(0, '', r)));
 });
 
 $('#link-form').addEventListener('submit', (ev) => {
@@ -164,7 +209,8 @@ $('#link-form').addEventListener('submit', (ev) => {
   const f = new FormData(ev.target);
   const link = JSON.parse($('#join-link-data').textContent);
   sdk.joinConfByRandom({ confId: link.confId, random: link.random, nickName: f.get('nickName'),
-    isMicOn: f.get('isMicOn') === 'on', isCameraOn: f.get('isCameraOn') === 'on' }, joined);
+    isMicOn: f.get('isMicOn') === 'on', isCameraOn: f.get('isCameraOn') === 'on' },
+  (ret, reason, r) => (ret ? fail(ret, reason, ev.target) : joined(0, '', r)));
 });
 
 // A meeting has its own address (/m/<id>): a reload there takes the same
@@ -419,7 +465,8 @@ $('#chat-form').addEventListener('submit', (ev) => {
   const f = new FormData(ev.target);
   const to = f.get('to') ? Number(f.get('to')) : undefined;
   sdk.sendChatMessage(String(f.get('text') || ''), to, (ret, reason) => {
-    if (ret) return fail(ret, reason);
+    if (ret) return fail(ret, reason, ev.target);
+    cleared(ev.target);
     $('[data-testid=chat-text]').value = '';
   });
 });

@@ -211,10 +211,19 @@ try {
     await other.fill('#login-form [name=password]', password);
     await other.click('#login-form button[type=submit]');
     await other.waitForSelector('#home-view', { state: 'visible' });
+    // Wrong input first: a wrong password is said under the join form, in words.
+    const confId = decodeURIComponent(new URL(host.url()).pathname.split('/').pop());
+    await other.fill('#join-form [name=confId]', confId);
+    await other.fill('#join-form [name=password]', '000000');
+    await other.click('#join-form button[type=submit]');
+    await other.waitForSelector('#join-form [data-testid=form-error]', { state: 'visible' });
+    const said = await other.textContent('#join-form [data-testid=form-error]');
+    if (!said.includes('password is not right')) throw new Error(`a wrong password says: ${said}`);
+    await shot(other, '12a-wrong-password');
     // Wrong input first: an account that does not exist is refused, said.
     await host.fill('[data-testid=invite-account]', 'no-such-account');
     await host.click('[data-testid=invite]');
-    await host.waitForFunction(() => document.querySelector('[data-testid=notice]').textContent.includes('no account here'));
+    await host.waitForFunction(() => document.querySelector('[data-testid=invite-form] [data-testid=form-error]')?.textContent.includes('no account here'));
     await host.fill('[data-testid=invite-account]', callee);
     await host.click('[data-testid=invite]');
     await other.waitForSelector('[data-testid=incoming-call]', { state: 'visible' });
@@ -226,7 +235,7 @@ try {
     await other.waitForSelector('#room-view', { state: 'visible' });
     await host.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 3);
     await host.waitForFunction(() => document.querySelector('[data-testid=call-states]').textContent.includes('Web Callee: answered'));
-    if (await host.locator('[data-testid=notice]').isVisible()) throw new Error('the refused invite\'s notice stayed after a good one');
+    if (await host.locator('[data-testid=invite-form] [data-testid=form-error]').isVisible()) throw new Error('the refused invite\'s error stayed after a good one');
     await shot(host, '13-host-after-invite');
 
     step('the invitee leaves: told so, with no error');
