@@ -42,6 +42,8 @@ try {
   host.setDefaultTimeout(15000);
   const errors = [];
   host.on('pageerror', (e) => errors.push(String(e)));
+  // Every page file loads (no 404 for a missing icon or module).
+  host.on('response', (r) => { if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/v1/')) errors.push(`${r.status()} ${r.url()}`); });
 
   step('host logs in');
   await host.goto(base + '/');
