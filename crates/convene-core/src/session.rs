@@ -389,10 +389,6 @@ impl MeetingSession {
             number: number.to_owned(),
             state,
         });
-        let state_name = serde_json::to_value(state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
         self.out.push_back(Output::Record(Record::Control {
             at: self.now,
             source: "system",
@@ -400,7 +396,7 @@ impl MeetingSession {
             code: "inviteResult",
             object: name.to_owned(),
             result: 0,
-            detail: format!("state={state_name}"),
+            detail: format!("state={}", state.as_str()),
         }));
     }
 

@@ -130,6 +130,21 @@ pub enum CallState {
     Cancelled,
 }
 
+impl CallState {
+    /// Its wire name (as serde writes it): `ringing`, `answered`,
+    /// `declined`, `noAnswer`, `unreachable`, `cancelled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Ringing => "ringing",
+            CallState::Answered => "answered",
+            CallState::Declined => "declined",
+            CallState::NoAnswer => "noAnswer",
+            CallState::Unreachable => "unreachable",
+            CallState::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// What a logged-in client sends on its call channel (`/v1/convene/calls`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
@@ -428,6 +443,14 @@ mod tests {
 
     /// The browser client reads these names: fields are camelCase like the
     /// product SDK's (`reasonText`, `isLocked`, `endTimeStamp`).
+    #[test]
+    fn call_state_names_are_the_wire_names() {
+        use CallState::*;
+        for s in [Ringing, Answered, Declined, NoAnswer, Unreachable, Cancelled] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
+
     #[test]
     fn event_fields_are_camel_case_on_the_wire() {
         let e = Event::OnConfEnded {

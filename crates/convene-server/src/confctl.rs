@@ -483,10 +483,7 @@ impl Watchers {
         }
         let code = match state {
             CallState::Answered => "0".to_owned(),
-            other => serde_json::to_value(other)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            other => other.as_str().to_owned(),
         };
         let data = vec![InviteResultEntry {
             call_number: if number.is_empty() {

@@ -551,6 +551,14 @@ pub async fn resolve_invitees(
 ) -> Result<Vec<convene_proto::AttendeeBaseInfo>, convene_core::live::Refusal> {
     let missing = |what: String| convene_core::live::Refusal::new(SdkErr::CMS_PARAMETER_VERIFIED_FAIL, what);
     let failed = |_| convene_core::live::Refusal::new(SdkErr::SDK_COMMON_FAIL, "internal server error");
+    // The list's size is checked before any account is looked up (a huge
+    // list is refused without a lookup each).
+    if list.is_empty() || list.len() > convene_core::calls::MAX_INVITEES {
+        return Err(missing(format!(
+            "attendees: 1 to {} people",
+            convene_core::calls::MAX_INVITEES
+        )));
+    }
     for a in &mut list {
         let id = a.user_uuid.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let account = a.account_id.as_deref().map(str::trim).filter(|s| !s.is_empty());

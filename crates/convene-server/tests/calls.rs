@@ -127,6 +127,10 @@ async fn invitees_ring_until_they_answer_decline_time_out_or_the_meeting_ends() 
         .await
         .unwrap_err();
     assert_eq!(typo.code, SdkErr::CMS_PARAMETER_VERIFIED_FAIL, "{typo:?}");
+    // A list past 100 people is refused as a whole (before any lookup).
+    let crowd: Vec<AttendeeBaseInfo> = (0..101).map(|i| invitee("Many", &format!("nobody-{i}"))).collect();
+    let e = host.add_attendee(crowd).await.unwrap_err();
+    assert!(e.reason.contains("1 to 100"), "{e:?}");
     host.add_attendee(vec![invitee("Late Callee", "late")]).await.unwrap();
     // A client that starts listening while it rings hears the call.
     let late = server.client("late").await;
