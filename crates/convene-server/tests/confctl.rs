@@ -53,17 +53,7 @@ async fn the_event_socket_follows_a_meeting() {
         })
         .await
         .unwrap();
-    let http = reqwest::Client::new();
-    let t: Value = http
-        .get(format!("{}/v1/mmc/control/conferences/token", server.url()))
-        .query(&[("conferenceID", &m.conf_id)])
-        .header("X-Password", &m.host_pwd)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t: Value = server.control_token(&m.conf_id, &m.host_pwd).await;
     let token = t["data"]["token"].as_str().unwrap().to_owned();
     let ws_url = t["data"]["wsURL"].as_str().unwrap().to_owned();
     let tmp = t["data"]["tmpWsToken"].as_str().unwrap().to_owned();
@@ -201,16 +191,7 @@ async fn a_subscription_needs_the_control_token() {
         .await
         .unwrap();
     let http = reqwest::Client::new();
-    let t: Value = http
-        .get(format!("{}/v1/mmc/control/conferences/token", server.url()))
-        .query(&[("conferenceID", &m.conf_id)])
-        .header("X-Password", &m.host_pwd)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t: Value = server.control_token(&m.conf_id, &m.host_pwd).await;
     let token = t["data"]["token"].as_str().unwrap();
     // wsToken: with the control token only.
     let r = http
@@ -261,16 +242,7 @@ async fn an_empty_meeting_can_be_followed_from_its_start() {
         .await
         .unwrap();
     let http = reqwest::Client::new();
-    let t: Value = http
-        .get(format!("{}/v1/mmc/control/conferences/token", server.url()))
-        .query(&[("conferenceID", &m.conf_id)])
-        .header("X-Password", &m.host_pwd)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t: Value = server.control_token(&m.conf_id, &m.host_pwd).await;
     let token = t["data"]["token"].as_str().unwrap().to_owned();
     let url = format!(
         "{}?confID={}&tmpToken={}",

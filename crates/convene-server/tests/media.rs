@@ -31,16 +31,7 @@ async fn follow_speakers(
     m: &CreateConfResult,
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
     use futures::{SinkExt, StreamExt};
-    let t: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/v1/mmc/control/conferences/token", server.url()))
-        .query(&[("conferenceID", &m.conf_id)])
-        .header("X-Password", &m.host_pwd)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t: serde_json::Value = server.control_token(&m.conf_id, &m.host_pwd).await;
     let url = format!(
         "{}?confID={}&tmpToken={}",
         t["data"]["wsURL"].as_str().unwrap(),

@@ -234,16 +234,7 @@ async fn invited_attendees_are_taken_off_the_list() {
         .unwrap();
     let g = guest(&server, &m.conf_id, &m.guest_pwd, "Gus").await.unwrap();
     let http = reqwest::Client::new();
-    let t: Value = http
-        .get(format!("{}/v1/mmc/control/conferences/token", server.url()))
-        .query(&[("conferenceID", &m.conf_id)])
-        .header("X-Password", &m.host_pwd)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t: Value = server.control_token(&m.conf_id, &m.host_pwd).await;
     let token = t["data"]["token"].as_str().unwrap();
     let delete = |body: Value| {
         http.post(format!("{}/v1/mmc/control/conferences/attendees/delete", server.url()))

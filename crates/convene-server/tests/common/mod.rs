@@ -54,6 +54,21 @@ impl TestServer {
         self.running.https_url().unwrap()
     }
 
+    /// `GET .../control/conferences/token` with the host password: the
+    /// whole answer (`data.token`, `data.wsURL`, `data.tmpWsToken`...).
+    pub async fn control_token(&self, conf_id: &str, host_pwd: &str) -> serde_json::Value {
+        reqwest::Client::new()
+            .get(format!("{}/v1/mmc/control/conferences/token", self.url()))
+            .query(&[("conferenceID", conf_id)])
+            .header("X-Password", host_pwd)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn add_account(&self, account: &str, name: &str) {
         admin::add_account(
             self.running.store.as_ref(),
