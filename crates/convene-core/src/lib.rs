@@ -35,6 +35,7 @@ pub mod ids;
 pub mod live;
 pub mod meeting;
 pub mod notify;
+pub mod recording;
 pub mod refusal;
 pub mod rest;
 pub mod series;

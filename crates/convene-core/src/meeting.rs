@@ -123,6 +123,10 @@ pub struct LiveSettings {
     /// The hosts turned the participants' chat off.
     #[serde(default)]
     pub chat_off: bool,
+    /// The cloud recording's state (recording goes on in the meeting's
+    /// next live session, e.g. after a restart, in a new segment).
+    #[serde(default)]
+    pub record: convene_proto::live::RecordState,
 }
 
 /// Whether a typed secret (a password, a link code) is `secret`, in time

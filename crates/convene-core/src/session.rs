@@ -107,8 +107,20 @@ pub enum Output {
         call: crate::calls::Call,
         reason: convene_proto::live::CallState,
     },
+    /// Start or stop capturing the meeting's media for its recording (a
+    /// segment: from a start to the next stop). Capture runs while the
+    /// recording is on and someone is admitted; the session stops it
+    /// before [`Output::Stop`].
+    Capture(Capture),
     /// The session is over: release its media room and stop.
     Stop,
+}
+
+/// A recording segment's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capture {
+    Start { at: i64 },
+    Stop { at: i64 },
 }
 
 /// A fact for the meeting's history.
@@ -223,6 +235,8 @@ pub struct MeetingSession {
     /// are to be now.
     auto_invited: bool,
     auto_invite_due: bool,
+    /// A recording segment is being captured.
+    capturing: bool,
     /// The time of the latest input.
     now: i64,
 }
@@ -254,6 +268,7 @@ impl MeetingSession {
             calls_made: 0,
             auto_invited: false,
             auto_invite_due: false,
+            capturing: false,
             now: 0,
         }
     }
@@ -519,6 +534,24 @@ impl MeetingSession {
         }
         self.sync_media();
         self.record_attendance();
+        self.sync_capture();
+    }
+
+    /// Starts or stops capturing as the recording's state and the
+    /// meeting's attendance say.
+    fn sync_capture(&mut self) {
+        let want = self.live.record_state() == convene_proto::live::RecordState::Recording
+            && !self.live.is_ended()
+            && !self.attending.is_empty();
+        if want != self.capturing {
+            self.capturing = want;
+            let at = self.now;
+            self.out.push_back(Output::Capture(if want {
+                Capture::Start { at }
+            } else {
+                Capture::Stop { at }
+            }));
+        }
     }
 
     /// Records who came in and who went out since the last change, when
@@ -640,6 +673,10 @@ impl MeetingSession {
             self.served && !self.watched && self.live.is_empty() && self.present.is_empty() && self.calls.is_empty();
         if self.live.is_ended() || idle {
             self.end_calls(|_| true, convene_proto::live::CallState::Cancelled);
+            if self.capturing {
+                self.capturing = false;
+                self.out.push_back(Output::Capture(Capture::Stop { at: self.now }));
+            }
             self.stopped = true;
             self.out.push_back(Output::Stop);
         }

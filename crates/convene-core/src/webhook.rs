@@ -116,6 +116,8 @@ pub mod event {
     pub const CONCLUDE: &str = "meeting.conclude";
     pub const JOIN: &str = "meeting.join";
     pub const LEFT: &str = "meeting.left";
+    /// A recording segment was composed: its files can be fetched.
+    pub const RECORD_FINISH: &str = "record.finish";
 }
 
 /// A participant as `meeting.join` and `meeting.left` describe them.

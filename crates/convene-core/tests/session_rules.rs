@@ -361,3 +361,159 @@ fn attendance_and_control_actions_are_recorded() {
     assert!(at(&Record::SessionEnded { at: T0 + 20 }) < at(&Record::Concluded { at: T0 + 20 }));
     assert_eq!(end.iter().filter(|r| matches!(r, Record::Concluded { .. })).count(), 1);
 }
+
+fn captures(out: &[Output]) -> Vec<Capture> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Capture(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn recording_is_for_hosts_of_a_meeting_that_allows_it_and_everyone_hears_of_it() {
+    // Not allowed: the product's code, for the host too.
+    let Two { mut s, host, .. } = host_and_guest(|_| {});
+    let r = s.control(
+        host.participant,
+        Action::Record { op: RecordOp::Start },
+        T0 + 2,
+        Gate::Open,
+    );
+    assert_eq!(r.unwrap_err().code, SdkErr::CMS_RECORD_START_EXCEPTION);
+    assert!(captures(&outputs(&mut s)).is_empty());
+
+    // Allowed, with a waiting room: a guest may not, a host may; the
+    // admitted and the waiting room hear it; capture runs from start to stop.
+    let Two { mut s, host, guest } = host_and_guest(|i| i.allow_record = Some(true));
+    let waiting = {
+        s.control(
+            host.participant,
+            Action::OpenWaitingRoom { open: true },
+            T0 + 2,
+            Gate::Open,
+        )
+        .unwrap();
+        s.join(req("1111", "late"), T0 + 2, &mut StdRng::seed_from_u64(5))
+            .unwrap()
+    };
+    outputs(&mut s);
+    let r = s.control(
+        guest.participant,
+        Action::Record { op: RecordOp::Start },
+        T0 + 3,
+        Gate::Open,
+    );
+    assert_eq!(r.unwrap_err().code, SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS);
+    s.control(
+        host.participant,
+        Action::Record { op: RecordOp::Start },
+        T0 + 3,
+        Gate::Open,
+    )
+    .unwrap();
+    let out = outputs(&mut s);
+    assert_eq!(captures(&out), vec![Capture::Start { at: T0 + 3 }]);
+    assert!(out.iter().any(|o| matches!(o, Output::Persist(Persist::Changed { settings: Some(st), .. }) if st.record == RecordState::Recording)));
+    for conn in [host.conn, waiting.conn] {
+        assert!(sent_to(&out, conn).iter().any(|(_, e)| *e
+            == Event::OnRecordStateChanged {
+                state: RecordState::Recording
+            }));
+    }
+    // Pause stops capture; resume starts a new segment; stop ends it.
+    s.control(
+        host.participant,
+        Action::Record { op: RecordOp::Pause },
+        T0 + 4,
+        Gate::Open,
+    )
+    .unwrap();
+    s.control(
+        host.participant,
+        Action::Record { op: RecordOp::Resume },
+        T0 + 5,
+        Gate::Open,
+    )
+    .unwrap();
+    s.control(
+        Actor::RestControl,
+        Action::Record { op: RecordOp::Stop },
+        T0 + 6,
+        Gate::Open,
+    )
+    .unwrap();
+    let out = outputs(&mut s);
+    assert_eq!(
+        captures(&out),
+        vec![
+            Capture::Stop { at: T0 + 4 },
+            Capture::Start { at: T0 + 5 },
+            Capture::Stop { at: T0 + 6 }
+        ]
+    );
+    let states: Vec<RecordState> = sent_to(&out, host.conn)
+        .into_iter()
+        .filter_map(|(_, e)| match e {
+            Event::OnRecordStateChanged { state } => Some(state),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![RecordState::Paused, RecordState::Recording, RecordState::Off]
+    );
+    // Pausing nothing is refused; stopping nothing changes nothing.
+    let r = s.control(
+        host.participant,
+        Action::Record { op: RecordOp::Pause },
+        T0 + 7,
+        Gate::Open,
+    );
+    assert_eq!(r.unwrap_err().code, SdkErr::CMS_RECORD_PAUSED_EXCEPTION);
+    s.control(
+        host.participant,
+        Action::Record { op: RecordOp::Stop },
+        T0 + 7,
+        Gate::Open,
+    )
+    .unwrap();
+    assert!(captures(&outputs(&mut s)).is_empty());
+}
+
+#[test]
+fn an_automatic_recording_captures_while_someone_is_admitted_and_stops_with_the_meeting() {
+    let m = meeting(|i| i.is_auto_record = Some(true));
+    let host_pwd = m.host_pwd.clone();
+    let mut s = MeetingSession::new(m, 1000);
+    let mut rng = StdRng::seed_from_u64(2);
+    let host = s.join(req(&host_pwd, "host"), T0 + 1, &mut rng).unwrap();
+    let out = outputs(&mut s);
+    assert_eq!(captures(&out), vec![Capture::Start { at: T0 + 1 }]);
+    let info = sent_to(&out, host.conn)
+        .into_iter()
+        .find_map(|(_, e)| match e {
+            Event::OnConfInfoNotify { info } => Some(info),
+            _ => None,
+        })
+        .unwrap();
+    assert!(info.allow_record);
+    assert_eq!(info.record_state, RecordState::Recording);
+    // The meeting empties: capture stops (the recording stays on for the
+    // next session); the host ends it: capture stops before the session.
+    s.leave(host.participant, host.conn, T0 + 9);
+    let out = outputs(&mut s);
+    assert_eq!(captures(&out), vec![Capture::Stop { at: T0 + 9 }]);
+    let mut s = MeetingSession::new(s.meeting().clone(), 1000);
+    let host = s.join(req(&host_pwd, "host"), T0 + 20, &mut rng).unwrap();
+    assert_eq!(captures(&outputs(&mut s)), vec![Capture::Start { at: T0 + 20 }]);
+    s.control(host.participant, Action::End, T0 + 30, Gate::Open).unwrap();
+    let out = outputs(&mut s);
+    let stop = out
+        .iter()
+        .position(|o| *o == Output::Capture(Capture::Stop { at: T0 + 30 }))
+        .unwrap();
+    let end = out.iter().position(|o| *o == Output::Stop).unwrap();
+    assert!(stop < end);
+}

@@ -87,6 +87,10 @@ pub enum Event {
     OnChatHistory { messages: Vec<ChatMessage> },
     /// Whether participants may chat (hosts and co-hosts always may).
     OnChatAllowedChanged { is_allowed: bool },
+    /// The meeting's cloud recording started, paused or stopped (to
+    /// everyone, the waiting room too; its state on arrival is in
+    /// `onConfInfoNotify`'s `recordState`).
+    OnRecordStateChanged { state: RecordState },
     /// How an invitation into the running meeting goes (hosts only; the
     /// product's `InviteResultNotify`): `nickName` and `number` as invited.
     OnCallStateChanged {
@@ -110,6 +114,36 @@ pub struct ChatMessage {
     pub text: String,
     /// Unix seconds.
     pub at: i64,
+}
+
+/// The meeting's cloud recording (the product's `recState`; the SDK's
+/// `OperateCloudRecord` start, stop, pause, resume).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum RecordState {
+    #[default]
+    Off,
+    /// Being recorded.
+    Recording,
+    /// Started, then paused: nothing is captured until it resumes.
+    Paused,
+}
+
+impl RecordState {
+    /// The product's `recState`: 1 while recording, else 0.
+    pub fn rec_state(self) -> u8 {
+        u8::from(self == RecordState::Recording)
+    }
+}
+
+/// `OperateCloudRecord`'s operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum RecordOp {
+    Start,
+    Stop,
+    Pause,
+    Resume,
 }
 
 /// Where ringing an invitee stands.
@@ -217,6 +251,11 @@ pub struct LiveInfo {
     pub guest_pwd: Option<String>,
     pub is_locked: bool,
     pub is_waiting_room_open: bool,
+    /// Whether the meeting may be recorded (`allowRecord`).
+    #[serde(default)]
+    pub allow_record: bool,
+    #[serde(default)]
+    pub record_state: RecordState,
 }
 
 /// `GET /v1/convene/media/stats` (loopback callers only): the node's SFU counters.
@@ -333,6 +372,12 @@ pub enum ActionMsg {
     #[serde(rename_all = "camelCase")]
     AllowChat {
         is_allowed: bool,
+    },
+    /// `OperateCloudRecord`: start, stop, pause or resume the meeting's
+    /// cloud recording (hosts and co-hosts, in a meeting that allows it).
+    #[serde(rename_all = "camelCase")]
+    OperateCloudRecord {
+        op: RecordOp,
     },
     /// `addAttendee`: invite people into the meeting (their logged-in
     /// clients ring).

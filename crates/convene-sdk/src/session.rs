@@ -18,7 +18,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
 use convene_proto::live::{
-    ActionMsg, Attendee, ChatMessage, ClientMsg, Event, JoinMsg, LiveInfo, ParticipantId, ServerMsg,
+    ActionMsg, Attendee, ChatMessage, ClientMsg, Event, JoinMsg, LiveInfo, ParticipantId, RecordOp, RecordState,
+    ServerMsg,
 };
 use convene_proto::{AttendeeBaseInfo, AttendeeType, ConfRole, SdkErr};
 
@@ -69,6 +70,7 @@ struct Callbacks {
     on_call_state_changed: Option<Callback<Event>>,
     on_chat_message: Option<Callback<ChatMessage>>,
     on_chat_allowed_changed: Option<Callback<bool>>,
+    on_record_state_changed: Option<Callback<RecordState>>,
 }
 
 impl Callbacks {
@@ -95,6 +97,7 @@ impl Callbacks {
             // The history arrives as the messages it holds, in order.
             Event::OnChatHistory { messages } => self.on_chat_message.as_ref().map(|f| messages.iter().for_each(f)),
             Event::OnChatAllowedChanged { is_allowed } => self.on_chat_allowed_changed.as_ref().map(|f| f(is_allowed)),
+            Event::OnRecordStateChanged { state } => self.on_record_state_changed.as_ref().map(|f| f(state)),
             // Given to the list callbacks whole (see the session's runner).
             Event::OnAttendeesChanged { .. } => None,
         };
@@ -441,6 +444,12 @@ impl ConfSession {
         })
         .await
     }
+    /// `OperateCloudRecord`: starts, stops, pauses or resumes the meeting's
+    /// cloud recording (host or co-host, in a meeting created with
+    /// recording allowed; otherwise `CMS_RECORD_START_EXCEPTION`).
+    pub async fn operate_cloud_record(&self, op: RecordOp) -> Result<(), SdkError> {
+        self.control(ActionMsg::OperateCloudRecord { op }).await
+    }
     /// Lets participants chat, or not (hosts and co-hosts always may).
     pub async fn allow_chat(&self, is_allowed: bool) -> Result<(), SdkError> {
         self.control(ActionMsg::AllowChat { is_allowed }).await
@@ -588,6 +597,11 @@ impl ConfSession {
     /// Whether participants may chat now (the hosts turned it on or off).
     pub fn on_chat_allowed_changed(&self, f: impl Fn(&bool) + Send + Sync + 'static) {
         self.callbacks().on_chat_allowed_changed = Some(Box::new(f));
+    }
+    /// The meeting's recording started, paused or stopped (its state on
+    /// arrival is `LiveInfo::record_state`).
+    pub fn on_record_state_changed(&self, f: impl Fn(&RecordState) + Send + Sync + 'static) {
+        self.callbacks().on_record_state_changed = Some(Box::new(f));
     }
     /// How invitations into the meeting go (hosts): an
     /// [`Event::OnCallStateChanged`].

@@ -103,6 +103,14 @@ pub struct ServeArgs {
     /// over https, besides the system's (a company's own CA).
     #[arg(long, env = "CONVENE_WEBHOOK_CA")]
     pub webhook_ca: Option<PathBuf>,
+    /// The ffmpeg program that composes recordings (default: `ffmpeg`
+    /// from the PATH).
+    #[arg(long, env = "CONVENE_FFMPEG")]
+    pub ffmpeg: Option<PathBuf>,
+    /// Days a recording is kept after it was made; then its files are
+    /// deleted (default 0: kept until deleted).
+    #[arg(long, env = "CONVENE_RECORD_RETENTION_DAYS")]
+    pub record_retention_days: Option<i64>,
     /// No `/metrics` and no recording of metrics (to compare their cost).
     #[arg(long)]
     pub no_metrics: bool,
@@ -139,6 +147,8 @@ struct FileConfig {
     sms_gateway_url: Option<String>,
     sms_gateway_secret: Option<String>,
     webhook_ca: Option<PathBuf>,
+    ffmpeg: Option<PathBuf>,
+    record_retention_days: Option<i64>,
     no_metrics: Option<bool>,
     metrics_public: Option<bool>,
 }
@@ -176,6 +186,10 @@ pub struct Config {
     pub http_idle_timeout: std::time::Duration,
     /// The participant cap of meetings created without one.
     pub max_participants: i64,
+    /// The ffmpeg program that composes recordings.
+    pub ffmpeg: PathBuf,
+    /// Days recordings are kept (0: until deleted).
+    pub record_retention_days: i64,
     pub notify: crate::notify::NotifyConfig,
     /// Metrics recorded and served at `/metrics`.
     pub metrics: bool,
@@ -321,7 +335,17 @@ impl Config {
             webhook_ca: args.webhook_ca.clone().or(file.webhook_ca),
         };
         notify.check()?;
+        let record_retention_days = args.record_retention_days.or(file.record_retention_days).unwrap_or(0);
+        if !(0..=36_500).contains(&record_retention_days) {
+            bail!("--record-retention-days must be 0 (keep) to 36500");
+        }
         Ok(Config {
+            ffmpeg: args
+                .ffmpeg
+                .clone()
+                .or(file.ffmpeg)
+                .unwrap_or_else(|| PathBuf::from("ffmpeg")),
+            record_retention_days,
             notify,
             metrics: !(args.no_metrics || file.no_metrics.unwrap_or(false)),
             metrics_public: args.metrics_public || file.metrics_public.unwrap_or(false),
@@ -360,6 +384,8 @@ impl Config {
             sqlite_wal_reserve: 0,
             http_idle_timeout: std::time::Duration::from_secs(DEFAULT_HTTP_IDLE_TIMEOUT_SECS),
             max_participants: DEFAULT_MAX_PARTICIPANTS,
+            ffmpeg: PathBuf::from("ffmpeg"),
+            record_retention_days: 0,
             notify: crate::notify::NotifyConfig::default(),
             metrics: true,
             metrics_public: false,

@@ -26,6 +26,7 @@ pub mod media;
 pub mod metrics;
 pub mod notify;
 pub mod participants;
+pub mod record;
 pub mod schedule;
 pub mod series;
 pub mod tls;
@@ -133,6 +134,18 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/mmc/management/conferences/confDetail", get(api::meeting_detail))
         .route("/v1/mmc/control/conferences/token", get(control::token))
         .route("/v1/mmc/control/conferences/lock", put(control::lock))
+        .route("/v1/mmc/control/conferences/record", put(record::api::record))
+        .route("/v1/mmc/control/conferences/mmrRecord", put(record::api::mmr_record))
+        .route(
+            "/v1/mmc/management/record/files",
+            get(record::api::search).delete(record::api::delete),
+        )
+        .route("/v1/mmc/management/conferences/record/files", get(record::api::detail))
+        .route(
+            "/v1/mmc/management/record/downloadurls",
+            get(record::api::download_urls),
+        )
+        .route("/v1/mmc/rlm/record/info", post(record::api::info))
         .route("/v1/mmc/control/conferences/mute", put(control::mute_all))
         .route("/v1/mmc/control/conferences/participants/mute", put(control::mute_one))
         .route("/v1/mmc/control/conferences/participants/cohost", put(control::cohost))
@@ -238,6 +251,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(metrics::ready))
         .route("/metrics", get(metrics::scrape))
         .route("/v1/convene/media/stats", get(media::stats_handler))
+        .route("/v1/convene/recordings/{segment}/{file}", get(record::api::download))
         // Create bodies are small; 1 MiB bounds what a client can make us parse.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .layer(axum::middleware::from_fn(error::request_head_limits));
@@ -408,6 +422,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let clock = Arc::new(clock::Clock::default());
     let media = Arc::new(media::MediaNode::start(config.media.clone())?);
+    let recordings = record::Recordings::new(
+        config.data_dir.join("recordings"),
+        store.clone(),
+        clock.clone(),
+        config.ffmpeg.clone(),
+        config.record_retention_days,
+    );
+    recordings.spawn();
     let notices = notify::Deliverer::spawn(&config.notify, store.clone(), clock.clone(), public_url.to_string())?;
     let events = Arc::new(events::Pusher::new(config.notify.webhook_ca.as_deref())?);
     events.spawn(store.clone(), clock.clone());
@@ -420,6 +442,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             clock.clone(),
             media.clone(),
             config.max_participants,
+            recordings,
         )),
         clock: clock.clone(),
         control_tokens: Arc::default(),

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use convene_core::guard::{Gate, PasswordGuard};
 use convene_core::live::{self as rules, Action, Actor, JoinRequest, Refusal};
 use convene_core::session::{
-    Attach, ConnId, MediaCmd, MediaRights, MediaStep, MeetingSession, Output, Persist, Record,
+    Attach, Capture, ConnId, MediaCmd, MediaRights, MediaStep, MeetingSession, Output, Persist, Record,
 };
 use convene_core::{ConfId, ConfState, ConfUuid, Meeting};
 use convene_proto::live::ParticipantId;
@@ -125,6 +125,8 @@ pub struct LiveHub {
     records: mpsc::UnboundedSender<(ConfUuid, Record)>,
     /// Calls ringing for invitees, and the clients listening for them.
     pub calls: crate::calls::Calls,
+    /// Recordings: where segments' files go, and their composer.
+    pub recordings: Arc<crate::record::Recordings>,
 }
 
 /// Keeps what live meetings record (attendance, control actions) in
@@ -147,11 +149,18 @@ async fn write_records(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<(C
 }
 
 impl LiveHub {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>, media: Arc<MediaNode>, max_participants: i64) -> LiveHub {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<Clock>,
+        media: Arc<MediaNode>,
+        max_participants: i64,
+        recordings: Arc<crate::record::Recordings>,
+    ) -> LiveHub {
         let (records, rx) = mpsc::unbounded_channel();
         tokio::spawn(write_records(store.clone(), rx));
         LiveHub {
             records,
+            recordings,
             calls: Default::default(),
             max_participants,
             tasks: Mutex::default(),
@@ -485,6 +494,10 @@ struct MeetingTask {
     media_tx: mpsc::UnboundedSender<SfuEvent>,
     /// Programs following the meeting over the product's event socket.
     watchers: crate::confctl::Watchers,
+    /// The recording segment being captured, if one.
+    segment: Option<i64>,
+    /// Participants' names as they joined (for a recording's tiles).
+    names: HashMap<u64, String>,
 }
 
 impl MeetingTask {
@@ -499,6 +512,8 @@ impl MeetingTask {
             worker,
             media_tx,
             watchers: Default::default(),
+            segment: None,
+            names: HashMap::new(),
         };
         (task, media_rx)
     }
@@ -562,7 +577,29 @@ impl MeetingTask {
                     }
                 }
                 Output::Record(r) => {
+                    if let Record::Joined { participant, name, .. } = &r {
+                        self.names.insert(participant.0, name.clone());
+                    }
                     let _ = self.hub.records.send((self.session.meeting().conf_uuid.clone(), r));
+                }
+                Output::Capture(Capture::Start { at }) => {
+                    let uuid = self.session.meeting().conf_uuid.clone();
+                    match self.hub.recordings.begin(&uuid, at).await {
+                        Ok((id, dir)) => {
+                            self.segment = Some(id);
+                            let _ = self.worker.send(WorkerCmd::CaptureStart { room: self.room, dir });
+                        }
+                        // Not stored: nothing is captured (a recording
+                        // nobody can find would only fill the disk).
+                        Err(e) => tracing::error!(error = %e, "starting a recording segment"),
+                    }
+                }
+                Output::Capture(Capture::Stop { at }) => {
+                    if let Some(id) = self.segment.take() {
+                        let (done, rx) = oneshot::channel();
+                        let _ = self.worker.send(WorkerCmd::CaptureStop { room: self.room, done });
+                        self.hub.recordings.end(id, at, rx, self.names.clone());
+                    }
                 }
                 Output::Close(c) => {
                     // Dropping the sender ends the socket's loop once it has

@@ -52,6 +52,18 @@ pub enum WorkerCmd {
     Stats {
         reply: oneshot::Sender<(Stats, usize)>,
     },
+    /// Start capturing the room's media into files in `dir` (a recording
+    /// segment).
+    CaptureStart {
+        room: MediaRoomId,
+        dir: std::path::PathBuf,
+    },
+    /// Stop capturing it; `done` hears what was written once the files
+    /// are closed.
+    CaptureStop {
+        room: MediaRoomId,
+        done: oneshot::Sender<crate::record::capture::Captured>,
+    },
 }
 
 /// How the media plane is set up (from the server configuration).
@@ -89,6 +101,8 @@ struct Worker {
 /// A node's SFU workers.
 pub struct MediaNode {
     workers: Vec<Worker>,
+    /// Where recorded rooms' frames go.
+    pub capture: crate::record::capture::Capture,
     next_room: AtomicU64,
     config: MediaConfig,
 }
@@ -96,6 +110,7 @@ pub struct MediaNode {
 impl MediaNode {
     /// Binds one UDP socket per worker and starts the worker threads.
     pub fn start(config: MediaConfig) -> anyhow::Result<MediaNode> {
+        let capture = crate::record::capture::Capture::start().context("starting the capture writer")?;
         let mut workers = Vec::new();
         let mut port = config.ports.0;
         for i in 0..config.workers.max(1) {
@@ -116,6 +131,7 @@ impl MediaNode {
             socket.set_nonblocking(true)?;
             let addr = socket.local_addr()?;
             let (tx, rx) = mpsc::unbounded_channel();
+            let cap = capture.clone();
             std::thread::Builder::new().name(format!("sfu-{i}")).spawn(move || {
                 let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                     Ok(rt) => rt,
@@ -124,13 +140,14 @@ impl MediaNode {
                         return;
                     }
                 };
-                rt.block_on(run_worker(socket, rx));
+                rt.block_on(run_worker(socket, rx, cap));
             })?;
             tracing::info!(%addr, "media worker listening (UDP)");
             workers.push(Worker { tx, addr });
         }
         Ok(MediaNode {
             workers,
+            capture,
             next_room: AtomicU64::new(1),
             config,
         })
@@ -222,13 +239,19 @@ pub fn turn_credential(secret: &str, username: &str) -> String {
 /// How many datagrams a worker reads in a row before it sends what they caused.
 const READ_BURST: usize = 64;
 
-async fn run_worker(socket: std::net::UdpSocket, mut rx: mpsc::UnboundedReceiver<WorkerCmd>) {
+async fn run_worker(
+    socket: std::net::UdpSocket,
+    mut rx: mpsc::UnboundedReceiver<WorkerCmd>,
+    capture: crate::record::capture::Capture,
+) {
     let Ok(socket) = tokio::net::UdpSocket::from_std(socket) else {
         return;
     };
     let Ok(local) = socket.local_addr() else { return };
     let mut sfu = Sfu::new(local, Instant::now());
     let mut rooms: HashMap<MediaRoomId, mpsc::UnboundedSender<SfuEvent>> = HashMap::new();
+    // Captured rooms, and the frames each had to drop.
+    let mut captured: HashMap<MediaRoomId, u64> = HashMap::new();
     let mut buf = vec![0u8; convene_sfu::RECV_BUFFER];
     loop {
         let deadline = sfu
@@ -251,7 +274,21 @@ async fn run_worker(socket: std::net::UdpSocket, mut rx: mpsc::UnboundedReceiver
             }
             cmd = rx.recv() => {
                 let Some(cmd) = cmd else { break };
-                handle_cmd(&mut sfu, &mut rooms, cmd);
+                match cmd {
+                    WorkerCmd::CaptureStart { room, dir } => {
+                        let now = Instant::now();
+                        capture.begin(room, dir, now);
+                        captured.insert(room, 0);
+                        sfu.set_capture(now, room, true);
+                    }
+                    WorkerCmd::CaptureStop { room, done } => {
+                        sfu.set_capture(Instant::now(), room, false);
+                        take_captured(&mut sfu, &capture, &mut captured);
+                        let dropped = captured.remove(&room).unwrap_or(0);
+                        capture.end(room, dropped, done);
+                    }
+                    cmd => handle_cmd(&mut sfu, &mut rooms, cmd),
+                }
             }
             _ = tokio::time::sleep_until(deadline.into()) => {
                 sfu.handle_timeout(Instant::now());
@@ -261,6 +298,7 @@ async fn run_worker(socket: std::net::UdpSocket, mut rx: mpsc::UnboundedReceiver
         if sfu.next_timeout().is_some_and(|t| t <= now) {
             sfu.handle_timeout(now);
         }
+        take_captured(&mut sfu, &capture, &mut captured);
         while let Some(t) = sfu.poll_transmit() {
             if let Err(e) = socket.try_send_to(&t.contents, t.destination) {
                 if e.kind() == std::io::ErrorKind::WouldBlock {
@@ -279,6 +317,17 @@ async fn run_worker(socket: std::net::UdpSocket, mut rx: mpsc::UnboundedReceiver
             }
         }
         rooms.retain(|r, tx| !tx.is_closed() || !sfu.room_peers(*r).is_empty());
+    }
+}
+
+/// Hands the captured frames to the capture writer, counting per room
+/// those it could not take.
+fn take_captured(sfu: &mut Sfu, capture: &crate::record::capture::Capture, rooms: &mut HashMap<MediaRoomId, u64>) {
+    while let Some(f) = sfu.poll_captured() {
+        let room = f.room;
+        if !capture.frame(f) {
+            *rooms.entry(room).or_default() += 1;
+        }
     }
 }
 
@@ -311,6 +360,8 @@ fn handle_cmd(sfu: &mut Sfu, rooms: &mut HashMap<MediaRoomId, mpsc::UnboundedSen
         WorkerCmd::Stats { reply } => {
             let _ = reply.send((sfu.stats(), sfu.peer_count()));
         }
+        // Handled by the worker's loop (they need the capture writer).
+        WorkerCmd::CaptureStart { .. } | WorkerCmd::CaptureStop { .. } => {}
     }
 }
 

@@ -63,6 +63,9 @@ struct TrackIn {
     layer_rate: HashMap<Option<Rid>, u64>,
     window_start: Option<Instant>,
     last_keyframe_request: Option<Instant>,
+    /// While its room is captured: the layer recorded (simulcast), once a
+    /// keyframe started it (a recording of video starts on a keyframe).
+    capture_from: Option<Option<Rid>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +159,9 @@ pub struct Sfu {
     dirty: Vec<Key>,
     /// The time of the last input, for polling deferred to the output calls.
     last_now: Instant,
+    /// Rooms whose publishers' frames are handed out for recording.
+    captured_rooms: std::collections::HashSet<MediaRoomId>,
+    captured: VecDeque<CapturedFrame>,
 }
 
 impl Sfu {
@@ -175,7 +181,43 @@ impl Sfu {
             stats: Stats::default(),
             dirty: Vec::new(),
             last_now: now,
+            captured_rooms: std::collections::HashSet::new(),
+            captured: VecDeque::new(),
         }
+    }
+
+    /// Start or stop handing out a room's frames for recording
+    /// ([`Sfu::poll_captured`]). Starting asks every video publisher of the
+    /// room for a keyframe: each video track's recording starts on one.
+    pub fn set_capture(&mut self, now: Instant, room: MediaRoomId, on: bool) {
+        if !on {
+            self.captured_rooms.remove(&room);
+            return;
+        }
+        self.captured_rooms.insert(room);
+        let mut wanted = Vec::new();
+        for peer in self.room_peers(room) {
+            if let Some(p) = self.peers.get_mut(&(room, peer)) {
+                for t in &mut p.tracks_in {
+                    t.capture_from = None;
+                    if t.kind == MediaKind::Video {
+                        t.last_keyframe_request = None;
+                        wanted.push((peer, t.mid));
+                    }
+                }
+            }
+        }
+        for (peer, mid) in wanted {
+            self.request_keyframe(now, room, peer, mid, None, KeyframeRequestKind::Fir);
+        }
+        self.run(now);
+    }
+
+    /// The next frame of a captured room. The owner takes them after each
+    /// input, as it takes transmits; an owner that records nothing never
+    /// calls [`Sfu::set_capture`] and nothing queues here.
+    pub fn poll_captured(&mut self) -> Option<CapturedFrame> {
+        self.captured.pop_front()
     }
 
     /// Offer another candidate besides the UDP host one (for example a
@@ -397,6 +439,7 @@ impl Sfu {
         if empty {
             self.rooms.remove(&room);
             self.speakers.remove(&room);
+            self.captured_rooms.remove(&room);
         }
         if let Some(s) = self.speakers.get_mut(&room) {
             s.forget(peer);
@@ -576,6 +619,7 @@ impl Sfu {
                             layer_rate: HashMap::new(),
                             window_start: None,
                             last_keyframe_request: None,
+                            capture_from: None,
                         });
                         props.push(Propagate::TrackOpen(m.mid));
                     }
@@ -697,6 +741,9 @@ impl Sfu {
             self.request_keyframe(now, room, source, data.mid, data.rid, KeyframeRequestKind::Fir);
         }
         let keyframe = kind == MediaKind::Video && data.is_keyframe();
+        if self.captured_rooms.contains(&room) {
+            self.capture(now, room, source, &data, kind, keyframe);
+        }
         let subscribers: Vec<PeerId> = self
             .rooms
             .get(&room)
@@ -768,6 +815,61 @@ impl Sfu {
         for rid in wanted_keyframes {
             self.request_keyframe(now, room, source, data.mid, rid, KeyframeRequestKind::Pli);
         }
+    }
+
+    /// Hands a frame out for recording: audio always, video from a
+    /// keyframe on, one simulcast layer (the best at that keyframe).
+    fn capture(
+        &mut self,
+        now: Instant,
+        room: MediaRoomId,
+        source: PeerId,
+        data: &MediaData,
+        kind: MediaKind,
+        keyframe: bool,
+    ) {
+        let Some(t) = self
+            .peers
+            .get_mut(&(room, source))
+            .and_then(|p| p.tracks_in.iter_mut().find(|t| t.mid == data.mid))
+        else {
+            return;
+        };
+        if kind == MediaKind::Video {
+            match t.capture_from {
+                Some(rid) if rid != data.rid => return,
+                Some(_) => {}
+                None => {
+                    let best = t.layers_by_rate().first().map(|(rid, _)| *rid).unwrap_or(data.rid);
+                    if !keyframe || best != data.rid {
+                        let mid = data.mid;
+                        self.request_keyframe(now, room, source, mid, best, KeyframeRequestKind::Fir);
+                        return;
+                    }
+                    t.capture_from = Some(data.rid);
+                }
+            }
+        }
+        use str0m::format::Codec;
+        let codec = match data.params.spec().codec {
+            Codec::Opus => CaptureCodec::Opus,
+            Codec::Vp8 => CaptureCodec::Vp8,
+            Codec::Vp9 => CaptureCodec::Vp9,
+            _ => CaptureCodec::Other,
+        };
+        self.stats.frames_captured += 1;
+        self.captured.push_back(CapturedFrame {
+            room,
+            peer: source,
+            track: data.mid.to_string(),
+            video: kind == MediaKind::Video,
+            codec,
+            arrived: now,
+            rtp_time: data.time.numer(),
+            clock_rate: data.time.denom(),
+            keyframe,
+            data: data.data.clone(),
+        });
     }
 
     fn request_keyframe(

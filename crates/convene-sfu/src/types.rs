@@ -97,6 +97,38 @@ pub struct Stats {
     /// (as their receiver reports count them).
     pub packets_lost_in: u64,
     pub packets_lost_out: u64,
+    /// Frames handed out for recording ([`crate::Sfu::poll_captured`]).
+    pub frames_captured: u64,
+}
+
+/// A codec a captured frame is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaptureCodec {
+    Opus,
+    Vp8,
+    Vp9,
+    /// Anything else (H.264...): passed on so that its owner can count it.
+    Other,
+}
+
+/// A frame of a recorded room, as its publisher sent it (after the
+/// room's policy: a muted microphone or a camera turned off gives none).
+#[derive(Debug, Clone)]
+pub struct CapturedFrame {
+    pub room: MediaRoomId,
+    pub peer: PeerId,
+    /// The publisher's track (its media line), to keep tracks apart.
+    pub track: String,
+    pub video: bool,
+    pub codec: CaptureCodec,
+    /// When the frame arrived.
+    pub arrived: Instant,
+    /// Its RTP time, unwrapped, and the clock rate.
+    pub rtp_time: u64,
+    pub clock_rate: u32,
+    pub keyframe: bool,
+    /// Shared with the forwarded copies (no copy is made).
+    pub data: std::sync::Arc<[u8]>,
 }
 
 impl std::ops::AddAssign for Stats {
@@ -112,6 +144,7 @@ impl std::ops::AddAssign for Stats {
         self.nacks_received += o.nacks_received;
         self.packets_lost_in += o.packets_lost_in;
         self.packets_lost_out += o.packets_lost_out;
+        self.frames_captured += o.frames_captured;
     }
 }
 

@@ -12,6 +12,7 @@
 //! 2026-12-04 and checks that writing them again gives the same JSON.
 
 use convene_core::{ConfId, ConfState, EnterpriseId, LiveSettings, Meeting, UserId};
+use convene_proto::live::RecordState;
 use convene_proto::ConfOptions;
 use convene_proto::*;
 use serde::{Deserialize, Serialize};
@@ -171,6 +172,9 @@ struct LiveDoc {
     /// The hosts turned the participants' chat off.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     chat_off: bool,
+    /// The cloud recording: 0 off, 1 recording, 2 paused.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    record: i64,
 }
 
 fn corrupt(what: &str) -> StoreError {
@@ -381,6 +385,11 @@ pub fn encode_live(s: &LiveSettings) -> Result<String> {
         prolong_left: s.prolong_left,
         allow_join: s.allow_join.map(|j| j.number()),
         chat_off: s.chat_off,
+        record: match s.record {
+            RecordState::Off => 0i64,
+            RecordState::Recording => 1,
+            RecordState::Paused => 2,
+        },
     })
     .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -394,5 +403,11 @@ pub fn decode_live(text: &str) -> Result<LiveSettings> {
         prolong_left: d.prolong_left,
         allow_join: en(d.allow_join, ConfAllowJoinUserType::from_number, "allowJoin")?,
         chat_off: d.chat_off,
+        record: match d.record {
+            0 => RecordState::Off,
+            1 => RecordState::Recording,
+            2 => RecordState::Paused,
+            n => return Err(corrupt(&format!("live settings: record state {n}"))),
+        },
     })
 }

@@ -28,8 +28,8 @@ use convene_core::notify::Notice;
 use convene_core::{ConfId, ConfUuid, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
 
 pub use sql::{
-    AttendanceRow, ChatRow, ControlRow, Delivery, EventDelivery, EventItem, EventStatus, NoticeStatus, OutboxItem,
-    PgStore, SqliteStore,
+    AttendanceRow, ChatRow, Composed, ControlRow, Delivery, EventDelivery, EventItem, EventStatus, NoticeStatus,
+    OutboxItem, PgStore, RecordQuery, Segment, SqliteStore,
 };
 
 /// A storage failure, or a refusal only storage can make.
@@ -355,6 +355,39 @@ pub trait Store: Send + Sync + 'static {
     async fn set_meeting_end(&self, conf_uuid: &ConfUuid, end: i64) -> Result<()>;
     /// Keeps what the hosts changed during a running meeting (see
     /// `convene_core::LiveSettings`); read back with the meeting.
+    /// A recording segment begins (capturing): its ID.
+    async fn start_segment(&self, conf_uuid: &ConfUuid, at: i64) -> Result<i64>;
+    /// Its capture stopped with these tracks: queued for composing (or
+    /// failed when nothing was captured).
+    async fn stop_segment(
+        &self,
+        id: i64,
+        at: i64,
+        tracks: &[convene_core::recording::TrackFile],
+        dropped: i64,
+    ) -> Result<()>;
+    /// The oldest segment waiting for a composer (or whose composer's
+    /// lease ran out), held until `now + lease`.
+    async fn claim_segment(&self, now: i64, lease: i64) -> Result<Option<Segment>>;
+    /// How its composition went (`Ready` pushes `record.finish`).
+    async fn finish_segment(&self, id: i64, outcome: &Composed) -> Result<()>;
+    async fn segments_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<Segment>>;
+    async fn segment(&self, id: i64) -> Result<Option<Segment>>;
+    /// Meetings with a recording, as a list asks for them, and how many.
+    async fn recorded_meetings(&self, q: &RecordQuery) -> Result<(i64, Vec<Meeting>)>;
+    /// Forgets a meeting's recording: its segments (for their files to be
+    /// deleted) and their download links.
+    async fn delete_segments(&self, conf_uuid: &ConfUuid) -> Result<Vec<Segment>>;
+    /// After a restart of the only node using the database: compositions
+    /// left claimed are queued again; captures left open are failed.
+    /// Nothing on a database other nodes use (their leases run out).
+    async fn release_segment_claims(&self, now: i64) -> Result<()>;
+    /// Meetings with a finished segment that stopped before `before`.
+    async fn expired_recordings(&self, before: i64) -> Result<Vec<ConfUuid>>;
+    /// A single-use download link (`key`: its token's hash).
+    async fn put_download(&self, key: &str, segment: i64, file: &str, expires_at: i64) -> Result<()>;
+    /// Uses a download link up: the segment and file it was for, if valid.
+    async fn take_download(&self, key: &str, now: i64) -> Result<Option<(i64, String)>>;
     async fn set_live_settings(&self, conf_uuid: &ConfUuid, live: &convene_core::LiveSettings) -> Result<()>;
 }
 

@@ -438,6 +438,16 @@ impl Live {
                     out.push((Audience::Admitted, Event::OnChatAllowedChanged { is_allowed: allow }));
                 }
             }
+            Action::Record { op } => {
+                if !host_like {
+                    return Err(forbidden("start or stop the recording"));
+                }
+                let next = self.next_record_state(op)?;
+                if next != self.record {
+                    self.record = next;
+                    out.push((Audience::Everyone, Event::OnRecordStateChanged { state: next }));
+                }
+            }
             Action::End => {
                 if !host {
                     return Err(refuse(
@@ -455,6 +465,30 @@ impl Live {
             }
         }
         Ok(fx)
+    }
+
+    /// What a recording operation makes of the state: the product's codes
+    /// for a meeting that may not be recorded and for pausing or stopping
+    /// nothing; repeating the current state changes nothing.
+    fn next_record_state(&self, op: RecordOp) -> Result<RecordState, Refusal> {
+        use RecordState::*;
+        if !self.allows_recording() {
+            return Err(refuse(
+                SdkErr::CMS_RECORD_START_EXCEPTION,
+                "this meeting was created without recording (allowRecord)",
+            ));
+        }
+        Ok(match (op, self.record) {
+            (RecordOp::Start | RecordOp::Resume, _) => Recording,
+            (RecordOp::Pause, Recording | Paused) => Paused,
+            (RecordOp::Pause, Off) => {
+                return Err(refuse(
+                    SdkErr::CMS_RECORD_PAUSED_EXCEPTION,
+                    "the meeting is not being recorded",
+                ))
+            }
+            (RecordOp::Stop, _) => Off,
+        })
     }
 
     fn set_host(&mut self, new_host: ParticipantId, out: &mut Outbox) {
@@ -567,6 +601,7 @@ impl From<ActionMsg> for Action {
             ActionMsg::AddAttendee { attendees } => Action::Invite { attendees },
             ActionMsg::SendChatMessage { text, to } => Action::Chat { text, to },
             ActionMsg::AllowChat { is_allowed } => Action::AllowChat { allow: is_allowed },
+            ActionMsg::OperateCloudRecord { op } => Action::Record { op },
         }
     }
 }

@@ -129,6 +129,8 @@ pub enum Audience {
     Admitted,
     /// Hosts and co-hosts.
     Hosts,
+    /// Everyone present: the admitted and the waiting room.
+    Everyone,
     /// One participant.
     One(ParticipantId),
 }
@@ -247,6 +249,10 @@ pub enum Action {
     AllowChat {
         allow: bool,
     },
+    /// Start, stop, pause or resume the cloud recording.
+    Record {
+        op: RecordOp,
+    },
 }
 
 impl Action {
@@ -277,6 +283,7 @@ impl Action {
             Action::Invite { .. } => "inviteAttendees",
             Action::Chat { .. } => "sendChatMessage",
             Action::AllowChat { .. } => "allowChat",
+            Action::Record { .. } => "operateCloudRecord",
         }
     }
 
@@ -311,6 +318,15 @@ impl Action {
             Action::SetHand { raised, .. } => format!("raised={raised}"),
             Action::AllowUnmute { allow } | Action::AllowChat { allow } => format!("allow={allow}"),
             Action::SetJoinPolicy { allow } => format!("allow={}", allow.number()),
+            Action::Record { op } => format!(
+                "op={}",
+                match op {
+                    RecordOp::Start => "start",
+                    RecordOp::Stop => "stop",
+                    RecordOp::Pause => "pause",
+                    RecordOp::Resume => "resume",
+                }
+            ),
             Action::Uninvite { numbers } => format!("numbers={}", numbers.join(",")),
             Action::Invite { attendees } => {
                 let names: Vec<&str> = attendees.iter().map(|a| a.nick_name.as_str()).collect();
@@ -385,6 +401,8 @@ pub struct Live {
     allow_join: Option<ConfAllowJoinUserType>,
     /// The hosts turned the participants' chat off.
     chat_off: bool,
+    /// The cloud recording's state.
+    record: RecordState,
     /// The latest messages to everyone, for late joiners ([`CHAT_HISTORY`]).
     chat_log: std::collections::VecDeque<convene_proto::live::ChatMessage>,
     /// Messages sent so far (their numbers).
@@ -416,6 +434,12 @@ impl Live {
             prolong_left: meeting.options.prolong_length,
             allow_join: None,
             chat_off: false,
+            // `isAutoRecord`: recorded from the start (until a host stops it).
+            record: if meeting.info.is_auto_record == Some(true) && meeting.info.allow_record != Some(false) {
+                RecordState::Recording
+            } else {
+                RecordState::Off
+            },
         });
         if let Some(j) = settings.allow_join {
             meeting.info.conf_allow_join_user = Some(j);
@@ -433,6 +457,7 @@ impl Live {
             prolong_left: settings.prolong_left,
             allow_join: settings.allow_join,
             chat_off: settings.chat_off,
+            record: settings.record,
             chat_log: std::collections::VecDeque::new(),
             chats: 0,
             to_ring: Vec::new(),
@@ -468,7 +493,19 @@ impl Live {
             prolong_left: self.prolong_left,
             allow_join: self.allow_join,
             chat_off: self.chat_off,
+            record: self.record,
         }
+    }
+
+    /// The cloud recording's state.
+    pub fn record_state(&self) -> RecordState {
+        self.record
+    }
+
+    /// Whether the meeting may be recorded (`allowRecord`; automatic
+    /// recording implies it).
+    pub fn allows_recording(&self) -> bool {
+        self.meeting.info.allow_record == Some(true) || self.meeting.info.is_auto_record == Some(true)
     }
 
     /// Everyone in the meeting, admitted ones first, each in order of arrival.
@@ -543,6 +580,7 @@ impl Live {
                 .filter(|(_, p)| p.info.role != ConfRole::Waiting)
                 .map(|(id, _)| *id)
                 .collect(),
+            Audience::Everyone => self.participants.keys().copied().collect(),
             Audience::Hosts => self
                 .participants
                 .iter()
@@ -588,6 +626,8 @@ impl Live {
             guest_pwd: if host { m.guest_pwd.clone() } else { None },
             is_locked: self.locked,
             is_waiting_room_open: self.waiting_room_open,
+            allow_record: self.allows_recording(),
+            record_state: self.record,
         })
     }
 

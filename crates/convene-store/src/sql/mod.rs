@@ -115,6 +115,7 @@ mod events;
 mod outbox;
 mod postgres;
 mod queries;
+mod recordings;
 mod records;
 mod sqlite;
 
@@ -122,6 +123,8 @@ use create::*;
 use events::*;
 use outbox::*;
 use queries::*;
+use recordings::*;
+pub use recordings::{Composed, RecordQuery, Segment};
 use records::*;
 
 pub use events::{EventDelivery, EventItem, EventStatus};

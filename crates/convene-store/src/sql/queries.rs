@@ -1006,7 +1006,7 @@ store_queries!(pg, pg_events, sqlx::PgConnection, PgPool, sqlx::postgres::PgRow)
 /// The `Store` impl of a backend: the same SQL for both, except
 /// `create_meeting`, which each backend schedules its own way.
 macro_rules! impl_store {
-    ($ty:ty, $q:ident, $o:ident, $r:ident, $e:ident) => {
+    ($ty:ty, $q:ident, $o:ident, $r:ident, $e:ident, $rec:ident) => {
         #[async_trait]
         impl Store for $ty {
             async fn create_meeting_staged(&self, meeting: NewMeeting, now: i64) -> Result<crate::Staged> {
@@ -1228,6 +1228,55 @@ macro_rules! impl_store {
             async fn notices_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<NoticeStatus>> {
                 $o::notices_of(&self.pool, conf_uuid.as_str()).await
             }
+            async fn start_segment(&self, conf_uuid: &ConfUuid, at: i64) -> Result<i64> {
+                $rec::start_segment(&self.pool, conf_uuid.as_str(), at).await
+            }
+            async fn stop_segment(
+                &self,
+                id: i64,
+                at: i64,
+                tracks: &[convene_core::recording::TrackFile],
+                dropped: i64,
+            ) -> Result<()> {
+                $rec::stop_segment(&self.pool, id, at, tracks, dropped).await
+            }
+            async fn claim_segment(&self, now: i64, lease: i64) -> Result<Option<Segment>> {
+                $rec::claim_segment(&self.pool, now, lease).await
+            }
+            async fn finish_segment(&self, id: i64, outcome: &Composed) -> Result<()> {
+                $rec::finish_segment(&self.pool, id, outcome).await
+            }
+            async fn segments_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<Segment>> {
+                $rec::segments_of(&self.pool, conf_uuid.as_str()).await
+            }
+            async fn segment(&self, id: i64) -> Result<Option<Segment>> {
+                $rec::segment(&self.pool, id).await
+            }
+            async fn recorded_meetings(&self, q: &RecordQuery) -> Result<(i64, Vec<Meeting>)> {
+                $rec::recorded_meetings(&self.pool, q).await
+            }
+            async fn delete_segments(&self, conf_uuid: &ConfUuid) -> Result<Vec<Segment>> {
+                $rec::delete_segments(&self.pool, conf_uuid.as_str()).await
+            }
+            async fn release_segment_claims(&self, now: i64) -> Result<()> {
+                if self.owns_database() {
+                    $rec::release_segment_claims(&self.pool, now).await?;
+                }
+                Ok(())
+            }
+            async fn expired_recordings(&self, before: i64) -> Result<Vec<ConfUuid>> {
+                Ok($rec::expired_segments(&self.pool, before)
+                    .await?
+                    .into_iter()
+                    .map(ConfUuid)
+                    .collect())
+            }
+            async fn put_download(&self, key: &str, segment: i64, file: &str, expires_at: i64) -> Result<()> {
+                $rec::put_download(&self.pool, key, segment, file, expires_at).await
+            }
+            async fn take_download(&self, key: &str, now: i64) -> Result<Option<(i64, String)>> {
+                $rec::take_download(&self.pool, key, now).await
+            }
             async fn set_live_settings(&self, conf_uuid: &ConfUuid, live: &LiveSettings) -> Result<()> {
                 $q::set_live_settings(&self.pool, conf_uuid.as_str(), live).await
             }
@@ -1235,5 +1284,12 @@ macro_rules! impl_store {
     };
 }
 
-impl_store!(SqliteStore, lite, lite_outbox, lite_records, lite_events);
-impl_store!(PgStore, pg, pg_outbox, pg_records, pg_events);
+impl_store!(
+    SqliteStore,
+    lite,
+    lite_outbox,
+    lite_records,
+    lite_events,
+    lite_recordings
+);
+impl_store!(PgStore, pg, pg_outbox, pg_records, pg_events, pg_recordings);
