@@ -30,6 +30,18 @@ impl MediaPeer {
         video: bool,
         epoch: Instant,
     ) -> Result<MediaPeer, SdkError> {
+        Self::start_with(session, ip, audio, video, epoch, None).await
+    }
+
+    /// [`MediaPeer::start`], sending `source`'s real media if given.
+    pub async fn start_with(
+        session: Arc<ConfSession>,
+        ip: std::net::IpAddr,
+        audio: bool,
+        video: bool,
+        epoch: Instant,
+        source: Option<convene_sfu::client::MediaSource>,
+    ) -> Result<MediaPeer, SdkError> {
         let net = |e: std::io::Error| SdkError {
             code: convene_proto::SdkErr::UISDK_NO_NETWORK_ERROR,
             reason: e.to_string(),
@@ -38,6 +50,9 @@ impl MediaPeer {
         let local = socket.local_addr().map_err(net)?;
         let id = session.participant_id().0;
         let (mut client, offer) = MediaClient::new(Instant::now(), epoch, id, local, audio, video);
+        if let Some(s) = source {
+            client.set_source(s);
+        }
         let answer = session.media_offer(offer).await?;
         client
             .accept_answer(Instant::now(), &answer)

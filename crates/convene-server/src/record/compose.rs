@@ -63,7 +63,7 @@ pub fn plan(tracks: &[TrackFile], duration_ms: u64) -> Job {
         let (x, y) = ((i as u32 % cols) * w, (i as u32 / cols) * h);
         if let Some(k) = tracks.iter().position(|t| t.participant == *p && t.video) {
             graph.push(format!(
-                "[{k}:v]scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black[v{i}]"
+                "[{k}:v]scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=0x1f2933[v{i}]"
             ));
             graph.push(format!(
                 "[b{base}][v{i}]overlay={x}:{y}:eof_action=pass:repeatlast=0[b{}]",
@@ -79,7 +79,7 @@ pub fn plan(tracks: &[TrackFile], duration_ms: u64) -> Job {
         let file = format!("name-{i}.txt");
         let size = (h / 14).clamp(14, 36);
         graph.push(format!(
-            "[b{base}]drawtext=expansion=none:textfile={file}:x={}:y={}-th:fontsize={size}:fontcolor=white:box=1:boxcolor=black@0.55:boxborderw=6[b{}]",
+            "[b{base}]drawtext=expansion=none:textfile={file}:x={}:y={}-lh:fontsize={size}:fontcolor=white:box=1:boxcolor=black@0.55:boxborderw=6[b{}]",
             x + 12,
             y + h - 12,
             base + 1
