@@ -38,6 +38,8 @@ const SAID = {
   111071074: 'Only people of the host\'s organisation may join this meeting.',
   111071075: 'Only invited people may join this meeting.',
   111070002: 'Your role in the meeting does not allow that.',
+  111072222: 'This meeting was created without recording.',
+  111072223: 'The meeting is not being recorded.',
   206030015: 'Too many wrong passwords: this account is locked for a while.',
   430500003: 'The connection to the server was lost.',
 };
@@ -424,6 +426,27 @@ sdk.onConfInfoNotify = (info) => {
   waitingRoomOpen = info.isWaitingRoomOpen;
   $('#lock').textContent = locked ? 'Unlock' : 'Lock';
   $('#waiting-room').textContent = waitingRoomOpen ? 'Close waiting room' : 'Open waiting room';
+  recordAllowed = !!info.allowRecord;
+  recordState(info.recordState || 'off');
+};
+// Cloud recording: everyone sees when the meeting is recorded; hosts start,
+// pause and stop it where the meeting allows recording.
+let recordAllowed = false;
+let recording = 'off';
+function recordState(state) {
+  recording = state;
+  const ind = $('#rec-indicator');
+  ind.hidden = state === 'off';
+  ind.classList.toggle('paused', state === 'paused');
+  $('#rec-text').textContent = state === 'paused' ? 'Recording paused' : 'Recording';
+  $('#record').hidden = !recordAllowed;
+  $('#record').textContent = state === 'off' ? 'Record' : 'Stop recording';
+  $('#record-pause').hidden = !recordAllowed || state === 'off';
+  $('#record-pause').textContent = state === 'paused' ? 'Resume recording' : 'Pause recording';
+}
+sdk.onRecordStateChanged = ({ state }) => {
+  recordState(state);
+  notice(state === 'recording' ? 'This meeting is being recorded.' : state === 'paused' ? 'Recording paused.' : 'Recording stopped.');
 };
 sdk.onSelfRoleChanged = ({ role }) => setRole(role);
 // Chat: to everyone or privately to one participant.
@@ -548,6 +571,8 @@ $('#mic').addEventListener('click', () => sdk.muteAttendee(me.participantId, me.
 $('#camera').addEventListener('click', () => sdk.setCamera(!me.cameraOn, report));
 $('#hand').addEventListener('click', () => sdk.raiseHand(!me.hand, report));
 $('#lock').addEventListener('click', () => sdk.lockConf(!locked, report));
+$('#record').addEventListener('click', () => sdk.operateCloudRecord(recording === 'off' ? 'start' : 'stop', report));
+$('#record-pause').addEventListener('click', () => sdk.operateCloudRecord(recording === 'paused' ? 'resume' : 'pause', report));
 $('#mute-all').addEventListener('click', () => sdk.muteAllAttendee(true, true, report));
 $('#waiting-room').addEventListener('click', () => sdk.openWaitingRoom(!waitingRoomOpen, report));
 $('#admit-all').addEventListener('click', () => sdk.allowAllWaitingAttendeeEnter(report));

@@ -55,6 +55,9 @@ export class ConveneSDK {
     // the recent history on admission ({messages}), and whether participants
     // may chat ({isAllowed}).
     this.onChatMessage = null; this.onChatHistory = null; this.onChatAllowedChanged = null;
+    // Cloud recording: {state: 'off' | 'recording' | 'paused'} when it
+    // changes (its state on arrival is onConfInfoNotify's recordState).
+    this.onRecordStateChanged = null;
     // Hosts: how an invitation into the meeting goes ({nickName, number, state}).
     this.onCallStateChanged = null;
     // Calls to the logged-in account (after listenCalls()): {callId, confId,
@@ -238,6 +241,7 @@ export class ConveneSDK {
       case 'onChatMessage': return call(this.onChatMessage, { message: e.message });
       case 'onChatHistory': return call(this.onChatHistory, { messages: e.messages });
       case 'onChatAllowedChanged': return call(this.onChatAllowedChanged, { isAllowed: e.isAllowed });
+      case 'onRecordStateChanged': return call(this.onRecordStateChanged, { state: e.state });
       case 'onCallStateChanged': return call(this.onCallStateChanged, { nickName: e.nickName, number: e.number, state: e.state });
       default: return undefined;
     }
@@ -270,6 +274,12 @@ export class ConveneSDK {
   sendChatMessage(text, to, cb) { this._control({ action: 'sendChatMessage', text, to: to ?? undefined }, cb); }
   /** allowChat(isAllowed, cb): hosts let participants chat, or not. */
   allowChat(isAllowed, cb) { this._control({ action: 'allowChat', isAllowed }, cb); }
+  /**
+   * operateCloudRecord(op, cb): 'start' | 'stop' | 'pause' | 'resume' the
+   * meeting's cloud recording (hosts and co-hosts; a meeting created without
+   * allowRecord answers CMS_RECORD_START_EXCEPTION).
+   */
+  operateCloudRecord(op, cb) { this._control({ action: 'operateCloudRecord', op }, cb); }
   /** addAttendee([{nickName, number, accountId?, userUuid?}], cb): invite into the meeting; their logged-in clients ring. */
   addAttendee(attendees, cb) { this._control({ action: 'addAttendee', attendees }, cb); }
 

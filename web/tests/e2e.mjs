@@ -56,6 +56,7 @@ try {
   step('host creates a meeting with the waiting room on');
   await host.fill('#create-form [name=subject]', 'Browser meeting');
   await host.check('#create-form [name=isOpenWaitingRoom]');
+  await host.check('#create-form [name=allowRecord]');
   await host.fill('#create-form [name=guestPwd]', '246810');
   await shot(host, '02-create-form');
   await host.click('[data-testid=create]');
@@ -189,6 +190,18 @@ try {
   await guest.waitForFunction(() => [...document.querySelectorAll('[data-testid=chat-log] li.private')].some((li) => li.textContent.includes('Only for you')));
   await host.waitForFunction(() => document.querySelector('[data-testid=chat-log]').textContent.includes('(privately to'));
   await shot(guest, '11b-chat-phone');
+
+  step('the host records: both pages show it, then pause and stop');
+  if (await guest.locator('[data-testid=record]').isVisible()) throw new Error('a guest sees the record button');
+  await host.click('[data-testid=record]');
+  await guest.waitForSelector('[data-testid=rec-indicator]', { state: 'visible' });
+  await host.waitForFunction(() => document.querySelector('[data-testid=record]').textContent === 'Stop recording');
+  await shot(host, '11d-recording');
+  await host.click('[data-testid=record-pause]');
+  await guest.waitForFunction(() => document.querySelector('[data-testid=rec-indicator]').textContent.includes('paused'));
+  await shot(guest, '11e-recording-paused-phone');
+  await host.click('[data-testid=record]');
+  await guest.waitForSelector('[data-testid=rec-indicator]', { state: 'hidden' });
 
   step('the guest reloads its page: the same participant, no duplicate, chat history kept');
   const pidBefore = await pidOf(guest);

@@ -71,6 +71,10 @@ pub struct DynamicInfo {
     pub mute: i64,
     /// Whether guests may unmute themselves.
     pub can_unmute: i64,
+    /// 1 while the meeting is recorded.
+    pub rec_state: i64,
+    /// 1 once it has been recorded (this session).
+    pub rec_occurred: i64,
 }
 
 /// One entry of `ParticipantsNotify` or `WaitingListNotify`: `mode` 0

@@ -267,6 +267,8 @@ pub struct Now<'a> {
     pub mute_all: Option<bool>,
     pub end: i64,
     pub ended: bool,
+    pub record: convene_proto::live::RecordState,
+    pub recorded: bool,
 }
 
 impl<'a> Now<'a> {
@@ -280,6 +282,8 @@ impl<'a> Now<'a> {
             mute_all: settings.mute_all,
             end: live.end_time(),
             ended: live.is_ended(),
+            record: live.record_state(),
+            recorded: live.was_recorded(),
         }
     }
 }
@@ -412,6 +416,8 @@ impl Watchers {
                 lock: i64::from(now.locked),
                 mute: i64::from(now.mute_all.is_some()),
                 can_unmute: i64::from(now.mute_all.unwrap_or(true)),
+                rec_state: i64::from(now.record.rec_state()),
+                rec_occurred: i64::from(now.recorded),
             },
         }
     }

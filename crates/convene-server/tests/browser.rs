@@ -9,31 +9,11 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
-fn web_tests() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web/tests")
-}
-
-fn playwright() {
-    let dir = web_tests();
-    if dir.join("node_modules/playwright-core/package.json").exists() {
-        return;
-    }
-    let ok = Command::new("npm")
-        .args(["install", "--silent", "--no-audit", "--no-fund"])
-        .current_dir(&dir)
-        .status()
-        .expect("npm on PATH (Node.js is needed for the browser test)");
-    assert!(ok.success(), "npm install in {} failed", dir.display());
-}
+use common::{playwright, web_tests};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_and_guest_in_real_browsers() {
-    assert!(
-        std::path::Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(),
-        "the browser test needs Chromium: apt-get install chromium (as .ci/run does)"
-    );
     tokio::task::spawn_blocking(playwright).await.unwrap();
     let server = common::TestServer::start().await;
     server.add_account("web-host", "Web Host").await;

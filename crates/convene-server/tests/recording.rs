@@ -458,3 +458,85 @@ async fn start_and_stop_by_sdk_and_rest_everyone_hears_and_a_meeting_without_rec
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The acceptance: the product's official Python client, unchanged,
+/// lists and downloads the recording of a meeting two browser participants
+/// (fake camera and microphone) held while it recorded itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_client_lists_and_downloads_what_two_browsers_recorded() {
+    if !have_ffmpeg() {
+        return;
+    }
+    tokio::task::spawn_blocking(playwright).await.unwrap();
+    let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
+    let server = TestServer::start().await;
+    server.add_account("py-rec", "Rec Owner").await;
+    let owner = server.client("py-rec").await;
+    let mut info = CreateConfInfo::new("Recorded in browsers", MediaType::Video, false);
+    info.is_auto_record = Some(true);
+    let m = owner.create_conf_async(info).await.unwrap();
+    let uuid = owner.conf_detail_async(&m.conf_id).await.unwrap().conf_uuid;
+    // The owner opens the meeting (no media of its own), the browsers come
+    // by the guest link.
+    let host = owner
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: m.conf_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../recording-artifacts");
+    let out = tokio::process::Command::new("node")
+        .arg(web_tests().join("record_meeting.mjs"))
+        .args([&m.guest_join_uri, "6"])
+        .arg(&artifacts)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("ALL OK"),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    host.leave_conf();
+    let end = Instant::now() + Duration::from_secs(90);
+    let seg = loop {
+        let s = segments(&server, &uuid).await;
+        if let Some(x) = s
+            .iter()
+            .find(|x| matches!(x.state, SegmentState::Ready | SegmentState::Failed))
+        {
+            break x.clone();
+        }
+        assert!(Instant::now() < end, "not composed in time: {s:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(seg.state, SegmentState::Ready, "{:?}", seg.error);
+    let names: Vec<&str> = seg.tracks.iter().map(|t| t.name.as_str()).collect();
+    assert!(
+        names.contains(&"Rita Recorded") && names.contains(&"Sam Recorded"),
+        "{names:?}"
+    );
+    assert_eq!(seg.tracks.iter().filter(|t| t.video).count(), 2, "{:?}", seg.tracks);
+    let hd = segment_dir(&server, &uuid, seg.id).join("Hd.mp4");
+    let size = std::fs::metadata(&hd).unwrap().len();
+    let out = tokio::process::Command::new(python)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/record_client.py"))
+        .args([
+            &server.https_url(),
+            "py-rec",
+            common::PASSWORD,
+            &uuid,
+            &size.to_string(),
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("ALL OK"),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -445,6 +445,7 @@ impl Live {
                 let next = self.next_record_state(op)?;
                 if next != self.record {
                     self.record = next;
+                    self.recorded |= next == RecordState::Recording;
                     out.push((Audience::Everyone, Event::OnRecordStateChanged { state: next }));
                 }
             }

@@ -403,6 +403,8 @@ pub struct Live {
     chat_off: bool,
     /// The cloud recording's state.
     record: RecordState,
+    /// It was recording at some point of this live state.
+    recorded: bool,
     /// The latest messages to everyone, for late joiners ([`CHAT_HISTORY`]).
     chat_log: std::collections::VecDeque<convene_proto::live::ChatMessage>,
     /// Messages sent so far (their numbers).
@@ -458,6 +460,7 @@ impl Live {
             allow_join: settings.allow_join,
             chat_off: settings.chat_off,
             record: settings.record,
+            recorded: settings.record != RecordState::Off,
             chat_log: std::collections::VecDeque::new(),
             chats: 0,
             to_ring: Vec::new(),
@@ -500,6 +503,11 @@ impl Live {
     /// The cloud recording's state.
     pub fn record_state(&self) -> RecordState {
         self.record
+    }
+
+    /// Whether it has been recorded at some point (the product's `recOccurred`).
+    pub fn was_recorded(&self) -> bool {
+        self.recorded
     }
 
     /// Whether the meeting may be recorded (`allowRecord`; automatic

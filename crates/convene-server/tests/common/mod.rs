@@ -124,3 +124,27 @@ pub fn app_login(app_id: &str, key: &str, user: &str, expire: i64) -> LoginByApp
 mod python;
 #[allow(unused_imports)]
 pub use python::{python_venv, SmtpServer};
+
+/// The browser tests' folder (`web/tests`).
+pub fn web_tests() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web/tests")
+}
+
+/// playwright-core in `web/tests` (installed with npm once; it drives
+/// Debian's Chromium and never downloads a browser). Checks Chromium is there.
+pub fn playwright() {
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(),
+        "the browser tests need Chromium: apt-get install chromium (as .ci/run does)"
+    );
+    let dir = web_tests();
+    if dir.join("node_modules/playwright-core/package.json").exists() {
+        return;
+    }
+    let ok = std::process::Command::new("npm")
+        .args(["install", "--silent", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .status()
+        .expect("npm on PATH (Node.js is needed for the browser tests)");
+    assert!(ok.success(), "npm install in {} failed", dir.display());
+}
