@@ -2,6 +2,7 @@
 //! synthetic media peers they (and the server's media tests) use. Kept out
 //! of the server library, which neither needs nor links them.
 
+pub mod compose;
 pub mod create;
 pub mod janus;
 pub mod join;
@@ -10,6 +11,7 @@ pub mod media_peer;
 mod target;
 pub mod webhook;
 
+pub use compose::{compose, ComposeBenchArgs};
 pub use create::{create, CreateBenchArgs};
 pub use join::{join, JoinBenchArgs};
 pub use media::{media, MediaBenchArgs};

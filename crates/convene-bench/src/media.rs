@@ -39,6 +39,10 @@ pub struct MediaBenchArgs {
     /// it gathers its candidates on, see docs/PERFORMANCE.md).
     #[arg(long, default_value = "127.0.0.1")]
     pub client_ip: std::net::IpAddr,
+    /// Record every meeting (created with `isAutoRecord`): what capturing
+    /// every stream costs forwarding. Compare with a run without.
+    #[arg(long)]
+    pub record: bool,
 }
 
 /// The SFU a media benchmark loads.
@@ -94,6 +98,9 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
         args.subscribers,
         if args.audio_only { "audio" } else { "audio + video" }
     );
+    if args.record && args.janus.is_some() {
+        bail!("--record is for convene (Janus records nothing here)");
+    }
     let rss_before = pid.and_then(rss_kib);
     let epoch = Instant::now();
     // (meeting, is publisher, peer)
@@ -226,6 +233,13 @@ pub async fn media(args: MediaBenchArgs) -> anyhow::Result<()> {
                 timer_turns / connections.max(1) as f64,
                 timer_turns / rtp_out.max(1.0)
             );
+            if args.record {
+                println!(
+                    "  recorded frames/s {:.0}; dropped by the capture writer: {}",
+                    s1.frames_captured.saturating_sub(s0.frames_captured) as f64 / secs,
+                    s1.capture_dropped.saturating_sub(s0.capture_dropped)
+                );
+            }
             rtp_out
         }
         _ => {
@@ -312,6 +326,7 @@ async fn join_media_meetings(
         };
         let mut c = CreateConfInfo::new(format!("media bench {m}"), media, true);
         c.duration = Some(60);
+        c.is_auto_record = args.record.then_some(true);
         let conf = host.create_conf_async(c).await?;
         for i in 0..per {
             let publisher = i < args.publishers;

@@ -276,6 +276,12 @@ pub struct MediaStats {
     pub rtp_out: u64,
     /// Timer turns given to media connections.
     pub timer_turns: u64,
+    /// Frames handed to the recording's capture writer, and those it
+    /// could not take (it fell behind).
+    #[serde(default)]
+    pub frames_captured: u64,
+    #[serde(default)]
+    pub capture_dropped: u64,
 }
 
 /// A control request over the WebSocket (the product SDK's `IHwmConfCtrl`).

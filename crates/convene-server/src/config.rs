@@ -111,6 +111,10 @@ pub struct ServeArgs {
     /// deleted (default 0: kept until deleted).
     #[arg(long, env = "CONVENE_RECORD_RETENTION_DAYS")]
     pub record_retention_days: Option<i64>,
+    /// Threads a recording's composition may use (default 1: one core, so
+    /// composing never crowds the media workers).
+    #[arg(long, env = "CONVENE_RECORD_COMPOSE_THREADS")]
+    pub record_compose_threads: Option<u32>,
     /// No `/metrics` and no recording of metrics (to compare their cost).
     #[arg(long)]
     pub no_metrics: bool,
@@ -149,6 +153,7 @@ struct FileConfig {
     webhook_ca: Option<PathBuf>,
     ffmpeg: Option<PathBuf>,
     record_retention_days: Option<i64>,
+    record_compose_threads: Option<u32>,
     no_metrics: Option<bool>,
     metrics_public: Option<bool>,
 }
@@ -190,6 +195,8 @@ pub struct Config {
     pub ffmpeg: PathBuf,
     /// Days recordings are kept (0: until deleted).
     pub record_retention_days: i64,
+    /// Threads per composition.
+    pub record_compose_threads: u32,
     pub notify: crate::notify::NotifyConfig,
     /// Metrics recorded and served at `/metrics`.
     pub metrics: bool,
@@ -339,7 +346,12 @@ impl Config {
         if !(0..=36_500).contains(&record_retention_days) {
             bail!("--record-retention-days must be 0 (keep) to 36500");
         }
+        let record_compose_threads = args.record_compose_threads.or(file.record_compose_threads).unwrap_or(1);
+        if !(1..=64).contains(&record_compose_threads) {
+            bail!("--record-compose-threads must be 1 to 64");
+        }
         Ok(Config {
+            record_compose_threads,
             ffmpeg: args
                 .ffmpeg
                 .clone()
@@ -386,6 +398,7 @@ impl Config {
             max_participants: DEFAULT_MAX_PARTICIPANTS,
             ffmpeg: PathBuf::from("ffmpeg"),
             record_retention_days: 0,
+            record_compose_threads: 1,
             notify: crate::notify::NotifyConfig::default(),
             metrics: true,
             metrics_public: false,

@@ -428,6 +428,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         clock.clone(),
         config.ffmpeg.clone(),
         config.record_retention_days,
+        config.record_compose_threads,
     );
     recordings.spawn();
     let notices = notify::Deliverer::spawn(&config.notify, store.clone(), clock.clone(), public_url.to_string())?;

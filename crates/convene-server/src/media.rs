@@ -222,6 +222,8 @@ pub async fn stats_handler(
         rtp_in: s.rtp_in,
         rtp_out: s.rtp_out,
         timer_turns: s.timer_turns,
+        frames_captured: s.frames_captured,
+        capture_dropped: state.live.media.capture.dropped(),
     })
     .into_response()
 }

@@ -115,6 +115,9 @@ enum BenchCmd {
     Media(bench::MediaBenchArgs),
     /// Webhook events pushed to a local receiver: events/s, lag, losses.
     Webhook(bench::WebhookBenchArgs),
+    /// A recording's composition (ffmpeg) on generated tracks: speed as a
+    /// multiple of real time.
+    Compose(bench::ComposeBenchArgs),
 }
 
 async fn shutdown_signal() {
@@ -205,6 +208,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(BenchCmd::Create(args)) => bench::create(args).await,
+        Command::Bench(BenchCmd::Compose(args)) => bench::compose(args).await,
         Command::Bench(BenchCmd::Join(args)) => bench::join(args).await,
         Command::Bench(BenchCmd::Media(args)) => bench::media(args).await,
         Command::Bench(BenchCmd::Webhook(args)) => bench::webhook(args).await,

@@ -93,8 +93,12 @@ impl Capture {
     }
 }
 
+/// A track's file: buffered, so a frame costs a copy, not write calls (libwebm
+/// writes each element separately).
+type Out = std::io::BufWriter<File>;
+
 struct Track {
-    segment: webm::mux::Segment<File>,
+    segment: webm::mux::Segment<Out>,
     track: u64,
     clock: TrackClock,
     info: TrackFile,
@@ -190,8 +194,8 @@ impl Room {
         let kind = if f.video { "video" } else { "audio" };
         let name = format!("p{}-{kind}-{}.webm", f.peer.0, f.track);
         let path = self.dir.join(&name);
-        let built = (|| -> Result<(webm::mux::Segment<File>, u64), String> {
-            let file = File::create(&path).map_err(|e| e.to_string())?;
+        let built = (|| -> Result<(webm::mux::Segment<Out>, u64), String> {
+            let file = std::io::BufWriter::with_capacity(1 << 16, File::create(&path).map_err(|e| e.to_string())?);
             let builder = SegmentBuilder::new(Writer::new(file)).map_err(|e| format!("{e:?}"))?;
             let builder = builder.set_writing_app("convene").map_err(|e| format!("{e:?}"))?;
             match f.codec {
@@ -251,9 +255,14 @@ impl Room {
         let mut tracks = Vec::new();
         for (_, t) in self.tracks {
             let file = t.info.file.clone();
-            match t.segment.finalize(None) {
-                Ok(_) if t.info.frames > 0 => tracks.push(t.info),
-                Ok(_) => {}
+            let flushed = t.segment.finalize(None).map(|w| {
+                use std::io::Write;
+                w.into_inner().flush()
+            });
+            match flushed {
+                Ok(Ok(())) if t.info.frames > 0 => tracks.push(t.info),
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(file = %file, error = %e, "writing a recorded track"),
                 Err(_) => tracing::warn!(file = %file, "closing a recorded track"),
             }
         }

@@ -31,8 +31,10 @@ pub struct Job {
 /// The output file's name.
 pub const HD_FILE: &str = "Hd.mp4";
 
-/// Plans the composition of `tracks` captured over `duration_ms`.
-pub fn plan(tracks: &[TrackFile], duration_ms: u64) -> Job {
+/// Plans the composition of `tracks` captured over `duration_ms`, with
+/// ffmpeg's decoders, filters and encoder on `threads` threads each.
+pub fn plan(tracks: &[TrackFile], duration_ms: u64, threads: u32) -> Job {
+    let threads = threads.max(1).to_string();
     let duration_ms = tracks
         .iter()
         .map(|t| t.last_ms)
@@ -53,8 +55,16 @@ pub fn plan(tracks: &[TrackFile], duration_ms: u64) -> Job {
         .iter()
         .map(|s| s.to_string())
         .collect();
+    args.extend(["-filter_complex_threads".into(), threads.clone()]);
     for t in tracks {
-        args.extend(["-itsoffset".into(), secs(t.first_ms), "-i".into(), t.file.clone()]);
+        args.extend([
+            "-threads".into(),
+            threads.clone(),
+            "-itsoffset".into(),
+            secs(t.first_ms),
+            "-i".into(),
+            t.file.clone(),
+        ]);
     }
     let mut graph = vec![format!("color=c=0x1f2933:s={WIDTH}x{HEIGHT}:r={FPS}:d={d}[b0]")];
     let mut names = Vec::new();
@@ -125,6 +135,8 @@ pub fn plan(tracks: &[TrackFile], duration_ms: u64) -> Job {
         "[aout]".into(),
         "-t".into(),
         d,
+        "-threads".into(),
+        threads,
         "-c:v".into(),
         "libx264".into(),
         "-preset".into(),
@@ -181,7 +193,7 @@ pub async fn run(rec: Arc<Recordings>) {
 async fn compose(rec: &Recordings, seg: &Segment) -> Composed {
     let dir = rec.segment_dir(&seg.conf_uuid, seg.id);
     let span = seg.stopped_at.unwrap_or(seg.started_at).saturating_sub(seg.started_at);
-    let job = plan(&seg.tracks, (span.max(0) as u64) * 1000);
+    let job = plan(&seg.tracks, (span.max(0) as u64) * 1000, rec.compose_threads);
     let started = std::time::Instant::now();
     tracing::info!(
         segment = seg.id,
@@ -189,7 +201,7 @@ async fn compose(rec: &Recordings, seg: &Segment) -> Composed {
         seconds = job.duration_ms / 1000,
         "composing a recording"
     );
-    match run_ffmpeg(rec, &dir, &job, seg.id).await {
+    match run_ffmpeg(&rec.ffmpeg, &dir, &job, seg.id).await {
         Ok(()) => {}
         Err(e) => {
             tracing::warn!(segment = seg.id, attempt = seg.attempts, error = %e, "composing a recording failed");
@@ -221,13 +233,14 @@ async fn compose(rec: &Recordings, seg: &Segment) -> Composed {
     }
 }
 
-async fn run_ffmpeg(rec: &Recordings, dir: &Path, job: &Job, segment: i64) -> Result<(), String> {
+/// Runs a planned job in `dir` (its tracks' folder), logging progress.
+pub async fn run_ffmpeg(ffmpeg: &Path, dir: &Path, job: &Job, segment: i64) -> Result<(), String> {
     for (file, name) in &job.names {
         tokio::fs::write(dir.join(file), name)
             .await
             .map_err(|e| format!("writing {file}: {e}"))?;
     }
-    let mut child = tokio::process::Command::new(&rec.ffmpeg)
+    let mut child = tokio::process::Command::new(ffmpeg)
         .args(&job.args)
         .current_dir(dir)
         .stdin(std::process::Stdio::null())
@@ -235,7 +248,7 @@ async fn run_ffmpeg(rec: &Recordings, dir: &Path, job: &Job, segment: i64) -> Re
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("starting {}: {e}", rec.ffmpeg.display()))?;
+        .map_err(|e| format!("starting {}: {e}", ffmpeg.display()))?;
     let stdout = child.stdout.take();
     let progress = async {
         let Some(out) = stdout else { return };
@@ -305,7 +318,7 @@ mod tests {
     #[test]
     fn a_plan_places_each_track_at_its_time_and_everyone_in_the_grid() {
         let tracks = vec![track(1, false, 0), track(1, true, 120), track(2, false, 2500)];
-        let job = plan(&tracks, 10_000);
+        let job = plan(&tracks, 10_000, 1);
         let a = job.args.join(" ");
         assert!(a.contains("-itsoffset 0.120 -i p1-video.webm"), "{a}");
         assert!(a.contains("-itsoffset 2.500 -i p2-audio.webm"), "{a}");

@@ -32,6 +32,8 @@ pub struct Recordings {
     pub ffmpeg: PathBuf,
     /// Days recordings are kept (0: until deleted).
     pub retention_days: i64,
+    /// Threads each composition may use (ffmpeg's decoders, filters, encoder).
+    pub compose_threads: u32,
 }
 
 impl Recordings {
@@ -41,6 +43,7 @@ impl Recordings {
         clock: Arc<Clock>,
         ffmpeg: PathBuf,
         retention_days: i64,
+        compose_threads: u32,
     ) -> Arc<Recordings> {
         Arc::new(Recordings {
             root,
@@ -49,6 +52,7 @@ impl Recordings {
             wake: Notify::new(),
             ffmpeg,
             retention_days,
+            compose_threads,
         })
     }
 
