@@ -5,7 +5,7 @@ import { ConveneSDK, ConfRole, SDKERR } from '/sdk/convene.js';
 
 const sdk = new ConveneSDK();
 const $ = (sel) => document.querySelector(sel);
-const views = ['login-view', 'home-view', 'created-view', 'link-view', 'room-view', 'ended-view'];
+const views = ['login-view', 'home-view', 'created-view', 'link-view', 'room-view', 'ended-view', 'minutes-view'];
 const ROLE_NAMES = ['Guest', 'Host', 'Audience', 'Co-host', 'Waiting'];
 let created = null;
 let me = { participantId: null, role: null, micOn: true, cameraOn: true, hand: false };
@@ -417,6 +417,7 @@ sdk.onActiveSpeakerChanged = ({ participantId }) => {
 };
 
 sdk.onConfInfoNotify = (info) => {
+  lastConfId = info.confId;
   mediaType = info.mediaType;
   // An audio meeting has no cameras: no camera button.
   $('#camera').hidden = mediaType === 0;
@@ -559,6 +560,7 @@ sdk.onConfEnded = ({ reason, reasonText }) => {
   // Out of the meeting: nothing may reopen media or show its errors now.
   me.role = null;
   maybeStartMedia();
+  offerMinutes();
   const title = ENDED_TITLES[reason] || 'The meeting is over';
   $('#ended-title').textContent = title;
   // The server's reason, unless it only says the title again.
@@ -583,11 +585,99 @@ $('#leave').addEventListener('click', () => {
   sdk.leaveConf();
 });
 
+// Minutes: a meeting created with minutes on has a page of them
+// (/minutes/<confUUID>) for its organiser and hosts once it is held.
+let lastConfId = null;
+function offerMinutes() {
+  const a = $('#minutes-link');
+  a.hidden = true;
+  if (!sdk.accessToken || !lastConfId) return;
+  sdk.getConfDetail(lastConfId, (ret, _r, info) => {
+    if (ret || !info || !info.confUUID) return;
+    sdk.getMinutes(info.confUUID, (ret2) => {
+      if (ret2) return;
+      a.href = `/minutes/${encodeURIComponent(info.confUUID)}`;
+      a.hidden = false;
+    });
+  });
+}
+const when = (ms) => (ms ? `${new Date(ms).toLocaleDateString([], { dateStyle: 'medium' })}, ${clock(ms)}` : '');
+const clock = (ms) => (ms ? new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '—');
+const secs = (s) => (s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`);
+function item(parent, text, cls) {
+  const li = document.createElement('li');
+  li.textContent = text;
+  if (cls) li.className = cls;
+  parent.append(li);
+  return li;
+}
+function showMinutes(uuid) {
+  show('minutes-view');
+  if (!sdk.accessToken) {
+    show('login-view');
+    notice('Log in to read these minutes.');
+    return;
+  }
+  sdk.getMinutes(uuid, (ret, reason, m) => {
+    if (ret) { $('#minutes-subject').textContent = 'Minutes'; fail(ret, reason, $('#minutes-view')); return; }
+    document.title = `Minutes: ${m.subject}`;
+    $('#minutes-subject').textContent = `Minutes: ${m.subject}`;
+    $('#minutes-when').textContent = `Meeting ${m.confID}, scheduled by ${m.schedulerName}; ${m.heldFrom ? `held ${when(m.heldFrom)}${m.heldUntil ? ` to ${clock(m.heldUntil)}` : ''}` : 'nobody came'}.`;
+    $('#minutes-partial').hidden = m.complete;
+    const body = $('[data-testid=minutes-attendance] tbody');
+    body.replaceChildren();
+    for (const a of m.attendance) {
+      const tr = document.createElement('tr');
+      for (const [i, v] of [a.name, a.role, a.clientType, clock(a.joinTime), clock(a.leftTime), secs(a.spokeSeconds)].entries()) {
+        const td = document.createElement('td');
+        td.textContent = v;
+        if (i === 2) td.className = 'client';
+        tr.append(td);
+      }
+      body.append(tr);
+    }
+    const sp = $('#minutes-speaking');
+    sp.replaceChildren();
+    if (!m.speaking.length) item(sp, 'Nobody was heard.', 'muted');
+    for (const s of m.speaking) {
+      const li = document.createElement('li');
+      const name = Object.assign(document.createElement('span'), { textContent: s.name });
+      const bar = Object.assign(document.createElement('span'), { className: 'bar' });
+      bar.style.width = `${s.share}%`;
+      bar.setAttribute('aria-hidden', 'true');
+      const t = Object.assign(document.createElement('span'), { textContent: `${secs(s.seconds)} (${s.share}%)` });
+      li.append(name, bar, t);
+      sp.append(li);
+    }
+    const ctl = $('#minutes-control');
+    ctl.replaceChildren();
+    if (!m.controlLog.length) item(ctl, 'No control actions.', 'muted');
+    for (const c of m.controlLog) {
+      const what = `${clock(c.time)} ${c.operator}: ${c.action}${c.object ? ` → ${c.object}` : ''}${c.detail ? ` (${c.detail})` : ''}${c.result ? ` refused, code ${c.result}` : ''}`;
+      item(ctl, what);
+    }
+    const chat = $('#minutes-chat');
+    chat.replaceChildren();
+    if (!m.chat.length) item(chat, 'No messages.', 'muted');
+    for (const c of m.chat) item(chat, `${clock(c.time)} ${c.from}${c.to ? ` (privately to ${c.to})` : ''}: ${c.text}`, c.to ? 'private' : '');
+    const rec = $('#minutes-recordings');
+    rec.replaceChildren();
+    if (!m.recordings.length) item(rec, 'Not recorded.', 'muted');
+    for (const r of m.recordings) {
+      const files = r.files.map((f) => `${f.fileType} ${secs(f.durationSeconds)}, ${(f.bytes / 1e6).toFixed(1)} MB`).join('; ');
+      item(rec, `Part ${r.part}: ${clock(r.beginTime)}–${clock(r.endTime)}, ${r.state}${files ? ` — ${files}` : ''}${r.error ? ` (${r.error})` : ''}`);
+    }
+  });
+}
+
 // Where the page was opened decides the first view.
 session();
 const linkData = document.getElementById('join-link-data');
 const meetingPath = location.pathname.match(/^\/m\/([^/]+)$/);
-if (meetingPath) {
+const minutesPath = location.pathname.match(/^\/minutes\/([^/]+)$/);
+if (minutesPath) {
+  showMinutes(decodeURIComponent(minutesPath[1]));
+} else if (meetingPath) {
   const confId = decodeURIComponent(meetingPath[1]);
   const saved = JSON.parse(sessionStorage.getItem(MEETING_KEY) || 'null');
   if (saved && saved.confId === confId) {

@@ -181,6 +181,17 @@ export class ConveneSDK {
     return this._done(cb, ret, reason, data ? data.conferenceData : undefined);
   }
 
+  /**
+   * getMinutes(confUUID, cb) -> the minutes of a meeting created with
+   * defaultSummaryState on ({subject, attendance, speaking, controlLog, chat,
+   * recordings...}); for its organiser, hosts and the enterprise's admins.
+   */
+  async getMinutes(confUUID, cb) {
+    if (!this.rest.accessToken) return this._done(cb, SDKERR.UISDK_UNLOGIN_ERROR, 'not logged in');
+    const [ret, reason, data] = await this.rest.call('GET', '/v1/convene/minutes', { query: { confUUID } });
+    return this._done(cb, ret, reason, data || undefined);
+  }
+
   /** joinConfById({confId, password, nickName, isMicOn, isCameraOn}, cb) -> {participantId, role} */
   joinConfById(info, cb) {
     this._join({ confId: info.confId, password: info.password || '' }, info, cb);

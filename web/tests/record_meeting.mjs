@@ -2,17 +2,20 @@
 // its guest link and stay SECONDS while it is recorded, each checking that
 // it receives the other's media; then they leave. The recording itself is
 // checked by the caller (issue 20's official-client test).
-// Usage: node record_meeting.mjs GUEST_LINK SECONDS ARTIFACT_DIR
+// Usage: node record_meeting.mjs GUEST_LINK SECONDS ARTIFACT_DIR [AUDIO_WAV]
+// (AUDIO_WAV: what the fake microphones play; Chromium's own is a short
+// beep a second, too brief to count as speech)
 import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [link, seconds, artifacts] = process.argv.slice(2);
+const [link, seconds, artifacts, wav] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
   '--allow-loopback-in-peer-connection'];
+if (wav) args.push(`--use-file-for-fake-audio-capture=${wav}`);
 const launch = () => chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'convene-')), {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args, viewport: { width: 900, height: 700 },
 });

@@ -153,8 +153,14 @@ pub enum Record {
         text: String,
     },
     /// Out of the meeting: left, removed, moved to the waiting room, gone
-    /// past the reconnect grace, or the meeting ended.
-    Left { participant: ParticipantId, at: i64 },
+    /// past the reconnect grace, or the meeting ended. `spoke_ms`: how long
+    /// it was the active speaker (the loudest, as the SFU's audio levels
+    /// say) during this stay.
+    Left {
+        participant: ParticipantId,
+        at: i64,
+        spoke_ms: i64,
+    },
     /// A control action and how it went.
     Control {
         at: i64,
@@ -237,6 +243,10 @@ pub struct MeetingSession {
     auto_invite_due: bool,
     /// A recording segment is being captured.
     capturing: bool,
+    /// Who is the active speaker, since when (ms), and how long each
+    /// present participant has been so far.
+    speaking: Option<(ParticipantId, i64)>,
+    spoke: BTreeMap<ParticipantId, i64>,
     /// The time of the latest input.
     now: i64,
 }
@@ -269,6 +279,8 @@ impl MeetingSession {
             auto_invited: false,
             auto_invite_due: false,
             capturing: false,
+            speaking: None,
+            spoke: BTreeMap::new(),
             now: 0,
         }
     }
@@ -572,9 +584,11 @@ impl MeetingSession {
             .collect();
         for p in left {
             self.attending.remove(&p);
+            let spoke_ms = self.spoke_ms(p);
             self.out.push_back(Output::Record(Record::Left {
                 participant: p,
                 at: now,
+                spoke_ms,
             }));
         }
         if admitted.is_empty() && was_attended {
@@ -1006,12 +1020,32 @@ impl MeetingSession {
         }
     }
 
-    /// The loudest participant changed.
-    pub fn active_speaker(&mut self, p: Option<ParticipantId>) {
+    /// The loudest participant changed (`now_ms`: Unix milliseconds).
+    pub fn active_speaker(&mut self, p: Option<ParticipantId>, now_ms: i64) {
+        if let Some((q, since)) = self.speaking.take() {
+            *self.spoke.entry(q).or_default() += (now_ms - since).max(0);
+        }
+        self.speaking = p.map(|p| (p, now_ms));
         self.deliver(vec![(
             Audience::Admitted,
             Event::OnActiveSpeakerChanged { participant_id: p },
         )]);
+    }
+}
+
+impl MeetingSession {
+    /// How long `p` spoke during its stay, counted up to now and reset
+    /// (its stay ended).
+    fn spoke_ms(&mut self, p: ParticipantId) -> i64 {
+        let mut total = self.spoke.remove(&p).unwrap_or(0);
+        if let Some((q, since)) = self.speaking {
+            if q == p {
+                let now_ms = self.now * 1000;
+                total += (now_ms - since).max(0);
+                self.speaking = None;
+            }
+        }
+        total
     }
 }
 

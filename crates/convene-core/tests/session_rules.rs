@@ -321,13 +321,18 @@ fn attendance_and_control_actions_are_recorded() {
     assert_eq!(summary[0].0, "guest");
     assert_ne!(summary[0].2, 0, "refused, with its code");
     assert_eq!(summary[1], ("host", "lockConf", 0));
-    // The guest leaves; the host removes nobody; the end takes the host out.
+    // The guest speaks (the loudest) 4.5 s, then the host until the end;
+    // the guest leaves; the end takes the host out.
+    s.active_speaker(Some(guest.participant), (T0 + 5) * 1000);
+    s.active_speaker(Some(host.participant), (T0 + 9) * 1000 + 500);
+    outputs(&mut s);
     s.leave(guest.participant, guest.conn, T0 + 10);
     assert_eq!(
         records(outputs(&mut s)),
         vec![Record::Left {
             participant: guest.participant,
-            at: T0 + 10
+            at: T0 + 10,
+            spoke_ms: 4500,
         }]
     );
     s.control(host.participant, Action::End, T0 + 20, Gate::Open).unwrap();
@@ -335,7 +340,8 @@ fn attendance_and_control_actions_are_recorded() {
     assert!(
         end.contains(&Record::Left {
             participant: host.participant,
-            at: T0 + 20
+            at: T0 + 20,
+            spoke_ms: 10_500,
         }),
         "{end:?}"
     );
@@ -356,6 +362,7 @@ fn attendance_and_control_actions_are_recorded() {
     let left = at(&Record::Left {
         participant: host.participant,
         at: T0 + 20,
+        spoke_ms: 10_500,
     });
     assert!(left < at(&Record::SessionEnded { at: T0 + 20 }));
     assert!(at(&Record::SessionEnded { at: T0 + 20 }) < at(&Record::Concluded { at: T0 + 20 }));

@@ -15,6 +15,7 @@ pub mod confctl;
 pub mod create_map;
 pub mod error;
 pub mod live;
+pub mod minutes;
 pub mod record;
 pub mod rest;
 pub mod time;

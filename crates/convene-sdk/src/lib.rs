@@ -559,6 +559,20 @@ impl ConveneClient {
         Ok(detail.conference_data)
     }
 
+    /// The minutes of a held meeting created with `defaultSummaryState` on
+    /// (attendance, speaking time, control log, chat, recording), for its
+    /// organiser, its hosts and the enterprise's administrators.
+    pub async fn minutes_async(&self, conf_uuid: &str) -> Result<convene_proto::minutes::Minutes, SdkError> {
+        let token = self.token()?;
+        let req = self
+            .inner
+            .http
+            .get(self.url("/v1/convene/minutes"))
+            .query(&[("confUUID", conf_uuid)])
+            .header("X-Access-Token", token);
+        self.send(req).await
+    }
+
     /// A page of the caller's meetings not over yet (running and booked), newest first.
     pub async fn list_confs_async(&self, offset: i64, limit: i64) -> Result<SearchMeetingsResponse, SdkError> {
         let token = self.token()?;

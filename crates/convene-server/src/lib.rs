@@ -24,6 +24,7 @@ pub mod history;
 pub mod live;
 pub mod media;
 pub mod metrics;
+pub mod minutes;
 pub mod notify;
 pub mod participants;
 pub mod record;
@@ -235,6 +236,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(web::index))
         // A meeting's own address: the page takes the place back on reload.
         .route("/m/{conf_id}", get(web::index))
+        .route("/minutes/{conf_uuid}", get(web::index))
         .route("/app.js", get(web::app_js))
         .route("/style.css", get(web::style))
         .route("/sdk/{name}", get(web::sdk_js))
@@ -251,6 +253,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(metrics::ready))
         .route("/metrics", get(metrics::scrape))
         .route("/v1/convene/media/stats", get(media::stats_handler))
+        .route("/v1/convene/minutes", get(minutes::minutes))
         .route("/v1/convene/recordings/{segment}/{file}", get(record::api::download))
         // Create bodies are small; 1 MiB bounds what a client can make us parse.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))

@@ -723,7 +723,7 @@ impl MeetingTask {
             SfuEvent::ActiveSpeaker { peer, volume, .. } => {
                 let p = peer.map(|x| ParticipantId(x.0));
                 self.watchers.speaker(self.session.live(), p, volume);
-                self.session.active_speaker(p);
+                self.session.active_speaker(p, self.hub.clock.now_ms());
             }
             SfuEvent::PeerClosed { peer, .. } => self.session.sfu_closed(ParticipantId(peer.0)),
         }

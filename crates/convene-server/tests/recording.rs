@@ -156,6 +156,7 @@ async fn a_recorded_meeting_is_captured_composed_listed_and_downloaded_once_per_
     let host_client = server.client("olga").await;
     let mut info = CreateConfInfo::new("Recorded review", MediaType::Video, true);
     info.is_auto_record = Some(true);
+    info.default_summary_state = Some(SummaryState::Open);
     let m = host_client.create_conf_async(info).await.unwrap();
 
     // The host arrives: the meeting records itself from its start.
@@ -196,7 +197,10 @@ async fn a_recorded_meeting_is_captured_composed_listed_and_downloaded_once_per_
         detail.conf_uuid.clone()
     };
     assert_eq!(segments(&server, &uuid).await.len(), 1, "capturing since the host came");
-    tokio::time::sleep(Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    guest.send_chat_message("Notes are in the doc", None).await.unwrap();
+    host.lock_conf(true).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
     host.end_conf().await.unwrap();
 
     // Composed within a minute (ffmpeg at many times real time).
@@ -337,6 +341,32 @@ async fn a_recorded_meeting_is_captured_composed_listed_and_downloaded_once_per_
     assert_eq!(part.status(), 206);
     assert_eq!(part.bytes().await.unwrap().len(), 100);
 
+    // The minutes: nothing invented, everything the meeting recorded.
+    let minutes = host_client.minutes_async(&uuid).await.unwrap();
+    assert_eq!(minutes.subject, "Recorded review");
+    assert!(minutes.complete);
+    let stays: Vec<(&str, &str)> = minutes
+        .attendance
+        .iter()
+        .map(|a| (a.name.as_str(), a.role.as_str()))
+        .collect();
+    assert_eq!(stays, vec![("Olga Host", "host"), ("Gus Guest", "attendee")]);
+    let spoke: f64 = minutes.speaking.iter().map(|s| s.seconds).sum();
+    assert!(spoke > 5.0 && spoke <= recorded + 1.0, "{:?}", minutes.speaking);
+    let actions: Vec<&str> = minutes.control_log.iter().map(|c| c.action.as_str()).collect();
+    assert!(
+        actions.contains(&"lockConf") && actions.contains(&"endConf"),
+        "{actions:?}"
+    );
+    assert_eq!(minutes.chat.len(), 1);
+    assert_eq!(
+        (minutes.chat[0].from.as_str(), minutes.chat[0].text.as_str()),
+        ("Gus Guest", "Notes are in the doc")
+    );
+    assert_eq!(minutes.recordings[0].files[0].file_type, "Hd");
+    let hidden = server.client("mallory").await.minutes_async(&uuid).await.unwrap_err();
+    assert_eq!(hidden.code, SdkErr::CMS_CONF_DATA_NOT_FOUND, "{}", hidden.reason);
+
     // Deleting removes the recording and its files.
     let del = http
         .delete(format!("{}/v1/mmc/management/record/files", server.url()))
@@ -474,6 +504,7 @@ async fn the_official_client_lists_and_downloads_what_two_browsers_recorded() {
     let owner = server.client("py-rec").await;
     let mut info = CreateConfInfo::new("Recorded in browsers", MediaType::Video, false);
     info.is_auto_record = Some(true);
+    info.default_summary_state = Some(SummaryState::Open);
     let m = owner.create_conf_async(info).await.unwrap();
     let uuid = owner.conf_detail_async(&m.conf_id).await.unwrap().conf_uuid;
     // The owner opens the meeting (no media of its own), the browsers come
@@ -486,10 +517,29 @@ async fn the_official_client_lists_and_downloads_what_two_browsers_recorded() {
         .await
         .unwrap();
     let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../recording-artifacts");
+    // The fake microphones play a steady tone (someone speaking).
+    let clips = tempfile::tempdir().unwrap();
+    let wav = clips.path().join("voice.wav");
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:d=30:sample_rate=48000",
+        ])
+        .arg(&wav)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
     let out = tokio::process::Command::new("node")
         .arg(web_tests().join("record_meeting.mjs"))
         .args([&m.guest_join_uri, "6"])
         .arg(&artifacts)
+        .arg(&wav)
         .output()
         .await
         .unwrap();
@@ -499,7 +549,7 @@ async fn the_official_client_lists_and_downloads_what_two_browsers_recorded() {
         "stdout:\n{stdout}\nstderr:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    host.leave_conf();
+    host.end_conf().await.unwrap();
     let end = Instant::now() + Duration::from_secs(90);
     let seg = loop {
         let s = segments(&server, &uuid).await;
@@ -530,6 +580,33 @@ async fn the_official_client_lists_and_downloads_what_two_browsers_recorded() {
             &uuid,
             &size.to_string(),
         ])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("ALL OK"),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The minutes: through the SDK, and as a page its organiser reads.
+    let minutes = owner.minutes_async(&uuid).await.unwrap();
+    let names: Vec<&str> = minutes.attendance.iter().map(|a| a.name.as_str()).collect();
+    assert!(
+        names.contains(&"Rita Recorded") && names.contains(&"Sam Recorded"),
+        "{names:?}"
+    );
+    assert!(minutes.complete, "{minutes:?}");
+    assert!(
+        !minutes.speaking.is_empty(),
+        "the fake microphones played a tone: {minutes:?}"
+    );
+    assert_eq!(minutes.recordings.len(), 1);
+    assert_eq!(minutes.recordings[0].state, "ready");
+    let out = tokio::process::Command::new("node")
+        .arg(web_tests().join("minutes_page.mjs"))
+        .args([&server.url(), "py-rec", common::PASSWORD, &uuid])
+        .arg(&artifacts)
         .output()
         .await
         .unwrap();

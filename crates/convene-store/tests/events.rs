@@ -107,6 +107,7 @@ async fn events_story(store: Arc<dyn Store>, owns: bool) {
                 Record::Left {
                     participant: p2,
                     at: T0 + 20,
+                    spoke_ms: 0,
                 },
             ),
         ])

@@ -167,6 +167,7 @@ async fn outbox_story(store: Arc<dyn Store>, owns: bool) {
             Record::Left {
                 participant: p2,
                 at: T0 + 40,
+                spoke_ms: 7_250,
             },
         ),
     ];
@@ -177,6 +178,7 @@ async fn outbox_story(store: Arc<dyn Store>, owns: bool) {
             Record::Left {
                 participant: p1,
                 at: T0 + 50,
+                spoke_ms: 0,
             },
         )])
         .await
@@ -185,9 +187,12 @@ async fn outbox_story(store: Arc<dyn Store>, owns: bool) {
     assert_eq!(n, 2);
     assert_eq!(
         rows.iter()
-            .map(|r| (r.name.as_str(), r.joined_at, r.left_at))
+            .map(|r| (r.name.as_str(), r.joined_at, r.left_at, r.spoke_ms))
             .collect::<Vec<_>>(),
-        vec![("Olga", T0 + 10, Some(T0 + 50)), ("Ana", T0 + 20, Some(T0 + 40))]
+        vec![
+            ("Olga", T0 + 10, Some(T0 + 50), 0),
+            ("Ana", T0 + 20, Some(T0 + 40), 7_250)
+        ]
     );
     assert_eq!(store.attendance_of(&m.conf_uuid, 0, 10, Some("An")).await.unwrap().0, 1);
     let (n, ctl) = store.control_records_of(&m.conf_uuid, 0, 10).await.unwrap();

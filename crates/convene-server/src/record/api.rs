@@ -74,7 +74,7 @@ pub async fn mmr_record(
 }
 
 /// The meeting with this UUID if the caller may see its recording.
-async fn visible(state: &AppState, user: &User, conf_uuid: &str) -> ApiResult<Meeting> {
+pub(crate) async fn visible(state: &AppState, user: &User, conf_uuid: &str) -> ApiResult<Meeting> {
     if conf_uuid.is_empty() {
         return Err(ApiError::bad_request(
             SdkErr::CMS_PARAMETER_VERIFIED_FAIL,

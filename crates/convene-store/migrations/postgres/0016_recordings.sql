@@ -28,3 +28,6 @@ CREATE TABLE record_downloads (
     file TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
+-- How long each stay's participant was the meeting's active speaker (ms),
+-- for the minutes.
+ALTER TABLE attendance ADD COLUMN spoke_ms BIGINT NOT NULL DEFAULT 0;

@@ -6,8 +6,8 @@ pub(super) const JOINED_SQL: &str =
      user_uuid) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 /// Ends a stay, answering it (what `meeting.left` tells).
 pub(super) const LEFT_SQL: &str =
-    "UPDATE attendance SET left_at = $1 WHERE conf_uuid = $2 AND participant_id = $3 AND left_at IS NULL \
-     RETURNING name, role, device, joined_at, user_uuid";
+    "UPDATE attendance SET left_at = $1, spoke_ms = $4 WHERE conf_uuid = $2 AND participant_id = $3 \
+     AND left_at IS NULL RETURNING name, role, device, joined_at, user_uuid";
 pub(super) const CHAT_SQL: &str =
     "INSERT INTO chat_records (conf_uuid, at, sender, recipient, text) VALUES ($1, $2, $3, $4, $5)";
 pub(super) const CONTROL_SQL: &str = "INSERT INTO control_records \
@@ -25,6 +25,8 @@ pub struct AttendanceRow {
     pub joined_at: i64,
     /// `None` while still in it (or it never said).
     pub left_at: Option<i64>,
+    /// How long it was the active speaker during the stay (ms).
+    pub spoke_ms: i64,
 }
 
 /// One chat message of a held meeting (private ones name their receiver).
@@ -100,11 +102,16 @@ macro_rules! records_queries {
                                 events::enqueue(&mut tx, uuid.as_str(), event::JOIN, Some(&a)).await?;
                             }
                         }
-                        Record::Left { participant, at } => {
+                        Record::Left {
+                            participant,
+                            at,
+                            spoke_ms,
+                        } => {
                             let stay = sqlx::query(LEFT_SQL)
                                 .bind(*at)
                                 .bind(uuid.as_str())
                                 .bind(participant.0 as i64)
+                                .bind(*spoke_ms)
                                 .fetch_optional(&mut *tx)
                                 .await?;
                             if let (true, Some(row)) = (push, stay) {
@@ -188,7 +195,7 @@ macro_rules! records_queries {
                 .await?
                 .try_get("n")?;
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT participant_id, name, role, device, joined_at, left_at FROM attendance WHERE {filter} \
+                    "SELECT participant_id, name, role, device, joined_at, left_at, spoke_ms FROM attendance WHERE {filter} \
                      ORDER BY joined_at, participant_id LIMIT $3 OFFSET $4"
                 )))
                 .bind(conf_uuid)
@@ -207,6 +214,7 @@ macro_rules! records_queries {
                             device: r.try_get("device")?,
                             joined_at: r.try_get("joined_at")?,
                             left_at: r.try_get("left_at")?,
+                            spoke_ms: r.try_get("spoke_ms")?,
                         })
                     })
                     .collect::<Result<Vec<_>>>()?;
