@@ -115,6 +115,17 @@ pub struct ServeArgs {
     /// composing never crowds the media workers).
     #[arg(long, env = "CONVENE_RECORD_COMPOSE_THREADS")]
     pub record_compose_threads: Option<u32>,
+    /// Keep composed recordings in an S3-compatible object store:
+    /// `s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION` (default: the data
+    /// folder).
+    #[arg(long, env = "CONVENE_RECORD_STORE")]
+    pub record_store: Option<String>,
+    /// The object store's access key (default: `AWS_ACCESS_KEY_ID`).
+    #[arg(long, env = "CONVENE_RECORD_STORE_KEY")]
+    pub record_store_key: Option<String>,
+    /// The object store's secret key (default: `AWS_SECRET_ACCESS_KEY`).
+    #[arg(long, env = "CONVENE_RECORD_STORE_SECRET", hide_env_values = true)]
+    pub record_store_secret: Option<String>,
     /// No `/metrics` and no recording of metrics (to compare their cost).
     #[arg(long)]
     pub no_metrics: bool,
@@ -154,6 +165,9 @@ struct FileConfig {
     ffmpeg: Option<PathBuf>,
     record_retention_days: Option<i64>,
     record_compose_threads: Option<u32>,
+    record_store: Option<String>,
+    record_store_key: Option<String>,
+    record_store_secret: Option<String>,
     no_metrics: Option<bool>,
     metrics_public: Option<bool>,
 }
@@ -197,6 +211,8 @@ pub struct Config {
     pub record_retention_days: i64,
     /// Threads per composition.
     pub record_compose_threads: u32,
+    /// An object store for recordings (`None`: the data folder).
+    pub record_store: Option<crate::record::archive::StoreConfig>,
     pub notify: crate::notify::NotifyConfig,
     /// Metrics recorded and served at `/metrics`.
     pub metrics: bool,
@@ -350,7 +366,23 @@ impl Config {
         if !(1..=64).contains(&record_compose_threads) {
             bail!("--record-compose-threads must be 1 to 64");
         }
+        let record_store =
+            args.record_store
+                .clone()
+                .or(file.record_store)
+                .map(|url| crate::record::archive::StoreConfig {
+                    url,
+                    access_key: args.record_store_key.clone().or(file.record_store_key.clone()),
+                    secret_key: args
+                        .record_store_secret
+                        .clone()
+                        .or(file.record_store_secret.clone())
+                        .map(Secret),
+                });
+        // Checked now: a wrong URL stops the server at its start.
+        crate::record::archive::Archive::open(record_store.as_ref())?;
         Ok(Config {
+            record_store,
             record_compose_threads,
             ffmpeg: args
                 .ffmpeg
@@ -399,6 +431,7 @@ impl Config {
             ffmpeg: PathBuf::from("ffmpeg"),
             record_retention_days: 0,
             record_compose_threads: 1,
+            record_store: None,
             notify: crate::notify::NotifyConfig::default(),
             metrics: true,
             metrics_public: false,

@@ -432,6 +432,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         config.ffmpeg.clone(),
         config.record_retention_days,
         config.record_compose_threads,
+        record::archive::Archive::open(config.record_store.as_ref())?,
     );
     recordings.spawn();
     let notices = notify::Deliverer::spawn(&config.notify, store.clone(), clock.clone(), public_url.to_string())?;

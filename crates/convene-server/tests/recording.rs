@@ -617,3 +617,122 @@ async fn the_official_client_lists_and_downloads_what_two_browsers_recorded() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `--record-store s3://...`: a real S3-compatible server (moto) keeps the
+/// composed files; downloads and deletes go through it, and the data
+/// folder keeps no copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recordings_are_kept_in_an_s3_store_served_and_deleted_from_it() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
+    let s3 = S3Server::start(&python, "rec-bucket").await;
+    let url = format!("s3://rec-bucket/meetings?endpoint={}&region=us-east-1", s3.endpoint());
+    let server = TestServer::start_with(|c| {
+        c.record_store = Some(convene_server::record::archive::StoreConfig {
+            url,
+            access_key: Some("test-key".into()),
+            secret_key: Some(convene_server::config::Secret("test-secret".into())),
+        })
+    })
+    .await;
+    let clips = tempfile::tempdir().unwrap();
+    let green = source(clips.path(), "green", 500);
+    server.add_account("olga", "Olga Host").await;
+    let owner = server.client("olga").await;
+    let mut info = CreateConfInfo::new("Kept in S3", MediaType::Video, true);
+    info.is_auto_record = Some(true);
+    let m = owner.create_conf_async(info).await.unwrap();
+    let uuid = owner.conf_detail_async(&m.conf_id).await.unwrap().conf_uuid;
+    let host = Arc::new(
+        owner
+            .join_conf_by_id_async(JoinConfByIdInfo {
+                conf_id: m.conf_id.clone(),
+                is_mic_on: true,
+                is_camera_on: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap(),
+    );
+    let _media = MediaPeer::start_with(host.clone(), LOCAL, true, true, Instant::now(), Some(green))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    host.end_conf().await.unwrap();
+    let end = Instant::now() + Duration::from_secs(90);
+    let seg = loop {
+        let s = segments(&server, &uuid).await;
+        if matches!(s[0].state, SegmentState::Ready | SegmentState::Failed) {
+            break s[0].clone();
+        }
+        assert!(Instant::now() < end, "not composed in time: {:?}", s[0]);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(seg.state, SegmentState::Ready, "{:?}", seg.error);
+    let keys = s3.keys("rec-bucket", &format!("meetings/{uuid}/")).await;
+    let hd_key = format!("meetings/{uuid}/{}/Hd.mp4", seg.id);
+    assert!(keys.contains(&hd_key), "{keys:?}");
+    assert_eq!(keys.len(), seg.tracks.len() + 1, "{keys:?}");
+    assert!(
+        !segment_dir(&server, &uuid, seg.id).exists(),
+        "no copy left in the data folder"
+    );
+
+    // Served from the store: whole (its SHA-256 as recorded) and in ranges.
+    let http = reqwest::Client::new();
+    let token = owner.access_token().unwrap();
+    let link = || async {
+        let v: serde_json::Value = http
+            .get(format!("{}/v1/mmc/management/record/downloadurls", server.url()))
+            .query(&[("confUUID", uuid.as_str())])
+            .header("X-Access-Token", token.clone())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let u = &v["recordUrls"][0]["urls"][0];
+        (
+            u["url"].as_str().unwrap().to_owned(),
+            u["token"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (url, t) = link().await;
+    let body = http
+        .get(&url)
+        .header("Authorization", &t)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    use sha2::Digest;
+    assert_eq!(hex::encode(sha2::Sha256::digest(&body)), seg.files[0].sha256);
+    let (url, t) = link().await;
+    let part = http
+        .get(&url)
+        .header("Authorization", &t)
+        .header("Range", "bytes=10-19")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    let range = part.headers()["content-range"].to_str().unwrap().to_owned();
+    assert_eq!(range, format!("bytes 10-19/{}", body.len()));
+    assert_eq!(&part.bytes().await.unwrap()[..], &body[10..20]);
+
+    // Deleted: gone from the store too.
+    let del = http
+        .delete(format!("{}/v1/mmc/management/record/files", server.url()))
+        .query(&[("confUUIDs", uuid.as_str())])
+        .header("X-Access-Token", token.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), 200);
+    assert!(s3.keys("rec-bucket", &format!("meetings/{uuid}/")).await.is_empty());
+}

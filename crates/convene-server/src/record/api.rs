@@ -436,14 +436,9 @@ pub async fn download(
         Ok(None) => return ApiError::not_found().into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let path = state.live.recordings.segment_dir(&seg.conf_uuid, seg.id).join(&name);
-    let mut response = match tower_http::services::ServeFile::new(&path).try_call(request).await {
-        Ok(r) => r.map(axum::body::Body::new),
-        Err(e) => {
-            tracing::warn!(file = %path.display(), error = %e, "serving a recording");
-            return ApiError::not_found().into_response();
-        }
-    };
+    let rec = &state.live.recordings;
+    let path = rec.segment_dir(&seg.conf_uuid, seg.id).join(&name);
+    let mut response = rec.archive.serve(&seg.conf_uuid, seg.id, &name, &path, request).await;
     let disposition = format!("attachment; filename=\"{}-{}\"", seg.conf_uuid, name);
     if let Ok(v) = disposition.parse() {
         response.headers_mut().insert(header::CONTENT_DISPOSITION, v);

@@ -175,8 +175,16 @@ pub async fn run(rec: Arc<Recordings>) {
         match rec.store.claim_segment(now, COMPOSE_LEASE_SECONDS).await {
             Ok(Some(seg)) => {
                 let outcome = compose(&rec, &seg).await;
-                if let Err(e) = rec.store.finish_segment(seg.id, &outcome).await {
-                    tracing::error!(segment = seg.id, error = %e, "recording a composition's outcome");
+                match rec.store.finish_segment(seg.id, &outcome).await {
+                    Ok(()) if matches!(outcome, Composed::Ready(_)) && rec.archive.is_remote() => {
+                        // Kept in the object store: the working copy goes.
+                        let dir = rec.segment_dir(&seg.conf_uuid, seg.id);
+                        if let Err(e) = tokio::fs::remove_dir_all(&dir).await {
+                            tracing::warn!(dir = %dir.display(), error = %e, "removing an archived recording's copy");
+                        }
+                    }
+                    Ok(()) => {}
+                    Err(e) => tracing::error!(segment = seg.id, error = %e, "recording a composition's outcome"),
                 }
                 continue;
             }
@@ -214,6 +222,16 @@ async fn compose(rec: &Recordings, seg: &Segment) -> Composed {
         }
     }
     let path = dir.join(HD_FILE);
+    let mut files: Vec<String> = seg.tracks.iter().map(|t| t.file.clone()).collect();
+    files.push(HD_FILE.into());
+    if let Err(e) = rec.archive.keep(&seg.conf_uuid, seg.id, &dir, &files).await {
+        tracing::warn!(segment = seg.id, error = %e, "keeping a composed recording in the object store");
+        return if seg.attempts >= COMPOSE_ATTEMPTS {
+            Composed::Failed(format!("storing the files: {e}"))
+        } else {
+            Composed::Retry(format!("storing the files: {e}"))
+        };
+    }
     match file_facts(&path).await {
         Ok((bytes, sha256)) => {
             let took = started.elapsed().as_secs_f64();

@@ -8,6 +8,7 @@
 //! one WebM file per captured track and the composed `Hd.mp4`.
 
 pub mod api;
+pub mod archive;
 pub mod capture;
 pub mod compose;
 
@@ -34,6 +35,8 @@ pub struct Recordings {
     pub retention_days: i64,
     /// Threads each composition may use (ffmpeg's decoders, filters, encoder).
     pub compose_threads: u32,
+    /// Where composed recordings are kept (the data folder, or an object store).
+    pub archive: archive::Archive,
 }
 
 impl Recordings {
@@ -44,6 +47,7 @@ impl Recordings {
         ffmpeg: PathBuf,
         retention_days: i64,
         compose_threads: u32,
+        archive: archive::Archive,
     ) -> Arc<Recordings> {
         Arc::new(Recordings {
             root,
@@ -53,6 +57,7 @@ impl Recordings {
             ffmpeg,
             retention_days,
             compose_threads,
+            archive,
         })
     }
 
@@ -140,9 +145,13 @@ impl Recordings {
         });
     }
 
-    /// Deletes a meeting's recording: its rows, then its files.
+    /// Deletes a meeting's recording: its rows, then its files (here and
+    /// in the object store).
     pub async fn delete(&self, conf_uuid: &ConfUuid) -> convene_store::Result<usize> {
         let gone = self.store.delete_segments(conf_uuid).await?;
+        if let Err(e) = self.archive.delete(conf_uuid.as_str()).await {
+            tracing::error!(conf_uuid = %conf_uuid.0, error = %e, "deleting a recording's objects");
+        }
         let dir = self.meeting_dir(conf_uuid.as_str());
         if let Err(e) = tokio::fs::remove_dir_all(&dir).await {
             if e.kind() != std::io::ErrorKind::NotFound {

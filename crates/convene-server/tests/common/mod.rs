@@ -123,7 +123,7 @@ pub fn app_login(app_id: &str, key: &str, user: &str, expire: i64) -> LoginByApp
 #[path = "python.rs"]
 mod python;
 #[allow(unused_imports)]
-pub use python::{python_venv, SmtpServer};
+pub use python::{python_venv, S3Server, SmtpServer};
 
 /// The browser tests' folder (`web/tests`).
 pub fn web_tests() -> std::path::PathBuf {

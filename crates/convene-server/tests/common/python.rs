@@ -11,6 +11,7 @@ const PYTHON_PACKAGES: &[&str] = &[
     "aiosmtpd==1.4.6",
     "icalendar==6.1.3",
     "prometheus-client==0.21.1",
+    "moto[server]==5.2.5",
 ];
 
 /// A venv with [`PYTHON_PACKAGES`], made once and kept in the target folder
@@ -118,6 +119,64 @@ impl SmtpServer {
         };
         dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
             .filter_map(|m| m.lines().find_map(|l| l.strip_prefix("To: ").map(str::to_owned)))
+            .collect()
+    }
+}
+
+/// A real S3-compatible server on 127.0.0.1 (moto in server mode), with
+/// one bucket made.
+pub struct S3Server {
+    child: tokio::process::Child,
+    pub port: u16,
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+impl S3Server {
+    pub async fn start(python: &std::path::Path, bucket: &str) -> S3Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let moto = python.with_file_name("moto_server");
+        let child = tokio::process::Command::new(moto)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let http = reqwest::Client::new();
+        for _ in 0..150 {
+            if let Ok(r) = http.put(format!("http://127.0.0.1:{port}/{bucket}")).send().await {
+                assert!(r.status().is_success(), "making bucket {bucket}: {}", r.status());
+                return S3Server { child, port };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("moto_server did not listen on {port}");
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The keys under `prefix` in `bucket` (S3's ListObjectsV2, as XML).
+    pub async fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let xml = reqwest::get(format!("{}/{bucket}?list-type=2&prefix={prefix}", self.endpoint()))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        xml.split("<Key>")
+            .skip(1)
+            .filter_map(|k| k.split_once("</Key>").map(|(k, _)| k.to_owned()))
             .collect()
     }
 }
