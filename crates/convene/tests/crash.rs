@@ -371,3 +371,120 @@ async fn kill_9_during_webhook_delivery_loses_no_event() {
     let meetings: std::collections::BTreeSet<&String> = seen.iter().map(|(_, m, _)| m).collect();
     assert_eq!(ids.len(), meetings.len(), "each event keeps its ID across the restart");
 }
+
+/// Issue 20: `kill -9` while a recording is being composed; after the
+/// restart the composition is done again from the captured tracks (the
+/// queue lives in the database) and the recording is ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_composition_resumes_it_after_the_restart() {
+    use convene_core::recording::{SegmentState, TrackFile};
+    if std::process::Command::new("ffmpeg").arg("-version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "ffmpeg is missing: .ci/run installs it"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("convene.db").display());
+    // A captured segment waiting to be composed: one participant's audio
+    // and video, as the capture writes them.
+    let uuid = convene_core::ConfUuid("0123456789abcdef0123456789abcdef".into());
+    let seg = {
+        let store = convene_store::open(&db).await.unwrap();
+        let id = store.start_segment(&uuid, 1_800_000_000).await.unwrap();
+        let seg_dir = dir.path().join("recordings").join(uuid.as_str()).join(id.to_string());
+        std::fs::create_dir_all(&seg_dir).unwrap();
+        for (file, args) in [
+            ("p1-video-0.webm", "testsrc2=s=640x360:r=30:d=20"),
+            ("p1-audio-1.webm", "sine=frequency=440:d=20:sample_rate=48000"),
+        ] {
+            let out = std::process::Command::new("ffmpeg")
+                .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", args])
+                .args(if file.contains("video") {
+                    vec!["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8"]
+                } else {
+                    vec!["-c:a", "libopus"]
+                })
+                .arg(seg_dir.join(file))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        let track = |file: &str, video| TrackFile {
+            participant: 1,
+            name: "Olga".into(),
+            video,
+            file: file.into(),
+            frames: 500,
+            first_ms: 0,
+            last_ms: 19_960,
+            bytes: 1,
+        };
+        let tracks = [track("p1-video-0.webm", true), track("p1-audio-1.webm", false)];
+        store.stop_segment(id, 1_800_000_020, &tracks, 0).await.unwrap();
+        id
+    };
+    // A composer that hangs (its pid kept) until killed with the server.
+    let slow = dir.path().join("slow-ffmpeg.sh");
+    let pid_file = dir.path().join("ffmpeg.pid");
+    std::fs::write(
+        &slow,
+        format!(
+            "#!/bin/sh\necho $$ > {}\nsleep 60\nexec ffmpeg \"$@\"\n",
+            pid_file.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&slow)
+        .status()
+        .unwrap();
+    let (mut child, _) = spawn_server_with(dir.path(), &["--ffmpeg", slow.to_str().unwrap()]).await;
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !pid_file.exists() {
+        assert!(std::time::Instant::now() < end, "the composition never started");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    std::process::Command::new("kill")
+        .args(["-9", pid.trim()])
+        .status()
+        .unwrap();
+    let state = |s: &[convene_store::Segment]| s.iter().find(|x| x.id == seg).map(|x| (x.state, x.attempts));
+    {
+        let store = convene_store::open(&db).await.unwrap();
+        let s = store.segments_of(&uuid).await.unwrap();
+        assert_eq!(state(&s), Some((SegmentState::Composing, 1)), "held by the dead server");
+    }
+    // The restart takes it up again at once.
+    let (_child, _) = spawn_server_with(dir.path(), &[]).await;
+    let store = convene_store::open(&db).await.unwrap();
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let s = store.segments_of(&uuid).await.unwrap();
+        match state(&s) {
+            Some((SegmentState::Ready, 2)) => break,
+            Some((SegmentState::Failed, _)) => panic!("{s:?}"),
+            _ => {}
+        }
+        assert!(std::time::Instant::now() < end, "not composed after the restart: {s:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let hd = dir
+        .path()
+        .join("recordings")
+        .join(uuid.as_str())
+        .join(seg.to_string())
+        .join("Hd.mp4");
+    let probe = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
+        .arg(&hd)
+        .output()
+        .unwrap();
+    let secs: f64 = String::from_utf8_lossy(&probe.stdout).trim().parse().unwrap();
+    assert!((secs - 20.0).abs() < 1.0, "{secs}");
+}
