@@ -47,9 +47,13 @@ pub struct RecordDownloadUrl {
     /// Sent as `Authorization: <token>` with the download; valid one
     /// hour, once.
     pub token: String,
-    /// `Hd`, `Sd` or `Aux`.
+    /// `Hd` (the composed meeting), `Sd` or `Aux`; convene adds `Track`,
+    /// one participant's captured audio or video (WebM).
     pub file_type: String,
     pub url: String,
+    /// Whose track (`Track` only; a convene extra).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant_name: Option<String>,
 }
 
 /// `RecordDownloadInfoBO` (the product spells `confUuid` so here).

@@ -321,6 +321,26 @@ async fn a_recorded_meeting_is_captured_composed_listed_and_downloaded_once_per_
             u["token"].as_str().unwrap().to_owned(),
         )
     };
+    // Besides the composed file, each participant's tracks, named.
+    let all: serde_json::Value = http
+        .get(format!("{}/v1/mmc/management/record/downloadurls", server.url()))
+        .query(&[("confUUID", uuid.as_str())])
+        .header("X-Access-Token", token.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tracks: Vec<&str> = all["recordUrls"][0]["urls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["fileType"] == "Track")
+        .map(|u| u["participantName"].as_str().unwrap())
+        .collect();
+    assert_eq!(tracks.len(), 4, "{all}");
+    assert_eq!(tracks.iter().filter(|n| **n == "Gus Guest").count(), 2, "{all}");
     let (url, t) = links().await;
     let size = std::fs::metadata(&hd).unwrap().len();
     let got = http.get(&url).header("Authorization", &t).send().await.unwrap();

@@ -240,21 +240,30 @@ fn download_url(state: &AppState, segment: i64, file: &str) -> String {
     format!("{}/v1/convene/recordings/{segment}/{file}", state.public_url)
 }
 
-/// New single-use links to a segment's files (composed first, then the
-/// captured tracks).
-async fn links(state: &AppState, seg: &Segment) -> ApiResult<Vec<(String, String, String)>> {
-    let mut out = Vec::new();
+/// A new single-use link to a file of a segment: its token and URL.
+async fn link(state: &AppState, segment: i64, file: &str) -> ApiResult<(String, String)> {
+    let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 24);
     let expires = state.now() + DOWNLOAD_TOKEN_SECONDS;
-    let files = seg.files.iter().map(|f| (f.file_type.clone(), f.file.clone()));
-    for (file_type, file) in files {
-        let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 24);
-        state
-            .store
-            .put_download(&token_key(&token), seg.id, &file, expires)
-            .await?;
-        out.push((token, file_type, download_url(state, seg.id, &file)));
-    }
-    Ok(out)
+    state
+        .store
+        .put_download(&token_key(&token), segment, file, expires)
+        .await?;
+    Ok((token, download_url(state, segment, file)))
+}
+
+/// What of a ready segment may be fetched: its composed files (the
+/// product's types: `Hd`...), then each participant's captured tracks
+/// (convene's `Track`, with whose: for transcription or editing).
+fn fetchable(seg: &Segment) -> Vec<(i64, String, String, Option<String>)> {
+    let composed = seg
+        .files
+        .iter()
+        .map(|f| (seg.id, f.file_type.clone(), f.file.clone(), None));
+    let tracks = seg
+        .tracks
+        .iter()
+        .map(|t| (seg.id, "Track".to_owned(), t.file.clone(), Some(t.name.clone())));
+    composed.chain(tracks).collect()
 }
 
 /// `show_recording_file_download_urls`: a link per composed file, each
@@ -273,13 +282,24 @@ pub async fn download_urls(
     if segments.is_empty() {
         return Err(ApiError::not_found());
     }
-    let mut urls = Vec::new();
-    for seg in segments.iter().filter(|s| s.state == SegmentState::Ready) {
-        for (token, file_type, url) in links(&state, seg).await? {
-            urls.push(RecordDownloadUrl { token, file_type, url });
-        }
+    // The page first, then its tokens (none made for files not answered).
+    let page: Vec<_> = segments
+        .iter()
+        .filter(|s| s.state == SegmentState::Ready)
+        .flat_map(fetchable)
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
+    let mut urls = Vec::with_capacity(page.len());
+    for (segment, file_type, file, participant_name) in page {
+        let (token, url) = link(&state, segment, &file).await?;
+        urls.push(RecordDownloadUrl {
+            token,
+            file_type,
+            url,
+            participant_name,
+        });
     }
-    let urls = urls.into_iter().skip(offset as usize).take(limit as usize).collect();
     Ok(Json(RecordDownloadUrls {
         record_urls: vec![RecordDownloadInfo {
             conf_uuid: m.conf_uuid.0.clone(),
@@ -354,8 +374,8 @@ pub async fn info(
     for (i, seg) in segments.iter().enumerate().skip(offset as usize).take(limit as usize) {
         let mut files = Vec::new();
         if seg.state == SegmentState::Ready {
-            for (token, _, url) in links(&state, seg).await? {
-                let f = &seg.files[files.len()];
+            for f in &seg.files {
+                let (token, url) = link(&state, seg.id, &f.file).await?;
                 let begin = seg.started_at * 1000;
                 files.push(SegmentFile {
                     record_type: "SPEAKER_VIDEO".into(),

@@ -202,6 +202,7 @@ async fn compose(rec: &Recordings, seg: &Segment) -> Composed {
     let dir = rec.segment_dir(&seg.conf_uuid, seg.id);
     let span = seg.stopped_at.unwrap_or(seg.started_at).saturating_sub(seg.started_at);
     let job = plan(&seg.tracks, (span.max(0) as u64) * 1000, rec.compose_threads);
+    metrics::gauge!("convene_record_compose_progress_ratio").set(0.0);
     let started = std::time::Instant::now();
     tracing::info!(
         segment = seg.id,
@@ -275,6 +276,7 @@ pub async fn run_ffmpeg(ffmpeg: &Path, dir: &Path, job: &Job, segment: i64) -> R
         while let Ok(Some(line)) = lines.next_line().await {
             if let Some(us) = line.strip_prefix("out_time_us=").and_then(|v| v.parse::<u64>().ok()) {
                 let pct = (us / 1000 * 100 / job.duration_ms.max(1)).min(100);
+                metrics::gauge!("convene_record_compose_progress_ratio").set(pct as f64 / 100.0);
                 if pct >= told + 25 {
                     told = pct - pct % 25;
                     tracing::info!(segment, percent = told, "composing a recording");
