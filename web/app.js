@@ -19,6 +19,7 @@ window.convene = { sdk };
 
 function show(id) {
   for (const v of views) $(`#${v}`).hidden = v !== id;
+  if (id === 'home-view') loadHome();
 }
 
 function notice(text) {
@@ -44,6 +45,8 @@ const SAID = {
   430500003: 'The connection to the server was lost.',
 };
 function errorText(ret, reason) {
+  // 0: the page's own check (no server code to keep).
+  if (!ret) return reason;
   return `${SAID[ret] || reason || 'That did not work.'} (code ${ret})`;
 }
 
@@ -81,6 +84,7 @@ function session() {
   const saved = JSON.parse(sessionStorage.getItem('convene') || 'null');
   if (saved) { sdk.accessToken = saved.token; sdk.user = saved.user; }
   $('#who').textContent = sdk.user ? sdk.user.name : '';
+  $('#logout').hidden = !sdk.accessToken;
   // A logged-in page rings for invitations into running meetings.
   if (sdk.accessToken) sdk.listenCalls();
 }
@@ -126,6 +130,95 @@ sdk.onCallStateChanged = ({ nickName, state }) => {
   $('#call-states').prepend(li);
 };
 
+$('#logout').addEventListener('click', () => {
+  sdk.logout(() => {
+    sessionStorage.removeItem('convene');
+    $('#who').textContent = '';
+    $('#logout').hidden = true;
+    notice('You are logged out.');
+    show('login-view');
+  });
+});
+
+// Home: my meetings (upcoming and running, then those held lately).
+const dayTime = (secs) => new Date(secs * 1000).toLocaleString([], { weekday: 'short', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+function meetingItem(ci, when) {
+  const li = document.createElement('li');
+  const what = Object.assign(document.createElement('span'), { className: 'what' });
+  what.append(Object.assign(document.createElement('strong'), { textContent: ci.subject }));
+  what.append(Object.assign(document.createElement('span'), { className: 'when', textContent: `${when} · ID ${ci.conferenceID}` }));
+  li.append(what);
+  return li;
+}
+function hostPassword(ci) {
+  return ((ci.passwordEntry || []).find((p) => p.conferenceRole === 'chair') || {}).password || '';
+}
+function loadHome() {
+  const mine = $('#my-meetings');
+  mine.hidden = !sdk.accessToken;
+  $('#create-form').hidden = !sdk.accessToken;
+  if (!sdk.accessToken) return;
+  const now = Date.now() / 1000;
+  sdk.getConfList({ limit: 50, sortType: 'ASC_StartTIME' }, (ret, reason, page) => {
+    const ul = $('#upcoming');
+    ul.replaceChildren();
+    if (ret) return fail(ret, reason, ul.parentElement);
+    const list = page.data || [];
+    if (!list.length) item(ul, 'Nothing booked. Start a meeting now, or schedule one below.', 'muted');
+    for (const ci of list) {
+      const running = ci.conferenceState === 'Created' && ci.startTimeStamp <= now + 60;
+      const li = meetingItem(ci, running ? `running since ${dayTime(ci.startTimeStamp)}` : dayTime(ci.startTimeStamp));
+      li.dataset.testid = 'upcoming-meeting';
+      li.append(button(running ? 'Join' : 'Start', 'start-meeting', () => {
+        sdk.joinConfById({ confId: ci.conferenceID, password: hostPassword(ci), nickName: sdk.user?.name || 'Host',
+          isMicOn: true, isCameraOn: ci.mediaType === 1 }, (r, why, res) => (r ? fail(r, why, li) : joined(0, '', res)));
+      }));
+      if (ci.guestJoinUri) {
+        li.append(button('Copy invite link', 'copy-invite', () => navigator.clipboard?.writeText(ci.guestJoinUri).then(() => notice('Invite link copied.'), () => {})));
+      }
+      ul.append(li);
+    }
+    return undefined;
+  });
+  sdk.getHistoryList({ startDate: Math.round((now - 30 * 86400) * 1000), endDate: Math.round(now * 1000), limit: 20 }, (ret, reason, page) => {
+    const ul = $('#history');
+    ul.replaceChildren();
+    if (ret) return fail(ret, reason, ul.parentElement);
+    const list = page.data || [];
+    if (!list.length) item(ul, 'No meetings held in the last 30 days.', 'muted');
+    for (const ci of list) {
+      const li = meetingItem(ci, dayTime(ci.startTimeStamp));
+      li.dataset.testid = 'held-meeting';
+      if (ci.defaultSummaryState === 1 && ci.confUUID) {
+        const a = Object.assign(document.createElement('a'), { href: `/minutes/${encodeURIComponent(ci.confUUID)}`, textContent: 'Minutes' });
+        a.dataset.testid = 'minutes';
+        li.append(a);
+      }
+      if (ci.isHasRecordFile) {
+        li.append(button('Download recording', 'download-recording', () => {
+          sdk.getRecordingUrls(ci.confUUID, (r, why, urls) => {
+            if (r) return fail(r, why, li);
+            const hd = (urls || []).find((u) => u.fileType === 'Hd');
+            if (hd) location.href = `${hd.url}?token=${encodeURIComponent(hd.token)}`;
+            return undefined;
+          });
+        }));
+      }
+      ul.append(li);
+    }
+    return undefined;
+  });
+}
+$('#instant').addEventListener('click', () => {
+  const name = sdk.user?.name || 'My';
+  sdk.createConf({ subject: `${name}'s meeting`, mediaType: 1, needPassword: true, duration: 60, isMicOn: true, isCameraOn: true,
+    numOfAttendee: 0, attendees: [] }, (ret, reason, r) => {
+    if (ret) return fail(ret, reason, $('.home-actions'));
+    return sdk.joinConfById({ confId: r.confId, password: r.hostPwd, nickName: sdk.user?.name || 'Host', isMicOn: true, isCameraOn: true },
+      (r2, why, res) => (r2 ? fail(r2, why, $('.home-actions')) : joined(0, '', res)));
+  });
+});
+
 $('#login-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const f = new FormData(ev.target);
@@ -147,8 +240,19 @@ function num(f, name) {
 $('#create-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const f = new FormData(ev.target);
-  const attendees = String(f.get('attendees') || '').split('\n').map((l) => l.trim()).filter(Boolean).map((line) => {
+  // The browser's own checks, said in words next to the form.
+  const bad = [...ev.target.elements].find((el) => el.willValidate && !el.checkValidity());
+  if (bad) {
+    const label = bad.closest('label')?.firstChild?.textContent?.trim() || bad.name;
+    bad.focus();
+    return fail(0, `${label}: ${bad.validationMessage}`, ev.target);
+  }
+  const lines = String(f.get('attendees') || '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const bare = lines.find((l) => !l.includes(','));
+  if (bare) return fail(0, `Invite: “${bare}” needs an e-mail, phone number or ID after a comma.`, ev.target);
+  const attendees = lines.map((line) => {
     const [nickName, id = ''] = line.split(',').map((s) => s.trim());
+    if (id.includes('@')) return { nickName, email: id };
     return /^[+0-9]+$/.test(id) ? { nickName, number: id } : { nickName, thirdUserId: id };
   });
   const info = {
@@ -169,12 +273,13 @@ $('#create-form').addEventListener('submit', (ev) => {
     isCameraOn: f.get('isCameraOn') === 'on',
     allowRecord: f.get('allowRecord') === 'on',
     isAutoRecord: f.get('isAutoRecord') === 'on',
-    defaultSummaryState: num(f, 'defaultSummaryState'),
+    defaultSummaryState: f.get('defaultSummaryState') ? 1 : 0,
     customInfo: f.get('customInfo') || undefined,
     numOfAttendee: attendees.length,
     attendees,
   };
-  sdk.createConf(info, (ret, reason, result) => {
+  const startAt = f.get('startAt');
+  const done = (ret, reason, result) => {
     if (ret) return fail(ret, reason, ev.target);
     notice('');
     created = result;
@@ -186,8 +291,17 @@ $('#create-form').addEventListener('submit', (ev) => {
     link.textContent = result.guestJoinUri;
     link.href = result.guestJoinUri;
     $('[data-testid=ends]').textContent = new Date(result.endTimeStamp * 1000).toLocaleString();
+    $('#start').textContent = result.startTimeStamp > Date.now() / 1000 + 60 ? `Starts ${dayTime(result.startTimeStamp)}: start it now` : 'Start the meeting';
     show('created-view');
-  });
+    return undefined;
+  };
+  if (startAt) {
+    // datetime-local is the browser's own zone; the API takes UTC seconds.
+    const startTime = Math.floor(new Date(startAt).getTime() / 1000);
+    sdk.bookConf({ startTime, duration: info.duration || 30, confCommonParam: info }, done);
+  } else {
+    sdk.createConf(info, done);
+  }
 });
 
 $('#copy-link').addEventListener('click', () => {

@@ -181,6 +181,38 @@ export class ConveneSDK {
     return this._done(cb, ret, reason, data ? data.conferenceData : undefined);
   }
 
+  /** logout(cb): the access token stops working; the SDK forgets it. */
+  async logout(cb) {
+    if (!this.rest.accessToken) return this._done(cb, 0, '');
+    const [ret, reason] = await this.rest.call('DELETE', '/v1/usg/acs/token');
+    this.calls.stop();
+    this.rest.accessToken = null;
+    this.user = null;
+    return this._done(cb, ret, reason);
+  }
+
+  /**
+   * getHistoryList({startDate, endDate (ms), offset?, limit?}, cb) -> {count, data: ConferenceInfo[]}:
+   * meetings held, newest first; `isHasRecordFile` says which have a recording.
+   */
+  async getHistoryList(q, cb) {
+    if (!this.rest.accessToken) return this._done(cb, SDKERR.UISDK_UNLOGIN_ERROR, 'not logged in');
+    const query = Object.fromEntries(Object.entries(q || {}).filter(([, v]) => v !== undefined && v !== null));
+    const [ret, reason, data] = await this.rest.call('GET', '/v1/mmc/management/conferences/history', { query });
+    return this._done(cb, ret, reason, data || undefined);
+  }
+
+  /**
+   * getRecordingUrls(confUUID, cb) -> [{fileType, url, token, participantName?}]: single-use
+   * download links (one hour) of a meeting's recording: `Hd` the composed meeting, `Track` each
+   * participant's own. Fetch `url` with `Authorization: token`, or open `url + '?token=' + token`.
+   */
+  async getRecordingUrls(confUUID, cb) {
+    if (!this.rest.accessToken) return this._done(cb, SDKERR.UISDK_UNLOGIN_ERROR, 'not logged in');
+    const [ret, reason, data] = await this.rest.call('GET', '/v1/mmc/management/record/downloadurls', { query: { confUUID } });
+    return this._done(cb, ret, reason, data ? (data.recordUrls[0] || { urls: [] }).urls : undefined);
+  }
+
   /**
    * getMinutes(confUUID, cb) -> the minutes of a meeting created with
    * defaultSummaryState on ({subject, attendance, speaking, controlLog, chat,

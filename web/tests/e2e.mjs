@@ -58,6 +58,15 @@ try {
   await host.check('#create-form [name=isOpenWaitingRoom]');
   await host.check('#create-form [name=allowRecord]');
   await host.fill('#create-form [name=guestPwd]', '246810');
+  // The browser's own checks and a bare invitee name are said next to the form.
+  await host.fill('#create-form [name=duration]', '5');
+  await host.click('[data-testid=create]');
+  await host.waitForFunction(() => (document.querySelector('#create-form .form-error')?.textContent || '').includes('Duration'));
+  await host.fill('#create-form [name=duration]', '30');
+  await host.fill('#create-form [name=attendees]', 'Bob');
+  await host.click('[data-testid=create]');
+  await host.waitForFunction(() => (document.querySelector('#create-form .form-error')?.textContent || '').includes('after a comma'));
+  await host.fill('#create-form [name=attendees]', '');
   await shot(host, '02-create-form');
   await host.click('[data-testid=create]');
   await host.waitForSelector('#created-view', { state: 'visible' });
@@ -275,6 +284,30 @@ try {
   if (!reason.includes('ended')) throw new Error(`unexpected end reason: ${reason}`);
   await host.waitForSelector('#ended-view', { state: 'visible' });
   await shot(guest, '11-ended-phone');
+
+  step('home: the meeting is in the host\'s history with its recording; a booked one is upcoming; log out');
+  await host.click('[data-testid=ended-home]');
+  await host.waitForSelector('[data-testid=my-meetings]', { state: 'visible' });
+  await host.waitForSelector('[data-testid=held-meeting]:has-text("Browser meeting")');
+  await until('the recording is composed and offered', async () => {
+    await host.click('header .home-link');
+    await host.waitForSelector('[data-testid=held-meeting]:has-text("Browser meeting")');
+    return (await host.locator('[data-testid=held-meeting]:has-text("Browser meeting") [data-testid=download-recording]').count()) === 1;
+  }, 60000);
+  await host.fill('#create-form [name=subject]', 'Planning next week');
+  const later = new Date(Date.now() + 3 * 86400 * 1000);
+  const local = new Date(later.getTime() - later.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  await host.fill('[data-testid=start-at]', local);
+  await host.click('[data-testid=create]');
+  await host.waitForSelector('#created-view', { state: 'visible' });
+  if (!(await host.textContent('[data-testid=start]')).startsWith('Starts ')) throw new Error('a booked meeting offers to start as if now');
+  await host.click('[data-testid=created-home]');
+  await host.waitForSelector('[data-testid=upcoming-meeting]:has-text("Planning next week")');
+  await shot(host, '15-home');
+  await host.click('[data-testid=logout]');
+  await host.waitForSelector('#login-view', { state: 'visible' });
+  const gone = await host.evaluate(async () => (await fetch('/v1/mmc/management/conferences', { headers: { 'X-Access-Token': window.convene.sdk.accessToken || 'none' } })).status);
+  if (gone !== 401) throw new Error(`after logout the meeting list answers ${gone}`);
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
   console.log('ALL OK');
 } finally {

@@ -521,6 +521,7 @@ impl Meeting {
             } else {
                 String::new()
             },
+            is_has_record_file: None,
         }
     }
 }

@@ -387,6 +387,9 @@ pub struct ConferenceInfo {
     /// A series': this occurrence's ID (in a create's answer, the first's).
     #[serde(rename = "cycleSubConfID", skip_serializing_if = "String::is_empty")]
     pub cycle_sub_conf_id: String,
+    /// History lists only: whether a recording of it can be fetched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_has_record_file: Option<bool>,
 }
 
 /// An invitation of a meeting (e-mail or SMS) and how its delivery went.

@@ -112,6 +112,11 @@ impl SessionCache {
         self.forget_where(|u| &u.id == user);
     }
 
+    /// Forgets one cached session (a logout).
+    pub fn forget(&self, key: &str) {
+        self.inner.write().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+
     /// Forgets the cached sessions of every account `gone` picks.
     pub fn forget_where(&self, gone: impl Fn(&User) -> bool) {
         let mut map = self.inner.write().unwrap_or_else(|e| e.into_inner());
@@ -178,6 +183,27 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| ApiError::unauthorized(SdkErr::USG_INVALID_TOKEN, "X-Access-Token is missing"))?;
         state.user_for_token(token).await.map(Caller)
     }
+}
+
+/// `delete_token` (`DELETE /v1/usg/acs/token`): logs out: the token stops
+/// working at once (on this node; other nodes' caches until they expire,
+/// see docs/DECISIONS.md).
+#[utoipa::path(delete, path = "/v1/usg/acs/token", tag = "auth",
+    params(("X-Access-Token" = String, Header)),
+    responses((status = 200, description = "logged out"), (status = 401, body = convene_proto::RestError)))]
+pub async fn logout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Caller(_user): Caller,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let token = headers
+        .get("X-Access-Token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let key = token_key(token);
+    state.store.delete_session(&key).await?;
+    state.sessions.forget(&key);
+    Ok(axum::Json(serde_json::json!({})))
 }
 
 fn invalid_token() -> ApiError {

@@ -77,7 +77,17 @@ pub async fn history(
         starts_before: Some(to.div_euclid(1000)),
         ..Default::default()
     };
-    crate::api::meetings_page(&state, &user, q).await
+    let mut page = crate::api::meetings_page(&state, &user, q).await?;
+    // Whether each has a recording to fetch (the history's `isHasRecordFile`).
+    for m in &mut page.0.data {
+        let segments = state.store.segments_of(&ConfUuid(m.conf_uuid.clone())).await?;
+        m.is_has_record_file = Some(
+            segments
+                .iter()
+                .any(|s| s.state == convene_core::recording::SegmentState::Ready),
+        );
+    }
+    Ok(page)
 }
 
 #[derive(Debug, Deserialize)]

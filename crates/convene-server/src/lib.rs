@@ -215,6 +215,7 @@ pub fn router(state: AppState) -> Router {
         );
     let usg = Router::new()
         .route("/v1/usg/acs/auth/account", post(auth::login_account))
+        .route("/v1/usg/acs/token", axum::routing::delete(auth::logout))
         .route("/v2/usg/acs/auth/appauth", post(auth::login_app))
         .route("/v1/usg/dcs/corp/member", post(corp::add_user).get(corp::search_users))
         .route("/v1/usg/dcs/corp/member/delete", post(corp::delete_users))

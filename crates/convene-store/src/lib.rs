@@ -234,6 +234,8 @@ pub trait Store: Send + Sync + 'static {
     /// `key` is a digest of the token, never the token itself.
     async fn put_session(&self, key: &str, user: &UserId, expires_at: i64, now: i64) -> Result<()>;
     async fn session(&self, key: &str) -> Result<Option<(UserId, i64)>>;
+    /// Ends a session (a logout); whether it existed.
+    async fn delete_session(&self, key: &str) -> Result<bool>;
 
     /// Stores a checked meeting: settles its ID and room, durably, or refuses.
     async fn create_meeting(&self, meeting: NewMeeting, now: i64) -> Result<Meeting> {

@@ -230,11 +230,8 @@ pub async fn detail(
     Ok(Json(result_of(&m, &segments)))
 }
 
-/// A download link's token: random, kept only as its hash.
-fn token_key(token: &str) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(token.as_bytes()))
-}
+/// A download link's token: random, kept only as its hash (as access tokens are).
+use crate::auth::token_key;
 
 fn download_url(state: &AppState, segment: i64, file: &str) -> String {
     format!("{}/v1/convene/recordings/{segment}/{file}", state.public_url)

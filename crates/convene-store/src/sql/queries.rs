@@ -600,6 +600,15 @@ macro_rules! store_queries {
                 Ok(())
             }
 
+            pub async fn delete_session(pool: &$pool, key: &str) -> Result<bool> {
+                let n = sqlx::query("DELETE FROM sessions WHERE token_key = $1")
+                    .bind(key)
+                    .execute(pool)
+                    .await?
+                    .rows_affected();
+                Ok(n > 0)
+            }
+
             pub async fn session(pool: &$pool, key: &str) -> Result<Option<(UserId, i64)>> {
                 let row = sqlx::query("SELECT user_id, expires_at FROM sessions WHERE token_key = $1")
                     .bind(key)
@@ -1074,6 +1083,9 @@ macro_rules! impl_store {
             }
             async fn session(&self, key: &str) -> Result<Option<(UserId, i64)>> {
                 $q::session(&self.pool, key).await
+            }
+            async fn delete_session(&self, key: &str) -> Result<bool> {
+                $q::delete_session(&self.pool, key).await
             }
             async fn meeting_by_conf_id(&self, conf_id: &ConfId, now: i64) -> Result<Option<Meeting>> {
                 let seq = seq_of(self.conf_id_cipher(), conf_id.as_str());
