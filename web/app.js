@@ -5,7 +5,7 @@ import { ConveneSDK, ConfRole, SDKERR } from '/sdk/convene.js';
 
 const sdk = new ConveneSDK();
 const $ = (sel) => document.querySelector(sel);
-const views = ['login-view', 'home-view', 'created-view', 'link-view', 'room-view', 'ended-view', 'minutes-view'];
+const views = ['login-view', 'home-view', 'created-view', 'prejoin-view', 'room-view', 'ended-view', 'minutes-view'];
 const ROLE_NAMES = ['Guest', 'Host', 'Audience', 'Co-host', 'Waiting'];
 let created = null;
 let me = { participantId: null, role: null, micOn: true, cameraOn: true, hand: false };
@@ -169,10 +169,11 @@ function loadHome() {
       const running = ci.conferenceState === 'Created' && ci.startTimeStamp <= now + 60;
       const li = meetingItem(ci, running ? `running since ${dayTime(ci.startTimeStamp)}` : dayTime(ci.startTimeStamp));
       li.dataset.testid = 'upcoming-meeting';
-      li.append(button(running ? 'Join' : 'Start', 'start-meeting', () => {
-        sdk.joinConfById({ confId: ci.conferenceID, password: hostPassword(ci), nickName: sdk.user?.name || 'Host',
-          isMicOn: true, isCameraOn: ci.mediaType === 1 }, (r, why, res) => (r ? fail(r, why, li) : joined(0, '', res)));
-      }));
+      li.append(button(running ? 'Join' : 'Start', 'start-meeting', () => prejoin({
+        title: `${running ? 'Join' : 'Start'} “${ci.subject}”`,
+        video: ci.mediaType !== 0,
+        join: (s, form) => sdk.joinConfById({ confId: ci.conferenceID, password: hostPassword(ci), ...s }, enter(form)),
+      })));
       if (ci.guestJoinUri) {
         li.append(button('Copy invite link', 'copy-invite', () => navigator.clipboard?.writeText(ci.guestJoinUri).then(() => notice('Invite link copied.'), () => {})));
       }
@@ -308,25 +309,124 @@ $('#copy-link').addEventListener('click', () => {
   if (created) navigator.clipboard?.writeText(created.guestJoinUri).then(() => notice('Guest link copied.'), () => {});
 });
 
+// Pre-join: see oneself, choose the camera and microphone, name, and mic
+// and camera on or off before entering. The choice of devices is kept for
+// the meeting's media connection.
+const devices = { audioDeviceId: undefined, videoDeviceId: undefined };
+let preview = null;
+let previewOf = 0; // which preview is current (device changes race)
+let levelTimer = null;
+let audioCtx = null;
+let prejoinJoin = null;
+let prejoinVideo = true;
+function stopPreview() {
+  previewOf += 1;
+  if (preview) preview.getTracks().forEach((t) => t.stop());
+  preview = null;
+  clearInterval(levelTimer);
+  $('#preview').srcObject = null;
+  $('#mic-level').value = 0;
+}
+function fillDevices(select, list, current) {
+  const keep = select.value;
+  select.replaceChildren();
+  list.forEach((d, i) => select.append(new Option(d.label || `${d.kind === 'videoinput' ? 'Camera' : 'Microphone'} ${i + 1}`, d.deviceId)));
+  select.value = current || keep || (list[0] && list[0].deviceId) || '';
+}
+async function startPreview() {
+  const form = $('#prejoin-form');
+  const f = new FormData(form);
+  stopPreview();
+  const mine = previewOf;
+  const cam = prejoinVideo && f.get('isCameraOn') === 'on';
+  const mic = f.get('mic');
+  const camera = f.get('camera');
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({
+      audio: mic ? { deviceId: { exact: mic } } : true,
+      video: cam ? { width: 640, height: 360, ...(camera ? { deviceId: { exact: camera } } : {}) } : false,
+    });
+  } catch (e) {
+    return fail(0, `The camera or microphone cannot be used: ${e.message}. You can still join without them.`, form);
+  }
+  if (mine !== previewOf) { stream.getTracks().forEach((t) => t.stop()); return undefined; }
+  preview = stream;
+  $('#preview').srcObject = stream;
+  $('#preview-tile').classList.toggle('no-video', !cam);
+  const list = await navigator.mediaDevices.enumerateDevices();
+  const track = (kind) => stream.getTracks().find((t) => t.kind === kind);
+  fillDevices(form.camera, list.filter((d) => d.kind === 'videoinput'), track('video')?.getSettings().deviceId);
+  fillDevices(form.mic, list.filter((d) => d.kind === 'audioinput'), track('audio')?.getSettings().deviceId);
+  // How loud the microphone is, so people see it works.
+  try {
+    audioCtx = audioCtx || new AudioContext();
+    const analyser = audioCtx.createAnalyser();
+    audioCtx.createMediaStreamSource(stream).connect(analyser);
+    const buf = new Float32Array(analyser.fftSize);
+    levelTimer = setInterval(() => {
+      analyser.getFloatTimeDomainData(buf);
+      const rms = Math.sqrt(buf.reduce((a, x) => a + x * x, 0) / buf.length);
+      $('#mic-level').value = f.get('isMicOn') === 'on' ? Math.min(1, rms * 4) : 0;
+    }, 100);
+  } catch (_) { /* no level meter without Web Audio */ }
+  return undefined;
+}
+/** Shows the pre-join page; `join({nickName, isMicOn, isCameraOn}, form)` enters. */
+function prejoin({ title, name, video = true, join }) {
+  const form = $('#prejoin-form');
+  cleared(form);
+  $('#prejoin-title').textContent = title;
+  form.nickName.value = name || sdk.user?.name || form.nickName.value || '';
+  prejoinVideo = video;
+  $('#camera-choice').hidden = !video;
+  $('#camera-on-choice').hidden = !video;
+  prejoinJoin = join;
+  show('prejoin-view');
+  startPreview();
+}
+$('#prejoin-form').addEventListener('change', (ev) => {
+  if (['camera', 'mic', 'isCameraOn'].includes(ev.target.name)) startPreview();
+});
+$('#prejoin-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const form = ev.target;
+  const f = new FormData(form);
+  const nickName = String(f.get('nickName') || '').trim();
+  if (!nickName) return fail(0, 'Your name: say how others will see you.', form);
+  devices.audioDeviceId = f.get('mic') || undefined;
+  devices.videoDeviceId = prejoinVideo ? f.get('camera') || undefined : undefined;
+  stopPreview();
+  return prejoinJoin({ nickName, isMicOn: f.get('isMicOn') === 'on', isCameraOn: prejoinVideo && f.get('isCameraOn') === 'on' }, form);
+});
+$('#prejoin-cancel').addEventListener('click', () => {
+  stopPreview();
+  show(sdk.accessToken || location.hash === '#join' ? 'home-view' : 'login-view');
+});
+const enter = (form) => (ret, reason, r) => {
+  if (ret) { startPreview(); return fail(ret, reason, form); }
+  return joined(0, '', r);
+};
+
 $('#start').addEventListener('click', () => {
-  sdk.joinConfById({ confId: created.confId, password: created.hostPwd, nickName: sdk.user?.name || 'Host',
-    isMicOn: true, isCameraOn: true }, joined);
+  const c = created;
+  prejoin({
+    title: `Start “${c.subject}”`,
+    video: c.mediaType !== 0,
+    join: (s, form) => sdk.joinConfById({ confId: c.confId, password: c.hostPwd, ...s }, enter(form)),
+  });
 });
 
 $('#join-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const f = new FormData(ev.target);
-  sdk.joinConfById({ confId: f.get('confId'), password: f.get('password') || '', nickName: f.get('nickName') || '',
-    isMicOn: true, isCameraOn: true }, (ret, reason, r) => (ret ? fail(ret, reason, ev.target) : joined(0, '', r)));
-});
-
-$('#link-form').addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  const f = new FormData(ev.target);
-  const link = JSON.parse($('#join-link-data').textContent);
-  sdk.joinConfByRandom({ confId: link.confId, random: link.random, nickName: f.get('nickName'),
-    isMicOn: f.get('isMicOn') === 'on', isCameraOn: f.get('isCameraOn') === 'on' },
-  (ret, reason, r) => (ret ? fail(ret, reason, ev.target) : joined(0, '', r)));
+  const confId = String(f.get('confId') || '').trim();
+  const password = f.get('password') || '';
+  prejoin({
+    title: `Join meeting ${confId}`,
+    name: f.get('nickName'),
+    join: (s, form) => sdk.joinConfById({ confId, password, ...s }, enter(form)),
+  });
 });
 
 // A meeting has its own address (/m/<id>): a reload there takes the same
@@ -501,7 +601,7 @@ function maybeStartMedia() {
   }
   if (sdk.hasMedia || mediaStarting || mediaType === null) return;
   mediaStarting = true;
-  sdk.startMedia({ audio: true, video: mediaType !== 0 }, (ret, reason) => {
+  sdk.startMedia({ audio: true, video: mediaType !== 0, ...devices }, (ret, reason) => {
     mediaStarting = false;
     // Out of the meeting meanwhile (left, removed): nothing to tell.
     if (ret === SDKERR.UISDK_NOT_IN_CONF_OR_CALL) return undefined;
@@ -806,9 +906,11 @@ if (minutesPath) {
   }
 } else if (linkData) {
   const link = JSON.parse(linkData.textContent);
-  $('[data-testid=link-subject]').textContent = `Join “${link.subject}”`;
-  if (sdk.user) $('[data-testid=nickname]').value = sdk.user.name;
-  show('link-view');
+  prejoin({
+    title: `Join “${link.subject}”`,
+    video: link.mediaType !== 0,
+    join: (s, form) => sdk.joinConfByRandom({ confId: link.confId, random: link.random, ...s }, enter(form)),
+  });
 } else if (location.hash === '#join' || sdk.accessToken) {
   show('home-view');
   if (!sdk.accessToken) $('#create-form').hidden = true;

@@ -343,14 +343,15 @@ export class ConveneSDK {
   }
 
   /**
-   * startMedia({audio, video}, cb): capture the microphone and camera and
+   * startMedia({audio, video, audioDeviceId?, videoDeviceId?}, cb): capture the microphone and
+   * camera (the chosen ones: `deviceId`s from `navigator.mediaDevices.enumerateDevices()`) and
    * open the media connection. Only admitted participants may; an AUDIO
    * meeting refuses video (CMS_CONF_MEDIA_TYPES_ILLEGAL).
    * Remote media arrives through `onRemoteTrack({participantId, track, stream})`.
    */
-  async startMedia({ audio = true, video = true } = {}, cb) {
+  async startMedia({ audio = true, video = true, audioDeviceId, videoDeviceId } = {}, cb) {
     if (!this.session.socket) return this._done(cb, SDKERR.UISDK_NOT_IN_CONF_OR_CALL, 'not in a meeting');
-    return this.media.start({ audio, video }, this.iceServers, (ret, reason) => this._done(cb, ret, reason));
+    return this.media.start({ audio, video, audioDeviceId, videoDeviceId }, this.iceServers, (ret, reason) => this._done(cb, ret, reason));
   }
 
   /** stopMedia(): close the media connection and release camera and microphone. */

@@ -22,12 +22,17 @@ export class MediaConnection {
     this._trackOwner = new Map();
   }
 
-  /** start({audio, video}, iceServers, cb): capture, offer, and call cb once answered. */
-  async start({ audio = true, video = true }, iceServers, cb) {
+  /**
+   * start({audio, video, audioDeviceId?, videoDeviceId?}, iceServers, cb): capture (from the
+   * chosen devices, if any), offer, and call cb once answered.
+   */
+  async start({ audio = true, video = true, audioDeviceId, videoDeviceId }, iceServers, cb) {
     this.stop();
     let stream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio, video: video ? { width: 640, height: 360 } : false });
+      const a = audio && audioDeviceId ? { deviceId: { exact: audioDeviceId } } : audio;
+      const v = video ? { width: 640, height: 360, ...(videoDeviceId ? { deviceId: { exact: videoDeviceId } } : {}) } : false;
+      stream = await navigator.mediaDevices.getUserMedia({ audio: a, video: v });
     } catch (e) {
       cb(SDKERR.SDK_COMMON_FAIL, `no camera or microphone: ${e.message}`);
       return;

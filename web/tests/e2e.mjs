@@ -78,8 +78,12 @@ try {
   }
   await shot(host, '03-created');
 
-  step('host starts the meeting');
+  step('host starts the meeting (pre-join: preview and devices)');
   await host.click('[data-testid=start]');
+  await host.waitForSelector('#prejoin-view', { state: 'visible' });
+  await host.waitForFunction(() => document.querySelector('[data-testid=preview]').videoWidth > 0);
+  await shot(host, '03b-prejoin');
+  await host.click('[data-testid=prejoin-join]');
   await host.waitForSelector('#room-view', { state: 'visible' });
   await host.waitForFunction(() => document.querySelector('[data-testid=my-role]').textContent === 'Host');
 
@@ -88,10 +92,14 @@ try {
   guest.setDefaultTimeout(15000);
   guest.on('pageerror', (e) => errors.push(String(e)));
   await guest.goto(link);
-  await guest.waitForSelector('#link-view', { state: 'visible' });
-  await guest.fill('[data-testid=nickname]', 'Guest G');
+  await guest.waitForSelector('#prejoin-view', { state: 'visible' });
+  // Pre-join: one's own preview, the devices to choose, the microphone's level.
+  await guest.waitForFunction(() => document.querySelector('[data-testid=preview]').videoWidth > 0);
+  await guest.waitForFunction(() => document.querySelector('[data-testid=camera-select]').options.length > 0
+    && document.querySelector('[data-testid=mic-select]').options.length > 0);
+  await guest.fill('[data-testid=prejoin-name]', 'Guest G');
   await shot(guest, '04-join-link-phone');
-  await guest.click('[data-testid=join-link]');
+  await guest.click('[data-testid=prejoin-join]');
   await guest.waitForSelector('[data-testid=waiting]', { state: 'visible' });
   await shot(guest, '05-waiting-phone');
   if ((await guest.locator('[data-testid=attendees] li').count()) !== 0) throw new Error('a waiting guest sees the attendee list');
@@ -240,10 +248,14 @@ try {
     await other.fill('#join-form [name=confId]', confId);
     await other.fill('#join-form [name=password]', '000000');
     await other.click('#join-form button[type=submit]');
-    await other.waitForSelector('#join-form [data-testid=form-error]', { state: 'visible' });
-    const said = await other.textContent('#join-form [data-testid=form-error]');
+    await other.waitForSelector('#prejoin-view', { state: 'visible' });
+    await other.click('[data-testid=prejoin-join]');
+    await other.waitForSelector('#prejoin-form [data-testid=form-error]', { state: 'visible' });
+    const said = await other.textContent('#prejoin-form [data-testid=form-error]');
     if (!said.includes('password is not right')) throw new Error(`a wrong password says: ${said}`);
     await shot(other, '12a-wrong-password');
+    await other.click('[data-testid=prejoin-cancel]');
+    await other.waitForSelector('#home-view', { state: 'visible' });
     // Wrong input first: an account that does not exist is refused, said.
     await host.fill('[data-testid=invite-account]', 'no-such-account');
     await host.click('[data-testid=invite]');

@@ -33,9 +33,9 @@ try {
     page.setDefaultTimeout(15000);
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(link);
-    await page.waitForSelector('#link-view', { state: 'visible' });
-    await page.fill('[data-testid=nickname]', name);
-    await page.click('[data-testid=join-link]');
+    await page.waitForSelector('#prejoin-view', { state: 'visible' });
+    await page.fill('[data-testid=prejoin-name]', name);
+    await page.click('[data-testid=prejoin-join]');
     await page.waitForSelector('#room-view', { state: 'visible' });
     await page.waitForSelector('[data-testid=rec-indicator]', { state: 'visible' });
     pages.push(page);

@@ -550,6 +550,13 @@ pub struct JoinLinkInfo {
     pub subject: String,
     pub role: LinkRole,
     pub host_name: String,
+    /// Audio or video (the page offers a camera only for video).
+    #[serde(default = "video_default")]
+    pub media_type: MediaType,
+}
+
+fn video_default() -> MediaType {
+    MediaType::Video
 }
 
 /// `GET .../history/confAttendeeRecord`: one stay of a participant.

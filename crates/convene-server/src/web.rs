@@ -80,6 +80,7 @@ pub async fn join_link(
                 conf_id: m.conf_id.0.clone(),
                 random: code,
                 subject: m.info.subject.clone(),
+                media_type: m.info.media_type,
                 role: match role {
                     ConfRole::Host => LinkRole::Host,
                     ConfRole::Audience => LinkRole::Audience,
