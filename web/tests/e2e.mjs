@@ -43,7 +43,7 @@ try {
   const errors = [];
   host.on('pageerror', (e) => errors.push(String(e)));
   // Every page file loads (no 404 for a missing icon or module).
-  host.on('response', (r) => { if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/v1/')) errors.push(`${r.status()} ${r.url()}`); });
+  host.on('response', (r) => { const p = new URL(r.url()).pathname; if (r.status() >= 400 && !p.startsWith('/v1/') && p !== '/no-such-page') errors.push(`${r.status()} ${r.url()}`); });
 
   step('host logs in');
   await host.goto(base + '/');
@@ -320,6 +320,13 @@ try {
   await host.waitForSelector('#login-view', { state: 'visible' });
   const gone = await host.evaluate(async () => (await fetch('/v1/mmc/management/conferences', { headers: { 'X-Access-Token': window.convene.sdk.accessToken || 'none' } })).status);
   if (gone !== 401) throw new Error(`after logout the meeting list answers ${gone}`);
+
+  step('an unknown address: a page saying so, in the app\'s look; an unknown API path: JSON');
+  const nf = await host.goto(base + '/no-such-page');
+  if (nf.status() !== 404 || !(await host.textContent('h1')).includes('Page not found')) throw new Error('no styled 404 page');
+  await shot(host, '16-not-found');
+  const api = await host.evaluate(async () => { const r = await fetch('/v1/convene/nothing'); return [r.status, (await r.json()).error_code]; });
+  if (api[0] !== 404 || !String(api[1]).includes('111070005')) throw new Error(`an unknown API path answers ${api}`);
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
   console.log('ALL OK');
 } finally {

@@ -241,6 +241,7 @@ pub fn router(state: AppState) -> Router {
         .route("/app.js", get(web::app_js))
         .route("/style.css", get(web::style))
         .route("/sdk/{name}", get(web::sdk_js))
+        .fallback(web::not_found)
         .layer(axum::middleware::map_response(web::page_headers));
     let app = Router::new()
         .merge(rest_family(mmc, &["/v1/mmc"], SdkErr::CMS_CONF_BAD_REQUEST))

@@ -110,17 +110,39 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A small page with a title and a message (`body` is trusted HTML).
+/// A small page with a title and a message (`body` is trusted HTML), in
+/// the app's own look, with the way home.
 fn message_page(status: StatusCode, title: &str, body: &str) -> (StatusCode, Html<String>) {
     (
         status,
         Html(format!(
-            "<!doctype html><html><head><meta charset=utf-8><meta name=viewport content=\"width=device-width\">\
-             <title>{t}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}}</style>\
-             </head><body><h1>{t}</h1>{body}</body></html>",
+            "<!doctype html><html lang=en><head><meta charset=utf-8>\
+             <meta name=viewport content=\"width=device-width, initial-scale=1\"><title>{t}</title>\
+             <link rel=stylesheet href=/style.css></head><body>\
+             <header><strong><a href=/ class=home-link>convene</a></strong></header>\
+             <main><h1>{t}</h1><div class=card>{body}<p><a href=/>Go to the home page</a></p></div></main></body></html>",
             t = escape(title)
         )),
     )
+}
+
+/// Any other page address: a page saying so (API paths answer JSON).
+pub async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    let path = uri.path();
+    if path.starts_with("/v1/") || path.starts_with("/v2/") || path.starts_with("/cms/") {
+        return crate::error::ApiError::new(
+            StatusCode::NOT_FOUND,
+            convene_proto::SdkErr::CMS_CONF_DATA_NOT_FOUND,
+            "no such API",
+        )
+        .into_response();
+    }
+    message_page(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "<p>There is nothing at this address. A meeting's link may have been cut short: ask for it again.</p>",
+    )
+    .into_response()
 }
 
 /// The page for a join link: the app, with what the link says embedded as
