@@ -38,7 +38,6 @@ const SAID = {
   111071073: 'This meeting is for signed-in users: log in first.',
   111071074: 'Only people of the host\'s organisation may join this meeting.',
   111071075: 'Only invited people may join this meeting.',
-  111070002: 'Your role in the meeting does not allow that.',
   111072222: 'This meeting was created without recording.',
   111072223: 'The meeting is not being recorded.',
   206030015: 'Too many wrong passwords: this account is locked for a while.',
@@ -613,7 +612,33 @@ function maybeStartMedia() {
   });
 }
 
-sdk.onRemoteTrack = ({ participantId, track, stream }) => {
+// Screen sharing: the sharer's screen large above the others' tiles.
+let sharer = null;
+const screens = new Map(); // participantId -> the stream its screen comes on
+function showScreen() {
+  const box = $('#screen');
+  const video = box.querySelector('video');
+  const mine = sharer !== null && sharer === me.participantId;
+  const stream = mine ? sdk.localScreen : screens.get(sharer);
+  box.hidden = sharer === null || !stream;
+  if (video.srcObject !== (stream || null)) video.srcObject = stream || null;
+  $('#screen-who').textContent = sharer === null ? '' : (mine ? 'Your screen' : `${nameOf(sharer)}'s screen`);
+  $('#stop-their-share').hidden = mine || sharer === null;
+  $('#share').textContent = mine ? 'Stop sharing' : 'Share screen';
+}
+sdk.onShareStateChanged = ({ participantId }) => { sharer = participantId; showScreen(); };
+$('#share').addEventListener('click', () => {
+  if (sharer === me.participantId) sdk.stopShareScreen(report);
+  else sdk.shareScreen((ret, reason) => { if (ret) fail(ret, reason); showScreen(); });
+});
+$('#stop-their-share').addEventListener('click', () => { if (sharer !== null) sdk.stopShare(sharer, report); });
+
+sdk.onRemoteTrack = ({ participantId, track, stream, screen }) => {
+  if (screen) {
+    screens.set(participantId, stream);
+    showScreen();
+    return;
+  }
   const t = tile(participantId);
   const video = t.querySelector('video');
   if (video.srcObject !== stream) video.srcObject = stream;
@@ -643,6 +668,9 @@ sdk.onConfInfoNotify = (info) => {
   $('#waiting-room').textContent = waitingRoomOpen ? 'Close waiting room' : 'Open waiting room';
   recordAllowed = !!info.allowRecord;
   recordState(info.recordState || 'off');
+  $('#share').hidden = mediaType === 0;
+  sharer = info.sharing ?? null;
+  showScreen();
 };
 // Cloud recording: everyone sees when the meeting is recorded; hosts start,
 // pause and stop it where the meeting allows recording.

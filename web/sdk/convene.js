@@ -55,6 +55,8 @@ export class ConveneSDK {
     // the recent history on admission ({messages}), and whether participants
     // may chat ({isAllowed}).
     this.onChatMessage = null; this.onChatHistory = null; this.onChatAllowedChanged = null;
+    // Screen sharing: who shares now ({participantId}, null: nobody).
+    this.onShareStateChanged = null;
     // Cloud recording: {state: 'off' | 'recording' | 'paused'} when it
     // changes (its state on arrival is onConfInfoNotify's recordState).
     this.onRecordStateChanged = null;
@@ -285,6 +287,10 @@ export class ConveneSDK {
       case 'onChatHistory': return call(this.onChatHistory, { messages: e.messages });
       case 'onChatAllowedChanged': return call(this.onChatAllowedChanged, { isAllowed: e.isAllowed });
       case 'onRecordStateChanged': return call(this.onRecordStateChanged, { state: e.state });
+      case 'onShareStateChanged':
+        // Someone else shares now, or a host stopped ours: our screen goes.
+        if (e.participantId !== this.participantId && this.media.screenTrack) this.media.setScreen(null);
+        return call(this.onShareStateChanged, { participantId: e.participantId ?? null });
       case 'onCallStateChanged': return call(this.onCallStateChanged, { nickName: e.nickName, number: e.number, state: e.state });
       default: return undefined;
     }
@@ -317,6 +323,39 @@ export class ConveneSDK {
   sendChatMessage(text, to, cb) { this._control({ action: 'sendChatMessage', text, to: to ?? undefined }, cb); }
   /** allowChat(isAllowed, cb): hosts let participants chat, or not. */
   allowChat(isAllowed, cb) { this._control({ action: 'allowChat', isAllowed }, cb); }
+  /**
+   * shareScreen(cb): asks the browser for a screen (call it from a click),
+   * puts it on the media connection and asks the meeting to let it through
+   * (one sharer at a time; refused with the reason, and the screen dropped).
+   * The browser's own "Stop sharing" stops it too. Others get it through
+   * onRemoteTrack with `screen: true`.
+   */
+  async shareScreen(cb) {
+    if (!this.media.screenSender) return this._done(cb, SDKERR.CMS_CONF_MEDIA_TYPES_ILLEGAL, 'no screen sharing without a video connection');
+    let display;
+    try {
+      display = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch (e) {
+      return this._done(cb, SDKERR.SDK_COMMON_FAIL, `no screen to share: ${e.message}`);
+    }
+    const track = display.getVideoTracks()[0];
+    track.addEventListener('ended', () => { if (this.media.screenTrack === track) this.stopShareScreen(); });
+    await this.media.setScreen(track);
+    this.localScreen = display;
+    return this._control({ action: 'setShare', isOn: true }, (ret, reason) => {
+      if (ret && this.media.screenTrack === track) this.media.setScreen(null);
+      this._done(cb, ret, reason);
+    });
+  }
+  /** stopShareScreen(cb): stops sharing one's screen. */
+  stopShareScreen(cb) {
+    this.media.setScreen(null);
+    this.localScreen = null;
+    this._control({ action: 'setShare', isOn: false }, cb);
+  }
+  /** stopShare(participantId, cb): a host or co-host stops someone's sharing. */
+  stopShare(participantId, cb) { this._control({ action: 'setShare', participantId, isOn: false }, cb); }
+
   /**
    * operateCloudRecord(op, cb): 'start' | 'stop' | 'pause' | 'resume' the
    * meeting's cloud recording (hosts and co-hosts; a meeting created without

@@ -51,11 +51,18 @@ export class MediaConnection {
         : undefined;
       pc.addTransceiver(t, { direction: 'sendonly', streams: [stream], sendEncodings });
     }
+    // A video meeting's connection also carries a screen, on a second
+    // video track that sends nothing until shareScreen puts a screen on it.
+    this.screenSender = video ? pc.addTransceiver('video', { direction: 'sendonly' }).sender : null;
+    this.screenTrack = null;
     pc.ontrack = (ev) => {
       const remote = ev.streams[0];
-      const participantId = Number(String(remote?.id || '').replace(/^p/, ''));
-      this._trackOwner.set(ev.track.id, participantId);
-      this.hooks.remoteTrack({ participantId, track: ev.track, stream: remote });
+      // Stream IDs: p<participant> camera and microphone, s<participant> screen.
+      const id = String(remote?.id || '');
+      const screen = id.startsWith('s');
+      const participantId = Number(id.slice(1));
+      this._trackOwner.set(ev.track.id, screen ? `s${participantId}` : participantId);
+      this.hooks.remoteTrack({ participantId, track: ev.track, stream: remote, screen });
     };
     pc.onconnectionstatechange = () => this.hooks.stateChanged({ state: pc.connectionState });
     await pc.setLocalDescription(await pc.createOffer());
@@ -116,8 +123,22 @@ export class MediaConnection {
     if (cb) cb(SDKERR.SDK_COMMON_FAIL, reason);
   }
 
+  /**
+   * Puts a screen (a track from getDisplayMedia) on the connection's screen
+   * track, or takes it off (null). Answers false without a screen track (an
+   * audio meeting, or no media connection).
+   */
+  async setScreen(track) {
+    if (!this.pc || !this.screenSender) return false;
+    if (this.screenTrack && this.screenTrack !== track) this.screenTrack.stop();
+    this.screenTrack = track;
+    await this.screenSender.replaceTrack(track);
+    return true;
+  }
+
   /** Closes the connection and releases camera and microphone; tells the server if we can. */
   stop() {
+    if (this.screenTrack) { this.screenTrack.stop(); this.screenTrack = null; }
     if (this.pc) {
       try { this.pc.close(); } catch (_) { /* already closed */ }
       this.pc = null;

@@ -220,6 +220,21 @@ try {
   await host.click('[data-testid=record]');
   await guest.waitForSelector('[data-testid=rec-indicator]', { state: 'hidden' });
 
+  step('the host shares a screen: the guest sees it large; one sharer at a time; stopped');
+  await host.click('[data-testid=share]');
+  await host.waitForFunction(() => document.querySelector('[data-testid=share]').textContent === 'Stop sharing');
+  await guest.waitForSelector('[data-testid=screen-tile]', { state: 'visible' });
+  await guest.waitForFunction(() => document.querySelector('[data-testid=screen-tile] video').videoWidth >= 640, null, { timeout: 20000 });
+  const screenSize = await guest.evaluate(() => { const v = document.querySelector('[data-testid=screen-tile] video'); return `${v.videoWidth}x${v.videoHeight}`; });
+  console.log(`  the guest decodes the host's screen at ${screenSize}`);
+  await shot(guest, '11f-screen-phone');
+  await shot(host, '11g-sharing');
+  await guest.click('[data-testid=share]');
+  await guest.waitForFunction(() => (document.querySelector('[data-testid=room-error]').textContent || '').includes('is sharing'));
+  if (!(await guest.locator('[data-testid=screen-tile]').isVisible())) throw new Error('a refused share hid the host\'s screen');
+  await host.click('[data-testid=share]');
+  await guest.waitForSelector('[data-testid=screen-tile]', { state: 'hidden' });
+
   step('the guest reloads its page: the same participant, no duplicate, chat history kept');
   const pidBefore = await pidOf(guest);
   if (!guest.url().includes('/m/')) throw new Error(`the meeting has no address of its own: ${guest.url()}`);

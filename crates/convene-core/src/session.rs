@@ -51,6 +51,8 @@ pub struct MediaRights {
     pub send_video: bool,
     /// Video tracks may be negotiated at all (a video meeting).
     pub video_allowed: bool,
+    /// Its shared screen is forwarded (it is the meeting's sharer).
+    pub send_screen: bool,
 }
 
 /// What to store.
@@ -504,6 +506,11 @@ impl MeetingSession {
     /// connections of its audience; then closes the connections of those
     /// no longer in the meeting and brings media in line.
     fn deliver(&mut self, events: Outbox) {
+        let mut events = events;
+        // A sharer out of the meeting stops sharing.
+        if let Some(e) = self.live.settle_share() {
+            events.push((Audience::Admitted, e));
+        }
         for (audience, event) in events {
             let to = match audience {
                 // A participant just removed still gets the events about its removal.
@@ -630,6 +637,7 @@ impl MeetingSession {
             send_audio: self.live.may_speak(p),
             send_video: video && a.is_camera_on,
             video_allowed: video,
+            send_screen: video && self.live.sharer() == Some(p),
         })
     }
 

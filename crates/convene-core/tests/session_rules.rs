@@ -194,7 +194,8 @@ fn media_rights_follow_every_change() {
         MediaRights {
             send_audio: false,
             send_video: true,
-            video_allowed: true
+            video_allowed: true,
+            send_screen: false,
         }
     ))));
     // Moved to the waiting room: its media connection closes at once, and
@@ -523,4 +524,67 @@ fn an_automatic_recording_captures_while_someone_is_admitted_and_stops_with_the_
         .unwrap();
     let end = out.iter().position(|o| *o == Output::Stop).unwrap();
     assert!(stop < end);
+}
+
+#[test]
+fn one_screen_at_a_time_hosts_stop_any_and_a_sharer_who_goes_stops() {
+    let Two { mut s, host, guest } = host_and_guest(|_| {});
+    let share = |on: bool| Action::Share { target: None, on };
+    s.control(guest.participant, share(true), T0 + 2, Gate::Open).unwrap();
+    let out = outputs(&mut s);
+    assert!(sent_to(&out, host.conn).iter().any(|(_, e)| *e
+        == Event::OnShareStateChanged {
+            participant_id: Some(guest.participant)
+        }));
+    assert_eq!(s.media_rights(guest.participant).map(|r| r.send_screen), Some(true));
+    assert_eq!(s.media_rights(host.participant).map(|r| r.send_screen), Some(false));
+    // One at a time, even for the host; nobody shares another's screen.
+    let r = s.control(host.participant, share(true), T0 + 3, Gate::Open);
+    assert_eq!(r.unwrap_err().code, SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS);
+    let r = s.control(
+        guest.participant,
+        Action::Share {
+            target: Some(host.participant),
+            on: true,
+        },
+        T0 + 3,
+        Gate::Open,
+    );
+    assert!(r.is_err());
+    // The host stops the guest's share; then shares itself.
+    s.control(
+        host.participant,
+        Action::Share {
+            target: Some(guest.participant),
+            on: false,
+        },
+        T0 + 4,
+        Gate::Open,
+    )
+    .unwrap();
+    assert_eq!(s.live().sharer(), None);
+    s.control(host.participant, share(true), T0 + 5, Gate::Open).unwrap();
+    assert_eq!(s.live().sharer(), Some(host.participant));
+    // A guest may not stop the host's share; the host leaving stops it.
+    let r = s.control(
+        guest.participant,
+        Action::Share {
+            target: Some(host.participant),
+            on: false,
+        },
+        T0 + 6,
+        Gate::Open,
+    );
+    assert_eq!(r.unwrap_err().code, SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS);
+    outputs(&mut s);
+    s.leave(host.participant, host.conn, T0 + 7);
+    let out = outputs(&mut s);
+    assert_eq!(s.live().sharer(), None);
+    assert!(sent_to(&out, guest.conn)
+        .iter()
+        .any(|(_, e)| *e == Event::OnShareStateChanged { participant_id: None }));
+    // An audio meeting has no screen sharing.
+    let Two { mut s, guest, .. } = host_and_guest(|i| i.media_type = MediaType::Audio);
+    let r = s.control(guest.participant, share(true), T0 + 2, Gate::Open);
+    assert_eq!(r.unwrap_err().code, SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL);
 }

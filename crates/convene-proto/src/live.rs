@@ -87,6 +87,9 @@ pub enum Event {
     OnChatHistory { messages: Vec<ChatMessage> },
     /// Whether participants may chat (hosts and co-hosts always may).
     OnChatAllowedChanged { is_allowed: bool },
+    /// Who shares a screen now (`None`: nobody), to the admitted; on
+    /// arrival it is `onConfInfoNotify`'s `sharing`.
+    OnShareStateChanged { participant_id: Option<ParticipantId> },
     /// The meeting's cloud recording started, paused or stopped (to
     /// everyone, the waiting room too; its state on arrival is in
     /// `onConfInfoNotify`'s `recordState`).
@@ -256,6 +259,9 @@ pub struct LiveInfo {
     pub allow_record: bool,
     #[serde(default)]
     pub record_state: RecordState,
+    /// Who shares a screen (none: nobody).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharing: Option<ParticipantId>,
 }
 
 /// `GET /v1/convene/media/stats` (loopback callers only): the node's SFU counters.
@@ -378,6 +384,14 @@ pub enum ActionMsg {
     #[serde(rename_all = "camelCase")]
     AllowChat {
         is_allowed: bool,
+    },
+    /// Start or stop sharing one's screen (`participantId` absent: oneself);
+    /// hosts and co-hosts stop anyone's. One sharer at a time.
+    #[serde(rename_all = "camelCase")]
+    SetShare {
+        #[serde(default)]
+        participant_id: Option<ParticipantId>,
+        is_on: bool,
     },
     /// `OperateCloudRecord`: start, stop, pause or resume the meeting's
     /// cloud recording (hosts and co-hosts, in a meeting that allows it).

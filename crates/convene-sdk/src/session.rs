@@ -71,6 +71,7 @@ struct Callbacks {
     on_chat_message: Option<Callback<ChatMessage>>,
     on_chat_allowed_changed: Option<Callback<bool>>,
     on_record_state_changed: Option<Callback<RecordState>>,
+    on_share_state_changed: Option<Callback<Option<ParticipantId>>>,
 }
 
 impl Callbacks {
@@ -98,6 +99,9 @@ impl Callbacks {
             Event::OnChatHistory { messages } => self.on_chat_message.as_ref().map(|f| messages.iter().for_each(f)),
             Event::OnChatAllowedChanged { is_allowed } => self.on_chat_allowed_changed.as_ref().map(|f| f(is_allowed)),
             Event::OnRecordStateChanged { state } => self.on_record_state_changed.as_ref().map(|f| f(state)),
+            Event::OnShareStateChanged { participant_id } => {
+                self.on_share_state_changed.as_ref().map(|f| f(participant_id))
+            }
             // Given to the list callbacks whole (see the session's runner).
             Event::OnAttendeesChanged { .. } => None,
         };
@@ -450,6 +454,24 @@ impl ConfSession {
     pub async fn operate_cloud_record(&self, op: RecordOp) -> Result<(), SdkError> {
         self.control(ActionMsg::OperateCloudRecord { op }).await
     }
+    /// Starts or stops sharing one's screen (a video meeting; one sharer
+    /// at a time). The screen's frames go on the media connection's second
+    /// video track; the server forwards them only while this holds.
+    pub async fn set_share(&self, is_on: bool) -> Result<(), SdkError> {
+        self.control(ActionMsg::SetShare {
+            participant_id: None,
+            is_on,
+        })
+        .await
+    }
+    /// Stops another participant's sharing (host or co-host).
+    pub async fn stop_share(&self, participant: ParticipantId) -> Result<(), SdkError> {
+        self.control(ActionMsg::SetShare {
+            participant_id: Some(participant),
+            is_on: false,
+        })
+        .await
+    }
     /// Lets participants chat, or not (hosts and co-hosts always may).
     pub async fn allow_chat(&self, is_allowed: bool) -> Result<(), SdkError> {
         self.control(ActionMsg::AllowChat { is_allowed }).await
@@ -597,6 +619,11 @@ impl ConfSession {
     /// Whether participants may chat now (the hosts turned it on or off).
     pub fn on_chat_allowed_changed(&self, f: impl Fn(&bool) + Send + Sync + 'static) {
         self.callbacks().on_chat_allowed_changed = Some(Box::new(f));
+    }
+    /// Who shares a screen now (`None`: nobody; on arrival it is
+    /// `LiveInfo::sharing`).
+    pub fn on_share_state_changed(&self, f: impl Fn(&Option<ParticipantId>) + Send + Sync + 'static) {
+        self.callbacks().on_share_state_changed = Some(Box::new(f));
     }
     /// The meeting's recording started, paused or stopped (its state on
     /// arrival is `LiveInfo::record_state`).

@@ -460,6 +460,7 @@ fn policy(r: MediaRights) -> Policy {
         send_audio: r.send_audio,
         send_video: r.send_video,
         video_allowed: r.video_allowed,
+        send_screen: r.send_screen,
     }
 }
 

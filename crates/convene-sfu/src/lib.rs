@@ -66,6 +66,8 @@ struct TrackIn {
     /// While its room is captured: the layer recorded (simulcast), once a
     /// keyframe started it (a recording of video starts on a keyframe).
     capture_from: Option<Option<Rid>>,
+    /// A shared screen: the publisher's second video track.
+    screen: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +90,8 @@ struct TrackOut {
     want: Option<Rid>,
     /// A layer switch waits for a keyframe of the wanted layer.
     need_keyframe: bool,
+    /// A shared screen (its stream ID says so to the subscriber).
+    screen: bool,
 }
 
 impl TrackOut {
@@ -378,12 +382,14 @@ impl Sfu {
     pub fn set_policy(&mut self, now: Instant, room: MediaRoomId, peer: PeerId, policy: Policy) {
         if let Some(p) = self.peers.get_mut(&(room, peer)) {
             let video_back = policy.send_video && !p.policy.send_video;
+            let screen_back = policy.send_screen && !p.policy.send_screen;
             p.policy = policy;
-            if video_back {
+            if video_back || screen_back {
+                // What comes back starts with a keyframe.
                 let mids: Vec<Mid> = p
                     .tracks_in
                     .iter()
-                    .filter(|t| t.kind == MediaKind::Video)
+                    .filter(|t| t.kind == MediaKind::Video && if t.screen { screen_back } else { video_back })
                     .map(|t| t.mid)
                     .collect();
                 for mid in mids {
@@ -611,7 +617,10 @@ impl Sfu {
                             .simulcast
                             .map(|s| s.recv.into_iter().map(|l| l.rid).collect())
                             .unwrap_or_default();
+                        let screen = m.kind == MediaKind::Video
+                            && p.tracks_in.iter().any(|t| t.kind == MediaKind::Video && !t.screen);
                         p.tracks_in.push(TrackIn {
+                            screen,
                             mid: m.mid,
                             kind: m.kind,
                             rids,
@@ -698,6 +707,7 @@ impl Sfu {
                             rid: track.rid,
                             want: track.want,
                             need_keyframe: track.need_keyframe,
+                            screen: track.screen,
                         });
                         self.mark((room, o));
                     }
@@ -721,6 +731,7 @@ impl Sfu {
         let kind = track.kind;
         let allowed = match kind {
             MediaKind::Audio => src.policy.send_audio,
+            MediaKind::Video if track.screen => src.policy.send_screen && src.policy.video_allowed,
             MediaKind::Video => src.policy.send_video && src.policy.video_allowed,
         };
         if !allowed {
@@ -918,6 +929,7 @@ fn new_track_out(source: PeerId, t: &TrackIn) -> TrackOut {
         rid: None,
         want: None,
         need_keyframe: !t.rids.is_empty(),
+        screen: t.screen,
     }
 }
 
@@ -974,11 +986,13 @@ fn negotiate(p: &mut Peer, key: Key, events: &mut VecDeque<SfuEvent>) {
     for t in &mut p.tracks_out {
         match t.state {
             OutState::ToOpen => {
-                // The stream ID tells the peer whose track this is.
+                // The stream ID tells the peer whose track this is, and
+                // whether it is a shared screen (`s`) or a camera or
+                // microphone (`p`).
                 let mid = change.add_media(
                     t.kind,
                     Direction::SendOnly,
-                    Some(format!("p{}", t.source.0)),
+                    Some(format!("{}{}", if t.screen { 's' } else { 'p' }, t.source.0)),
                     None,
                     None,
                 );

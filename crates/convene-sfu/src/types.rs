@@ -27,6 +27,8 @@ pub struct Policy {
     pub send_video: bool,
     /// The meeting carries video at all (an AUDIO meeting refuses video tracks).
     pub video_allowed: bool,
+    /// Forward this peer's shared screen (its second video track).
+    pub send_screen: bool,
 }
 
 impl Policy {
@@ -34,6 +36,7 @@ impl Policy {
         send_audio: true,
         send_video: true,
         video_allowed: true,
+        send_screen: true,
     };
 }
 

@@ -15,6 +15,7 @@ const AUDIO_ONLY: Policy = Policy {
     send_audio: true,
     send_video: false,
     video_allowed: false,
+    send_screen: false,
 };
 
 #[test]

@@ -429,6 +429,48 @@ impl Live {
                     }
                 }
             }
+            Action::Share { target, on } => {
+                let target = match target {
+                    Some(t) => t,
+                    None => myself()?,
+                };
+                let is_me = Some(target) == me;
+                self.target(target)?;
+                if on {
+                    if !is_me {
+                        return Err(forbidden("share another participant's screen"));
+                    }
+                    if self.meeting.info.media_type != MediaType::Video {
+                        return Err(refuse(
+                            SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL,
+                            "an audio meeting has no screen sharing",
+                        ));
+                    }
+                    if let Some(other) = self.sharing.filter(|o| *o != target) {
+                        let name = self
+                            .present(other)
+                            .map(|x| x.info.nick_name.clone())
+                            .unwrap_or_default();
+                        return Err(refuse(
+                            SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS,
+                            format!("{name} is sharing their screen: one at a time (a host can stop it)"),
+                        ));
+                    }
+                } else if !is_me && !host_like {
+                    return Err(forbidden("stop another participant's sharing"));
+                }
+                let next = if on {
+                    Some(target)
+                } else if self.sharing == Some(target) {
+                    None
+                } else {
+                    self.sharing
+                };
+                if next != self.sharing {
+                    self.sharing = next;
+                    out.push((Audience::Admitted, Event::OnShareStateChanged { participant_id: next }));
+                }
+            }
             Action::AllowChat { allow } => {
                 if !host_like {
                     return Err(forbidden("turn chat on or off"));
@@ -603,6 +645,10 @@ impl From<ActionMsg> for Action {
             ActionMsg::SendChatMessage { text, to } => Action::Chat { text, to },
             ActionMsg::AllowChat { is_allowed } => Action::AllowChat { allow: is_allowed },
             ActionMsg::OperateCloudRecord { op } => Action::Record { op },
+            ActionMsg::SetShare { participant_id, is_on } => Action::Share {
+                target: participant_id,
+                on: is_on,
+            },
         }
     }
 }

@@ -253,6 +253,12 @@ pub enum Action {
     Record {
         op: RecordOp,
     },
+    /// Start or stop sharing a screen: one's own, or a host stops anyone's.
+    Share {
+        /// `None`: oneself.
+        target: Option<ParticipantId>,
+        on: bool,
+    },
 }
 
 impl Action {
@@ -284,6 +290,7 @@ impl Action {
             Action::Chat { .. } => "sendChatMessage",
             Action::AllowChat { .. } => "allowChat",
             Action::Record { .. } => "operateCloudRecord",
+            Action::Share { .. } => "setShare",
         }
     }
 
@@ -299,6 +306,7 @@ impl Action {
             | Action::Rename { target, .. }
             | Action::SetHand { target, .. }
             | Action::ReleaseHost { target } => Some(*target),
+            Action::Share { target, .. } => *target,
             _ => None,
         }
     }
@@ -312,6 +320,7 @@ impl Action {
             Action::RaiseHand { raised } => format!("raised={raised}"),
             Action::SetCohost { set, .. } => format!("set={set}"),
             Action::Lock { lock } => format!("lock={lock}"),
+            Action::Share { on, .. } => format!("on={on}"),
             Action::OpenWaitingRoom { open } => format!("open={open}"),
             Action::Extend { minutes } => format!("minutes={minutes}"),
             Action::Rename { name, .. } => format!("name={name}"),
@@ -403,6 +412,8 @@ pub struct Live {
     chat_off: bool,
     /// The cloud recording's state.
     record: RecordState,
+    /// Who shares a screen (one at a time).
+    sharing: Option<ParticipantId>,
     /// It was recording at some point of this live state.
     recorded: bool,
     /// The latest messages to everyone, for late joiners ([`CHAT_HISTORY`]).
@@ -460,6 +471,7 @@ impl Live {
             allow_join: settings.allow_join,
             chat_off: settings.chat_off,
             record: settings.record,
+            sharing: None,
             recorded: settings.record != RecordState::Off,
             chat_log: std::collections::VecDeque::new(),
             chats: 0,
@@ -503,6 +515,22 @@ impl Live {
     /// The cloud recording's state.
     pub fn record_state(&self) -> RecordState {
         self.record
+    }
+
+    /// Who shares a screen now.
+    pub fn sharer(&self) -> Option<ParticipantId> {
+        self.sharing
+    }
+
+    /// A sharer no longer admitted (left, removed, moved to the waiting
+    /// room) stops sharing: the event that says so.
+    pub fn settle_share(&mut self) -> Option<Event> {
+        let p = self.sharing?;
+        if self.role(p).is_some_and(|r| r != ConfRole::Waiting) {
+            return None;
+        }
+        self.sharing = None;
+        Some(Event::OnShareStateChanged { participant_id: None })
     }
 
     /// Whether it has been recorded at some point (the product's `recOccurred`).
@@ -636,6 +664,7 @@ impl Live {
             is_waiting_room_open: self.waiting_room_open,
             allow_record: self.allows_recording(),
             record_state: self.record,
+            sharing: self.sharing,
         })
     }
 
