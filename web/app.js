@@ -463,11 +463,14 @@ function joined(ret, reason, result) {
   $('#chat-log').replaceChildren(empty);
   chatAllowed = true;
   me.participantId = result.participantId;
+  me.seen = false;
   setRole(result.role);
   show('room-view');
 }
 
+const ROLE_NOTICES = { 1: 'You are the host now.', 3: 'You are a co-host now.' };
 function setRole(role) {
+  if (me.role !== null && me.role !== role && ROLE_NOTICES[role] && me.role !== ConfRole.HWM_CONF_ROLE_WAITING) notice(ROLE_NOTICES[role]);
   me.role = role;
   maybeStartMedia();
   const hostLike = role === ConfRole.HWM_CONF_ROLE_HOST || role === ConfRole.HWM_CONF_ROLE_COHOST;
@@ -538,6 +541,12 @@ function renderList(ul, attendees, waiting) {
     }
     ul.append(li);
     if (a.participantId === me.participantId) {
+      // Told when someone else changed it (a host's mute, hand lowered).
+      if (me.seen && me.micOn && !a.isMicOn && !me.selfMute) notice('The host muted you.');
+      if (me.seen && me.hand && !a.handRaised && !me.selfHand) notice('The host lowered your hand.');
+      me.seen = true;
+      me.selfMute = false;
+      me.selfHand = false;
       me.micOn = a.isMicOn;
       me.cameraOn = a.isCameraOn;
       me.hand = a.handRaised;
@@ -578,7 +587,8 @@ function renderTiles(attendees) {
   for (const a of attendees) {
     const t = tile(a.participantId);
     t.querySelector('.who').textContent = a.nickName + (a.participantId === me.participantId ? ' (you)' : '');
-    t.querySelector('.state').textContent = a.isMicOn ? '' : '· muted';
+    t.querySelector('.state').textContent = `${a.isMicOn ? '' : '· muted'}${a.handRaised ? ' · ✋ hand raised' : ''}`;
+    t.classList.toggle('hand', a.handRaised);
     t.querySelector('.initials').textContent = (a.nickName || '?').trim().slice(0, 1).toUpperCase();
     const video = t.querySelector('video');
     const hasVideo = a.isCameraOn && mediaType !== 0 && video.srcObject && video.srcObject.getVideoTracks().length > 0;
@@ -811,9 +821,20 @@ sdk.onConfEnded = ({ reason, reasonText }) => {
   show('ended-view');
 };
 
-$('#mic').addEventListener('click', () => sdk.muteAttendee(me.participantId, me.micOn, report));
-$('#camera').addEventListener('click', () => sdk.setCamera(!me.cameraOn, report));
-$('#hand').addEventListener('click', () => sdk.raiseHand(!me.hand, report));
+function toggleMic() { me.selfMute = me.micOn; sdk.muteAttendee(me.participantId, me.micOn, report); }
+function toggleCamera() { if (mediaType !== 0) sdk.setCamera(!me.cameraOn, report); }
+$('#mic').addEventListener('click', toggleMic);
+$('#camera').addEventListener('click', toggleCamera);
+$('#hand').addEventListener('click', () => { me.selfHand = me.hand; sdk.raiseHand(!me.hand, report); });
+// Keyboard: M the microphone, V the camera (as Jitsi), while in a meeting
+// and not typing.
+document.addEventListener('keydown', (ev) => {
+  if ($('#room-view').hidden || ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
+  if (document.body.classList.contains('is-waiting')) return;
+  if (ev.target.closest('input, textarea, select, [contenteditable]')) return;
+  if (ev.key === 'm' || ev.key === 'M') { ev.preventDefault(); toggleMic(); }
+  if (ev.key === 'v' || ev.key === 'V') { ev.preventDefault(); toggleCamera(); }
+});
 $('#lock').addEventListener('click', () => sdk.lockConf(!locked, report));
 $('#record').addEventListener('click', () => sdk.operateCloudRecord(recording === 'off' ? 'start' : 'stop', report));
 $('#record-pause').addEventListener('click', () => sdk.operateCloudRecord(recording === 'paused' ? 'resume' : 'pause', report));

@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const [base, account, password, artifacts, callee] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
@@ -19,6 +20,19 @@ const launch = (viewport) => chromium.launchPersistentContext(mkdtempSync(join(t
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args, viewport,
 });
 const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+// Accessibility: axe-core (npm) in the page; no serious or critical violation.
+const axePath = fileURLToPath(new URL('./node_modules/axe-core/axe.min.js', import.meta.url));
+const axeSeen = [];
+async function accessible(page, name) {
+  await page.addScriptTag({ path: axePath });
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  axeSeen.push(name);
+  if (found.length) throw new Error(`accessibility of ${name}:\n  ${found.join('\n  ')}`);
+}
 const step = (what) => console.log(`step: ${what}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const stats = (page) => page.evaluate(() => window.convene.sdk.mediaStats());
@@ -47,7 +61,19 @@ try {
 
   step('host logs in');
   await host.goto(base + '/');
+  // The page's first load (a benchmark figure, kept in the log): what came
+  // over the wire for the document, scripts and styles, and when it was
+  // interactive.
+  const load = await host.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const res = performance.getEntriesByType('resource').filter((r) => !r.name.includes('/v1/'));
+    const bytes = nav.transferSize + res.reduce((a, r) => a + r.transferSize, 0);
+    return { bytes, files: res.length + 1, interactiveMs: Math.round(nav.domInteractive), completeMs: Math.round(nav.loadEventEnd) };
+  });
+  console.log(`  first load: ${(load.bytes / 1024).toFixed(1)} KB transferred in ${load.files} files, interactive at ${load.interactiveMs} ms, loaded at ${load.completeMs} ms`);
+  if (load.bytes > 150 * 1024) throw new Error(`the first load is ${load.bytes} bytes (budget 150 KB)`);
   await shot(host, '01-login');
+  await accessible(host, 'the login page');
   await host.fill('#login-form [name=account]', account);
   await host.fill('#login-form [name=password]', password);
   await host.click('#login-form button[type=submit]');
@@ -68,6 +94,7 @@ try {
   await host.waitForFunction(() => (document.querySelector('#create-form .form-error')?.textContent || '').includes('after a comma'));
   await host.fill('#create-form [name=attendees]', '');
   await shot(host, '02-create-form');
+  await accessible(host, 'the home page');
   await host.click('[data-testid=create]');
   await host.waitForSelector('#created-view', { state: 'visible' });
   const confId = await host.textContent('[data-testid=conf-id]');
@@ -83,6 +110,7 @@ try {
   await host.waitForSelector('#prejoin-view', { state: 'visible' });
   await host.waitForFunction(() => document.querySelector('[data-testid=preview]').videoWidth > 0);
   await shot(host, '03b-prejoin');
+  await accessible(host, 'the pre-join page');
   await host.click('[data-testid=prejoin-join]');
   await host.waitForSelector('#room-view', { state: 'visible' });
   await host.waitForFunction(() => document.querySelector('[data-testid=my-role]').textContent === 'Host');
@@ -102,6 +130,7 @@ try {
   await guest.click('[data-testid=prejoin-join]');
   await guest.waitForSelector('[data-testid=waiting]', { state: 'visible' });
   await shot(guest, '05-waiting-phone');
+  await accessible(guest, 'the waiting room (phone)');
   if ((await guest.locator('[data-testid=attendees] li').count()) !== 0) throw new Error('a waiting guest sees the attendee list');
   if (await guest.locator('[data-testid=mic]').isVisible()) throw new Error('a waiting guest has meeting buttons');
   if (!(await guest.textContent('#room-subject')).includes('Browser meeting')) throw new Error('a waiting guest does not see the meeting\'s title');
@@ -150,6 +179,7 @@ try {
   step('host mutes the guest; the guest\'s audio stops reaching the host');
   await host.click('[data-testid=attendees] li:has-text("Guest G") [data-testid=mute]');
   await guest.waitForSelector('[data-testid=attendees] li:has-text("Guest G (you)") .tag:text-is("muted")');
+  await guest.waitForFunction(() => document.querySelector('[data-testid=notice]').textContent.includes('The host muted you'));
   // Make the guest's page keep sending audio, as a misbehaving client would:
   // the SFU must drop it anyway.
   await guest.evaluate(() => { for (const t of window.convene.sdk.localStream.getAudioTracks()) t.enabled = true; });
@@ -163,6 +193,8 @@ try {
   if (!(m2.videoFramesDecoded > m1.videoFramesDecoded + 10)) throw new Error('the guest\'s video stopped with the mute');
   await shot(guest, '09-in-meeting-muted-phone');
   await shot(host, '10-host-room');
+  await accessible(host, 'the meeting (host)');
+  await accessible(guest, 'the meeting (guest, phone)');
 
   step('the guest\'s meeting connection drops and is resumed; media and controls go on');
   const before = of(await stats(guest), hostPid);
@@ -219,6 +251,17 @@ try {
   await shot(guest, '11e-recording-paused-phone');
   await host.click('[data-testid=record]');
   await guest.waitForSelector('[data-testid=rec-indicator]', { state: 'hidden' });
+
+  step('keyboard: V turns the camera off and on, M the microphone');
+  await host.locator('body').press('v');
+  await host.waitForSelector('[data-testid=attendees] li:has-text("Web Host (you)") .tag:text-is("camera off")');
+  await host.locator('body').press('v');
+  await host.waitForSelector('[data-testid=attendees] li:has-text("Web Host (you)") .tag:text-is("camera on")');
+  await host.locator('body').press('m');
+  await host.waitForSelector('[data-testid=attendees] li:has-text("Web Host (you)") .tag:text-is("muted")');
+  if ((await host.textContent('[data-testid=notice]')).includes('The host muted you')) throw new Error('one\'s own mute is told as the host\'s');
+  await host.locator('body').press('m');
+  await host.waitForSelector('[data-testid=attendees] li:has-text("Web Host (you)") .tag:text-is("mic on")');
 
   step('the host shares a screen: the guest sees it large; one sharer at a time; stopped');
   await host.click('[data-testid=share]');
@@ -311,6 +354,7 @@ try {
   if (!reason.includes('ended')) throw new Error(`unexpected end reason: ${reason}`);
   await host.waitForSelector('#ended-view', { state: 'visible' });
   await shot(guest, '11-ended-phone');
+  await accessible(guest, 'the ended page');
 
   step('home: the meeting is in the host\'s history with its recording; a booked one is upcoming; log out');
   await host.click('[data-testid=ended-home]');
@@ -331,6 +375,7 @@ try {
   await host.click('[data-testid=created-home]');
   await host.waitForSelector('[data-testid=upcoming-meeting]:has-text("Planning next week")');
   await shot(host, '15-home');
+  await accessible(host, 'the home page with lists');
   await host.click('[data-testid=logout]');
   await host.waitForSelector('#login-view', { state: 'visible' });
   const gone = await host.evaluate(async () => (await fetch('/v1/mmc/management/conferences', { headers: { 'X-Access-Token': window.convene.sdk.accessToken || 'none' } })).status);
@@ -340,6 +385,8 @@ try {
   const nf = await host.goto(base + '/no-such-page');
   if (nf.status() !== 404 || !(await host.textContent('h1')).includes('Page not found')) throw new Error('no styled 404 page');
   await shot(host, '16-not-found');
+  await accessible(host, 'the not-found page');
+  console.log(`  accessible (axe-core, no serious or critical): ${axeSeen.join(', ')}`);
   const api = await host.evaluate(async () => { const r = await fetch('/v1/convene/nothing'); return [r.status, (await r.json()).error_code]; });
   if (api[0] !== 404 || !String(api[1]).includes('111070005')) throw new Error(`an unknown API path answers ${api}`);
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);

@@ -130,15 +130,17 @@ pub fn web_tests() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web/tests")
 }
 
-/// playwright-core in `web/tests` (installed with npm once; it drives
-/// Debian's Chromium and never downloads a browser). Checks Chromium is there.
+/// playwright-core and axe-core in `web/tests` (installed with npm once;
+/// playwright drives Debian's Chromium and never downloads a browser).
+/// Checks Chromium is there.
 pub fn playwright() {
     assert!(
         std::path::Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(),
         "the browser tests need Chromium: apt-get install chromium (as .ci/run does)"
     );
     let dir = web_tests();
-    if dir.join("node_modules/playwright-core/package.json").exists() {
+    let have = |m: &str| dir.join("node_modules").join(m).join("package.json").exists();
+    if have("playwright-core") && have("axe-core") {
         return;
     }
     let ok = std::process::Command::new("npm")
