@@ -19,7 +19,15 @@ window.convene = { sdk };
 
 function show(id) {
   for (const v of views) $(`#${v}`).hidden = v !== id;
+  document.body.classList.toggle('in-room', id === 'room-view');
   if (id === 'home-view') loadHome();
+}
+
+/** A toolbar button's label (beside its icon). */
+function say(sel, text) {
+  const b = $(sel);
+  const l = b.querySelector('.lbl');
+  if (l) l.textContent = text; else b.textContent = text;
 }
 
 function notice(text) {
@@ -550,9 +558,11 @@ function renderList(ul, attendees, waiting) {
       me.micOn = a.isMicOn;
       me.cameraOn = a.isCameraOn;
       me.hand = a.handRaised;
-      $('#mic').textContent = me.micOn ? 'Mute' : 'Unmute';
-      $('#camera').textContent = me.cameraOn ? 'Camera off' : 'Camera on';
-      $('#hand').textContent = me.hand ? 'Lower hand' : 'Raise hand';
+      say('#mic', me.micOn ? 'Mute' : 'Unmute');
+      say('#camera', me.cameraOn ? 'Camera off' : 'Camera on');
+      say('#hand', me.hand ? 'Lower hand' : 'Raise hand');
+      $('#mic').classList.toggle('off', !me.micOn);
+      $('#camera').classList.toggle('off', !me.cameraOn);
     }
   }
 }
@@ -587,7 +597,7 @@ function renderTiles(attendees) {
   for (const a of attendees) {
     const t = tile(a.participantId);
     t.querySelector('.who').textContent = a.nickName + (a.participantId === me.participantId ? ' (you)' : '');
-    t.querySelector('.state').textContent = `${a.isMicOn ? '' : '· muted'}${a.handRaised ? ' · ✋ hand raised' : ''}`;
+    t.querySelector('.state').textContent = `${a.isMicOn ? '' : '· muted'}${a.handRaised ? ' · hand raised' : ''}`;
     t.classList.toggle('hand', a.handRaised);
     t.querySelector('.initials').textContent = (a.nickName || '?').trim().slice(0, 1).toUpperCase();
     const video = t.querySelector('video');
@@ -634,7 +644,8 @@ function showScreen() {
   if (video.srcObject !== (stream || null)) video.srcObject = stream || null;
   $('#screen-who').textContent = sharer === null ? '' : (mine ? 'Your screen' : `${nameOf(sharer)}'s screen`);
   $('#stop-their-share').hidden = mine || sharer === null;
-  $('#share').textContent = mine ? 'Stop sharing' : 'Share screen';
+  say('#share', mine ? 'Stop sharing' : 'Share screen');
+  $('#share').classList.toggle('on', mine);
 }
 sdk.onShareStateChanged = ({ participantId }) => { sharer = participantId; showScreen(); };
 $('#share').addEventListener('click', () => {

@@ -242,6 +242,8 @@ try {
 
   step('the host records: both pages show it, then pause and stop');
   if (await guest.locator('[data-testid=record]').isVisible()) throw new Error('a guest sees the record button');
+  if (await guest.locator('[data-testid=more]').isVisible()) throw new Error('a guest sees the host menu');
+  await host.click('[data-testid=more]');
   await host.click('[data-testid=record]');
   await guest.waitForSelector('[data-testid=rec-indicator]', { state: 'visible' });
   await host.waitForFunction(() => document.querySelector('[data-testid=record]').textContent === 'Stop recording');
@@ -271,6 +273,7 @@ try {
   const screenSize = await guest.evaluate(() => { const v = document.querySelector('[data-testid=screen-tile] video'); return `${v.videoWidth}x${v.videoHeight}`; });
   console.log(`  the guest decodes the host's screen at ${screenSize}`);
   await shot(guest, '11f-screen-phone');
+  await guest.screenshot({ path: join(artifacts, '11h-phone-viewport.png') });
   await shot(host, '11g-sharing');
   await guest.click('[data-testid=share]');
   await guest.waitForFunction(() => (document.querySelector('[data-testid=room-error]').textContent || '').includes('is sharing'));
@@ -345,6 +348,7 @@ try {
     await shot(other, '14-left');
 
     step('host ends the meeting');
+    if (!(await host.locator('[data-testid=end]').isVisible())) await host.click('[data-testid=more]');
     await host.click('[data-testid=end]');
   } finally {
     await callerCtx.close();
