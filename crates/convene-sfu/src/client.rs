@@ -64,6 +64,8 @@ pub struct MediaClient {
     pending: Option<SdpPendingOffer>,
     audio: Option<Mid>,
     video: Option<Mid>,
+    /// A shared screen: a second video track, sent like the camera.
+    screen: Option<Mid>,
     timeout: Instant,
     next_audio: Option<Instant>,
     next_video: Option<Instant>,
@@ -136,6 +138,7 @@ impl MediaClient {
             pending: Some(pending),
             audio: a,
             video: v,
+            screen: None,
             timeout: now,
             next_audio: None,
             next_video: None,
@@ -153,6 +156,28 @@ impl MediaClient {
             rtp_received: 0,
             transmits: VecDeque::new(),
         };
+        (client, offer.to_sdp_string())
+    }
+
+    /// A participant that publishes audio, camera video and a shared
+    /// screen (a second video track, as the browser client offers it).
+    pub fn with_screen(now: Instant, epoch: Instant, id: u64, local: SocketAddr) -> (Self, String) {
+        let mut rtc = Rtc::builder().set_stats_interval(None).build(now);
+        if let Ok(c) = Candidate::host(local, Protocol::Udp) {
+            rtc.add_local_candidate(c);
+        }
+        let mut change = rtc.sdp_api();
+        let a = change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+        let v = change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+        let sc = change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+        #[allow(clippy::expect_used)]
+        let (offer, pending) = change.apply().expect("media sections were added");
+        let (mut client, _) = Self::new(now, epoch, id, local, false, false);
+        client.rtc = rtc;
+        client.pending = Some(pending);
+        client.audio = Some(a);
+        client.video = Some(v);
+        client.screen = Some(sc);
         (client, offer.to_sdp_string())
     }
 
@@ -338,6 +363,24 @@ impl MediaClient {
                             Some(r) => w.rid((*r).into()),
                             None => w,
                         };
+                        if let Some(pt) = pt {
+                            let rtp = str0m::media::MediaTime::new(
+                                self.video_number * 3000,
+                                str0m::media::Frequency::NINETY_KHZ,
+                            );
+                            if w.write(pt, now, rtp, data).is_ok() {
+                                self.sent_frames += 1;
+                            }
+                        }
+                    }
+                }
+                if let Some(sc) = self.screen {
+                    let data = self.frame(self.video_number, now, len, keyframe);
+                    if let Some(w) = self.rtc.writer(sc) {
+                        let pt = w
+                            .payload_params()
+                            .find(|p| p.spec().codec == str0m::format::Codec::Vp8)
+                            .map(|p| p.pt());
                         if let Some(pt) = pt {
                             let rtp = str0m::media::MediaTime::new(
                                 self.video_number * 3000,

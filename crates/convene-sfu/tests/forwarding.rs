@@ -250,3 +250,40 @@ fn each_subscriber_gets_the_simulcast_layer_its_downlink_carries() {
     println!("peer 3 uncapped: {bitrate} bit/s");
     assert!(bitrate > 250_000, "peer 3 still receives only {bitrate} bit/s");
 }
+
+#[test]
+fn a_shared_screen_is_forwarded_only_while_the_meeting_lets_it() {
+    let mut net = Net::new();
+    let not_sharing = Policy {
+        send_screen: false,
+        ..Policy::OPEN
+    };
+    net.join_sharing(1, not_sharing);
+    net.join(2);
+    net.run(secs(2.0));
+    // The subscriber has both of 1's video tracks: the camera flows, the
+    // screen carries nothing.
+    let frames = |net: &Net, mid| net.client(2).received.get(&mid).map_or(0, |r| r.frames);
+    let tracks = net.client(2).tracks(MediaKind::Video);
+    assert_eq!(tracks.len(), 2, "camera and screen");
+    let (camera, screen) = if frames(&net, tracks[0]) > 0 {
+        (tracks[0], tracks[1])
+    } else {
+        (tracks[1], tracks[0])
+    };
+    assert!(frames(&net, camera) > 30);
+    assert_eq!(frames(&net, screen), 0, "a screen the meeting did not allow");
+    // Allowed (it is the sharer now): it flows; not any more: it stops.
+    let now = net.now;
+    net.sfu.set_policy(now, ROOM, PeerId(1), Policy::OPEN);
+    net.run(secs(1.0));
+    let camera_then = frames(&net, camera);
+    assert!(frames(&net, screen) > 20);
+    let now = net.now;
+    net.sfu.set_policy(now, ROOM, PeerId(1), not_sharing);
+    net.run(secs(0.1));
+    let stopped = frames(&net, screen);
+    net.run(secs(1.0));
+    assert_eq!(frames(&net, screen), stopped, "still forwarded after the share ended");
+    assert!(frames(&net, camera) > camera_then + 20, "the camera goes on");
+}

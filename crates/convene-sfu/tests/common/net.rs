@@ -59,6 +59,16 @@ impl Net {
         Ok(self.clients.len() - 1)
     }
 
+    /// A publisher with a camera and a shared screen (two video tracks).
+    pub fn join_sharing(&mut self, id: u64, policy: Policy) -> usize {
+        let (mut c, offer) = MediaClient::with_screen(self.now, self.epoch, id, addr(6000 + id as u16));
+        let answer = self.sfu.add_peer(self.now, ROOM, PeerId(id), &offer, policy).unwrap();
+        c.accept_answer(self.now, &answer).unwrap();
+        self.clients.push(c);
+        self.pump();
+        self.clients.len() - 1
+    }
+
     pub fn join(&mut self, id: u64) -> usize {
         self.join_with(id, true, true, Policy::OPEN).unwrap()
     }
