@@ -88,7 +88,9 @@ function cleared(form) {
 }
 
 function session() {
-  const saved = JSON.parse(sessionStorage.getItem('convene') || 'null');
+  // The login is kept for the browser (every tab), until it expires or
+  // the person logs out; the meeting's place is per tab (MEETING_KEY).
+  const saved = JSON.parse(localStorage.getItem('convene') || 'null');
   if (saved) { sdk.accessToken = saved.token; sdk.user = saved.user; }
   $('#who').textContent = sdk.user ? sdk.user.name : '';
   $('#logout').hidden = !sdk.accessToken;
@@ -139,7 +141,7 @@ sdk.onCallStateChanged = ({ nickName, state }) => {
 
 $('#logout').addEventListener('click', () => {
   sdk.logout(() => {
-    sessionStorage.removeItem('convene');
+    localStorage.removeItem('convene');
     $('#who').textContent = '';
     $('#logout').hidden = true;
     notice('You are logged out.');
@@ -233,7 +235,7 @@ $('#login-form').addEventListener('submit', (ev) => {
   sdk.loginByAccount({ account: f.get('account'), password: f.get('password') }, (ret, reason) => {
     if (ret) return fail(ret, reason, ev.target);
     cleared(ev.target);
-    sessionStorage.setItem('convene', JSON.stringify({ token: sdk.accessToken, user: sdk.user }));
+    localStorage.setItem('convene', JSON.stringify({ token: sdk.accessToken, user: sdk.user }));
     notice('');
     session();
     show('home-view');
@@ -454,12 +456,19 @@ function joinFormFor(confId, text) {
   if (sdk.user) $('#join-form [name=nickName]').value = sdk.user.name;
   notice(text || '');
 }
+let leftByBack = false;
 window.addEventListener('popstate', () => {
   if (!location.pathname.startsWith('/m/') && !$('#room-view').hidden) {
     forgetMeeting();
+    leftByBack = true;
+    me.role = null;
     sdk.leaveConf();
   }
-  if (!location.pathname.startsWith('/m/')) { show(sdk.accessToken ? 'home-view' : 'login-view'); notice(''); }
+  if (!location.pathname.startsWith('/m/')) { show(sdk.accessToken ? 'home-view' : 'login-view'); notice(''); return; }
+  // Forward to a meeting's address after leaving it: offer to join again
+  // (never rejoin by itself).
+  const m = location.pathname.match(/^\/m\/([^/]+)$/);
+  if (m && $('#room-view').hidden) joinFormFor(decodeURIComponent(m[1]));
 });
 
 function joined(ret, reason, result) {
@@ -820,6 +829,13 @@ const ENDED_TITLES = {
 };
 sdk.onConfEnded = ({ reason, reasonText }) => {
   forgetMeeting();
+  if (leftByBack) {
+    // Left with Back: the page already went where Back leads.
+    leftByBack = false;
+    me.role = null;
+    maybeStartMedia();
+    return;
+  }
   // Out of the meeting: nothing may reopen media or show its errors now.
   me.role = null;
   maybeStartMedia();

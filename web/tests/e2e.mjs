@@ -347,6 +347,33 @@ try {
     await host.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
     await shot(other, '14-left');
 
+    step('a second tab is logged in too; it joins by ID; Back leaves, Forward offers to join again');
+    const tab2 = await callerCtx.newPage();
+    tab2.on('pageerror', (e) => errors.push(`tab 2: ${e.message}`));
+    await tab2.goto(base);
+    await tab2.waitForSelector('[data-testid=my-meetings]', { state: 'visible' });
+    await tab2.fill('#join-form [name=confId]', confId);
+    await tab2.click('#join-form button[type=submit]');
+    await tab2.waitForSelector('#prejoin-view', { state: 'visible' });
+    await tab2.click('[data-testid=prejoin-join]');
+    await tab2.waitForSelector('#room-view', { state: 'visible' });
+    // The waiting room is on: admitted from the host's alert.
+    await tab2.waitForSelector('[data-testid=waiting]', { state: 'visible' });
+    await host.click('[data-testid=waiting-alert-admit]');
+    await host.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 3);
+    if (!tab2.url().endsWith(`/m/${confId}`)) throw new Error(`the meeting's address is ${tab2.url()}`);
+    await tab2.goBack();
+    await tab2.waitForSelector('#home-view', { state: 'visible' });
+    await host.waitForFunction(() => document.querySelectorAll('[data-testid=attendees] li').length === 2);
+    await tab2.goForward();
+    await tab2.waitForSelector('#home-view', { state: 'visible' });
+    const offered = await tab2.inputValue('#join-form [name=confId]');
+    if (offered !== confId) throw new Error(`Forward offers to join ${offered}`);
+    await sleep(500);
+    if ((await host.evaluate(() => document.querySelectorAll('[data-testid=attendees] li').length)) !== 2) {
+      throw new Error('Forward rejoined by itself');
+    }
+
     step('host ends the meeting');
     if (!(await host.locator('[data-testid=end]').isVisible())) await host.click('[data-testid=more]');
     await host.click('[data-testid=end]');
