@@ -92,6 +92,7 @@ pub async fn compose(args: ComposeBenchArgs) -> anyhow::Result<()> {
                 participant: p as u64 + 1,
                 name: format!("Participant {}", p + 1),
                 video,
+                screen: false,
                 file,
                 frames: 0,
                 first_ms: 0,

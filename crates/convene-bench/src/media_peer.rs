@@ -42,6 +42,30 @@ impl MediaPeer {
         epoch: Instant,
         source: Option<convene_sfu::client::MediaSource>,
     ) -> Result<MediaPeer, SdkError> {
+        Self::start_full(session, ip, audio, video, false, epoch, source).await
+    }
+
+    /// Audio, video and a shared screen (a second video track, carrying
+    /// the same frames), sending `source`'s real media if given. The screen
+    /// reaches others only while the meeting lets this participant share.
+    pub async fn start_sharing(
+        session: Arc<ConfSession>,
+        ip: std::net::IpAddr,
+        epoch: Instant,
+        source: Option<convene_sfu::client::MediaSource>,
+    ) -> Result<MediaPeer, SdkError> {
+        Self::start_full(session, ip, true, true, true, epoch, source).await
+    }
+
+    async fn start_full(
+        session: Arc<ConfSession>,
+        ip: std::net::IpAddr,
+        audio: bool,
+        video: bool,
+        screen: bool,
+        epoch: Instant,
+        source: Option<convene_sfu::client::MediaSource>,
+    ) -> Result<MediaPeer, SdkError> {
         let net = |e: std::io::Error| SdkError {
             code: convene_proto::SdkErr::UISDK_NO_NETWORK_ERROR,
             reason: e.to_string(),
@@ -49,7 +73,11 @@ impl MediaPeer {
         let socket = tokio::net::UdpSocket::bind(SocketAddr::new(ip, 0)).await.map_err(net)?;
         let local = socket.local_addr().map_err(net)?;
         let id = session.participant_id().0;
-        let (mut client, offer) = MediaClient::new(Instant::now(), epoch, id, local, audio, video);
+        let (mut client, offer) = if screen {
+            MediaClient::with_screen(Instant::now(), epoch, id, local)
+        } else {
+            MediaClient::new(Instant::now(), epoch, id, local, audio, video)
+        };
         if let Some(s) = source {
             client.set_source(s);
         }

@@ -60,6 +60,9 @@ pub struct TrackFile {
     /// The participant's name when it joined.
     pub name: String,
     pub video: bool,
+    /// A shared screen (a video track).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub screen: bool,
     /// The file's name in the segment's folder.
     pub file: String,
     pub frames: u64,

@@ -756,3 +756,84 @@ async fn recordings_are_kept_in_an_s3_store_served_and_deleted_from_it() {
     assert_eq!(del.status(), 200);
     assert!(s3.keys("rec-bucket", &format!("meetings/{uuid}/")).await.is_empty());
 }
+
+/// A participant shares a screen while the meeting records: the composed
+/// video shows the screen on the left, the people in a column on the right;
+/// the screen is kept as its own track too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_screen_is_recorded_large_beside_the_people() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let clips = tempfile::tempdir().unwrap();
+    let (blue, red) = (source(clips.path(), "blue", 440), source(clips.path(), "red", 660));
+    server.add_account("olga", "Olga Host").await;
+    let owner = server.client("olga").await;
+    let mut info = CreateConfInfo::new("Shared and recorded", MediaType::Video, true);
+    info.is_auto_record = Some(true);
+    let m = owner.create_conf_async(info).await.unwrap();
+    let uuid = owner.conf_detail_async(&m.conf_id).await.unwrap().conf_uuid;
+    let host = Arc::new(
+        owner
+            .join_conf_by_id_async(JoinConfByIdInfo {
+                conf_id: m.conf_id.clone(),
+                is_mic_on: true,
+                is_camera_on: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap(),
+    );
+    let guest = Arc::new(
+        ConveneClient::new(&server.url())
+            .unwrap()
+            .join_conf_by_id_async(JoinConfByIdInfo {
+                conf_id: m.conf_id.clone(),
+                password: m.guest_pwd.clone(),
+                nick_name: "Gus Guest".into(),
+                is_mic_on: true,
+                is_camera_on: true,
+                attendee_type: None,
+            })
+            .await
+            .unwrap(),
+    );
+    let epoch = Instant::now();
+    let _h = MediaPeer::start_sharing(host.clone(), LOCAL, epoch, Some(blue))
+        .await
+        .unwrap();
+    let _g = MediaPeer::start_with(guest.clone(), LOCAL, true, true, epoch, Some(red))
+        .await
+        .unwrap();
+    host.set_share(true).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    host.end_conf().await.unwrap();
+    let end = Instant::now() + Duration::from_secs(90);
+    let seg = loop {
+        let s = segments(&server, &uuid).await;
+        if matches!(s[0].state, SegmentState::Ready | SegmentState::Failed) {
+            break s[0].clone();
+        }
+        assert!(Instant::now() < end, "not composed in time: {:?}", s[0]);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(seg.state, SegmentState::Ready, "{:?}", seg.error);
+    assert_eq!(seg.tracks.iter().filter(|t| t.screen).count(), 1, "{:?}", seg.tracks);
+    let hd = segment_dir(&server, &uuid, seg.id).join("Hd.mp4");
+    let is = |c: [u8; 3], color: &str| match color {
+        "red" => c[0] > 180 && c[1] < 80 && c[2] < 80,
+        _ => c[2] > 180 && c[0] < 80 && c[1] < 80,
+    };
+    // The host's screen (blue) fills the left; in the column, the host's
+    // camera (blue) then the guest's (red).
+    let at = 4.0;
+    assert!(is(pixel(&hd, at, 480, 360), "blue"), "{:?}", pixel(&hd, at, 480, 360));
+    let (first, second) = if host.participant_id() < guest.participant_id() {
+        ("blue", "red")
+    } else {
+        ("red", "blue")
+    };
+    assert!(is(pixel(&hd, at, 1120, 90), first), "{:?}", pixel(&hd, at, 1120, 90));
+    assert!(is(pixel(&hd, at, 1120, 270), second), "{:?}", pixel(&hd, at, 1120, 270));
+}

@@ -375,7 +375,10 @@ impl MediaClient {
                     }
                 }
                 if let Some(sc) = self.screen {
-                    let data = self.frame(self.video_number, now, len, keyframe);
+                    let data = match &real {
+                        Some((d, _)) => d.to_vec(),
+                        None => self.frame(self.video_number, now, len, keyframe),
+                    };
                     if let Some(w) = self.rtc.writer(sc) {
                         let pt = w
                             .payload_params()

@@ -846,6 +846,7 @@ impl Sfu {
         else {
             return;
         };
+        let screen = t.screen;
         if kind == MediaKind::Video {
             match t.capture_from {
                 Some(rid) if rid != data.rid => return,
@@ -874,6 +875,7 @@ impl Sfu {
             peer: source,
             track: data.mid.to_string(),
             video: kind == MediaKind::Video,
+            screen,
             codec,
             arrived: now,
             rtp_time: data.time.numer(),

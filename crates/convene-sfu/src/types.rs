@@ -123,6 +123,8 @@ pub struct CapturedFrame {
     /// The publisher's track (its media line), to keep tracks apart.
     pub track: String,
     pub video: bool,
+    /// A shared screen (the publisher's second video track).
+    pub screen: bool,
     pub codec: CaptureCodec,
     /// When the frame arrived.
     pub arrived: Instant,

@@ -23,6 +23,7 @@ fn track(p: u64) -> TrackFile {
         participant: p,
         name: format!("P{p}"),
         video: false,
+        screen: false,
         file: format!("p{p}-audio-0.webm"),
         frames: 500,
         first_ms: 0,

@@ -415,6 +415,7 @@ async fn kill_9_during_composition_resumes_it_after_the_restart() {
             participant: 1,
             name: "Olga".into(),
             video,
+            screen: false,
             file: file.into(),
             frames: 500,
             first_ms: 0,

@@ -191,7 +191,11 @@ impl Room {
     }
 
     fn open(&mut self, f: &CapturedFrame, since: u64) -> Option<Track> {
-        let kind = if f.video { "video" } else { "audio" };
+        let kind = match (f.video, f.screen) {
+            (true, true) => "screen",
+            (true, false) => "video",
+            _ => "audio",
+        };
         let name = format!("p{}-{kind}-{}.webm", f.peer.0, f.track);
         let path = self.dir.join(&name);
         let built = (|| -> Result<(webm::mux::Segment<Out>, u64), String> {
@@ -232,6 +236,7 @@ impl Room {
                     participant: f.peer.0,
                     name: String::new(),
                     video: f.video,
+                    screen: f.screen,
                     file: name,
                     frames: 0,
                     first_ms: since / 1_000_000,
@@ -266,7 +271,7 @@ impl Room {
                 Err(_) => tracing::warn!(file = %file, "closing a recorded track"),
             }
         }
-        tracks.sort_by_key(|t| (t.participant, t.video));
+        tracks.sort_by_key(|t| (t.participant, t.video, t.screen));
         Captured { tracks, dropped }
     }
 }

@@ -47,10 +47,22 @@ pub fn plan(tracks: &[TrackFile], duration_ms: u64, threads: u32) -> Job {
     let mut people: Vec<u64> = tracks.iter().map(|t| t.participant).collect();
     people.sort_unstable();
     people.dedup();
+    // A shared screen (the first, if several) takes the left 3/4, the
+    // people a column on the right; else the people share a grid.
+    let screen = tracks.iter().position(|t| t.screen);
     let n = people.len().max(1) as u32;
-    let cols = (f64::from(n).sqrt().ceil() as u32).max(1);
-    let rows = n.div_ceil(cols);
-    let (w, h) = ((WIDTH / cols) & !1, (HEIGHT / rows) & !1);
+    let (cols, rows, w, h, x0) = match screen {
+        Some(_) => {
+            let h = ((HEIGHT / n).min(HEIGHT / 4)) & !1;
+            (1, n, (WIDTH / 4) & !1, h, WIDTH - ((WIDTH / 4) & !1))
+        }
+        None => {
+            let cols = (f64::from(n).sqrt().ceil() as u32).max(1);
+            let rows = n.div_ceil(cols);
+            (cols, rows, (WIDTH / cols) & !1, (HEIGHT / rows) & !1, 0)
+        }
+    };
+    let _ = rows;
     let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
         .iter()
         .map(|s| s.to_string())
@@ -69,9 +81,17 @@ pub fn plan(tracks: &[TrackFile], duration_ms: u64, threads: u32) -> Job {
     let mut graph = vec![format!("color=c=0x1f2933:s={WIDTH}x{HEIGHT}:r={FPS}:d={d}[b0]")];
     let mut names = Vec::new();
     let mut base = 0;
+    if let Some(k) = screen {
+        let sw = x0;
+        graph.push(format!(
+            "[{k}:v]scale={sw}:{HEIGHT}:force_original_aspect_ratio=decrease,pad={sw}:{HEIGHT}:(ow-iw)/2:(oh-ih)/2:color=0x111111[scr]"
+        ));
+        graph.push(format!("[b0][scr]overlay=0:0:eof_action=pass:repeatlast=0[b1]"));
+        base = 1;
+    }
     for (i, p) in people.iter().enumerate() {
-        let (x, y) = ((i as u32 % cols) * w, (i as u32 / cols) * h);
-        if let Some(k) = tracks.iter().position(|t| t.participant == *p && t.video) {
+        let (x, y) = (x0 + (i as u32 % cols) * w, (i as u32 / cols) * h);
+        if let Some(k) = tracks.iter().position(|t| t.participant == *p && t.video && !t.screen) {
             graph.push(format!(
                 "[{k}:v]scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=0x1f2933[v{i}]"
             ));
@@ -327,12 +347,27 @@ mod tests {
             participant: p,
             name: format!("P{p}"),
             video,
+            screen: false,
             file: format!("p{p}-{}.webm", if video { "video" } else { "audio" }),
             frames: 10,
             first_ms,
             last_ms: first_ms + 9000,
             bytes: 1000,
         }
+    }
+
+    #[test]
+    fn a_shared_screen_takes_the_left_and_the_people_a_column() {
+        let mut screen = track(1, true, 3000);
+        screen.screen = true;
+        screen.file = "p1-screen-2.webm".into();
+        let tracks = vec![track(1, false, 0), track(1, true, 0), screen, track(2, true, 500)];
+        let a = plan(&tracks, 10_000, 1).args.join(" ");
+        assert!(a.contains("[2:v]scale=960:720"), "{a}");
+        assert!(a.contains("overlay=960:0"), "{a}");
+        assert!(a.contains("overlay=960:180"), "{a}");
+        // The screen is not taken for 1's camera tile.
+        assert!(a.contains("[1:v]scale=320:180"), "{a}");
     }
 
     #[test]
