@@ -86,7 +86,7 @@ pub fn plan(tracks: &[TrackFile], duration_ms: u64, threads: u32) -> Job {
         graph.push(format!(
             "[{k}:v]scale={sw}:{HEIGHT}:force_original_aspect_ratio=decrease,pad={sw}:{HEIGHT}:(ow-iw)/2:(oh-ih)/2:color=0x111111[scr]"
         ));
-        graph.push(format!("[b0][scr]overlay=0:0:eof_action=pass:repeatlast=0[b1]"));
+        graph.push("[b0][scr]overlay=0:0:eof_action=pass:repeatlast=0[b1]".to_string());
         base = 1;
     }
     for (i, p) in people.iter().enumerate() {
