@@ -51,18 +51,17 @@ pub fn plan(tracks: &[TrackFile], duration_ms: u64, threads: u32) -> Job {
     // people a column on the right; else the people share a grid.
     let screen = tracks.iter().position(|t| t.screen);
     let n = people.len().max(1) as u32;
-    let (cols, rows, w, h, x0) = match screen {
+    let (cols, w, h, x0) = match screen {
         Some(_) => {
             let h = ((HEIGHT / n).min(HEIGHT / 4)) & !1;
-            (1, n, (WIDTH / 4) & !1, h, WIDTH - ((WIDTH / 4) & !1))
+            (1, (WIDTH / 4) & !1, h, WIDTH - ((WIDTH / 4) & !1))
         }
         None => {
             let cols = (f64::from(n).sqrt().ceil() as u32).max(1);
             let rows = n.div_ceil(cols);
-            (cols, rows, (WIDTH / cols) & !1, (HEIGHT / rows) & !1, 0)
+            (cols, (WIDTH / cols) & !1, (HEIGHT / rows) & !1, 0)
         }
     };
-    let _ = rows;
     let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
         .iter()
         .map(|s| s.to_string())
