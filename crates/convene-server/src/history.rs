@@ -31,18 +31,9 @@ pub struct HistoryParams {
     sort_type: Option<String>,
 }
 
-/// The caller's held meetings that started between `startDate` and
-/// `endDate` (required, milliseconds).
-#[utoipa::path(get, path = "/v1/mmc/management/conferences/history", tag = "history",
-    params(("startDate" = i64, Query), ("endDate" = i64, Query), ("offset" = Option<i64>, Query),
-           ("limit" = Option<i64>, Query), ("searchKey" = Option<String>, Query), ("sortType" = Option<String>, Query)),
-    responses((status = 200, body = SearchMeetingsResponse)))]
-pub async fn history(
-    State(state): State<AppState>,
-    Caller(user): Caller,
-    Query(p): Query<HistoryParams>,
-) -> ApiResult<Json<SearchMeetingsResponse>> {
-    let (Some(from), Some(to)) = (p.start_date, p.end_date) else {
+/// A list's required `startDate` and `endDate` (milliseconds), in order.
+pub(crate) fn date_range(start: Option<i64>, end: Option<i64>) -> ApiResult<(i64, i64)> {
+    let (Some(from), Some(to)) = (start, end) else {
         return Err(ApiError::bad_request(
             SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
             "startDate and endDate (milliseconds) are required",
@@ -54,6 +45,21 @@ pub async fn history(
             "startDate is after endDate",
         ));
     }
+    Ok((from, to))
+}
+
+/// The caller's held meetings that started between `startDate` and
+/// `endDate` (required, milliseconds).
+#[utoipa::path(get, path = "/v1/mmc/management/conferences/history", tag = "history",
+    params(("startDate" = i64, Query), ("endDate" = i64, Query), ("offset" = Option<i64>, Query),
+           ("limit" = Option<i64>, Query), ("searchKey" = Option<String>, Query), ("sortType" = Option<String>, Query)),
+    responses((status = 200, body = SearchMeetingsResponse)))]
+pub async fn history(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Query(p): Query<HistoryParams>,
+) -> ApiResult<Json<SearchMeetingsResponse>> {
+    let (from, to) = date_range(p.start_date, p.end_date)?;
     let (offset, limit, search) = crate::api::page_params(p.offset, p.limit, p.search_key)?;
     let ascending = match p.sort_type.as_deref().unwrap_or("DSC_StartTIME") {
         "ASC_StartTIME" => true,

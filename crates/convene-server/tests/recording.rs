@@ -139,6 +139,55 @@ async fn segments(server: &TestServer, uuid: &str) -> Vec<convene_store::Segment
         .unwrap()
 }
 
+/// The meeting's first part once composed (or failed): waits up to 90 s.
+async fn composed(server: &TestServer, uuid: &str) -> convene_store::Segment {
+    let end = Instant::now() + Duration::from_secs(90);
+    loop {
+        let s = segments(server, uuid).await;
+        if let Some(x) = s
+            .iter()
+            .find(|x| matches!(x.state, SegmentState::Ready | SegmentState::Failed))
+        {
+            return x.clone();
+        }
+        assert!(Instant::now() < end, "not composed in time: {s:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The owner joins its meeting as host, microphone and camera on.
+async fn join_host(owner: &ConveneClient, m: &CreateConfResult) -> Arc<ConfSession> {
+    Arc::new(
+        owner
+            .join_conf_by_id_async(JoinConfByIdInfo {
+                conf_id: m.conf_id.clone(),
+                is_mic_on: true,
+                is_camera_on: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap(),
+    )
+}
+
+/// A guest "Gus Guest" joins with the guest password, microphone and camera on.
+async fn join_guest(server: &TestServer, m: &CreateConfResult) -> Arc<ConfSession> {
+    Arc::new(
+        ConveneClient::new(&server.url())
+            .unwrap()
+            .join_conf_by_id_async(JoinConfByIdInfo {
+                conf_id: m.conf_id.clone(),
+                password: m.guest_pwd.clone(),
+                nick_name: "Gus Guest".into(),
+                is_mic_on: true,
+                is_camera_on: true,
+                attendee_type: None,
+            })
+            .await
+            .unwrap(),
+    )
+}
+
 fn segment_dir(server: &TestServer, uuid: &str, id: i64) -> PathBuf {
     server.dir.path().join("recordings").join(uuid).join(id.to_string())
 }
@@ -161,31 +210,8 @@ async fn a_recorded_meeting_is_captured_composed_listed_and_downloaded_once_per_
 
     // The host arrives: the meeting records itself from its start.
     let epoch = Instant::now();
-    let host = Arc::new(
-        host_client
-            .join_conf_by_id_async(JoinConfByIdInfo {
-                conf_id: m.conf_id.clone(),
-                is_mic_on: true,
-                is_camera_on: true,
-                ..Default::default()
-            })
-            .await
-            .unwrap(),
-    );
-    let guest = Arc::new(
-        ConveneClient::new(&server.url())
-            .unwrap()
-            .join_conf_by_id_async(JoinConfByIdInfo {
-                conf_id: m.conf_id.clone(),
-                password: m.guest_pwd.clone(),
-                nick_name: "Gus Guest".into(),
-                is_mic_on: true,
-                is_camera_on: true,
-                attendee_type: None,
-            })
-            .await
-            .unwrap(),
-    );
+    let host = join_host(&host_client, &m).await;
+    let guest = join_guest(&server, &m).await;
     let _host_media = MediaPeer::start_with(host.clone(), LOCAL, true, true, epoch, Some(red))
         .await
         .unwrap();
@@ -204,15 +230,7 @@ async fn a_recorded_meeting_is_captured_composed_listed_and_downloaded_once_per_
     host.end_conf().await.unwrap();
 
     // Composed within a minute (ffmpeg at many times real time).
-    let end = Instant::now() + Duration::from_secs(90);
-    let seg = loop {
-        let s = segments(&server, &uuid).await;
-        if s[0].state == SegmentState::Ready || s[0].state == SegmentState::Failed {
-            break s[0].clone();
-        }
-        assert!(Instant::now() < end, "not composed in time: {:?}", s[0]);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let seg = composed(&server, &uuid).await;
     assert_eq!(seg.state, SegmentState::Ready, "{:?}", seg.error);
     assert_eq!(seg.dropped, 0);
     let recorded = (seg.stopped_at.unwrap() - seg.started_at) as f64;
@@ -570,18 +588,7 @@ async fn the_official_client_lists_and_downloads_what_two_browsers_recorded() {
         String::from_utf8_lossy(&out.stderr)
     );
     host.end_conf().await.unwrap();
-    let end = Instant::now() + Duration::from_secs(90);
-    let seg = loop {
-        let s = segments(&server, &uuid).await;
-        if let Some(x) = s
-            .iter()
-            .find(|x| matches!(x.state, SegmentState::Ready | SegmentState::Failed))
-        {
-            break x.clone();
-        }
-        assert!(Instant::now() < end, "not composed in time: {s:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let seg = composed(&server, &uuid).await;
     assert_eq!(seg.state, SegmentState::Ready, "{:?}", seg.error);
     let names: Vec<&str> = seg.tracks.iter().map(|t| t.name.as_str()).collect();
     assert!(
@@ -665,31 +672,13 @@ async fn recordings_are_kept_in_an_s3_store_served_and_deleted_from_it() {
     info.is_auto_record = Some(true);
     let m = owner.create_conf_async(info).await.unwrap();
     let uuid = owner.conf_detail_async(&m.conf_id).await.unwrap().conf_uuid;
-    let host = Arc::new(
-        owner
-            .join_conf_by_id_async(JoinConfByIdInfo {
-                conf_id: m.conf_id.clone(),
-                is_mic_on: true,
-                is_camera_on: true,
-                ..Default::default()
-            })
-            .await
-            .unwrap(),
-    );
+    let host = join_host(&owner, &m).await;
     let _media = MediaPeer::start_with(host.clone(), LOCAL, true, true, Instant::now(), Some(green))
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_secs(4)).await;
     host.end_conf().await.unwrap();
-    let end = Instant::now() + Duration::from_secs(90);
-    let seg = loop {
-        let s = segments(&server, &uuid).await;
-        if matches!(s[0].state, SegmentState::Ready | SegmentState::Failed) {
-            break s[0].clone();
-        }
-        assert!(Instant::now() < end, "not composed in time: {:?}", s[0]);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let seg = composed(&server, &uuid).await;
     assert_eq!(seg.state, SegmentState::Ready, "{:?}", seg.error);
     let keys = s3.keys("rec-bucket", &format!("meetings/{uuid}/")).await;
     let hd_key = format!("meetings/{uuid}/{}/Hd.mp4", seg.id);
@@ -774,31 +763,8 @@ async fn a_shared_screen_is_recorded_large_beside_the_people() {
     info.is_auto_record = Some(true);
     let m = owner.create_conf_async(info).await.unwrap();
     let uuid = owner.conf_detail_async(&m.conf_id).await.unwrap().conf_uuid;
-    let host = Arc::new(
-        owner
-            .join_conf_by_id_async(JoinConfByIdInfo {
-                conf_id: m.conf_id.clone(),
-                is_mic_on: true,
-                is_camera_on: true,
-                ..Default::default()
-            })
-            .await
-            .unwrap(),
-    );
-    let guest = Arc::new(
-        ConveneClient::new(&server.url())
-            .unwrap()
-            .join_conf_by_id_async(JoinConfByIdInfo {
-                conf_id: m.conf_id.clone(),
-                password: m.guest_pwd.clone(),
-                nick_name: "Gus Guest".into(),
-                is_mic_on: true,
-                is_camera_on: true,
-                attendee_type: None,
-            })
-            .await
-            .unwrap(),
-    );
+    let host = join_host(&owner, &m).await;
+    let guest = join_guest(&server, &m).await;
     let epoch = Instant::now();
     let _h = MediaPeer::start_sharing(host.clone(), LOCAL, epoch, Some(blue))
         .await
@@ -809,15 +775,7 @@ async fn a_shared_screen_is_recorded_large_beside_the_people() {
     host.set_share(true).await.unwrap();
     tokio::time::sleep(Duration::from_secs(6)).await;
     host.end_conf().await.unwrap();
-    let end = Instant::now() + Duration::from_secs(90);
-    let seg = loop {
-        let s = segments(&server, &uuid).await;
-        if matches!(s[0].state, SegmentState::Ready | SegmentState::Failed) {
-            break s[0].clone();
-        }
-        assert!(Instant::now() < end, "not composed in time: {:?}", s[0]);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let seg = composed(&server, &uuid).await;
     assert_eq!(seg.state, SegmentState::Ready, "{:?}", seg.error);
     assert_eq!(seg.tracks.iter().filter(|t| t.screen).count(), 1, "{:?}", seg.tracks);
     let hd = segment_dir(&server, &uuid, seg.id).join("Hd.mp4");

@@ -152,18 +152,7 @@ pub async fn search(
     Caller(user): Caller,
     Query(p): Query<SearchParams>,
 ) -> ApiResult<Json<RecordPage>> {
-    let (Some(from), Some(to)) = (p.start_date, p.end_date) else {
-        return Err(ApiError::bad_request(
-            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
-            "startDate and endDate (milliseconds) are required",
-        ));
-    };
-    if from > to {
-        return Err(ApiError::bad_request(
-            SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
-            "startDate is after endDate",
-        ));
-    }
+    let (from, to) = crate::history::date_range(p.start_date, p.end_date)?;
     let (offset, limit, search) = crate::api::page_params(p.offset, p.limit, p.search_key)?;
     let ascending = match p.sort_type.as_deref().unwrap_or("DSC_StartTIME") {
         "ASC_StartTIME" => true,
