@@ -594,11 +594,35 @@ function tile(participantId) {
   const label = document.createElement('div');
   label.className = 'label';
   label.innerHTML = '<span class="who"></span><span class="state"></span>';
-  t.append(video, initials, label);
+  const pin = Object.assign(document.createElement('button'), { type: 'button', className: 'pin', textContent: 'Pin' });
+  pin.dataset.testid = 'pin';
+  pin.setAttribute('aria-pressed', 'false');
+  pin.addEventListener('click', () => { pinned = pinned === participantId ? null : participantId; applyLayout(); });
+  t.append(video, initials, label, pin);
   $('#videos').append(t);
   tiles.set(participantId, t);
   return t;
 }
+
+// Layout: gallery, or speaker view (the active speaker large); a pinned
+// tile is large in either.
+let layout = 'gallery';
+let pinned = null;
+function applyLayout() {
+  if (pinned !== null && !tiles.has(pinned)) pinned = null;
+  const others = [...tiles.keys()].filter((p) => p !== me.participantId);
+  const featured = pinned ?? (layout === 'speaker' ? (tiles.has(speaker) ? speaker : (others[0] ?? null)) : null);
+  $('#videos').classList.toggle('featured-mode', featured !== null);
+  for (const [pid, t] of tiles) {
+    t.classList.toggle('featured', pid === featured);
+    const pin = t.querySelector('.pin');
+    pin.setAttribute('aria-pressed', String(pid === pinned));
+    pin.textContent = pid === pinned ? 'Unpin' : 'Pin';
+  }
+  $('#layout').textContent = layout === 'speaker' ? 'Gallery view' : 'Speaker view';
+  $('#layout').setAttribute('aria-pressed', String(layout === 'speaker'));
+}
+$('#layout').addEventListener('click', () => { layout = layout === 'speaker' ? 'gallery' : 'speaker'; applyLayout(); });
 
 function renderTiles(attendees) {
   const present = new Set(attendees.map((a) => a.participantId));
@@ -609,11 +633,13 @@ function renderTiles(attendees) {
     t.querySelector('.state').textContent = `${a.isMicOn ? '' : '· muted'}${a.handRaised ? ' · hand raised' : ''}`;
     t.classList.toggle('hand', a.handRaised);
     t.querySelector('.initials').textContent = (a.nickName || '?').trim().slice(0, 1).toUpperCase();
+    t.querySelector('.pin').setAttribute('aria-label', `Pin ${a.nickName}`);
     const video = t.querySelector('video');
     const hasVideo = a.isCameraOn && mediaType !== 0 && video.srcObject && video.srcObject.getVideoTracks().length > 0;
     t.classList.toggle('no-video', !hasVideo);
     t.classList.toggle('speaking', a.participantId === speaker);
   }
+  applyLayout();
 }
 
 let lastAttendees = [];
@@ -683,6 +709,7 @@ sdk.onMediaClosed = () => {
 sdk.onActiveSpeakerChanged = ({ participantId }) => {
   speaker = participantId;
   for (const [pid, t] of tiles) t.classList.toggle('speaking', pid === speaker);
+  applyLayout();
 };
 
 sdk.onConfInfoNotify = (info) => {
@@ -863,6 +890,8 @@ document.addEventListener('keydown', (ev) => {
   if (ev.key === 'v' || ev.key === 'V') { ev.preventDefault(); toggleCamera(); }
 });
 $('#lock').addEventListener('click', () => sdk.lockConf(!locked, report));
+// The host menu closes once an action in it was chosen.
+$('#host-menu .menu').addEventListener('click', (ev) => { if (ev.target.closest('button')) $('#host-menu').open = false; });
 $('#record').addEventListener('click', () => sdk.operateCloudRecord(recording === 'off' ? 'start' : 'stop', report));
 $('#record-pause').addEventListener('click', () => sdk.operateCloudRecord(recording === 'paused' ? 'resume' : 'pause', report));
 $('#mute-all').addEventListener('click', () => sdk.muteAllAttendee(true, true, report));

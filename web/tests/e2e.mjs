@@ -248,11 +248,23 @@ try {
   await guest.waitForSelector('[data-testid=rec-indicator]', { state: 'visible' });
   await host.waitForFunction(() => document.querySelector('[data-testid=record]').textContent === 'Stop recording');
   await shot(host, '11d-recording');
+  await host.click('[data-testid=more]');
   await host.click('[data-testid=record-pause]');
   await guest.waitForFunction(() => document.querySelector('[data-testid=rec-indicator]').textContent.includes('paused'));
   await shot(guest, '11e-recording-paused-phone');
+  await host.click('[data-testid=more]');
   await host.click('[data-testid=record]');
   await guest.waitForSelector('[data-testid=rec-indicator]', { state: 'hidden' });
+
+  step('layout: speaker view features one tile; a pinned tile stays large; gallery again');
+  await host.click('[data-testid=layout]');
+  await host.waitForFunction(() => document.querySelectorAll('#videos .tile.featured').length === 1);
+  await host.click(`[data-testid=tile][data-participant="${hostPid}"] [data-testid=pin]`, { force: true });
+  await host.waitForSelector(`[data-testid=tile][data-participant="${hostPid}"].featured`);
+  await shot(host, '11i-pinned');
+  await host.click(`[data-testid=tile][data-participant="${hostPid}"] [data-testid=pin]`, { force: true });
+  await host.click('[data-testid=layout]');
+  await host.waitForFunction(() => document.querySelectorAll('#videos .tile.featured').length === 0);
 
   step('keyboard: V turns the camera off and on, M the microphone');
   await host.locator('body').press('v');
