@@ -593,7 +593,7 @@ function tile(participantId) {
   initials.className = 'initials';
   const label = document.createElement('div');
   label.className = 'label';
-  label.innerHTML = '<span class="who"></span><span class="state"></span>';
+  label.innerHTML = '<span class="net" role="img" aria-label="Network: good"></span><span class="who"></span><span class="state"></span>';
   const pin = Object.assign(document.createElement('button'), { type: 'button', className: 'pin', textContent: 'Pin' });
   pin.dataset.testid = 'pin';
   pin.setAttribute('aria-pressed', 'false');
@@ -603,6 +603,35 @@ function tile(participantId) {
   tiles.set(participantId, t);
   return t;
 }
+
+// Network quality per tile, from what arrives from each participant: the
+// share of its packets lost over the last few seconds (good under 2%,
+// fair under 8%, else poor; nothing arriving while it sends: no signal).
+const lastNet = new Map();
+setInterval(async () => {
+  if ($('#room-view').hidden || !sdk.hasMedia) return;
+  const stats = await sdk.mediaStats();
+  for (const [pid, t] of tiles) {
+    if (pid === me.participantId) continue;
+    const s = stats[pid];
+    if (!s) continue;
+    const was = lastNet.get(pid) || { packetsReceived: 0, packetsLost: 0 };
+    lastNet.set(pid, s);
+    const got = s.packetsReceived - was.packetsReceived;
+    const lost = s.packetsLost - was.packetsLost;
+    const a = lastAttendees.find((x) => x.participantId === pid);
+    const sending = a && (a.isMicOn || a.isCameraOn);
+    let q = 'good';
+    if (got + lost === 0) q = sending ? 'no signal' : t.dataset.quality || 'good';
+    else if (lost / (got + lost) >= 0.08) q = 'poor';
+    else if (lost / (got + lost) >= 0.02) q = 'fair';
+    t.dataset.quality = q;
+    const net = t.querySelector('.net');
+    net.className = `net ${q.replace(' ', '-')}`;
+    net.setAttribute('aria-label', `Network: ${q}`);
+    net.title = `Network: ${q}`;
+  }
+}, 3000);
 
 // Layout: gallery, or speaker view (the active speaker large); a pinned
 // tile is large in either.

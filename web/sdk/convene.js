@@ -408,7 +408,7 @@ export class ConveneSDK {
   /** setCameraEnabled(on): stop or resume sending camera video locally (use setCamera to tell the meeting). */
   setCameraEnabled(on) { this.media.setCameraEnabled(on); }
 
-  /** mediaStats() -> {participantId: {audioPacketsReceived, videoFramesDecoded, frameWidth, frameHeight}} */
+  /** mediaStats() -> {participantId: {audioPacketsReceived, videoFramesDecoded, frameWidth, frameHeight, packetsReceived, packetsLost}} */
   mediaStats() { return this.media.receiveStats(); }
 
   /** sendStats() -> [{kind, rid, frameWidth, bytesSent}]: what this page sends, per simulcast layer. */

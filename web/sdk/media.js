@@ -157,7 +157,7 @@ export class MediaConnection {
     for (const t of this.localStream?.getVideoTracks() || []) t.enabled = on;
   }
 
-  /** {participantId: {audioPacketsReceived, videoFramesDecoded, frameWidth, frameHeight}} from inbound RTP. */
+  /** {participantId: {audioPacketsReceived, videoFramesDecoded, frameWidth, frameHeight, packetsReceived, packetsLost}} from inbound RTP. */
   async receiveStats() {
     const out = {};
     if (!this.pc) return out;
@@ -165,7 +165,9 @@ export class MediaConnection {
       if (r.type !== 'inbound-rtp') return;
       const pid = this._trackOwner.get(r.trackIdentifier);
       if (pid === undefined) return;
-      const s = out[pid] || (out[pid] = { audioPacketsReceived: 0, videoFramesDecoded: 0, frameWidth: 0, frameHeight: 0 });
+      const s = out[pid] || (out[pid] = { audioPacketsReceived: 0, videoFramesDecoded: 0, frameWidth: 0, frameHeight: 0, packetsReceived: 0, packetsLost: 0 });
+      s.packetsReceived += r.packetsReceived || 0;
+      s.packetsLost += Math.max(0, r.packetsLost || 0);
       if (r.kind === 'audio') s.audioPacketsReceived += r.packetsReceived || 0;
       if (r.kind === 'video') {
         s.videoFramesDecoded += r.framesDecoded || 0;

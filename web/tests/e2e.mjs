@@ -170,6 +170,8 @@ try {
   };
   await rising(host, guestPid);
   await rising(guest, hostPid);
+  // Each remote tile says how its network is (loopback: good).
+  await host.waitForFunction((pid) => document.querySelector(`[data-testid=tile][data-participant="${pid}"]`)?.dataset.quality === 'good', guestPid, { timeout: 10000 });
   const layers = (await host.evaluate(() => window.convene.sdk.sendStats())).filter((l) => l.kind === 'video' && l.bytesSent > 0);
   if (layers.length !== 2) throw new Error(`expected two simulcast layers sent: ${JSON.stringify(layers)}`);
   console.log(`  host sends simulcast: ${layers.map((l) => `${l.rid} ${l.frameWidth}px`).join(', ')}`);
