@@ -188,6 +188,29 @@ async fn join_guest(server: &TestServer, m: &CreateConfResult) -> Arc<ConfSessio
     )
 }
 
+/// `show_recording_file_download_urls` for `uuid`, as `token`'s account.
+async fn download_urls(server: &TestServer, token: &str, uuid: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!("{}/v1/mmc/management/record/downloadurls", server.url()))
+        .query(&[("confUUID", uuid)])
+        .header("X-Access-Token", token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The first link of that answer: its URL and single-use token.
+fn first_link(v: &serde_json::Value) -> (String, String) {
+    let u = &v["recordUrls"][0]["urls"][0];
+    (
+        u["url"].as_str().unwrap().to_owned(),
+        u["token"].as_str().unwrap().to_owned(),
+    )
+}
+
 fn segment_dir(server: &TestServer, uuid: &str, id: i64) -> PathBuf {
     server.dir.path().join("recordings").join(uuid).join(id.to_string())
 }
@@ -322,34 +345,12 @@ async fn a_recorded_meeting_is_captured_composed_listed_and_downloaded_once_per_
     // Download links: the file once per token, with ranges; a wrong or
     // used token is refused.
     let links = || async {
-        let v: serde_json::Value = http
-            .get(format!("{}/v1/mmc/management/record/downloadurls", server.url()))
-            .query(&[("confUUID", uuid.as_str())])
-            .header("X-Access-Token", token.clone())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let u = &v["recordUrls"][0]["urls"][0];
-        assert_eq!(u["fileType"], "Hd", "{v}");
-        (
-            u["url"].as_str().unwrap().to_owned(),
-            u["token"].as_str().unwrap().to_owned(),
-        )
+        let v = download_urls(&server, &token, &uuid).await;
+        assert_eq!(v["recordUrls"][0]["urls"][0]["fileType"], "Hd", "{v}");
+        first_link(&v)
     };
     // Besides the composed file, each participant's tracks, named.
-    let all: serde_json::Value = http
-        .get(format!("{}/v1/mmc/management/record/downloadurls", server.url()))
-        .query(&[("confUUID", uuid.as_str())])
-        .header("X-Access-Token", token.clone())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all = download_urls(&server, &token, &uuid).await;
     let tracks: Vec<&str> = all["recordUrls"][0]["urls"]
         .as_array()
         .unwrap()
@@ -692,23 +693,7 @@ async fn recordings_are_kept_in_an_s3_store_served_and_deleted_from_it() {
     // Served from the store: whole (its SHA-256 as recorded) and in ranges.
     let http = reqwest::Client::new();
     let token = owner.access_token().unwrap();
-    let link = || async {
-        let v: serde_json::Value = http
-            .get(format!("{}/v1/mmc/management/record/downloadurls", server.url()))
-            .query(&[("confUUID", uuid.as_str())])
-            .header("X-Access-Token", token.clone())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let u = &v["recordUrls"][0]["urls"][0];
-        (
-            u["url"].as_str().unwrap().to_owned(),
-            u["token"].as_str().unwrap().to_owned(),
-        )
-    };
+    let link = || async { first_link(&download_urls(&server, &token, &uuid).await) };
     let (url, t) = link().await;
     let body = http
         .get(&url)

@@ -873,7 +873,7 @@ impl Sfu {
         self.captured.push_back(CapturedFrame {
             room,
             peer: source,
-            track: data.mid.to_string(),
+            track: data.mid,
             video: kind == MediaKind::Video,
             screen,
             codec,

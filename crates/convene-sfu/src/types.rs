@@ -114,6 +114,9 @@ pub enum CaptureCodec {
     Other,
 }
 
+/// A publisher's track within its connection (its media line).
+pub type TrackId = str0m::media::Mid;
+
 /// A frame of a recorded room, as its publisher sent it (after the
 /// room's policy: a muted microphone or a camera turned off gives none).
 #[derive(Debug, Clone)]
@@ -121,7 +124,7 @@ pub struct CapturedFrame {
     pub room: MediaRoomId,
     pub peer: PeerId,
     /// The publisher's track (its media line), to keep tracks apart.
-    pub track: String,
+    pub track: TrackId,
     pub video: bool,
     /// A shared screen (the publisher's second video track).
     pub screen: bool,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use convene_core::recording::{TrackClock, TrackFile};
-use convene_sfu::{CaptureCodec, CapturedFrame, MediaRoomId};
+use convene_sfu::{CaptureCodec, CapturedFrame, MediaRoomId, TrackId};
 use tokio::sync::oneshot;
 use webm::mux::{AudioCodecId, SegmentBuilder, VideoCodecId, Writer};
 
@@ -108,7 +108,7 @@ struct Track {
 struct Room {
     dir: PathBuf,
     epoch: Instant,
-    tracks: HashMap<(u64, String), Track>,
+    tracks: HashMap<(u64, TrackId), Track>,
     /// Frames of codecs a WebM file cannot hold.
     unrecordable: u64,
 }
@@ -167,10 +167,10 @@ const OPUS_HEAD: [u8; 19] = [
 impl Room {
     fn write(&mut self, f: CapturedFrame) {
         let since = f.arrived.saturating_duration_since(self.epoch).as_nanos() as u64;
-        let key = (f.peer.0, f.track.clone());
+        let key = (f.peer.0, f.track);
         if !self.tracks.contains_key(&key) {
             let Some(t) = self.open(&f, since) else { return };
-            self.tracks.insert(key.clone(), t);
+            self.tracks.insert(key, t);
         }
         let Some(t) = self.tracks.get_mut(&key) else { return };
         if t.failed {
