@@ -696,27 +696,67 @@ function maybeStartMedia() {
   });
 }
 
-// Screen sharing: the sharer's screen large above the others' tiles.
-let sharer = null;
+// Screen sharing: each shared screen large above the people's tiles (one
+// at a time unless the hosts allow several; then side by side).
+let sharers = [];
+let multiShare = false;
 const screens = new Map(); // participantId -> the stream its screen comes on
+function screenTile(pid) {
+  const t = document.createElement('div');
+  t.className = 'tile screen';
+  t.dataset.testid = 'screen-tile';
+  t.dataset.pid = pid;
+  const video = document.createElement('video');
+  video.autoplay = true; video.playsInline = true; video.muted = true;
+  const label = document.createElement('div');
+  label.className = 'label';
+  label.append(document.createElement('span'));
+  const stop = document.createElement('button');
+  stop.type = 'button';
+  stop.className = 'host-only stop-their-share';
+  stop.dataset.testid = 'stop-their-share';
+  stop.textContent = 'Stop their sharing';
+  stop.addEventListener('click', () => sdk.stopShare(pid, report));
+  t.append(video, label, stop);
+  return t;
+}
 function showScreen() {
-  const box = $('#screen');
-  const video = box.querySelector('video');
-  const mine = sharer !== null && sharer === me.participantId;
-  const stream = mine ? sdk.localScreen : screens.get(sharer);
-  box.hidden = sharer === null || !stream;
-  if (video.srcObject !== (stream || null)) video.srcObject = stream || null;
-  $('#screen-who').textContent = sharer === null ? '' : (mine ? 'Your screen' : `${nameOf(sharer)}'s screen`);
-  $('#stop-their-share').hidden = mine || sharer === null;
+  const box = $('#screens');
+  const shown = sharers.filter((pid) => (pid === me.participantId ? sdk.localScreen : screens.get(pid)));
+  const old = new Map([...box.children].map((t) => [Number(t.dataset.pid), t]));
+  const tilesNow = shown.map((pid) => {
+    const t = old.get(pid) ?? screenTile(pid);
+    const mine = pid === me.participantId;
+    const stream = mine ? sdk.localScreen : screens.get(pid);
+    const video = t.querySelector('video');
+    if (video.srcObject !== stream) video.srcObject = stream;
+    const who = mine ? 'Your screen' : `${nameOf(pid)}'s screen`;
+    t.querySelector('.label span').textContent = who;
+    t.setAttribute('aria-label', who);
+    const stop = t.querySelector('button');
+    stop.hidden = mine;
+    stop.setAttribute('aria-label', `Stop ${nameOf(pid)}'s sharing`);
+    return t;
+  });
+  box.replaceChildren(...tilesNow);
+  box.hidden = tilesNow.length === 0;
+  box.classList.toggle('several', tilesNow.length > 1);
+  const mine = sharers.includes(me.participantId);
   say('#share', mine ? 'Stop sharing' : 'Share screen');
   $('#share').classList.toggle('on', mine);
+  $('#multi-share').textContent = multiShare ? 'One sharer at a time' : 'Allow several sharers';
 }
-sdk.onShareStateChanged = ({ participantId }) => { sharer = participantId; showScreen(); };
+sdk.onShareStateChanged = ({ sharers: now }) => { sharers = now; showScreen(); };
+sdk.onMultiShareChanged = ({ isAllowed }) => {
+  multiShare = isAllowed;
+  notice(isAllowed ? 'Several people may share their screens at once.' : 'One person may share a screen at a time.');
+  showScreen();
+};
 $('#share').addEventListener('click', () => {
-  if (sharer === me.participantId) sdk.stopShareScreen(report);
+  if (sharers.includes(me.participantId)) sdk.stopShareScreen(report);
   else sdk.shareScreen((ret, reason) => { if (ret) fail(ret, reason); showScreen(); });
 });
-$('#stop-their-share').addEventListener('click', () => { if (sharer !== null) sdk.stopShare(sharer, report); });
+$('#multi-share').addEventListener('click', () => sdk.allowMultiShare(!multiShare, report));
 
 sdk.onRemoteTrack = ({ participantId, track, stream, screen }) => {
   if (screen) {
@@ -755,7 +795,8 @@ sdk.onConfInfoNotify = (info) => {
   recordAllowed = !!info.allowRecord;
   recordState(info.recordState || 'off');
   $('#share').hidden = mediaType === 0;
-  sharer = info.sharing ?? null;
+  sharers = info.sharers ?? (info.sharing == null ? [] : [info.sharing]);
+  multiShare = !!info.multiShare;
   showScreen();
 };
 // Cloud recording: everyone sees when the meeting is recorded; hosts start,

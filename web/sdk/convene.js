@@ -55,8 +55,10 @@ export class ConveneSDK {
     // the recent history on admission ({messages}), and whether participants
     // may chat ({isAllowed}).
     this.onChatMessage = null; this.onChatHistory = null; this.onChatAllowedChanged = null;
-    // Screen sharing: who shares now ({participantId}, null: nobody).
-    this.onShareStateChanged = null;
+    // Screen sharing: who shares now ({participantId: the latest, null:
+    // nobody; sharers: everyone sharing, in order}), and whether several
+    // may share at once ({isAllowed}).
+    this.onShareStateChanged = null; this.onMultiShareChanged = null;
     // Cloud recording: {state: 'off' | 'recording' | 'paused'} when it
     // changes (its state on arrival is onConfInfoNotify's recordState).
     this.onRecordStateChanged = null;
@@ -287,10 +289,15 @@ export class ConveneSDK {
       case 'onChatHistory': return call(this.onChatHistory, { messages: e.messages });
       case 'onChatAllowedChanged': return call(this.onChatAllowedChanged, { isAllowed: e.isAllowed });
       case 'onRecordStateChanged': return call(this.onRecordStateChanged, { state: e.state });
-      case 'onShareStateChanged':
-        // Someone else shares now, or a host stopped ours: our screen goes.
-        if (e.participantId !== this.participantId && this.media.screenTrack) this.media.setScreen(null);
-        return call(this.onShareStateChanged, { participantId: e.participantId ?? null });
+      case 'onShareStateChanged': {
+        // Older servers send only the latest sharer.
+        const sharers = e.sharers ?? (e.participantId == null ? [] : [e.participantId]);
+        // We are not among the sharers (a host stopped ours, or took
+        // several sharers back): our screen goes.
+        if (!sharers.includes(this.participantId) && this.media.screenTrack && !this._sharePending) this.media.setScreen(null);
+        return call(this.onShareStateChanged, { participantId: e.participantId ?? null, sharers });
+      }
+      case 'onMultiShareChanged': return call(this.onMultiShareChanged, { isAllowed: e.isAllowed });
       case 'onCallStateChanged': return call(this.onCallStateChanged, { nickName: e.nickName, number: e.number, state: e.state });
       default: return undefined;
     }
@@ -323,10 +330,13 @@ export class ConveneSDK {
   sendChatMessage(text, to, cb) { this._control({ action: 'sendChatMessage', text, to: to ?? undefined }, cb); }
   /** allowChat(isAllowed, cb): hosts let participants chat, or not. */
   allowChat(isAllowed, cb) { this._control({ action: 'allowChat', isAllowed }, cb); }
+  /** allowMultiShare(isAllowed, cb): hosts let several people share screens at once (up to four), or one. */
+  allowMultiShare(isAllowed, cb) { this._control({ action: 'allowMultiShare', isAllowed }, cb); }
   /**
    * shareScreen(cb): asks the browser for a screen (call it from a click),
    * puts it on the media connection and asks the meeting to let it through
-   * (one sharer at a time; refused with the reason, and the screen dropped).
+   * (one sharer at a time unless the hosts allow several; refused with the
+   * reason, and the screen dropped).
    * The browser's own "Stop sharing" stops it too. Others get it through
    * onRemoteTrack with `screen: true`.
    */
@@ -342,7 +352,9 @@ export class ConveneSDK {
     track.addEventListener('ended', () => { if (this.media.screenTrack === track) this.stopShareScreen(); });
     await this.media.setScreen(track);
     this.localScreen = display;
+    this._sharePending = true;
     return this._control({ action: 'setShare', isOn: true }, (ret, reason) => {
+      this._sharePending = false;
       if (ret && this.media.screenTrack === track) this.media.setScreen(null);
       this._done(cb, ret, reason);
     });

@@ -292,8 +292,23 @@ try {
   await guest.click('[data-testid=share]');
   await guest.waitForFunction(() => (document.querySelector('[data-testid=room-error]').textContent || '').includes('is sharing'));
   if (!(await guest.locator('[data-testid=screen-tile]').isVisible())) throw new Error('a refused share hid the host\'s screen');
-  await host.click('[data-testid=share]');
+  step('the host allows several sharers: both screens side by side; taken back, the latest keeps sharing');
+  await host.click('[data-testid=more]');
+  await host.getByRole('button', { name: 'Allow several sharers' }).click();
+  await guest.waitForFunction(() => document.querySelector('[data-testid=notice]').textContent.includes('Several people may share'));
+  await guest.click('[data-testid=share]');
+  await guest.waitForFunction(() => document.querySelector('[data-testid=share]').textContent === 'Stop sharing');
+  // Chromium's fake screen is the sharing window's size (the guest's is a phone's).
+  await host.waitForFunction(() => document.querySelectorAll('[data-testid=screen-tile]').length === 2
+    && [...document.querySelectorAll('[data-testid=screen-tile] video')].every((v) => v.videoWidth >= 300), null, { timeout: 20000 });
+  await shot(host, '11i-two-screens');
+  await host.click('[data-testid=more]');
+  await host.getByRole('button', { name: 'One sharer at a time' }).click();
+  await host.waitForFunction(() => document.querySelector('[data-testid=share]').textContent === 'Share screen');
+  await host.waitForFunction(() => document.querySelectorAll('[data-testid=screen-tile]').length === 1);
+  await host.getByRole('button', { name: /^Stop .*'s sharing$/ }).click();
   await guest.waitForSelector('[data-testid=screen-tile]', { state: 'hidden' });
+  await guest.waitForFunction(() => document.querySelector('[data-testid=share]').textContent === 'Share screen');
 
   step('the guest reloads its page: the same participant, no duplicate, chat history kept');
   const pidBefore = await pidOf(guest);

@@ -123,6 +123,9 @@ pub struct LiveSettings {
     /// The hosts turned the participants' chat off.
     #[serde(default)]
     pub chat_off: bool,
+    /// The hosts let several participants share screens at once.
+    #[serde(default)]
+    pub multi_share: bool,
     /// The cloud recording's state (recording goes on in the meeting's
     /// next live session, e.g. after a restart, in a new segment).
     #[serde(default)]

@@ -637,7 +637,7 @@ impl MeetingSession {
             send_audio: self.live.may_speak(p),
             send_video: video && a.is_camera_on,
             video_allowed: video,
-            send_screen: video && self.live.sharer() == Some(p),
+            send_screen: video && self.live.is_sharing(p),
         })
     }
 

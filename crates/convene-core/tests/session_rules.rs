@@ -534,7 +534,8 @@ fn one_screen_at_a_time_hosts_stop_any_and_a_sharer_who_goes_stops() {
     let out = outputs(&mut s);
     assert!(sent_to(&out, host.conn).iter().any(|(_, e)| *e
         == Event::OnShareStateChanged {
-            participant_id: Some(guest.participant)
+            participant_id: Some(guest.participant),
+            sharers: vec![guest.participant],
         }));
     assert_eq!(s.media_rights(guest.participant).map(|r| r.send_screen), Some(true));
     assert_eq!(s.media_rights(host.participant).map(|r| r.send_screen), Some(false));
@@ -562,9 +563,9 @@ fn one_screen_at_a_time_hosts_stop_any_and_a_sharer_who_goes_stops() {
         Gate::Open,
     )
     .unwrap();
-    assert_eq!(s.live().sharer(), None);
+    assert!(s.live().sharers().is_empty());
     s.control(host.participant, share(true), T0 + 5, Gate::Open).unwrap();
-    assert_eq!(s.live().sharer(), Some(host.participant));
+    assert_eq!(s.live().sharers(), &[host.participant]);
     // A guest may not stop the host's share; the host leaving stops it.
     let r = s.control(
         guest.participant,
@@ -579,12 +580,66 @@ fn one_screen_at_a_time_hosts_stop_any_and_a_sharer_who_goes_stops() {
     outputs(&mut s);
     s.leave(host.participant, host.conn, T0 + 7);
     let out = outputs(&mut s);
-    assert_eq!(s.live().sharer(), None);
-    assert!(sent_to(&out, guest.conn)
-        .iter()
-        .any(|(_, e)| *e == Event::OnShareStateChanged { participant_id: None }));
+    assert!(s.live().sharers().is_empty());
+    assert!(sent_to(&out, guest.conn).iter().any(|(_, e)| *e
+        == Event::OnShareStateChanged {
+            participant_id: None,
+            sharers: vec![],
+        }));
     // An audio meeting has no screen sharing.
     let Two { mut s, guest, .. } = host_and_guest(|i| i.media_type = MediaType::Audio);
     let r = s.control(guest.participant, share(true), T0 + 2, Gate::Open);
     assert_eq!(r.unwrap_err().code, SdkErr::CMS_CONF_MEDIA_TYPES_ILLEGAL);
+}
+
+#[test]
+fn hosts_allow_several_sharers_up_to_four_and_take_it_back() {
+    let Two { mut s, host, guest } = host_and_guest(|_| {});
+    let share = |on: bool| Action::Share { target: None, on };
+    let allow = |allow: bool| Action::AllowMultiShare { allow };
+    // Only hosts decide.
+    let r = s.control(guest.participant, allow(true), T0 + 1, Gate::Open);
+    assert_eq!(r.unwrap_err().code, SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS);
+    s.control(host.participant, allow(true), T0 + 1, Gate::Open).unwrap();
+    let out = outputs(&mut s);
+    assert!(sent_to(&out, guest.conn)
+        .iter()
+        .any(|(_, e)| *e == Event::OnMultiShareChanged { is_allowed: true }));
+    assert!(s.live().settings().multi_share, "kept with the live settings");
+    // Both share; both screens are forwarded; everyone is told both.
+    s.control(guest.participant, share(true), T0 + 2, Gate::Open).unwrap();
+    s.control(host.participant, share(true), T0 + 3, Gate::Open).unwrap();
+    let out = outputs(&mut s);
+    assert!(sent_to(&out, guest.conn).iter().any(|(_, e)| *e
+        == Event::OnShareStateChanged {
+            participant_id: Some(host.participant),
+            sharers: vec![guest.participant, host.participant],
+        }));
+    assert_eq!(s.media_rights(guest.participant).map(|r| r.send_screen), Some(true));
+    assert_eq!(s.media_rights(host.participant).map(|r| r.send_screen), Some(true));
+    let info = s.live().info_for(guest.participant).unwrap();
+    assert_eq!(info.sharers, vec![guest.participant, host.participant]);
+    assert!(info.multi_share);
+    // Sharing again changes nothing.
+    s.control(host.participant, share(true), T0 + 4, Gate::Open).unwrap();
+    assert!(outputs(&mut s).iter().all(|o| !matches!(o, Output::Send { .. })));
+    // Back to one at a time: the latest sharer keeps it, the other's stops.
+    s.control(host.participant, allow(false), T0 + 5, Gate::Open).unwrap();
+    assert_eq!(s.live().sharers(), &[host.participant]);
+    assert_eq!(s.media_rights(guest.participant).map(|r| r.send_screen), Some(false));
+    let r = s.control(guest.participant, share(true), T0 + 6, Gate::Open);
+    assert_eq!(r.unwrap_err().code, SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS);
+    // At most four at once (the setting outlives the session).
+    let m = s.meeting().clone();
+    let mut s = MeetingSession::new(m.clone(), 1000);
+    let mut rng = StdRng::seed_from_u64(9);
+    let host = s.join(req(&m.host_pwd, "host"), T0 + 10, &mut rng).unwrap();
+    s.control(host.participant, allow(true), T0 + 10, Gate::Open).unwrap();
+    for n in 0..4 {
+        let g = s.join(req("1111", &format!("g{n}")), T0 + 10, &mut rng).unwrap();
+        s.control(g.participant, share(true), T0 + 11, Gate::Open).unwrap();
+    }
+    assert_eq!(s.live().sharers().len(), 4);
+    let r = s.control(host.participant, share(true), T0 + 12, Gate::Open);
+    assert_eq!(r.unwrap_err().code, SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS);
 }

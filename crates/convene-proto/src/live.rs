@@ -87,9 +87,17 @@ pub enum Event {
     OnChatHistory { messages: Vec<ChatMessage> },
     /// Whether participants may chat (hosts and co-hosts always may).
     OnChatAllowedChanged { is_allowed: bool },
-    /// Who shares a screen now (`None`: nobody), to the admitted; on
-    /// arrival it is `onConfInfoNotify`'s `sharing`.
-    OnShareStateChanged { participant_id: Option<ParticipantId> },
+    /// Who shares a screen now, to the admitted: `sharers` in the order
+    /// they started (empty: nobody), `participantId` the latest of them;
+    /// on arrival it is `onConfInfoNotify`'s `sharing`/`sharers`.
+    OnShareStateChanged {
+        participant_id: Option<ParticipantId>,
+        #[serde(default)]
+        sharers: Vec<ParticipantId>,
+    },
+    /// Whether several participants may share screens at once (hosts
+    /// allow it; up to four).
+    OnMultiShareChanged { is_allowed: bool },
     /// The meeting's cloud recording started, paused or stopped (to
     /// everyone, the waiting room too; its state on arrival is in
     /// `onConfInfoNotify`'s `recordState`).
@@ -259,9 +267,15 @@ pub struct LiveInfo {
     pub allow_record: bool,
     #[serde(default)]
     pub record_state: RecordState,
-    /// Who shares a screen (none: nobody).
+    /// Who shares a screen (none: nobody); the latest of `sharers`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sharing: Option<ParticipantId>,
+    /// Everyone sharing, in the order they started.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sharers: Vec<ParticipantId>,
+    /// The hosts let several participants share at once.
+    #[serde(default)]
+    pub multi_share: bool,
 }
 
 /// `GET /v1/convene/media/stats` (loopback callers only): the node's SFU counters.
@@ -385,8 +399,15 @@ pub enum ActionMsg {
     AllowChat {
         is_allowed: bool,
     },
+    /// Whether several participants may share screens at once (hosts and
+    /// co-hosts; up to four).
+    #[serde(rename_all = "camelCase")]
+    AllowMultiShare {
+        is_allowed: bool,
+    },
     /// Start or stop sharing one's screen (`participantId` absent: oneself);
-    /// hosts and co-hosts stop anyone's. One sharer at a time.
+    /// hosts and co-hosts stop anyone's. One sharer at a time unless the
+    /// hosts allow several.
     #[serde(rename_all = "camelCase")]
     SetShare {
         #[serde(default)]

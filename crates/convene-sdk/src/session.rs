@@ -71,7 +71,8 @@ struct Callbacks {
     on_chat_message: Option<Callback<ChatMessage>>,
     on_chat_allowed_changed: Option<Callback<bool>>,
     on_record_state_changed: Option<Callback<RecordState>>,
-    on_share_state_changed: Option<Callback<Option<ParticipantId>>>,
+    on_share_state_changed: Option<Callback<Vec<ParticipantId>>>,
+    on_multi_share_changed: Option<Callback<bool>>,
 }
 
 impl Callbacks {
@@ -99,9 +100,8 @@ impl Callbacks {
             Event::OnChatHistory { messages } => self.on_chat_message.as_ref().map(|f| messages.iter().for_each(f)),
             Event::OnChatAllowedChanged { is_allowed } => self.on_chat_allowed_changed.as_ref().map(|f| f(is_allowed)),
             Event::OnRecordStateChanged { state } => self.on_record_state_changed.as_ref().map(|f| f(state)),
-            Event::OnShareStateChanged { participant_id } => {
-                self.on_share_state_changed.as_ref().map(|f| f(participant_id))
-            }
+            Event::OnShareStateChanged { sharers, .. } => self.on_share_state_changed.as_ref().map(|f| f(sharers)),
+            Event::OnMultiShareChanged { is_allowed } => self.on_multi_share_changed.as_ref().map(|f| f(is_allowed)),
             // Given to the list callbacks whole (see the session's runner).
             Event::OnAttendeesChanged { .. } => None,
         };
@@ -455,7 +455,7 @@ impl ConfSession {
         self.control(ActionMsg::OperateCloudRecord { op }).await
     }
     /// Starts or stops sharing one's screen (a video meeting; one sharer
-    /// at a time). The screen's frames go on the media connection's second
+    /// at a time unless the hosts allow several, see [`Self::allow_multi_share`]). The screen's frames go on the media connection's second
     /// video track; the server forwards them only while this holds.
     pub async fn set_share(&self, is_on: bool) -> Result<(), SdkError> {
         self.control(ActionMsg::SetShare {
@@ -471,6 +471,11 @@ impl ConfSession {
             is_on: false,
         })
         .await
+    }
+    /// Lets several participants share screens at once (up to four), or
+    /// only one (host or co-host; taking it back leaves the latest sharer).
+    pub async fn allow_multi_share(&self, is_allowed: bool) -> Result<(), SdkError> {
+        self.control(ActionMsg::AllowMultiShare { is_allowed }).await
     }
     /// Lets participants chat, or not (hosts and co-hosts always may).
     pub async fn allow_chat(&self, is_allowed: bool) -> Result<(), SdkError> {
@@ -620,10 +625,15 @@ impl ConfSession {
     pub fn on_chat_allowed_changed(&self, f: impl Fn(&bool) + Send + Sync + 'static) {
         self.callbacks().on_chat_allowed_changed = Some(Box::new(f));
     }
-    /// Who shares a screen now (`None`: nobody; on arrival it is
-    /// `LiveInfo::sharing`).
-    pub fn on_share_state_changed(&self, f: impl Fn(&Option<ParticipantId>) + Send + Sync + 'static) {
+    /// Who shares a screen now, in the order they started (empty: nobody;
+    /// on arrival it is `LiveInfo::sharers`).
+    pub fn on_share_state_changed(&self, f: impl Fn(&Vec<ParticipantId>) + Send + Sync + 'static) {
         self.callbacks().on_share_state_changed = Some(Box::new(f));
+    }
+    /// Whether several participants may share at once now (the hosts
+    /// allowed it or took it back; on arrival `LiveInfo::multi_share`).
+    pub fn on_multi_share_changed(&self, f: impl Fn(&bool) + Send + Sync + 'static) {
+        self.callbacks().on_multi_share_changed = Some(Box::new(f));
     }
     /// The meeting's recording started, paused or stopped (its state on
     /// arrival is `LiveInfo::record_state`).

@@ -1,6 +1,7 @@
 //! Issue 21: the meeting's chat through a real server and the Rust SDK: to
 //! everyone and privately, a late joiner's history, hosts turning it off,
-//! and the messages kept with the meeting's records (for its minutes).
+//! and the messages kept with the meeting's records (for its minutes);
+//! screen sharing with several sharers allowed by the host.
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
 
@@ -134,4 +135,68 @@ async fn chat_to_everyone_privately_late_and_off() {
             ("Olga Host", None, "hosts still may"),
         ]
     );
+}
+
+/// The events `s` receives until one `pick` takes.
+async fn until_event<T>(s: &ConfSession, pick: impl Fn(&Event) -> Option<T>) -> T {
+    while let Ok(Some((_, e))) = tokio::time::timeout(WAIT, s.next_event()).await {
+        if let Some(t) = pick(&e) {
+            return t;
+        }
+    }
+    panic!("the event never arrived");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_allow_several_sharers_through_the_sdk() {
+    let server = TestServer::start().await;
+    server.add_account("olga", "Olga Host").await;
+    let owner = server.client("olga").await;
+    let m = owner
+        .create_conf_async(CreateConfInfo::new("Two screens", MediaType::Video, true))
+        .await
+        .unwrap();
+    let host = owner
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: m.conf_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let guest = ConveneClient::new(&server.url())
+        .unwrap()
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: m.conf_id.clone(),
+            password: m.guest_pwd.clone(),
+            nick_name: "Gus".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    host.set_share(true).await.unwrap();
+    // One at a time: the guest is refused, and may not change the rule.
+    let e = guest.set_share(true).await.unwrap_err();
+    assert_eq!(e.code, SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS);
+    assert!(guest.allow_multi_share(true).await.is_err());
+    host.allow_multi_share(true).await.unwrap();
+    until_event(&guest, |e| {
+        matches!(e, Event::OnMultiShareChanged { is_allowed: true }).then_some(())
+    })
+    .await;
+    guest.set_share(true).await.unwrap();
+    let both = vec![host.participant_id(), guest.participant_id()];
+    let seen = until_event(&host, |e| match e {
+        Event::OnShareStateChanged { sharers, .. } if sharers.len() == 2 => Some(sharers.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(seen, both);
+    // Taken back: the latest sharer (the guest) keeps sharing.
+    host.allow_multi_share(false).await.unwrap();
+    let seen = until_event(&host, |e| match e {
+        Event::OnShareStateChanged { sharers, .. } if sharers.len() == 1 => Some(sharers.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(seen, vec![guest.participant_id()]);
 }

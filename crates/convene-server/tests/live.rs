@@ -502,6 +502,7 @@ async fn what_the_hosts_changed_outlives_the_meeting_emptying() {
         prolong_left: 0,
         allow_join: None,
         chat_off: false,
+        multi_share: false,
         record: Default::default(),
     };
     let deadline = std::time::Instant::now() + WAIT;

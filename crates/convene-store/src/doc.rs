@@ -172,6 +172,9 @@ struct LiveDoc {
     /// The hosts turned the participants' chat off.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     chat_off: bool,
+    /// The hosts let several participants share screens at once.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    multi_share: bool,
     /// The cloud recording: 0 off, 1 recording, 2 paused.
     #[serde(default, skip_serializing_if = "is_zero")]
     record: i64,
@@ -385,6 +388,7 @@ pub fn encode_live(s: &LiveSettings) -> Result<String> {
         prolong_left: s.prolong_left,
         allow_join: s.allow_join.map(|j| j.number()),
         chat_off: s.chat_off,
+        multi_share: s.multi_share,
         record: match s.record {
             RecordState::Off => 0i64,
             RecordState::Recording => 1,
@@ -403,6 +407,7 @@ pub fn decode_live(text: &str) -> Result<LiveSettings> {
         prolong_left: d.prolong_left,
         allow_join: en(d.allow_join, ConfAllowJoinUserType::from_number, "allowJoin")?,
         chat_off: d.chat_off,
+        multi_share: d.multi_share,
         record: match d.record {
             0 => RecordState::Off,
             1 => RecordState::Recording,

@@ -178,6 +178,7 @@ async fn story(store: Arc<dyn Store>) {
         prolong_left: 5,
         allow_join: Some(convene_proto::ConfAllowJoinUserType::InvitedUser),
         chat_off: false,
+        multi_share: false,
         record: convene_proto::live::RecordState::Paused,
     };
     store.set_live_settings(&m.conf_uuid, &live).await.unwrap();

@@ -446,29 +446,53 @@ impl Live {
                             "an audio meeting has no screen sharing",
                         ));
                     }
-                    if let Some(other) = self.sharing.filter(|o| *o != target) {
-                        let name = self
-                            .present(other)
-                            .map(|x| x.info.nick_name.clone())
-                            .unwrap_or_default();
-                        return Err(refuse(
-                            SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS,
-                            format!("{name} is sharing their screen: one at a time (a host can stop it)"),
-                        ));
+                    if !self.sharing.contains(&target) {
+                        if !self.multi_share {
+                            if let Some(other) = self.sharing.first().copied() {
+                                let name = self
+                                    .present(other)
+                                    .map(|x| x.info.nick_name.clone())
+                                    .unwrap_or_default();
+                                return Err(refuse(
+                                    SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS,
+                                    format!("{name} is sharing their screen: one at a time (a host can stop it or allow several)"),
+                                ));
+                            }
+                        } else if self.sharing.len() >= MAX_SHARERS {
+                            return Err(refuse(
+                                SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS,
+                                format!("{MAX_SHARERS} screens are shared already: at most {MAX_SHARERS} at once"),
+                            ));
+                        }
                     }
                 } else if !is_me && !host_like {
                     return Err(forbidden("stop another participant's sharing"));
                 }
-                let next = if on {
-                    Some(target)
-                } else if self.sharing == Some(target) {
-                    None
+                let before = self.sharing.len();
+                if on {
+                    if !self.sharing.contains(&target) {
+                        self.sharing.push(target);
+                    }
                 } else {
-                    self.sharing
-                };
-                if next != self.sharing {
-                    self.sharing = next;
-                    out.push((Audience::Admitted, Event::OnShareStateChanged { participant_id: next }));
+                    self.sharing.retain(|p| *p != target);
+                }
+                if self.sharing.len() != before {
+                    out.push((Audience::Admitted, self.share_event()));
+                }
+            }
+            Action::AllowMultiShare { allow } => {
+                if !host_like {
+                    return Err(forbidden("allow several sharers"));
+                }
+                if self.multi_share != allow {
+                    self.multi_share = allow;
+                    out.push((Audience::Admitted, Event::OnMultiShareChanged { is_allowed: allow }));
+                    // Back to one at a time: the latest sharer keeps sharing.
+                    if !allow && self.sharing.len() > 1 {
+                        let last = self.sharing.split_off(self.sharing.len() - 1);
+                        self.sharing = last;
+                        out.push((Audience::Admitted, self.share_event()));
+                    }
                 }
             }
             Action::AllowChat { allow } => {
@@ -644,6 +668,7 @@ impl From<ActionMsg> for Action {
             ActionMsg::AddAttendee { attendees } => Action::Invite { attendees },
             ActionMsg::SendChatMessage { text, to } => Action::Chat { text, to },
             ActionMsg::AllowChat { is_allowed } => Action::AllowChat { allow: is_allowed },
+            ActionMsg::AllowMultiShare { is_allowed } => Action::AllowMultiShare { allow: is_allowed },
             ActionMsg::OperateCloudRecord { op } => Action::Record { op },
             ActionMsg::SetShare { participant_id, is_on } => Action::Share {
                 target: participant_id,

@@ -253,6 +253,10 @@ pub enum Action {
     Record {
         op: RecordOp,
     },
+    /// Whether several participants may share screens at once (hosts).
+    AllowMultiShare {
+        allow: bool,
+    },
     /// Start or stop sharing a screen: one's own, or a host stops anyone's.
     Share {
         /// `None`: oneself.
@@ -291,6 +295,7 @@ impl Action {
             Action::AllowChat { .. } => "allowChat",
             Action::Record { .. } => "operateCloudRecord",
             Action::Share { .. } => "setShare",
+            Action::AllowMultiShare { .. } => "allowMultiShare",
         }
     }
 
@@ -325,7 +330,9 @@ impl Action {
             Action::Extend { minutes } => format!("minutes={minutes}"),
             Action::Rename { name, .. } => format!("name={name}"),
             Action::SetHand { raised, .. } => format!("raised={raised}"),
-            Action::AllowUnmute { allow } | Action::AllowChat { allow } => format!("allow={allow}"),
+            Action::AllowUnmute { allow } | Action::AllowChat { allow } | Action::AllowMultiShare { allow } => {
+                format!("allow={allow}")
+            }
             Action::SetJoinPolicy { allow } => format!("allow={}", allow.number()),
             Action::Record { op } => format!(
                 "op={}",
@@ -412,8 +419,11 @@ pub struct Live {
     chat_off: bool,
     /// The cloud recording's state.
     record: RecordState,
-    /// Who shares a screen (one at a time).
-    sharing: Option<ParticipantId>,
+    /// Who shares a screen, in the order they started (one at a time
+    /// unless `multi_share`).
+    sharing: Vec<ParticipantId>,
+    /// The hosts let several participants share at once (up to [`MAX_SHARERS`]).
+    multi_share: bool,
     /// It was recording at some point of this live state.
     recorded: bool,
     /// The latest messages to everyone, for late joiners ([`CHAT_HISTORY`]).
@@ -424,6 +434,9 @@ pub struct Live {
     /// session: [`Live::take_invited`]).
     to_ring: Vec<convene_proto::AttendeeBaseInfo>,
 }
+
+/// The most screens shared at once when the hosts allow several sharers.
+pub const MAX_SHARERS: usize = 4;
 
 /// Messages to everyone a late joiner gets.
 pub const CHAT_HISTORY: usize = 100;
@@ -447,6 +460,7 @@ impl Live {
             prolong_left: meeting.options.prolong_length,
             allow_join: None,
             chat_off: false,
+            multi_share: false,
             // `isAutoRecord`: recorded from the start (until a host stops it).
             record: if meeting.info.is_auto_record == Some(true) && meeting.info.allow_record != Some(false) {
                 RecordState::Recording
@@ -471,7 +485,8 @@ impl Live {
             allow_join: settings.allow_join,
             chat_off: settings.chat_off,
             record: settings.record,
-            sharing: None,
+            sharing: Vec::new(),
+            multi_share: settings.multi_share,
             recorded: settings.record != RecordState::Off,
             chat_log: std::collections::VecDeque::new(),
             chats: 0,
@@ -508,6 +523,7 @@ impl Live {
             prolong_left: self.prolong_left,
             allow_join: self.allow_join,
             chat_off: self.chat_off,
+            multi_share: self.multi_share,
             record: self.record,
         }
     }
@@ -517,20 +533,36 @@ impl Live {
         self.record
     }
 
-    /// Who shares a screen now.
-    pub fn sharer(&self) -> Option<ParticipantId> {
-        self.sharing
+    /// Who shares a screen now, in the order they started.
+    pub fn sharers(&self) -> &[ParticipantId] {
+        &self.sharing
     }
 
-    /// A sharer no longer admitted (left, removed, moved to the waiting
-    /// room) stops sharing: the event that says so.
-    pub fn settle_share(&mut self) -> Option<Event> {
-        let p = self.sharing?;
-        if self.role(p).is_some_and(|r| r != ConfRole::Waiting) {
-            return None;
+    /// Whether `p` shares its screen.
+    pub fn is_sharing(&self, p: ParticipantId) -> bool {
+        self.sharing.contains(&p)
+    }
+
+    /// The event that tells who shares now.
+    pub(crate) fn share_event(&self) -> Event {
+        Event::OnShareStateChanged {
+            participant_id: self.sharing.last().copied(),
+            sharers: self.sharing.clone(),
         }
-        self.sharing = None;
-        Some(Event::OnShareStateChanged { participant_id: None })
+    }
+
+    /// Sharers no longer admitted (left, removed, moved to the waiting
+    /// room) stop sharing: the event that says so.
+    pub fn settle_share(&mut self) -> Option<Event> {
+        let before = self.sharing.len();
+        let admitted: Vec<ParticipantId> = self
+            .sharing
+            .iter()
+            .copied()
+            .filter(|p| self.role(*p).is_some_and(|r| r != ConfRole::Waiting))
+            .collect();
+        self.sharing = admitted;
+        (self.sharing.len() != before).then(|| self.share_event())
     }
 
     /// Whether it has been recorded at some point (the product's `recOccurred`).
@@ -664,7 +696,9 @@ impl Live {
             is_waiting_room_open: self.waiting_room_open,
             allow_record: self.allows_recording(),
             record_state: self.record,
-            sharing: self.sharing,
+            sharing: self.sharing.last().copied(),
+            sharers: self.sharing.clone(),
+            multi_share: self.multi_share,
         })
     }
 
