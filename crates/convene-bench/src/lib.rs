@@ -2,12 +2,14 @@
 //! synthetic media peers they (and the server's media tests) use. Kept out
 //! of the server library, which neither needs nor links them.
 
+pub mod clip;
 pub mod compose;
 pub mod create;
 pub mod janus;
 pub mod join;
 pub mod media;
 pub mod media_peer;
+pub mod page;
 mod target;
 pub mod webhook;
 
@@ -15,5 +17,6 @@ pub use compose::{compose, ComposeBenchArgs};
 pub use create::{create, CreateBenchArgs};
 pub use join::{join, JoinBenchArgs};
 pub use media::{media, MediaBenchArgs};
+pub use page::{page, PageBenchArgs};
 pub use target::TargetArgs;
 pub use webhook::{webhook, WebhookBenchArgs};

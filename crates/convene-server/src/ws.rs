@@ -24,14 +24,21 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// connection closes and it counts as disconnected (it may resume).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The largest message a participant may send. Control messages are
+/// small, but a media answer grows with the meeting: a browser's answer
+/// lists its codecs in every forwarded track's section (about 2.5 KB per
+/// video track in Chromium), so 16 participants with cameras already answer
+/// ~75 KB. 1 MiB holds a meeting of a few hundred tracks.
+pub const MAX_MESSAGE: usize = 1024 * 1024;
+
 pub async fn handler(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    // Signalling messages are small: small buffers keep a connected
-    // participant cheap (the defaults are 128 KiB each way).
-    ws.max_message_size(64 * 1024)
+    // Small buffers keep a connected participant cheap (the defaults are
+    // 128 KiB each way); a message may be as large as MAX_MESSAGE.
+    ws.max_message_size(MAX_MESSAGE)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| session(state, peer, socket))

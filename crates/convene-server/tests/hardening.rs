@@ -521,7 +521,7 @@ async fn a_message_over_the_limit_closes_with_1009() {
     let server = TestServer::start().await;
     let m = create(&server, "olga", |_| {}).await;
     let mut ws = raw_participant(&server, &m.result.conf_id, &m.result.guest_pwd, "Big").await;
-    let big = "x".repeat(200 * 1024);
+    let big = "x".repeat(convene_server::ws::MAX_MESSAGE + 1);
     ws.send(tokio_tungstenite::tungstenite::Message::Text(big.into()))
         .await
         .unwrap();

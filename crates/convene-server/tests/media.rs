@@ -285,3 +285,50 @@ async fn an_offer_made_while_a_connection_is_down_arrives_after_the_resume() {
     guest_media.stop().await;
     host_media.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_participants_each_receive_everyone_else() {
+    // Each join makes the SFU offer everyone the newcomer's tracks; the
+    // answers grow with the meeting (a section per forwarded track) and
+    // once passed the WebSocket's old 64 KiB limit, which closed the
+    // connection: the last joiners never got media.
+    let server = TestServer::start().await;
+    let (host, m) = create(&server, |_| {}).await;
+    let epoch = Instant::now();
+    let mut sessions = vec![join_host(&host, &m).await];
+    for _ in 1..16 {
+        sessions.push(join_guest(&server, &m).await);
+    }
+    let mut peers = Vec::new();
+    for s in &sessions {
+        peers.push(MediaPeer::start(s.clone(), LOCAL, true, true, epoch).await.unwrap());
+    }
+    let end = Instant::now() + Duration::from_secs(40);
+    loop {
+        let missing: Vec<(usize, usize)> = peers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| {
+                sessions
+                    .iter()
+                    .enumerate()
+                    .filter(move |(j, _)| *j != i)
+                    .filter(|(_, s)| frames(p, s, MediaKind::Video) == 0 || frames(p, s, MediaKind::Audio) == 0)
+                    .map(move |(j, _)| (i, j))
+            })
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < end,
+            "{} of 240 (receiver, sender) pairs get no media, e.g. {:?}",
+            missing.len(),
+            &missing[..missing.len().min(8)]
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for p in peers {
+        p.stop().await;
+    }
+}

@@ -37,46 +37,15 @@ fn have_ffmpeg() -> bool {
 /// A clip of solid `color` with a tone, encoded by ffmpeg as VP8 and Opus
 /// (20 ms packets) in WebM, read back as the frames a browser would send.
 fn source(dir: &Path, color: &str, tone: u32) -> MediaSource {
-    let file = dir.join(format!("{color}.webm"));
-    let out = std::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("color=c={color}:s=640x360:r=30:d=4"))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("sine=frequency={tone}:d=4:sample_rate=48000"))
-        .args([
-            "-c:v",
-            "libvpx",
-            "-b:v",
-            "400k",
-            "-g",
-            "15",
-            "-deadline",
-            "realtime",
-            "-cpu-used",
-            "8",
-        ])
-        .args(["-c:a", "libopus", "-b:a", "32k", "-frame_duration", "20", "-ac", "2"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut mkv = matroska_demuxer::MatroskaFile::open(std::fs::File::open(&file).unwrap()).unwrap();
-    let video_track = mkv
-        .tracks()
-        .iter()
-        .find(|t| t.codec_id() == "V_VP8")
-        .unwrap()
-        .track_number()
-        .get();
-    let mut s = MediaSource::default();
-    let mut f = matroska_demuxer::Frame::default();
-    while mkv.next_frame(&mut f).unwrap() {
-        if f.track == video_track {
-            s.video.push((f.data.clone().into(), f.is_keyframe.unwrap_or(false)));
-        } else {
-            s.audio.push(f.data.clone().into());
-        }
-    }
+    let s = convene_bench::clip::vp8_opus(
+        Path::new("ffmpeg"),
+        dir,
+        color,
+        &format!("color=c={color}:s=640x360:r=30"),
+        tone,
+        4,
+    )
+    .unwrap();
     assert!(
         s.video.len() > 100 && s.audio.len() > 150,
         "{} {}",

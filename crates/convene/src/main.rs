@@ -118,6 +118,9 @@ enum BenchCmd {
     /// A recording's composition (ffmpeg) on generated tracks: speed as a
     /// multiple of real time.
     Compose(bench::ComposeBenchArgs),
+    /// One Chromium page in a meeting of synthetic video peers: frames it
+    /// decodes per second per tile, and the browser's CPU.
+    Page(bench::PageBenchArgs),
 }
 
 async fn shutdown_signal() {
@@ -211,6 +214,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCmd::Compose(args)) => bench::compose(args).await,
         Command::Bench(BenchCmd::Join(args)) => bench::join(args).await,
         Command::Bench(BenchCmd::Media(args)) => bench::media(args).await,
+        Command::Bench(BenchCmd::Page(args)) => bench::page(args).await,
         Command::Bench(BenchCmd::Webhook(args)) => bench::webhook(args).await,
     }
 }
