@@ -85,13 +85,17 @@ pub async fn history(
     };
     let mut page = crate::api::meetings_page(&state, &user, q).await?;
     // Whether each has a recording to fetch (the history's `isHasRecordFile`).
+    let uuids: Vec<ConfUuid> = page.0.data.iter().map(|m| ConfUuid(m.conf_uuid.clone())).collect();
+    let ready: std::collections::HashSet<String> = state
+        .store
+        .segments_of_many(&uuids)
+        .await?
+        .into_iter()
+        .filter(|s| s.state == convene_core::recording::SegmentState::Ready)
+        .map(|s| s.conf_uuid)
+        .collect();
     for m in &mut page.0.data {
-        let segments = state.store.segments_of(&ConfUuid(m.conf_uuid.clone())).await?;
-        m.is_has_record_file = Some(
-            segments
-                .iter()
-                .any(|s| s.state == convene_core::recording::SegmentState::Ready),
-        );
+        m.is_has_record_file = Some(ready.contains(&m.conf_uuid));
     }
     Ok(page)
 }

@@ -323,12 +323,15 @@ async fn run_worker(
 }
 
 /// Hands the captured frames to the capture writer, counting per room
-/// those it could not take.
+/// those it could not take (only for rooms still capturing: a count is
+/// made at `CaptureStart` and taken at `CaptureStop`, so none outlives it).
 fn take_captured(sfu: &mut Sfu, capture: &crate::record::capture::Capture, rooms: &mut HashMap<MediaRoomId, u64>) {
     while let Some(f) = sfu.poll_captured() {
         let room = f.room;
         if !capture.frame(f) {
-            *rooms.entry(room).or_default() += 1;
+            if let Some(n) = rooms.get_mut(&room) {
+                *n += 1;
+            }
         }
     }
 }

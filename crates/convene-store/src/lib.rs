@@ -202,6 +202,10 @@ pub enum ListKind {
     Held,
 }
 
+/// The most meetings [`Store::segments_of_many`] looks up in one query (a
+/// list's largest page).
+pub const MAX_SEGMENT_LOOKUP: usize = 500;
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The oldest enterprise, created with `name` if there is none.
@@ -374,6 +378,9 @@ pub trait Store: Send + Sync + 'static {
     /// How its composition went (`Ready` pushes `record.finish`).
     async fn finish_segment(&self, id: i64, outcome: &Composed) -> Result<()>;
     async fn segments_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<Segment>>;
+    /// The segments of each of these meetings (a list page's), in one
+    /// query per [`MAX_SEGMENT_LOOKUP`] meetings.
+    async fn segments_of_many(&self, conf_uuids: &[ConfUuid]) -> Result<Vec<Segment>>;
     async fn segment(&self, id: i64) -> Result<Option<Segment>>;
     /// Meetings with a recording, as a list asks for them, and how many.
     async fn recorded_meetings(&self, q: &RecordQuery) -> Result<(i64, Vec<Meeting>)>;

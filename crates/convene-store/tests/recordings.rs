@@ -98,6 +98,13 @@ async fn recordings_story(store: Arc<dyn Store>, owns: bool) {
     );
     assert_eq!(segs[1].state, SegmentState::Failed);
     assert!(segs[1].error.is_some());
+    // A list's lookup: both meetings at once, the unrecorded one has none.
+    let many = store
+        .segments_of_many(&[other.conf_uuid.clone(), m.conf_uuid.clone()])
+        .await
+        .unwrap();
+    assert_eq!(many.iter().map(|s| s.id).collect::<Vec<_>>(), vec![s1, s2]);
+    assert!(store.segments_of_many(&[]).await.unwrap().is_empty());
 
     // One claim at a time; a lease that ran out frees it; a retry queues again.
     let c = store.claim_segment(T0 + 40, 600).await.unwrap().unwrap();

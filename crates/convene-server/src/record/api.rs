@@ -181,11 +181,23 @@ pub async fn search(
         limit,
     };
     let (count, meetings) = state.store.recorded_meetings(&q).await?;
-    let mut data = Vec::with_capacity(meetings.len());
-    for m in &meetings {
-        let segments = state.store.segments_of(&m.conf_uuid).await?;
-        data.push(result_of(m, &segments));
+    let uuids: Vec<ConfUuid> = meetings.iter().map(|m| m.conf_uuid.clone()).collect();
+    let mut by_meeting: std::collections::HashMap<String, Vec<Segment>> = std::collections::HashMap::new();
+    for s in state.store.segments_of_many(&uuids).await? {
+        by_meeting.entry(s.conf_uuid.clone()).or_default().push(s);
     }
+    let data = meetings
+        .iter()
+        .map(|m| {
+            result_of(
+                m,
+                by_meeting
+                    .get(m.conf_uuid.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
     Ok(Json(RecordPage {
         offset,
         limit,

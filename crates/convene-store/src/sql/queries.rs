@@ -1258,6 +1258,9 @@ macro_rules! impl_store {
             async fn finish_segment(&self, id: i64, outcome: &Composed) -> Result<()> {
                 $rec::finish_segment(&self.pool, id, outcome).await
             }
+            async fn segments_of_many(&self, conf_uuids: &[ConfUuid]) -> Result<Vec<Segment>> {
+                $rec::segments_of_many(&self.pool, conf_uuids).await
+            }
             async fn segments_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<Segment>> {
                 $rec::segments_of(&self.pool, conf_uuid.as_str()).await
             }

@@ -184,6 +184,26 @@ macro_rules! recordings_queries {
                 rows.iter().map(decode_segment).collect()
             }
 
+            pub async fn segments_of_many(pool: &$pool, conf_uuids: &[ConfUuid]) -> Result<Vec<Segment>> {
+                let mut out = Vec::new();
+                // Bounded statements: a query per MAX_SEGMENT_LOOKUP meetings.
+                for chunk in conf_uuids.chunks(crate::MAX_SEGMENT_LOOKUP) {
+                    let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+                    let sql = format!(
+                        "SELECT {SEGMENT_COLS} FROM record_segments WHERE conf_uuid IN ({}) ORDER BY id",
+                        marks.join(", ")
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for u in chunk {
+                        q = q.bind(u.as_str());
+                    }
+                    for row in q.fetch_all(pool).await? {
+                        out.push(decode_segment(&row)?);
+                    }
+                }
+                Ok(out)
+            }
+
             pub async fn segment(pool: &$pool, id: i64) -> Result<Option<Segment>> {
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {SEGMENT_COLS} FROM record_segments WHERE id = $1"
