@@ -167,6 +167,7 @@ function loadHome() {
   mine.hidden = !sdk.accessToken;
   $('#create-form').hidden = !sdk.accessToken;
   if (!sdk.accessToken) return;
+  loadZones();
   const now = Date.now() / 1000;
   sdk.getConfList({ limit: 50, sortType: 'ASC_StartTIME' }, (ret, reason, page) => {
     const ul = $('#upcoming');
@@ -305,14 +306,75 @@ $('#create-form').addEventListener('submit', (ev) => {
     show('created-view');
     return undefined;
   };
+  const cycle = f.get('cycle');
+  if (cycle && !startAt) return fail(0, 'A repeating meeting needs its first start: fill in Starts.', ev.target);
   if (startAt) {
-    // datetime-local is the browser's own zone; the API takes UTC seconds.
-    const startTime = Math.floor(new Date(startAt).getTime() / 1000);
-    sdk.bookConf({ startTime, duration: info.duration || 30, confCommonParam: info }, done);
-  } else {
-    sdk.createConf(info, done);
+    // Starts is a wall-clock time in the chosen zone (else this device's);
+    // the API takes UTC and the zone's code, which its mails show.
+    const zone = zones.find((z) => z.timeZoneID === f.get('timeZone'));
+    const startTime = zone ? zonedToUtc(startAt, zone.zone) : Math.floor(new Date(startAt).getTime() / 1000);
+    const booking = { startTime, duration: info.duration || 30, timeZoneId: zone?.timeZoneID, confCommonParam: info };
+    if (!cycle) return sdk.bookConf(booking, done);
+    const endDate = f.get('endDate');
+    if (!endDate) return fail(0, 'Until: say when the repeating ends.', ev.target);
+    if (endDate < startAt.slice(0, 10)) return fail(0, 'Until: the last day comes before the first start.', ev.target);
+    const point = cycle === 'Week' ? f.getAll('point').map(Number)
+      : cycle === 'Month' ? [Number(startAt.slice(8, 10))] : undefined;
+    if (cycle === 'Week' && point.length === 0) return fail(0, 'Weekly: choose at least one day.', ev.target);
+    booking.cycleParam = { startDate: startAt.slice(0, 10), endDate, cycle, interval: num(f, 'interval') || 1, point };
+    return sdk.bookCycleConf(booking, done);
   }
+  return sdk.createConf(info, done);
 });
+
+// Scheduling: the product's time zones (its codes, with their IANA zones),
+// this device's preselected; the repeat fields shown for a series.
+let zones = [];
+function offsetAt(ms, zone) {
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', {
+    timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(ms).map((x) => [x.type, x.value]));
+  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(ms / 1000) * 1000;
+}
+/** "YYYY-MM-DDTHH:MM" on the clocks of `zone` -> Unix seconds. */
+function zonedToUtc(local, zone) {
+  const [d, t] = local.split('T');
+  const [y, mo, da] = d.split('-').map(Number);
+  const [h, mi] = t.split(':').map(Number);
+  const wall = Date.UTC(y, mo - 1, da, h, mi);
+  const first = wall - offsetAt(wall, zone);
+  return Math.floor((wall - offsetAt(first, zone)) / 1000);
+}
+function loadZones() {
+  if (zones.length) return;
+  sdk.getTimeZones((ret, _reason, list) => {
+    if (ret || !list) return;
+    zones = list;
+    // This device's zone if the product's table has it; else "this
+    // device's" (no code sent: no city guessed from an offset).
+    const mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const pick = zones.find((z) => z.zone === mine);
+    const sel = $('#create-form [name=timeZone]');
+    const option = (value, text) => Object.assign(document.createElement('option'), { value, textContent: text });
+    sel.replaceChildren(...(pick ? [] : [option('', `This device's (${mine})`)]), ...zones.map((z) => option(z.timeZoneID, z.label)));
+    sel.value = pick ? pick.timeZoneID : '';
+  });
+}
+function repeatFields() {
+  const cycle = $('#create-form [name=cycle]').value;
+  $('#repeat-fields').hidden = !cycle;
+  $('#repeat-weekdays').hidden = cycle !== 'Week';
+  $('#repeat-unit').textContent = { Day: 'day(s)', Week: 'week(s)', Month: 'month(s)' }[cycle] || '';
+  const every = $('#create-form [name=interval]');
+  every.max = { Day: 15, Week: 5, Month: 3 }[cycle] || 15;
+  const start = $('#create-form [name=startAt]').value;
+  if (cycle === 'Week' && start && ![...document.querySelectorAll('#repeat-weekdays input')].some((c) => c.checked)) {
+    const day = new Date(`${start.slice(0, 10)}T12:00:00Z`).getUTCDay();
+    document.querySelector(`#repeat-weekdays input[value="${day}"]`).checked = true;
+  }
+}
+$('#create-form [name=cycle]').addEventListener('change', repeatFields);
+$('#create-form [name=startAt]').addEventListener('change', repeatFields);
 
 $('#copy-link').addEventListener('click', () => {
   if (created) navigator.clipboard?.writeText(created.guestJoinUri).then(() => notice('Guest link copied.'), () => {});

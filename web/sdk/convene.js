@@ -15,14 +15,14 @@
 // state), media.js (the WebRTC connection). This file puts them together.
 
 import { SDKERR } from './types.js';
-import { toRestSchedule, toRestBooking, toCreateConfResult } from './mapping.js';
+import { toRestSchedule, toRestBooking, toRestCycleBooking, toCreateConfResult } from './mapping.js';
 import { RestClient } from './rest.js';
 import { MeetingSession } from './session.js';
 import { MediaConnection } from './media.js';
 import { CallChannel } from './calls.js';
 
 export * from './types.js';
-export { toRestSchedule, toRestBooking, toCreateConfResult } from './mapping.js';
+export { toRestSchedule, toRestBooking, toRestCycleBooking, toCreateConfResult } from './mapping.js';
 
 /** A list after an `onAttendeesChanged`: `refresh` entries replace or join, `remove`d IDs go. */
 function applyChange(list, refresh, remove) {
@@ -151,6 +151,25 @@ export class ConveneSDK {
     const [ret, reason, data] = await this.rest.call('POST', '/v1/mmc/management/conferences', { body: toRestBooking(param) });
     if (ret) return this._done(cb, ret, reason);
     return this._done(cb, 0, '', toCreateConfResult(data[0]));
+  }
+
+  /**
+   * bookCycleConf({...bookConf's param, cycleParam: {startDate, endDate, cycle, interval?, point?, preRemindDays?}}, cb)
+   * -> CreateConfResult of the first occurrence: a recurring series, every
+   * occurrence at startTime's time of day in timeZoneId's zone, sharing the
+   * meeting ID, passwords and links.
+   */
+  async bookCycleConf(param, cb) {
+    if (!this.rest.accessToken) return this._done(cb, SDKERR.UISDK_UNLOGIN_ERROR, 'not logged in');
+    const [ret, reason, data] = await this.rest.call('POST', '/v1/mmc/management/cycleconferences', { body: toRestCycleBooking(param) });
+    if (ret) return this._done(cb, ret, reason);
+    return this._done(cb, 0, '', toCreateConfResult(data[0]));
+  }
+
+  /** getTimeZones(cb) -> [{timeZoneID, zone (IANA), label}]: the codes bookConf's timeZoneId takes. */
+  async getTimeZones(cb) {
+    const [ret, reason, data] = await this.rest.call('GET', '/v1/convene/timezones');
+    return this._done(cb, ret, reason, data || undefined);
   }
 
   /** modifyConf(confId, bookConf's param, cb) -> CreateConfResult: edits a booked meeting before it starts. */

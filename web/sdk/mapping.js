@@ -71,6 +71,22 @@ export function toRestBooking(p) {
   });
 }
 
+/**
+ * bookCycleConf's param (bookConf's plus cycleParam: {startDate, endDate
+ * ("YYYY-MM-DD" in the meeting's zone), cycle: 'Day' | 'Week' | 'Month',
+ * interval?, point? (weekdays 0 = Sunday, or days of the month),
+ * preRemindDays?}) as the recurring create body.
+ */
+export function toRestCycleBooking(p) {
+  const c = p.cycleParam || {};
+  return defined({
+    ...toRestBooking(p),
+    cycleParams: defined({
+      startDate: c.startDate, endDate: c.endDate, cycle: c.cycle, interval: c.interval, point: c.point, preRemindDays: c.preRemindDays,
+    }),
+  });
+}
+
 /** The seed's CreateConfResult from the REST ConferenceInfo. */
 export function toCreateConfResult(ci) {
   const pw = (role) => ((ci.passwordEntry || []).find((p) => p.conferenceRole === role) || {}).password || '';

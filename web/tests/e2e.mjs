@@ -434,6 +434,31 @@ try {
   if (!(await host.textContent('[data-testid=start]')).startsWith('Starts ')) throw new Error('a booked meeting offers to start as if now');
   await host.click('[data-testid=created-home]');
   await host.waitForSelector('[data-testid=upcoming-meeting]:has-text("Planning next week")');
+  // A weekly series in another time zone: wrong input first (no end, no day).
+  await host.fill('#create-form [name=subject]', 'Weekly sync');
+  const day = new Date(Date.now() + 2 * 86400 * 1000).toISOString().slice(0, 10);
+  const lastDay = new Date(Date.now() + 16 * 86400 * 1000).toISOString().slice(0, 10);
+  await host.fill('[data-testid=start-at]', `${day}T09:00`);
+  await host.getByLabel('Time zone').selectOption({ label: '(GMT+09:00) Osaka, Sapporo, Tokyo' });
+  await host.getByLabel('Repeats').selectOption('Week');
+  await host.click('[data-testid=create]');
+  await host.waitForFunction(() => document.querySelector('#create-form > .form-error')?.textContent.includes('Until'));
+  await host.getByLabel('Until').fill(lastDay);
+  await host.click('#repeat-weekdays input:checked');
+  await host.click('[data-testid=create]');
+  await host.waitForFunction(() => document.querySelector('#create-form > .form-error')?.textContent.includes('at least one day'));
+  await host.getByRole('checkbox', { name: 'Mon' }).check();
+  await host.getByRole('checkbox', { name: 'Thu' }).check();
+  await shot(host, '14b-weekly-form');
+  await host.click('[data-testid=create]');
+  await host.waitForSelector('#created-view', { state: 'visible' });
+  await host.click('[data-testid=created-home]');
+  await host.waitForSelector('[data-testid=upcoming-meeting]:has-text("Weekly sync")');
+  const series = await host.evaluate(() => new Promise((resolve) => window.convene.sdk.getConfList({ limit: 50 }, (ret, reason, page) => resolve(
+    (page?.data || []).filter((c) => c.subject === 'Weekly sync').map((c) => new Date(c.startTimeStamp * 1000).toISOString())))));
+  // 09:00 in Tokyo is 00:00 UTC; Mondays and Thursdays over two weeks.
+  if (series.length < 3 || series.some((t) => !t.endsWith('T00:00:00.000Z'))) throw new Error(`the weekly series: ${series}`);
+  console.log(`  a weekly series at 09:00 Tokyo time: ${series.length} occurrences, e.g. ${series[0]}`);
   await shot(host, '15-home');
   await accessible(host, 'the home page with lists');
   await host.click('[data-testid=logout]');

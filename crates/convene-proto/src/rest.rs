@@ -198,6 +198,19 @@ pub struct RestScheduleConfDto {
     pub cycle_params: Option<CycleParams>,
 }
 
+/// `GET /v1/convene/timezones` (convene's): the product's time-zone codes,
+/// for a scheduling form to offer and to convert its times with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TimeZoneEntry {
+    /// The code the REST API takes (`timeZoneID`).
+    #[serde(rename = "timeZoneID")]
+    pub time_zone_id: String,
+    /// The IANA zone it means (daylight saving applies).
+    pub zone: String,
+    /// The product's label, e.g. "(GMT+08:00) Beijing, Chongqing, Hong Kong, Urumqi".
+    pub label: String,
+}
+
 /// `CycleParams`: the days a recurring series falls on. Dates are
 /// "YYYY-MM-DD" in the meeting's time zone (`timeZoneID`), not UTC.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

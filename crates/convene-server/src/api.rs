@@ -436,6 +436,7 @@ pub async fn cancel_meeting(
         crate::record::api::delete,
         crate::record::api::info,
         crate::minutes::minutes,
+        crate::schedule::time_zones,
         crate::auth::logout,
     ),
     components(schemas(

@@ -258,6 +258,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::scrape))
         .route("/v1/convene/media/stats", get(media::stats_handler))
         .route("/v1/convene/minutes", get(minutes::minutes))
+        .route("/v1/convene/timezones", get(schedule::time_zones))
         .route("/v1/convene/recordings/{segment}/{file}", get(record::api::download))
         // Create bodies are small; 1 MiB bounds what a client can make us parse.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))

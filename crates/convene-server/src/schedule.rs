@@ -124,3 +124,20 @@ pub async fn start_meeting(
         region_ip: String::new(),
     }))
 }
+
+/// The product's time-zone codes with their IANA zones and labels, in the
+/// table's order (public: the same for everyone).
+#[utoipa::path(get, path = "/v1/convene/timezones", tag = "meetings",
+    responses((status = 200, body = Vec<convene_proto::rest::TimeZoneEntry>)))]
+pub async fn time_zones() -> Json<Vec<convene_proto::rest::TimeZoneEntry>> {
+    Json(
+        convene_core::tz::TABLE
+            .iter()
+            .map(|(code, zone, label)| convene_proto::rest::TimeZoneEntry {
+                time_zone_id: code.to_string(),
+                zone: zone.name().to_string(),
+                label: label.to_string(),
+            })
+            .collect(),
+    )
+}
