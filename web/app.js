@@ -491,9 +491,18 @@ $('#start').addEventListener('click', () => {
 $('#join-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const f = new FormData(ev.target);
-  const confId = String(f.get('confId') || '').trim();
+  const typed = String(f.get('confId') || '').trim();
+  // A pasted join link (this server's /j/<id>/<code>) opens as a link does.
+  const link = typed.match(/^https?:\/\/[^/]+(\/j\/[0-9]+\/[A-Za-z0-9_-]+)\/?$/);
+  if (link) {
+    location.assign(link[1]);
+    return undefined;
+  }
+  // IDs are often written in groups ("123 456 789").
+  const confId = typed.replace(/[\s-]/g, '');
+  if (!/^[0-9]+$/.test(confId)) return fail(0, 'Meeting ID: digits, or paste the whole join link.', ev.target);
   const password = f.get('password') || '';
-  prejoin({
+  return prejoin({
     title: `Join meeting ${confId}`,
     name: f.get('nickName'),
     join: (s, form) => sdk.joinConfById({ confId, password, ...s }, enter(form)),

@@ -335,7 +335,11 @@ try {
     await other.waitForSelector('#home-view', { state: 'visible' });
     // Wrong input first: a wrong password is said under the join form, in words.
     const confId = decodeURIComponent(new URL(host.url()).pathname.split('/').pop());
-    await other.fill('#join-form [name=confId]', confId);
+    await other.getByLabel('Meeting ID or link').fill('my meeting');
+    await other.click('#join-form button[type=submit]');
+    await other.waitForFunction(() => document.querySelector('#join-form > .form-error')?.textContent.includes('digits'));
+    // Written in groups, as people do.
+    await other.getByLabel('Meeting ID or link').fill(confId.replace(/^(...)(...)/, '$1 $2 '));
     await other.fill('#join-form [name=password]', '000000');
     await other.click('#join-form button[type=submit]');
     await other.waitForSelector('#prejoin-view', { state: 'visible' });
