@@ -132,41 +132,8 @@ impl SessionCache {
     }
 }
 
-/// Remembers App ID nonces until their signature expires, so a captured
-/// login request cannot be replayed.
-#[derive(Default)]
-pub struct NonceCache {
-    inner: std::sync::Mutex<HashMap<String, i64>>,
-}
-
 /// How long a nonce of a never-expiring signature is remembered.
 const NONCE_MEMORY: i64 = 24 * 3600;
-
-impl NonceCache {
-    /// False when the nonce was seen already.
-    fn first_use(&self, app_id: &str, nonce: &str, expire_time: i64, now: i64) -> bool {
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, until| *until > now);
-        }
-        let until = if expire_time == 0 {
-            now + NONCE_MEMORY
-        } else {
-            expire_time
-        };
-        match map.entry(format!("{app_id}\n{nonce}")) {
-            std::collections::hash_map::Entry::Occupied(mut e) if *e.get() <= now => {
-                e.insert(until);
-                true
-            }
-            std::collections::hash_map::Entry::Occupied(_) => false,
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(until);
-                true
-            }
-        }
-    }
-}
 
 /// The logged-in caller of a request.
 pub struct Caller(pub Arc<User>);
@@ -412,10 +379,19 @@ pub async fn login_app(
     verify_app_auth(&app, header, &req, t).map_err(app_refusal)?;
     let user_id = req.user_id.clone().unwrap_or_default();
     let nonce = req.nonce.clone().unwrap_or_default();
-    if !state
-        .nonces
-        .first_use(&app.app_id, &nonce, req.expire_time.unwrap_or(0), t)
-    {
+    // Remembered in the store until the signature expires (a day for one
+    // that never does): a replay through any node is refused.
+    let expire = req.expire_time.unwrap_or(0);
+    let until = if expire == 0 { t + NONCE_MEMORY } else { expire };
+    let first = state
+        .store
+        .first_nonce_use(&app.app_id, &nonce, until, t)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "remembering an App ID nonce");
+            ApiError::internal()
+        })?;
+    if !first {
         return Err(app_refusal(AppAuthRefusal::BadSignature));
     }
     let clip = |s: Option<String>, n: usize| {
@@ -565,14 +541,5 @@ mod tests {
             verify_app_auth(&app, &format!("HMAC-SHA256 signature={msig}"), &multi, 1000),
             Ok(())
         );
-    }
-
-    #[test]
-    fn a_nonce_is_taken_once() {
-        let n = NonceCache::default();
-        assert!(n.first_use("a", "x", 100, 10));
-        assert!(!n.first_use("a", "x", 100, 11));
-        assert!(n.first_use("b", "x", 100, 11));
-        assert!(n.first_use("a", "x", 200, 101), "an expired nonce entry may be reused");
     }
 }

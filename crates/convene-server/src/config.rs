@@ -133,6 +133,22 @@ pub struct ServeArgs {
     /// on another host; or put a proxy in front).
     #[arg(long)]
     pub metrics_public: bool,
+    /// Run as one node of a cluster on one PostgreSQL database: the secret
+    /// every node shares, which authenticates their requests to each other
+    /// (at least 16 characters). Without it the node runs alone.
+    #[arg(long, env = "CONVENE_CLUSTER_SECRET", hide_env_values = true)]
+    pub cluster_secret: Option<String>,
+    /// Where the other nodes reach this one (`http://10.0.0.5:8080`; its
+    /// HTTP listener, on an internal network). Default: the bound address.
+    #[arg(long, env = "CONVENE_CLUSTER_URL")]
+    pub cluster_url: Option<String>,
+    /// This node's name in the cluster (default: made at each start).
+    #[arg(long, env = "CONVENE_NODE_ID")]
+    pub node_id: Option<String>,
+    /// How long a node's hold on a live meeting lasts without renewal,
+    /// in milliseconds: after a node dies, its meetings move after this.
+    #[arg(long, env = "CONVENE_LEASE_MS")]
+    pub lease_ms: Option<i64>,
 }
 
 /// The TOML file's shape.
@@ -170,6 +186,10 @@ struct FileConfig {
     record_store_secret: Option<String>,
     no_metrics: Option<bool>,
     metrics_public: Option<bool>,
+    cluster_secret: Option<String>,
+    cluster_url: Option<String>,
+    node_id: Option<String>,
+    lease_ms: Option<i64>,
 }
 
 /// A secret string that never shows in `Debug`.
@@ -218,6 +238,8 @@ pub struct Config {
     pub metrics: bool,
     /// `/metrics` answered to any address (else loopback only).
     pub metrics_public: bool,
+    /// One node of a cluster (`None`: alone, as on SQLite).
+    pub cluster: Option<crate::cluster::ClusterConfig>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -381,7 +403,45 @@ impl Config {
                 });
         // Checked now: a wrong URL stops the server at its start.
         crate::record::archive::Archive::open(record_store.as_ref())?;
+        let cluster = match args.cluster_secret.clone().or(file.cluster_secret) {
+            None => {
+                if args.cluster_url.is_some() || file.cluster_url.is_some() {
+                    bail!("--cluster-url needs --cluster-secret (the nodes' shared secret)");
+                }
+                None
+            }
+            Some(secret) => {
+                if secret.len() < 16 {
+                    bail!("--cluster-secret must be at least 16 characters");
+                }
+                if !database_url.starts_with("postgres") {
+                    bail!(
+                        "a cluster needs one PostgreSQL database shared by its nodes (--database-url postgres://...)"
+                    );
+                }
+                let url = args.cluster_url.clone().or(file.cluster_url);
+                if let Some(u) = &url {
+                    if !u.starts_with("http://") && !u.starts_with("https://") {
+                        bail!("--cluster-url must start with http:// or https://");
+                    }
+                }
+                let lease_ms = args
+                    .lease_ms
+                    .or(file.lease_ms)
+                    .unwrap_or(crate::cluster::DEFAULT_LEASE_MS);
+                if !(1000..=60_000).contains(&lease_ms) {
+                    bail!("--lease-ms must be 1000 to 60000");
+                }
+                Some(crate::cluster::ClusterConfig {
+                    node_id: args.node_id.clone().or(file.node_id).unwrap_or_default(),
+                    url: url.map(|u| u.trim_end_matches('/').to_owned()),
+                    secret: Secret(secret),
+                    lease_ms,
+                })
+            }
+        };
         Ok(Config {
+            cluster,
             record_store,
             record_compose_threads,
             ffmpeg: args
@@ -435,6 +495,7 @@ impl Config {
             notify: crate::notify::NotifyConfig::default(),
             metrics: true,
             metrics_public: false,
+            cluster: None,
         }
     }
 }

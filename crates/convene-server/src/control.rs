@@ -6,16 +6,14 @@
 //! Control tokens are kept in memory on the node that issued them (a known
 //! gap for clusters, noted in docs/DECISIONS.md).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
 
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use convene_core::guard::caller_key;
 use convene_core::live::{self as rules, Action};
-use convene_core::{ConfState, ConfUuid, Meeting};
+use convene_core::{ConfState, Meeting};
 use convene_proto::live::ParticipantId;
 use convene_proto::rest::{ControlToken, ControlTokenResponse};
 use convene_proto::SdkErr;
@@ -27,11 +25,6 @@ use crate::AppState;
 
 /// How long a control token is good for.
 const TOKEN_TTL: i64 = 3600;
-
-#[derive(Default)]
-pub struct ControlTokens {
-    inner: Mutex<HashMap<String, (ConfUuid, i64)>>, // token -> (meeting, expires)
-}
 
 #[derive(Deserialize)]
 pub struct ConfQuery {
@@ -66,10 +59,7 @@ pub async fn token(
     if let Some(current) = conference_token(&headers) {
         let now = state.now();
         let m = authorized(&state, &headers, &q).await?;
-        {
-            let mut map = state.control_tokens.inner.lock().unwrap_or_else(|e| e.into_inner());
-            map.insert(current.clone(), (m.conf_uuid.clone(), now + TOKEN_TTL));
-        }
+        keep_token(&state, &current, &m, now).await?;
         return Ok(Json(token_answer(&state, &m, current, now)));
     }
     // A token that is not (or no longer) valid only loses the caller its
@@ -106,12 +96,21 @@ pub async fn token(
         ));
     };
     let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 32);
-    {
-        let mut map = state.control_tokens.inner.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, (_, exp)| *exp > now);
-        map.insert(token.clone(), (m.conf_uuid.clone(), now + TOKEN_TTL));
-    }
+    keep_token(&state, &token, &m, now).await?;
     Ok(Json(token_answer(&state, &m, token, now)))
+}
+
+/// Keeps a control token for the meeting for [`TOKEN_TTL`] from `now`, in
+/// the store (every node of a cluster honours it), as its digest.
+async fn keep_token(state: &AppState, token: &str, m: &Meeting, now: i64) -> ApiResult<()> {
+    state
+        .store
+        .put_control_token(&crate::auth::token_key(token), &m.conf_uuid, now + TOKEN_TTL, now)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "keeping a control token");
+            ApiError::internal()
+        })
 }
 
 fn token_answer(state: &AppState, m: &Meeting, token: String, now: i64) -> ControlTokenResponse {
@@ -161,13 +160,18 @@ pub(crate) async fn authorized(state: &AppState, headers: &HeaderMap, q: &ConfQu
     };
     let token = conference_token(headers).unwrap_or_default();
     let now = state.now();
-    let uuid = {
-        let map = state.control_tokens.inner.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&token)
-            .filter(|(_, exp)| *exp > now)
-            .map(|(uuid, _)| uuid.clone())
-    };
-    let uuid = uuid.ok_or_else(invalid)?;
+    if token.is_empty() {
+        return Err(invalid());
+    }
+    let uuid = state
+        .store
+        .control_token(&crate::auth::token_key(&token), now)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "reading a control token");
+            ApiError::internal()
+        })?
+        .ok_or_else(invalid)?;
     let m = crate::api::meeting_param(state, q.conference_id.clone())
         .await?
         .filter(|m| m.conf_uuid == uuid)

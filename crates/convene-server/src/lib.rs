@@ -14,6 +14,7 @@ pub mod auth;
 pub mod calendar;
 pub mod calls;
 pub mod clock;
+pub mod cluster;
 pub mod confctl;
 pub mod config;
 pub mod control;
@@ -69,10 +70,8 @@ pub struct Shared {
     /// Base of join links, without a trailing slash.
     pub public_url: Arc<str>,
     pub sessions: Arc<auth::SessionCache>,
-    pub nonces: Arc<auth::NonceCache>,
     pub clock: Arc<clock::Clock>,
     pub live: Arc<live::LiveHub>,
-    pub control_tokens: Arc<control::ControlTokens>,
     /// One-use tokens of the product's per-meeting event socket.
     pub ws_tokens: Arc<confctl::WsTokens>,
     /// Wakes the invitations deliverer (`notify::Deliverer`) after a change stored some.
@@ -262,6 +261,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/convene/recordings/{segment}/{file}", get(record::api::download))
         // Create bodies are small; 1 MiB bounds what a client can make us parse.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
+        // Several nodes: requests about a meeting reach the node running it.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cluster::middleware))
         .layer(axum::middleware::from_fn(error::request_head_limits));
     let app = if state.metrics.is_some() {
         app.route_layer(axum::middleware::from_fn(metrics::track_http))
@@ -429,6 +430,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         None => None,
     };
     let clock = Arc::new(clock::Clock::default());
+    let cluster = match &config.cluster {
+        Some(c) => {
+            let node = cluster::Cluster::new(c, http_addr)?;
+            tracing::info!(node = %node.node_id, url = %node.url, "cluster node");
+            Some(Arc::new(node))
+        }
+        None => None,
+    };
     let media = Arc::new(media::MediaNode::start(config.media.clone())?);
     let recordings = record::Recordings::new(
         config.data_dir.join("recordings"),
@@ -453,16 +462,15 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             media.clone(),
             config.max_participants,
             recordings,
+            cluster,
         )),
         clock: clock.clone(),
-        control_tokens: Arc::default(),
         ws_tokens: Arc::default(),
         store: store.clone(),
         config: Arc::new(config),
         limits: Arc::new(CreateLimits::default()),
         public_url,
         sessions: Arc::default(),
-        nonces: Arc::default(),
         metrics: metrics_on.then(metrics::install).flatten(),
         metrics_public,
     }));

@@ -127,6 +127,22 @@ pub struct LiveHub {
     pub calls: crate::calls::Calls,
     /// Recordings: where segments' files go, and their composer.
     pub recordings: Arc<crate::record::Recordings>,
+    /// This node's part in a cluster (`None`: alone).
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
+}
+
+/// A cluster node's hold on a meeting it runs: the lease's epoch, and
+/// until when it holds by this node's clock (renewed by the task).
+struct Hold {
+    cluster: Arc<crate::cluster::Cluster>,
+    epoch: i64,
+    until: std::time::Instant,
+}
+
+/// The refusal of a request for a meeting another node runs (it moved
+/// there since the request was routed): the client tries again.
+fn moved() -> Refusal {
+    Refusal::new(SdkErr::SDK_COMMON_FAIL, "the meeting moved to another node: try again")
 }
 
 /// Keeps what live meetings record (attendance, control actions) in
@@ -155,10 +171,12 @@ impl LiveHub {
         media: Arc<MediaNode>,
         max_participants: i64,
         recordings: Arc<crate::record::Recordings>,
+        cluster: Option<Arc<crate::cluster::Cluster>>,
     ) -> LiveHub {
         let (records, rx) = mpsc::unbounded_channel();
         tokio::spawn(write_records(store.clone(), rx));
         LiveHub {
+            cluster,
             records,
             recordings,
             calls: Default::default(),
@@ -243,17 +261,37 @@ impl LiveHub {
         }
     }
 
-    /// The task of a meeting, started if needed.
-    fn task(self: &Arc<Self>, m: &Meeting) -> mpsc::Sender<Cmd> {
+    /// The task of a meeting, started if needed. On a cluster node, only
+    /// with the meeting's lease: no node runs a meeting another one holds.
+    async fn task(self: &Arc<Self>, m: &Meeting) -> Result<mpsc::Sender<Cmd>, Refusal> {
+        if let Some(tx) = self.running_task(&m.conf_uuid) {
+            return Ok(tx);
+        }
+        let hold = match &self.cluster {
+            None => None,
+            Some(c) => match c.route(self.store.as_ref(), &m.conf_uuid).await {
+                Ok(crate::cluster::Route::Local(epoch)) => Some(Hold {
+                    cluster: c.clone(),
+                    epoch,
+                    until: std::time::Instant::now() + std::time::Duration::from_millis(c.lease_ms as u64),
+                }),
+                Ok(crate::cluster::Route::Remote(_)) => return Err(moved()),
+                Err(e) => {
+                    tracing::error!(error = %e, "taking a meeting's lease");
+                    return Err(Refusal::new(SdkErr::SDK_COMMON_FAIL, "internal server error"));
+                }
+            },
+        };
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(tx) = tasks.get(&m.conf_uuid).filter(|tx| !tx.is_closed()) {
-            return tx.clone();
+            return Ok(tx.clone());
         }
         let (tx, rx) = mpsc::channel(256);
         tasks.insert(m.conf_uuid.clone(), tx.clone());
-        let (task, media_rx) = MeetingTask::new(m.clone(), self.clone());
+        let (mut task, media_rx) = MeetingTask::new(m.clone(), self.clone());
+        task.hold = hold;
         tokio::spawn(task.run(rx, media_rx));
-        tx
+        Ok(tx)
     }
 
     /// A meeting's task if one runs (never starts one).
@@ -278,7 +316,7 @@ impl LiveHub {
     async fn send<T>(self: &Arc<Self>, m: &Meeting, make: impl Fn(oneshot::Sender<T>) -> Cmd) -> Result<T, Refusal> {
         for _ in 0..3 {
             let (reply, rx) = oneshot::channel();
-            if self.task(m).send(make(reply)).await.is_ok() {
+            if self.task(m).await?.send(make(reply)).await.is_ok() {
                 if let Ok(v) = rx.await {
                     return Ok(v);
                 }
@@ -499,6 +537,8 @@ struct MeetingTask {
     segment: Option<i64>,
     /// Participants' names as they joined (for a recording's tiles).
     names: HashMap<u64, String>,
+    /// On a cluster node: its lease on the meeting.
+    hold: Option<Hold>,
 }
 
 impl MeetingTask {
@@ -515,6 +555,7 @@ impl MeetingTask {
             watchers: Default::default(),
             segment: None,
             names: HashMap::new(),
+            hold: None,
         };
         (task, media_rx)
     }
@@ -563,7 +604,7 @@ impl MeetingTask {
         while let Some(output) = self.session.poll_output() {
             match output {
                 Output::Persist(p) => {
-                    if !self.persist(&p).await {
+                    if !self.fenced().await || !self.persist(&p).await {
                         stored = false;
                         self.session.persist_failed();
                     }
@@ -632,6 +673,42 @@ impl MeetingTask {
             }
         }
         stored
+    }
+
+    /// Whether this node still holds the meeting, renewing its lease (a
+    /// write of a node whose lease moved on must not happen: the fence).
+    /// Alone, always.
+    async fn fenced(&mut self) -> bool {
+        let Some(h) = &mut self.hold else { return true };
+        let started = std::time::Instant::now();
+        let until = crate::cluster::now_ms() + h.cluster.lease_ms;
+        let uuid = self.session.meeting().conf_uuid.clone();
+        match self
+            .hub
+            .store
+            .renew_lease(&uuid, &h.cluster.node_id, h.epoch, until)
+            .await
+        {
+            Ok(true) => {
+                h.until = started + std::time::Duration::from_millis(h.cluster.lease_ms as u64);
+                true
+            }
+            Ok(false) => {
+                tracing::warn!(meeting = %uuid.as_str(), epoch = h.epoch, "another node took the meeting: this one stops");
+                h.until = started;
+                false
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "renewing a meeting's lease");
+                std::time::Instant::now() < h.until
+            }
+        }
+    }
+
+    /// Whether the hold ran out by this node's clock (e.g. after the
+    /// process was paused): the meeting may be another node's now.
+    fn hold_lapsed(&self) -> bool {
+        self.hold.as_ref().is_some_and(|h| std::time::Instant::now() >= h.until)
     }
 
     /// Stores a change, trying again a few times.
@@ -776,16 +853,38 @@ impl MeetingTask {
                 .next_deadline()
                 .map(|d| (d - now).max(0) as u64)
                 .unwrap_or(3600);
+            // A cluster node renews its lease every third of it.
+            let renew = self.hold.as_ref().map_or(std::time::Duration::from_secs(3600), |h| {
+                let third = std::time::Duration::from_millis(h.cluster.lease_ms as u64 / 3);
+                h.until.checked_sub(third * 2).map_or(std::time::Duration::ZERO, |t| {
+                    t.saturating_duration_since(std::time::Instant::now())
+                })
+            });
             let cmd = tokio::select! {
                 cmd = rx.recv() => cmd,
                 Some(e) = media_rx.recv() => {
+                    if self.hold_lapsed() {
+                        break;
+                    }
                     self.on_media_event(e);
                     continue;
                 }
                 _ = tokio::time::sleep(std::time::Duration::from_secs(wait)) => continue,
+                _ = tokio::time::sleep(renew) => {
+                    if !self.fenced().await {
+                        break;
+                    }
+                    continue;
+                }
                 _ = moved.changed() => continue,
             };
             let Some(cmd) = cmd else { break };
+            // Paused past the lease (or cut off from the database): the
+            // meeting may run elsewhere now; this node must not act on it.
+            if self.hold_lapsed() && !self.fenced().await {
+                refuse_moved(cmd);
+                break;
+            }
             let now = self.hub.clock.now();
             match cmd {
                 Cmd::Join { req, reply } => {
@@ -850,10 +949,49 @@ impl MeetingTask {
                 }
             }
         }
-        self.drain().await;
+        let lost = self.hold_lapsed();
+        if !lost {
+            self.drain().await;
+        }
         let _ = self.worker.send(WorkerCmd::RemoveRoom { room: self.room });
         // Closing `rx` makes later sends fail, so the hub starts a new task.
         rx.close();
+        if lost {
+            // Another node may run it: its connections go (the clients
+            // come back through any node to the new holder), and what
+            // was asked meanwhile is refused.
+            self.conns.clear();
+            while let Ok(cmd) = rx.try_recv() {
+                refuse_moved(cmd);
+            }
+        } else if let Some(h) = &self.hold {
+            let uuid = &self.session.meeting().conf_uuid;
+            if let Err(e) = self.hub.store.release_lease(uuid, &h.cluster.node_id, h.epoch).await {
+                tracing::warn!(error = %e, "releasing a meeting's lease");
+            }
+        }
         self.hub.forget(&self.session.meeting().conf_uuid);
+    }
+}
+
+/// Answers a command with [`moved`] (what needs no answer is dropped).
+fn refuse_moved(cmd: Cmd) {
+    match cmd {
+        Cmd::Join { reply, .. } => {
+            let _ = reply.send(Err(moved()));
+        }
+        Cmd::Resume { reply, .. } => {
+            let _ = reply.send(Err(moved()));
+        }
+        Cmd::Control { reply, .. } => {
+            let _ = reply.send(Err(moved()));
+        }
+        Cmd::Media { reply, .. } => {
+            let _ = reply.send(Err(moved()));
+        }
+        Cmd::Decline { reply, .. } => {
+            let _ = reply.send(Err(moved()));
+        }
+        _ => {}
     }
 }

@@ -34,14 +34,27 @@ pub const MAX_MESSAGE: usize = 1024 * 1024;
 pub async fn handler(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // From another node of the cluster: the client it forwards (and it
+    // must not be forwarded again).
+    let forwarded = state.live.cluster.as_ref().is_some_and(|c| c.is_peer(&headers));
     // Small buffers keep a connected participant cheap (the defaults are
     // 128 KiB each way); a message may be as large as MAX_MESSAGE.
     ws.max_message_size(MAX_MESSAGE)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| session(state, peer, socket))
+        .on_upgrade(move |socket| session(state, peer, socket, forwarded))
+}
+
+/// The meeting ID of a join or resume.
+fn conf_id_of(first: &str) -> Option<String> {
+    match serde_json::from_str::<ClientMsg>(first).ok()? {
+        ClientMsg::Join(j) => Some(j.conf_id),
+        ClientMsg::Resume { conf_id, .. } => Some(conf_id),
+        _ => None,
+    }
 }
 
 async fn send(socket: &mut WebSocket, msg: &ServerMsg) -> bool {
@@ -59,16 +72,15 @@ async fn send_text(socket: &mut WebSocket, text: String) -> bool {
     )
 }
 
-async fn hello(state: &AppState, peer: SocketAddr, socket: &mut WebSocket) -> Result<(Attached, bool), Refusal> {
-    let bad = |reason: &str| Refusal {
+fn bad(reason: &str) -> Refusal {
+    Refusal {
         code: SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
         reason: reason.into(),
-    };
-    let first = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
-        Ok(Some(Ok(Message::Text(t)))) => t,
-        _ => return Err(bad("the first message must be a join or resume")),
-    };
-    match serde_json::from_str::<ClientMsg>(&first).map_err(|e| bad(&format!("unreadable message: {e}")))? {
+    }
+}
+
+async fn hello(state: &AppState, peer: SocketAddr, first: &str) -> Result<(Attached, bool), Refusal> {
+    match serde_json::from_str::<ClientMsg>(first).map_err(|e| bad(&format!("unreadable message: {e}")))? {
         ClientMsg::Join(j) => {
             let account = match j.access_token.as_deref().filter(|t| !t.is_empty()) {
                 None => None,
@@ -154,8 +166,44 @@ async fn media(a: &Attached, req: MediaReq) -> Result<Option<String>, Refusal> {
     rx.await.unwrap_or_else(|_| Err(gone()))
 }
 
-async fn session(state: AppState, peer: SocketAddr, mut socket: WebSocket) {
-    let (mut a, resumed) = match hello(&state, peer, &mut socket).await {
+async fn session(state: AppState, peer: SocketAddr, mut socket: WebSocket, forwarded: bool) {
+    let first = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(t)))) => Ok(t.to_string()),
+        _ => Err(bad("the first message must be a join or resume")),
+    };
+    // Several nodes: the meeting runs on one; this node may be only the door.
+    if let (Some(cluster), Ok(text)) = (state.live.cluster.clone(), &first) {
+        if let Some(conf_id) = conf_id_of(text) {
+            match cluster.route_conf(state.store.as_ref(), &conf_id, state.now()).await {
+                Ok(crate::cluster::Route::Remote(url)) if !forwarded => {
+                    cluster
+                        .forward_ws(&url, "/v1/convene/ws", socket, Some(text.clone()), peer.ip())
+                        .await;
+                    return;
+                }
+                Ok(crate::cluster::Route::Remote(_)) => {
+                    let r = Refusal::new(SdkErr::SDK_COMMON_FAIL, "the meeting moved to another node: try again");
+                    send(
+                        &mut socket,
+                        &ServerMsg::Error {
+                            ret: r.code,
+                            reason: r.reason,
+                        },
+                    )
+                    .await;
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
+                Ok(crate::cluster::Route::Local(_)) => {}
+                Err(e) => tracing::error!(error = %e, "routing a meeting socket"),
+            }
+        }
+    }
+    let hello = match &first {
+        Ok(text) => hello(&state, peer, text).await,
+        Err(r) => Err(r.clone()),
+    };
+    let (mut a, resumed) = match hello {
         Ok(x) => x,
         Err(r) => {
             send(

@@ -202,6 +202,18 @@ pub enum ListKind {
     Held,
 }
 
+/// Which node runs a live meeting's session (see `meeting_leases`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub node_id: String,
+    /// Where other nodes reach it (its cluster address).
+    pub node_url: String,
+    /// The fencing token: it grows by one at every takeover.
+    pub epoch: i64,
+    /// Unix milliseconds (0: released).
+    pub expires_at: i64,
+}
+
 /// The most meetings [`Store::segments_of_many`] looks up in one query (a
 /// list's largest page).
 pub const MAX_SEGMENT_LOOKUP: usize = 500;
@@ -378,6 +390,32 @@ pub trait Store: Send + Sync + 'static {
     /// How its composition went (`Ready` pushes `record.finish`).
     async fn finish_segment(&self, id: i64, outcome: &Composed) -> Result<()>;
     async fn segments_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<Segment>>;
+
+    /// Takes a live meeting's lease for `node_id` until `now_ms + lease_ms`
+    /// if nobody holds it or its holder's ran out (a new epoch), or renews
+    /// it if `node_id` holds it; answers the holder after the attempt
+    /// (another node's lease when it still runs).
+    async fn claim_lease(
+        &self,
+        conf_uuid: &ConfUuid,
+        node_id: &str,
+        node_url: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Lease>;
+    /// Extends the lease `node_id` holds with `epoch` to `until_ms`; false
+    /// when another node took the meeting since (the epoch moved on).
+    async fn renew_lease(&self, conf_uuid: &ConfUuid, node_id: &str, epoch: i64, until_ms: i64) -> Result<bool>;
+    /// Gives the lease up (if still held with `epoch`); its epoch stays.
+    async fn release_lease(&self, conf_uuid: &ConfUuid, node_id: &str, epoch: i64) -> Result<()>;
+    async fn lease_of(&self, conf_uuid: &ConfUuid) -> Result<Option<Lease>>;
+    /// Remembers an App ID login's nonce until `until` (Unix seconds):
+    /// false when it was seen already and is still remembered.
+    async fn first_nonce_use(&self, app_id: &str, nonce: &str, until: i64, now: i64) -> Result<bool>;
+    /// Keeps a REST control token (its digest `key`) for a meeting.
+    async fn put_control_token(&self, key: &str, conf_uuid: &ConfUuid, expires: i64, now: i64) -> Result<()>;
+    /// The meeting a control token (its digest) controls, if still valid.
+    async fn control_token(&self, key: &str, now: i64) -> Result<Option<ConfUuid>>;
     /// The segments of each of these meetings (a list page's), in one
     /// query per [`MAX_SEGMENT_LOOKUP`] meetings.
     async fn segments_of_many(&self, conf_uuids: &[ConfUuid]) -> Result<Vec<Segment>>;

@@ -110,6 +110,7 @@ pub(super) fn fresh_id() -> String {
     nine_digit_id(&mut rand::thread_rng())
 }
 
+mod cluster;
 mod create;
 mod events;
 mod outbox;

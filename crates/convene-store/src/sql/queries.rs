@@ -1015,9 +1015,53 @@ store_queries!(pg, pg_events, sqlx::PgConnection, PgPool, sqlx::postgres::PgRow)
 /// The `Store` impl of a backend: the same SQL for both, except
 /// `create_meeting`, which each backend schedules its own way.
 macro_rules! impl_store {
-    ($ty:ty, $q:ident, $o:ident, $r:ident, $e:ident, $rec:ident) => {
+    ($ty:ty, $q:ident, $o:ident, $r:ident, $e:ident, $rec:ident, $cl:ident) => {
         #[async_trait]
         impl Store for $ty {
+            async fn claim_lease(
+                &self,
+                conf_uuid: &ConfUuid,
+                node_id: &str,
+                node_url: &str,
+                now_ms: i64,
+                lease_ms: i64,
+            ) -> Result<crate::Lease> {
+                crate::sql::cluster::$cl::claim_lease(
+                    &self.pool,
+                    conf_uuid.as_str(),
+                    node_id,
+                    node_url,
+                    now_ms,
+                    lease_ms,
+                )
+                .await
+            }
+            async fn renew_lease(
+                &self,
+                conf_uuid: &ConfUuid,
+                node_id: &str,
+                epoch: i64,
+                until_ms: i64,
+            ) -> Result<bool> {
+                crate::sql::cluster::$cl::renew_lease(&self.pool, conf_uuid.as_str(), node_id, epoch, until_ms).await
+            }
+            async fn release_lease(&self, conf_uuid: &ConfUuid, node_id: &str, epoch: i64) -> Result<()> {
+                crate::sql::cluster::$cl::release_lease(&self.pool, conf_uuid.as_str(), node_id, epoch).await
+            }
+            async fn lease_of(&self, conf_uuid: &ConfUuid) -> Result<Option<crate::Lease>> {
+                crate::sql::cluster::$cl::lease_of_meeting(&self.pool, conf_uuid.as_str()).await
+            }
+            async fn first_nonce_use(&self, app_id: &str, nonce: &str, until: i64, now: i64) -> Result<bool> {
+                crate::sql::cluster::$cl::first_nonce_use(&self.pool, app_id, nonce, until, now).await
+            }
+            async fn put_control_token(&self, key: &str, conf_uuid: &ConfUuid, expires: i64, now: i64) -> Result<()> {
+                crate::sql::cluster::$cl::put_control_token(&self.pool, key, conf_uuid.as_str(), expires, now).await
+            }
+            async fn control_token(&self, key: &str, now: i64) -> Result<Option<ConfUuid>> {
+                Ok(crate::sql::cluster::$cl::control_token(&self.pool, key, now)
+                    .await?
+                    .map(ConfUuid))
+            }
             async fn create_meeting_staged(&self, meeting: NewMeeting, now: i64) -> Result<crate::Staged> {
                 self.create_meeting_scheduled(meeting, now).await
             }
@@ -1305,6 +1349,7 @@ impl_store!(
     lite_outbox,
     lite_records,
     lite_events,
-    lite_recordings
+    lite_recordings,
+    lite_cluster
 );
-impl_store!(PgStore, pg, pg_outbox, pg_records, pg_events, pg_recordings);
+impl_store!(PgStore, pg, pg_outbox, pg_records, pg_events, pg_recordings, pg_cluster);

@@ -1,0 +1,211 @@
+//! Issue 22: three nodes on one PostgreSQL database (`CONVENE_TEST_PG`),
+//! on 127.0.0.1. Each live meeting runs on one node; any node is a door:
+//! a cap of 2 holds under racing joiners spread over the nodes, joiners on
+//! different nodes see each other and each other's media, REST control
+//! through any node reaches everyone, and a control token from one node
+//! works on another.
+
+#![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use convene_bench::media_peer::MediaPeer;
+use convene_sdk::*;
+use convene_server::cluster::ClusterConfig;
+use convene_server::config::Secret;
+use str0m::media::MediaKind;
+
+const WAIT: Duration = Duration::from_secs(10);
+const LOCAL: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+struct Nodes {
+    nodes: Vec<TestServer>,
+}
+
+/// Three nodes of one cluster on a fresh database; `None` without
+/// `CONVENE_TEST_PG` (`.ci/run` sets it).
+async fn three_nodes() -> Option<Nodes> {
+    use sqlx::Connection;
+    let Ok(admin_url) = std::env::var("CONVENE_TEST_PG") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the cluster tests: set CONVENE_TEST_PG"
+        );
+        eprintln!("skipped: no CONVENE_TEST_PG");
+        return None;
+    };
+    let name = format!(
+        "convene_cluster_{}",
+        convene_core::ids::random_hex(&mut rand::thread_rng(), 6)
+    );
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let url = format!("{base}/{name}");
+    let mut nodes = Vec::new();
+    for n in 0..3 {
+        let url = url.clone();
+        nodes.push(
+            TestServer::start_with(move |c| {
+                c.database_url = Secret(url);
+                c.cluster = Some(ClusterConfig {
+                    node_id: format!("n{n}"),
+                    url: None,
+                    secret: Secret("a cluster secret for the tests".into()),
+                    lease_ms: 3000,
+                });
+            })
+            .await,
+        );
+    }
+    Some(Nodes { nodes })
+}
+
+async fn guest(node: &TestServer, m: &CreateConfResult, name: &str) -> Result<ConfSession, SdkError> {
+    ConveneClient::new(&node.url())
+        .unwrap()
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: m.conf_id.clone(),
+            password: m.guest_pwd.clone(),
+            nick_name: name.into(),
+            is_mic_on: true,
+            is_camera_on: true,
+            attendee_type: None,
+        })
+        .await
+}
+
+/// The events `s` receives until `pick` takes one.
+async fn until_event<T>(s: &ConfSession, what: &str, pick: impl Fn(&Event) -> Option<T>) -> T {
+    while let Ok(Some((_, e))) = tokio::time::timeout(WAIT, s.next_event()).await {
+        if let Some(t) = pick(&e) {
+            return t;
+        }
+    }
+    panic!("{what} never arrived");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cap_of_two_holds_under_racing_joiners_on_three_nodes() {
+    let Some(Nodes { nodes }) = three_nodes().await else {
+        return;
+    };
+    nodes[0].add_account("olga", "Olga Host").await;
+    let owner = nodes[0].client("olga").await;
+    let mut info = CreateConfInfo::new("Capped", MediaType::Audio, true);
+    info.concurrent_participants = Some(2);
+    let m = owner.create_conf_async(info).await.unwrap();
+    let nodes = Arc::new(nodes);
+    let tries: Vec<_> = (0..8)
+        .map(|i| {
+            let nodes = nodes.clone();
+            let m = m.clone();
+            tokio::spawn(async move { guest(&nodes[i % 3], &m, &format!("racer {i}")).await })
+        })
+        .collect();
+    let mut admitted = Vec::new();
+    let mut refused = Vec::new();
+    for t in tries {
+        match t.await.unwrap() {
+            Ok(s) => admitted.push(s),
+            Err(e) => refused.push(e.code),
+        }
+    }
+    assert_eq!(admitted.len(), 2, "refused: {refused:?}");
+    assert!(
+        refused.iter().all(|c| *c == SdkErr::CMS_OVER_MAX_PARTICIPANT_NUMBER),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn joiners_on_different_nodes_meet_and_rest_control_through_any_node_reaches_all() {
+    let Some(Nodes { nodes }) = three_nodes().await else {
+        return;
+    };
+    nodes[0].add_account("olga", "Olga Host").await;
+    let owner = nodes[0].client("olga").await;
+    let m = owner
+        .create_conf_async(CreateConfInfo::new("Spread", MediaType::Video, true))
+        .await
+        .unwrap();
+    // The host through node 0, guests through nodes 1 and 2.
+    let host = Arc::new(
+        owner
+            .join_conf_by_id_async(JoinConfByIdInfo {
+                conf_id: m.conf_id.clone(),
+                is_mic_on: true,
+                is_camera_on: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap(),
+    );
+    let g1 = Arc::new(guest(&nodes[1], &m, "Gus on one").await.unwrap());
+    let g2 = Arc::new(guest(&nodes[2], &m, "Gia on two").await.unwrap());
+    // Everyone sees everyone, whichever node they came through.
+    let ids = [host.participant_id(), g1.participant_id(), g2.participant_id()];
+    assert_eq!(
+        ids.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        3,
+        "one meeting numbers its participants once"
+    );
+    let end = Instant::now() + WAIT;
+    while g2.attendees().len() < 3 {
+        assert!(Instant::now() < end, "node 2's guest sees {:?}", g2.attendees());
+        let _ = tokio::time::timeout(Duration::from_millis(200), g2.next_event()).await;
+    }
+    // Media: each receives the others (the SFU of the node running it).
+    let epoch = Instant::now();
+    let mut peers = Vec::new();
+    for s in [&host, &g1, &g2] {
+        peers.push(MediaPeer::start(s.clone(), LOCAL, true, true, epoch).await.unwrap());
+    }
+    let end = Instant::now() + WAIT;
+    loop {
+        let ok = peers.iter().zip([&host, &g1, &g2]).all(|(p, me)| {
+            [&host, &g1, &g2]
+                .iter()
+                .filter(|o| o.participant_id() != me.participant_id())
+                .all(|o| p.with(|c| c.frames_from(o.participant_id().0, MediaKind::Video)) > 0)
+        });
+        if ok {
+            break;
+        }
+        assert!(Instant::now() < end, "media does not flow between nodes' participants");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A control token from node 1, used on node 2: the lock reaches all.
+    let t = nodes[1].control_token(&m.conf_id, &m.host_pwd).await;
+    let token = t["data"]["token"].as_str().unwrap().to_owned();
+    let res = reqwest::Client::new()
+        .put(format!("{}/v1/mmc/control/conferences/lock", nodes[2].url()))
+        .query(&[("conferenceID", m.conf_id.as_str())])
+        .header("X-Conference-Authorization", token.as_str())
+        .json(&serde_json::json!({"isLock": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
+    for s in [&host, &g1, &g2] {
+        until_event(s, "the lock", |e| {
+            matches!(e, Event::OnMeetingInfoChanged { is_locked: true, .. }).then_some(())
+        })
+        .await;
+    }
+    // A locked meeting refuses a new guest through any node.
+    let Err(e) = guest(&nodes[0], &m, "Late").await else {
+        panic!("a locked meeting let a guest in");
+    };
+    assert_eq!(e.code, SdkErr::CMS_CONF_LOCKED, "{e:?}");
+    for p in peers {
+        p.stop().await;
+    }
+}

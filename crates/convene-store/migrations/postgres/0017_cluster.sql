@@ -1,0 +1,29 @@
+-- Several nodes on one database (issue 22).
+-- meeting_leases: which node runs a live meeting's session. A lease is
+-- taken when no one holds it or the holder's ran out; every takeover adds
+-- one to epoch (the fencing token: a node whose epoch is not the row's no
+-- longer owns the meeting). A released lease keeps its row (expires_at 0)
+-- so that epochs only grow. Times in Unix milliseconds.
+CREATE TABLE meeting_leases (
+    conf_uuid TEXT PRIMARY KEY,
+    node_id TEXT NOT NULL,
+    node_url TEXT NOT NULL,
+    epoch BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+-- App ID login nonces, remembered until their signature expires (a replay
+-- through any node is refused). Unix seconds.
+CREATE TABLE app_nonces (
+    app_id TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    until_at BIGINT NOT NULL,
+    PRIMARY KEY (app_id, nonce)
+);
+CREATE INDEX app_nonces_until ON app_nonces(until_at);
+-- The REST control tokens (their SHA-256), for the meeting they control.
+CREATE TABLE control_tokens (
+    token_key TEXT PRIMARY KEY,
+    conf_uuid TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX control_tokens_expires ON control_tokens(expires_at);

@@ -1,0 +1,168 @@
+//! Several nodes on one database (issue 22): meeting leases with epochs,
+//! App ID nonces and control tokens, shared by every node.
+
+use crate::Lease;
+
+fn lease_of<R: sqlx::Row>(r: &R) -> crate::Result<Lease>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Lease {
+        node_id: r.try_get("node_id")?,
+        node_url: r.try_get("node_url")?,
+        epoch: r.try_get("epoch")?,
+        expires_at: r.try_get("expires_at")?,
+    })
+}
+
+macro_rules! cluster_queries {
+    ($module:ident, $pool:ty) => {
+        pub(crate) mod $module {
+            use super::lease_of;
+            use crate::sql::*;
+            use crate::Lease;
+
+            pub async fn claim_lease(
+                pool: &$pool,
+                conf_uuid: &str,
+                node_id: &str,
+                node_url: &str,
+                now_ms: i64,
+                lease_ms: i64,
+            ) -> Result<Lease> {
+                // Taken when free or run out (a new epoch), renewed when
+                // still ours (the same epoch); else the holder is answered.
+                let taken = sqlx::query(
+                    "INSERT INTO meeting_leases (conf_uuid, node_id, node_url, epoch, expires_at) \
+                     VALUES ($1, $2, $3, 1, $4) \
+                     ON CONFLICT (conf_uuid) DO UPDATE SET \
+                       epoch = CASE WHEN meeting_leases.node_id = excluded.node_id \
+                                     AND meeting_leases.expires_at > $5 \
+                                    THEN meeting_leases.epoch ELSE meeting_leases.epoch + 1 END, \
+                       node_id = excluded.node_id, node_url = excluded.node_url, \
+                       expires_at = excluded.expires_at \
+                     WHERE meeting_leases.node_id = excluded.node_id OR meeting_leases.expires_at <= $5 \
+                     RETURNING node_id, node_url, epoch, expires_at",
+                )
+                .bind(conf_uuid)
+                .bind(node_id)
+                .bind(node_url)
+                .bind(now_ms + lease_ms)
+                .bind(now_ms)
+                .fetch_optional(pool)
+                .await?;
+                if let Some(r) = taken {
+                    return lease_of(&r);
+                }
+                let r = sqlx::query(
+                    "SELECT node_id, node_url, epoch, expires_at FROM meeting_leases WHERE conf_uuid = $1",
+                )
+                .bind(conf_uuid)
+                .fetch_one(pool)
+                .await?;
+                lease_of(&r)
+            }
+
+            pub async fn renew_lease(
+                pool: &$pool,
+                conf_uuid: &str,
+                node_id: &str,
+                epoch: i64,
+                until_ms: i64,
+            ) -> Result<bool> {
+                // The epoch only changes on a takeover: matching it means
+                // nobody took the meeting, even if the lease ran out.
+                let done = sqlx::query(
+                    "UPDATE meeting_leases SET expires_at = $1 \
+                     WHERE conf_uuid = $2 AND node_id = $3 AND epoch = $4",
+                )
+                .bind(until_ms)
+                .bind(conf_uuid)
+                .bind(node_id)
+                .bind(epoch)
+                .execute(pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub async fn release_lease(pool: &$pool, conf_uuid: &str, node_id: &str, epoch: i64) -> Result<()> {
+                sqlx::query(
+                    "UPDATE meeting_leases SET expires_at = 0 \
+                     WHERE conf_uuid = $1 AND node_id = $2 AND epoch = $3",
+                )
+                .bind(conf_uuid)
+                .bind(node_id)
+                .bind(epoch)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn lease_of_meeting(pool: &$pool, conf_uuid: &str) -> Result<Option<Lease>> {
+                let r = sqlx::query(
+                    "SELECT node_id, node_url, epoch, expires_at FROM meeting_leases WHERE conf_uuid = $1",
+                )
+                .bind(conf_uuid)
+                .fetch_optional(pool)
+                .await?;
+                r.as_ref().map(lease_of).transpose()
+            }
+
+            pub async fn first_nonce_use(pool: &$pool, app_id: &str, nonce: &str, until: i64, now: i64) -> Result<bool> {
+                // New, or remembered past its time: this use is the first.
+                let done = sqlx::query(
+                    "INSERT INTO app_nonces (app_id, nonce, until_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (app_id, nonce) DO UPDATE SET until_at = excluded.until_at \
+                     WHERE app_nonces.until_at <= $4",
+                )
+                .bind(app_id)
+                .bind(nonce)
+                .bind(until)
+                .bind(now)
+                .execute(pool)
+                .await?;
+                if done.rows_affected() == 1 && rand::random::<u8>() == 0 {
+                    // Now and then, forget the nonces past their time.
+                    sqlx::query("DELETE FROM app_nonces WHERE until_at <= $1")
+                        .bind(now)
+                        .execute(pool)
+                        .await?;
+                }
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub async fn put_control_token(pool: &$pool, key: &str, conf_uuid: &str, expires: i64, now: i64) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO control_tokens (token_key, conf_uuid, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (token_key) DO UPDATE SET conf_uuid = excluded.conf_uuid, expires_at = excluded.expires_at",
+                )
+                .bind(key)
+                .bind(conf_uuid)
+                .bind(expires)
+                .execute(pool)
+                .await?;
+                if rand::random::<u8>() == 0 {
+                    sqlx::query("DELETE FROM control_tokens WHERE expires_at <= $1")
+                        .bind(now)
+                        .execute(pool)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            pub async fn control_token(pool: &$pool, key: &str, now: i64) -> Result<Option<String>> {
+                let r = sqlx::query("SELECT conf_uuid FROM control_tokens WHERE token_key = $1 AND expires_at > $2")
+                    .bind(key)
+                    .bind(now)
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(r.map(|r| r.try_get("conf_uuid")).transpose()?)
+            }
+        }
+    };
+}
+
+cluster_queries!(lite_cluster, SqlitePool);
+cluster_queries!(pg_cluster, PgPool);
