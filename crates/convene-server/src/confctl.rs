@@ -14,7 +14,7 @@
 //! it compares the meeting with what it last told them and sends the
 //! difference; nothing of this runs when nobody watches.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,26 +55,25 @@ const TYPES: [&str; 7] = [
     "InviteResultNotify",
 ];
 
-/// The one-use socket tokens: token -> (meeting, expiry).
-#[derive(Default)]
-pub struct WsTokens {
-    inner: std::sync::Mutex<HashMap<String, (ConfUuid, i64)>>,
+/// Issues a one-use socket token for the meeting, good for
+/// [`WS_TOKEN_TTL`], kept in the store (as its digest, with a `ws:`
+/// prefix) so that a socket through any node of a cluster finds it.
+async fn issue(state: &AppState, m: &ConfUuid) -> ApiResult<String> {
+    let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 24);
+    let now = state.now();
+    state
+        .store
+        .put_control_token(&ws_key(&token), m, now + WS_TOKEN_TTL, now)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "keeping a socket token");
+            ApiError::internal()
+        })?;
+    Ok(token)
 }
 
-impl WsTokens {
-    fn issue(&self, m: &ConfUuid, now: i64) -> String {
-        let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 24);
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, (_, exp)| *exp > now);
-        map.insert(token.clone(), (m.clone(), now + WS_TOKEN_TTL));
-        token
-    }
-
-    /// The meeting of a token, which is used up.
-    fn take(&self, token: &str, now: i64) -> Option<ConfUuid> {
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(token).filter(|(_, exp)| *exp > now).map(|(m, _)| m)
-    }
+fn ws_key(token: &str) -> String {
+    format!("ws:{}", crate::auth::token_key(token))
 }
 
 /// `GET /v1/mmc/control/conferences/wsToken`: `{webSocketToken}`, good for
@@ -89,13 +88,13 @@ pub async fn ws_token(
 ) -> ApiResult<Json<WsTokenResponse>> {
     let m = authorized(&state, &headers, &q).await?;
     Ok(Json(WsTokenResponse {
-        web_socket_token: state.ws_tokens.issue(&m.conf_uuid, state.now()),
+        web_socket_token: issue(&state, &m.conf_uuid).await?,
     }))
 }
 
 /// The token for the control token's answer (`tmpWsToken`).
-pub fn tmp_ws_token(state: &AppState, m: &Meeting) -> String {
-    state.ws_tokens.issue(&m.conf_uuid, state.now())
+pub async fn tmp_ws_token(state: &AppState, m: &Meeting) -> ApiResult<String> {
+    issue(state, &m.conf_uuid).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,16 +106,44 @@ pub struct ConnQuery {
 }
 
 /// `GET /cms/open/websocket/confctl/increment/conn?confID=&tmpToken=`.
-pub async fn conn(State(state): State<AppState>, Query(q): Query<ConnQuery>, ws: WebSocketUpgrade) -> Response {
+pub async fn conn(
+    State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Query(q): Query<ConnQuery>,
+    ws: WebSocketUpgrade,
+) -> Response {
     let now = state.now();
+    // Several nodes: the socket goes to the node running the meeting, which
+    // checks (and uses up) the token.
+    if let (Some(cluster), Some(conf_id)) = (state.live.cluster.clone(), q.conf_id.clone()) {
+        if !cluster.is_peer(&headers) {
+            if let Some(url) = cluster.holder(state.store.as_ref(), &conf_id, now).await {
+                let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str()).to_owned();
+                return ws.on_upgrade(move |socket| async move {
+                    cluster.forward_ws(&url, &path, socket, None, peer.ip()).await;
+                });
+            }
+        }
+    }
     let invalid = || {
         ApiError::unauthorized(
             SdkErr::USG_INVALID_TOKEN,
             "tmpToken is missing, used, expired or not this meeting's",
         )
     };
-    let Some(uuid) = q.tmp_token.as_deref().and_then(|t| state.ws_tokens.take(t, now)) else {
-        return invalid().into_response();
+    let taken = match q.tmp_token.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => state.store.take_control_token(&ws_key(t), now).await,
+        None => Ok(None),
+    };
+    let uuid = match taken {
+        Ok(Some(u)) => u,
+        Ok(None) => return invalid().into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a socket token");
+            return ApiError::internal().into_response();
+        }
     };
     let m = match crate::api::meeting_param(&state, q.conf_id).await {
         Ok(Some(m)) if m.conf_uuid == uuid && m.is_live(now) => m,

@@ -60,7 +60,7 @@ pub async fn token(
         let now = state.now();
         let m = authorized(&state, &headers, &q).await?;
         keep_token(&state, &current, &m, now).await?;
-        return Ok(Json(token_answer(&state, &m, current, now)));
+        return Ok(Json(token_answer(&state, &m, current, now).await?));
     }
     // A token that is not (or no longer) valid only loses the caller its
     // account: it is then known by its address, as without one.
@@ -97,7 +97,7 @@ pub async fn token(
     };
     let token = convene_core::ids::random_hex(&mut rand::thread_rng(), 32);
     keep_token(&state, &token, &m, now).await?;
-    Ok(Json(token_answer(&state, &m, token, now)))
+    Ok(Json(token_answer(&state, &m, token, now).await?))
 }
 
 /// Keeps a control token for the meeting for [`TOKEN_TTL`] from `now`, in
@@ -113,12 +113,12 @@ async fn keep_token(state: &AppState, token: &str, m: &Meeting, now: i64) -> Api
         })
 }
 
-fn token_answer(state: &AppState, m: &Meeting, token: String, now: i64) -> ControlTokenResponse {
-    ControlTokenResponse {
+async fn token_answer(state: &AppState, m: &Meeting, token: String, now: i64) -> ApiResult<ControlTokenResponse> {
+    Ok(ControlTokenResponse {
         data: ControlToken {
             token,
             // The product's per-meeting event socket (`confctl.rs`).
-            tmp_ws_token: crate::confctl::tmp_ws_token(state, m),
+            tmp_ws_token: crate::confctl::tmp_ws_token(state, m).await?,
             ws_url: format!(
                 "{}/cms/open/websocket/confctl/increment/conn",
                 state.public_url.replacen("http", "ws", 1)
@@ -133,7 +133,7 @@ fn token_answer(state: &AppState, m: &Meeting, token: String, now: i64) -> Contr
             participant_id: String::new(),
             vmr_current_conf_id: m.conf_id.0.clone(),
         },
-    }
+    })
 }
 
 /// The control token of `X-Conference-Authorization`: the token itself, or

@@ -72,8 +72,6 @@ pub struct Shared {
     pub sessions: Arc<auth::SessionCache>,
     pub clock: Arc<clock::Clock>,
     pub live: Arc<live::LiveHub>,
-    /// One-use tokens of the product's per-meeting event socket.
-    pub ws_tokens: Arc<confctl::WsTokens>,
     /// Wakes the invitations deliverer (`notify::Deliverer`) after a change stored some.
     pub notices: Arc<tokio::sync::Notify>,
     /// Webhook event push: its HTTP client.
@@ -465,7 +463,6 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             cluster,
         )),
         clock: clock.clone(),
-        ws_tokens: Arc::default(),
         store: store.clone(),
         config: Arc::new(config),
         limits: Arc::new(CreateLimits::default()),

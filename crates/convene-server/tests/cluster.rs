@@ -3,7 +3,7 @@
 //! a cap of 2 holds under racing joiners spread over the nodes, joiners on
 //! different nodes see each other and each other's media, REST control
 //! through any node reaches everyone, and a control token from one node
-//! works on another.
+//! works on another (and its event socket through a third).
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
 
@@ -199,6 +199,34 @@ async fn joiners_on_different_nodes_meet_and_rest_control_through_any_node_reach
             matches!(e, Event::OnMeetingInfoChanged { is_locked: true, .. }).then_some(())
         })
         .await;
+    }
+    // The product's event socket, with the socket token node 1 issued,
+    // opened through node 0: it follows the meeting where it runs.
+    {
+        use futures::{SinkExt, StreamExt};
+        let t = nodes[1].control_token(&m.conf_id, &m.host_pwd).await;
+        let url = format!(
+            "{}/cms/open/websocket/confctl/increment/conn?confID={}&tmpToken={}",
+            nodes[0].url().replacen("http", "ws", 1),
+            m.conf_id,
+            t["data"]["tmpWsToken"].as_str().unwrap()
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let data = serde_json::json!({"subscribeType": ["ConfDynamicInfoNotify"], "confToken": t["data"]["token"]});
+        let subscribe = serde_json::json!({"sequence": "1", "action": "Subscribe", "data": data.to_string()});
+        ws.send(tokio_tungstenite::tungstenite::Message::Text(
+            subscribe.to_string().into(),
+        ))
+        .await
+        .unwrap();
+        let mut seen = String::new();
+        let end = Instant::now() + WAIT;
+        while !seen.contains("\\\"lock\\\":1") && !seen.contains("\"lock\":1") {
+            assert!(Instant::now() < end, "the event socket through node 0 saw: {seen}");
+            if let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_millis(500), ws.next()).await {
+                seen.push_str(msg.to_text().unwrap_or_default());
+            }
+        }
     }
     // A locked meeting refuses a new guest through any node.
     let Err(e) = guest(&nodes[0], &m, "Late").await else {

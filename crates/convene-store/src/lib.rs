@@ -416,6 +416,8 @@ pub trait Store: Send + Sync + 'static {
     async fn put_control_token(&self, key: &str, conf_uuid: &ConfUuid, expires: i64, now: i64) -> Result<()>;
     /// The meeting a control token (its digest) controls, if still valid.
     async fn control_token(&self, key: &str, now: i64) -> Result<Option<ConfUuid>>;
+    /// The same for a one-use token, which is used up (by one taker only).
+    async fn take_control_token(&self, key: &str, now: i64) -> Result<Option<ConfUuid>>;
     /// The segments of each of these meetings (a list page's), in one
     /// query per [`MAX_SEGMENT_LOOKUP`] meetings.
     async fn segments_of_many(&self, conf_uuids: &[ConfUuid]) -> Result<Vec<Segment>>;

@@ -72,6 +72,12 @@ async fn cluster_story(store: Arc<dyn Store>) {
     assert_eq!(store.control_token("key", 99).await.unwrap(), Some(m.clone()));
     assert_eq!(store.control_token("key", 100).await.unwrap(), None, "expired");
     assert_eq!(store.control_token("other", 10).await.unwrap(), None);
+    // A one-use token: the first taker only.
+    store.put_control_token("once", &m, 100, 10).await.unwrap();
+    assert_eq!(store.take_control_token("once", 11).await.unwrap(), Some(m.clone()));
+    assert_eq!(store.take_control_token("once", 12).await.unwrap(), None);
+    store.put_control_token("late", &m, 100, 10).await.unwrap();
+    assert_eq!(store.take_control_token("late", 100).await.unwrap(), None, "expired");
 }
 
 async fn futures_join<T: Send + 'static>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {

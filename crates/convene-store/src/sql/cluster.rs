@@ -152,6 +152,16 @@ macro_rules! cluster_queries {
                 Ok(())
             }
 
+            pub async fn take_control_token(pool: &$pool, key: &str, now: i64) -> Result<Option<String>> {
+                let r = sqlx::query("DELETE FROM control_tokens WHERE token_key = $1 RETURNING conf_uuid, expires_at")
+                    .bind(key)
+                    .fetch_optional(pool)
+                    .await?;
+                let Some(r) = r else { return Ok(None) };
+                let expires: i64 = r.try_get("expires_at")?;
+                Ok((expires > now).then(|| r.try_get("conf_uuid")).transpose()?)
+            }
+
             pub async fn control_token(pool: &$pool, key: &str, now: i64) -> Result<Option<String>> {
                 let r = sqlx::query("SELECT conf_uuid FROM control_tokens WHERE token_key = $1 AND expires_at > $2")
                     .bind(key)

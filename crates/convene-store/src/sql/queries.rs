@@ -1057,6 +1057,11 @@ macro_rules! impl_store {
             async fn put_control_token(&self, key: &str, conf_uuid: &ConfUuid, expires: i64, now: i64) -> Result<()> {
                 crate::sql::cluster::$cl::put_control_token(&self.pool, key, conf_uuid.as_str(), expires, now).await
             }
+            async fn take_control_token(&self, key: &str, now: i64) -> Result<Option<ConfUuid>> {
+                Ok(crate::sql::cluster::$cl::take_control_token(&self.pool, key, now)
+                    .await?
+                    .map(ConfUuid))
+            }
             async fn control_token(&self, key: &str, now: i64) -> Result<Option<ConfUuid>> {
                 Ok(crate::sql::cluster::$cl::control_token(&self.pool, key, now)
                     .await?
