@@ -205,7 +205,9 @@ export class MeetingSession {
           this.hooks.connection('connected');
           return;
         }
-        if (ret === SDKERR.UISDK_NO_NETWORK_ERROR && Date.now() < giveUpAt) { attempt(Math.min(delay * 2 || 250, 2000)); return; }
+        // No network, or the meeting moving to another node ("try again"): retry.
+        const transient = ret === SDKERR.UISDK_NO_NETWORK_ERROR || ret === SDKERR.SDK_COMMON_FAIL;
+        if (transient && Date.now() < giveUpAt) { attempt(Math.min(delay * 2 || 250, 2000)); return; }
         // Refused (the place is gone) or out of time.
         this.state = { name: 'idle' };
         this._fail(state.queued, SDKERR.UISDK_NO_NETWORK_ERROR, 'the connection to the meeting was lost');

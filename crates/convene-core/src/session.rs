@@ -200,7 +200,9 @@ pub enum MediaStep {
 
 struct Present {
     conn: Option<ConnId>,
-    resume_token: String,
+    /// The resume token's digest ([`token_digest`]): the token itself is
+    /// the participant's, never kept (nor moved to another node).
+    resume_digest: String,
     /// `guard::caller_key` of its join, for the password guard.
     caller: String,
 }
@@ -253,6 +255,40 @@ pub struct MeetingSession {
     now: i64,
 }
 
+/// A resume token's SHA-256, hex.
+fn token_digest(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// How far event numbers jump when a meeting moves to another node: past
+/// anything the node before may have sent after its last handover, so a
+/// participant resuming from there gets the meeting's whole current view.
+pub const HANDOVER_SEQ_GAP: u64 = 1_000;
+
+/// What moves with a meeting's session to another node (issue 22): the
+/// live state ([`crate::live::LiveHandover`]), each participant's resume
+/// token (its digest) and password-guard key, the event number, speaking
+/// times. Kept in storage by the node running it, taken by the next one.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Handover {
+    live: crate::live::LiveHandover,
+    present: Vec<(u64, String, String)>,
+    seq: u64,
+    spoke: Vec<(u64, i64)>,
+    auto_invited: bool,
+}
+
+impl Handover {
+    /// The event number it was taken at.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
 fn json(msg: &ServerMsg) -> Arc<str> {
     // ServerMsg holds strings, numbers and enums only: it always serializes.
     serde_json::to_string(msg).unwrap_or_default().into()
@@ -289,6 +325,57 @@ impl MeetingSession {
 
     pub fn live(&self) -> &Live {
         &self.live
+    }
+
+    /// The event number of the last event sent.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// What another node needs to take the meeting over ([`Handover`]).
+    pub fn handover(&self) -> Handover {
+        Handover {
+            live: self.live.handover(),
+            present: self
+                .present
+                .iter()
+                .map(|(p, x)| (p.0, x.resume_digest.clone(), x.caller.clone()))
+                .collect(),
+            seq: self.seq,
+            spoke: self.spoke.iter().map(|(p, ms)| (p.0, *ms)).collect(),
+            auto_invited: self.auto_invited,
+        }
+    }
+
+    /// The session of a meeting taken over from another node at `now`:
+    /// its participants wait to resume (with the tokens they hold), event
+    /// numbers go on past [`HANDOVER_SEQ_GAP`], media start afresh.
+    pub fn restore(meeting: Meeting, default_cap: i64, h: Handover, now: i64) -> MeetingSession {
+        let mut s = MeetingSession::new(meeting, default_cap);
+        s.now = now;
+        s.live.restore(h.live, now);
+        for (p, digest, caller) in h.present {
+            s.present.insert(
+                ParticipantId(p),
+                Present {
+                    conn: None,
+                    resume_digest: digest,
+                    caller,
+                },
+            );
+        }
+        s.seq = h.seq + HANDOVER_SEQ_GAP;
+        s.spoke = h.spoke.into_iter().map(|(p, ms)| (ParticipantId(p), ms)).collect();
+        s.auto_invited = h.auto_invited;
+        s.served = true;
+        // The records know them as attending already.
+        s.attending = s
+            .live
+            .audience(Audience::Admitted)
+            .into_iter()
+            .map(|p| (p, ()))
+            .collect();
+        s
     }
 
     pub fn meeting(&self) -> &Meeting {
@@ -738,7 +825,7 @@ impl MeetingSession {
                     j.participant,
                     Present {
                         conn: Some(conn),
-                        resume_token: resume_token.clone(),
+                        resume_digest: token_digest(&resume_token),
                         caller,
                     },
                 );
@@ -795,7 +882,13 @@ impl MeetingSession {
             code: SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
             reason: "that place in the meeting is gone: join again".into(),
         };
-        if self.stopped || self.present.get(&p).is_none_or(|x| x.resume_token != token) {
+        let digest = token_digest(token);
+        if self.stopped
+            || self
+                .present
+                .get(&p)
+                .is_none_or(|x| !crate::meeting::same_secret(&digest, &x.resume_digest))
+        {
             return Err(gone());
         }
         let mut events = Vec::new();

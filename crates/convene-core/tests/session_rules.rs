@@ -643,3 +643,49 @@ fn hosts_allow_several_sharers_up_to_four_and_take_it_back() {
     let r = s.control(host.participant, share(true), T0 + 12, Gate::Open);
     assert_eq!(r.unwrap_err().code, SdkErr::CMS_CONF_INSUFFICIENT_PERMISSIONS);
 }
+
+#[test]
+fn a_session_moves_to_another_node_and_its_participants_resume_there() {
+    let Two { mut s, host, guest } = host_and_guest(|_| {});
+    s.control(
+        host.participant,
+        Action::Chat {
+            text: "before the move".into(),
+            to: None,
+        },
+        T0 + 2,
+        Gate::Open,
+    )
+    .unwrap();
+    let last = sent_to(&outputs(&mut s), guest.conn).last().map(|(n, _)| *n).unwrap();
+    // The handover as storage keeps it (JSON), taken by the next node.
+    let doc = serde_json::to_string(&s.handover()).unwrap();
+    assert!(
+        !doc.contains(&guest.resume_token),
+        "resume tokens are kept as digests only"
+    );
+    let h: convene_core::session::Handover = serde_json::from_str(&doc).unwrap();
+    let mut next = MeetingSession::restore(s.meeting().clone(), 1000, h, T0 + 5);
+    assert_eq!(next.live().roster().len(), 2);
+    assert!(
+        next.live().roster().iter().all(|a| !a.online),
+        "nobody is connected to the new node yet"
+    );
+    // A wrong token is refused; the right one resumes, with the whole view
+    // numbered past the old node's events.
+    assert!(next.resume(guest.participant, "nope", last).is_err());
+    let back = next.resume(guest.participant, &guest.resume_token, last).unwrap();
+    let got = sent_to(&outputs(&mut next), back.conn);
+    assert!(got
+        .iter()
+        .all(|(n, _)| *n > last + convene_core::session::HANDOVER_SEQ_GAP - 1));
+    assert!(got.iter().any(|(_, e)| matches!(e, Event::OnConfInfoNotify { .. })));
+    assert!(got.iter().any(
+        |(_, e)| matches!(e, Event::OnChatHistory { messages } if messages.iter().any(|m| m.text == "before the move"))
+    ));
+    // The host never comes back: its place goes after the grace period.
+    next.tick(T0 + 5 + convene_core::live::RECONNECT_GRACE + 1);
+    outputs(&mut next);
+    assert_eq!(next.live().roster().len(), 1);
+    assert!(!next.is_stopped());
+}

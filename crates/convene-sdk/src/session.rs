@@ -209,6 +209,18 @@ async fn recv(ws: &mut Ws) -> Result<(ServerMsg, usize), SdkError> {
 
 /// Opens the socket (with `tls` for a `wss://` URL) and sends the first
 /// message; answers the server's reply.
+/// How long a dropped session tries to resume (the server keeps the place
+/// 30 s; a dead node's meetings move once its lease runs out).
+const RESUME_FOR: Duration = Duration::from_secs(25);
+
+/// Refusals worth another try: no network, a node not answering, or the
+/// meeting moving between nodes ("try again").
+fn transient(code: SdkErr) -> bool {
+    code == SdkErr::UISDK_NO_NETWORK_ERROR
+        || code == SdkErr::UISDK_HTTP_CONNECT_SERVER_TIMEOUT_ERROR
+        || code == SdkErr::SDK_COMMON_FAIL
+}
+
 async fn open(
     url: &str,
     tls: &Option<Arc<rustls::ClientConfig>>,
@@ -811,11 +823,17 @@ impl Task {
             if !dropped || self.over {
                 return;
             }
-            // Resume within the server's grace period.
+            // Resume within the server's grace period: past a network
+            // outage, or while the meeting moves to another node (a node
+            // died; its lease runs out first), retrying what is transient.
             let mut resumed = None;
-            for attempt in 0..10u64 {
+            let started = std::time::Instant::now();
+            for attempt in 0u64.. {
+                if attempt > 0 && started.elapsed() > RESUME_FOR {
+                    break;
+                }
                 let pause = if attempt == 0 { outage } else { Duration::ZERO };
-                tokio::time::sleep(Duration::from_millis(100 * attempt.min(5)) + pause).await;
+                tokio::time::sleep(Duration::from_millis(100 * attempt.min(10)) + pause).await;
                 let hello = ClientMsg::Resume {
                     conf_id: self.conf_id.clone(),
                     participant_id: self.participant,
@@ -829,12 +847,7 @@ impl Task {
                         break;
                     }
                     Ok(_) => break,
-                    Err(e)
-                        if e.code != SdkErr::UISDK_NO_NETWORK_ERROR
-                            && e.code != SdkErr::UISDK_HTTP_CONNECT_SERVER_TIMEOUT_ERROR =>
-                    {
-                        break
-                    }
+                    Err(e) if !transient(e.code) => break,
                     Err(_) => {}
                 }
             }

@@ -205,12 +205,26 @@ impl Cluster {
         }
         let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
             .max_message_size(Some(crate::ws::MAX_MESSAGE));
-        let upstream = match tokio_tungstenite::connect_async_with_config(req, Some(config), true).await {
-            Ok((s, _)) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, node = url, "forwarding a meeting socket");
+        // A paused node accepts connections but never answers: bounded.
+        let connect = tokio_tungstenite::connect_async_with_config(req, Some(config), true);
+        let upstream = match tokio::time::timeout(std::time::Duration::from_secs(3), connect).await {
+            Ok(Ok((s, _))) => s,
+            failed => {
+                let why = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "timed out".into(),
+                };
+                tracing::warn!(error = %why, node = url, "forwarding a meeting socket");
                 metrics::counter!("convene_cluster_forward_failures_total").increment(1);
+                // The client tries again (by then the meeting may have moved).
                 let mut client = client;
+                let e = convene_proto::live::ServerMsg::Error {
+                    ret: convene_proto::SdkErr::SDK_COMMON_FAIL,
+                    reason: "the meeting's node cannot be reached: try again".into(),
+                };
+                if let Ok(text) = serde_json::to_string(&e) {
+                    let _ = client.send(Message::Text(text.into())).await;
+                }
                 let _ = client.send(Message::Close(None)).await;
                 return;
             }

@@ -451,6 +451,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let events = Arc::new(events::Pusher::new(config.notify.webhook_ca.as_deref())?);
     events.spawn(store.clone(), clock.clone());
     let (metrics_on, metrics_public) = (config.metrics, config.metrics_public);
+    let node_name = cluster.as_ref().map(|c| c.node_id.clone());
     let state = AppState(Arc::new(Shared {
         notices,
         events,
@@ -468,7 +469,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         limits: Arc::new(CreateLimits::default()),
         public_url,
         sessions: Arc::default(),
-        metrics: metrics_on.then(metrics::install).flatten(),
+        metrics: metrics_on.then(|| metrics::install(node_name.as_deref())).flatten(),
         metrics_public,
     }));
     let app = router(state);

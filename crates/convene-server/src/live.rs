@@ -282,6 +282,11 @@ impl LiveHub {
                 }
             },
         };
+        // Taken over from a node that held it before: its handover.
+        let handover = match &hold {
+            Some(h) => self.handover_for(m, h.epoch).await,
+            None => None,
+        };
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(tx) = tasks.get(&m.conf_uuid).filter(|tx| !tx.is_closed()) {
             return Ok(tx.clone());
@@ -289,9 +294,34 @@ impl LiveHub {
         let (tx, rx) = mpsc::channel(256);
         tasks.insert(m.conf_uuid.clone(), tx.clone());
         let (mut task, media_rx) = MeetingTask::new(m.clone(), self.clone());
+        if let Some(h) = handover {
+            tracing::info!(meeting = %m.conf_uuid.as_str(), seq = h.seq(), "taking a meeting over from another node");
+            metrics::counter!("convene_cluster_takeovers_total").increment(1);
+            task.session = MeetingSession::restore(m.clone(), self.max_participants, h, self.clock.now());
+            task.saved_seq = task.session.seq();
+        }
         task.hold = hold;
         tokio::spawn(task.run(rx, media_rx));
         Ok(tx)
+    }
+
+    /// The handover an earlier holder of the meeting kept (under an older
+    /// epoch than `epoch`, ours), if any and readable.
+    async fn handover_for(&self, m: &Meeting, epoch: i64) -> Option<convene_core::session::Handover> {
+        match self.store.handover_of(&m.conf_uuid).await {
+            Ok(Some((held, doc))) if held < epoch => match serde_json::from_str(&doc) {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    tracing::error!(error = %e, "an unreadable meeting handover: starting afresh");
+                    None
+                }
+            },
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "reading a meeting handover: starting afresh");
+                None
+            }
+        }
     }
 
     /// A meeting's task if one runs (never starts one).
@@ -361,7 +391,10 @@ impl LiveHub {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .contains_key(&m.conf_uuid);
-        if !tasks_has {
+        // Alone, no task means no place to resume. On a cluster node, the
+        // meeting may have run on a node that died: the task starts from
+        // its handover (and without one, the place is gone as well).
+        if !tasks_has && self.cluster.is_none() {
             return Err(Refusal::new(
                 SdkErr::UISDK_NOT_IN_CONF_OR_CALL,
                 "that place in the meeting is gone: join again",
@@ -539,7 +572,15 @@ struct MeetingTask {
     names: HashMap<u64, String>,
     /// On a cluster node: its lease on the meeting.
     hold: Option<Hold>,
+    /// The event number the last handover was kept at, and since when
+    /// a newer one waits to be written.
+    saved_seq: u64,
+    unsaved_since: Option<std::time::Instant>,
 }
+
+/// A cluster node writes a meeting's handover at most this often (and at
+/// once after a join or resume, so a new resume token is never lost).
+const HANDOVER_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl MeetingTask {
     fn new(m: Meeting, hub: Arc<LiveHub>) -> (MeetingTask, mpsc::UnboundedReceiver<SfuEvent>) {
@@ -556,6 +597,8 @@ impl MeetingTask {
             segment: None,
             names: HashMap::new(),
             hold: None,
+            saved_seq: 0,
+            unsaved_since: None,
         };
         (task, media_rx)
     }
@@ -705,6 +748,48 @@ impl MeetingTask {
         }
     }
 
+    /// Keeps the session's handover for the node that may take over
+    /// (cluster nodes only; `now`: at once, else within [`HANDOVER_EVERY`]).
+    /// False when fenced out: another node holds the meeting.
+    async fn keep_handover(&mut self, now: bool) -> bool {
+        let Some(h) = &mut self.hold else { return true };
+        let seq = self.session.seq();
+        if seq == self.saved_seq {
+            self.unsaved_since = None;
+            return true;
+        }
+        let since = *self.unsaved_since.get_or_insert_with(std::time::Instant::now);
+        if !now && since.elapsed() < HANDOVER_EVERY {
+            return true;
+        }
+        let doc = match serde_json::to_string(&self.session.handover()) {
+            Ok(d) => d,
+            Err(_) => return true,
+        };
+        let uuid = self.session.meeting().conf_uuid.clone();
+        match self
+            .hub
+            .store
+            .save_handover(&uuid, &h.cluster.node_id, h.epoch, &doc)
+            .await
+        {
+            Ok(true) => {
+                self.saved_seq = seq;
+                self.unsaved_since = None;
+                true
+            }
+            Ok(false) => {
+                tracing::warn!(meeting = %uuid.as_str(), "another node took the meeting: this one stops");
+                h.until = std::time::Instant::now();
+                false
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "keeping a meeting's handover");
+                true
+            }
+        }
+    }
+
     /// Whether the hold ran out by this node's clock (e.g. after the
     /// process was paused): the meeting may be another node's now.
     fn hold_lapsed(&self) -> bool {
@@ -840,6 +925,7 @@ impl MeetingTask {
         let Some(me) = me else { return };
         let mut moved = self.hub.clock.subscribe();
         let mut rng = rand::rngs::StdRng::from_entropy();
+        let mut urgent = false;
         loop {
             let now = self.hub.clock.now();
             self.session.tick(now);
@@ -848,6 +934,12 @@ impl MeetingTask {
             if self.session.is_stopped() {
                 break;
             }
+            if !self.keep_handover(std::mem::take(&mut urgent)).await {
+                break;
+            }
+            let flush = self.unsaved_since.map_or(std::time::Duration::from_secs(3600), |t| {
+                HANDOVER_EVERY.saturating_sub(t.elapsed())
+            });
             let wait = self
                 .session
                 .next_deadline()
@@ -876,6 +968,7 @@ impl MeetingTask {
                     }
                     continue;
                 }
+                _ = tokio::time::sleep(flush) => continue,
                 _ = moved.changed() => continue,
             };
             let Some(cmd) = cmd else { break };
@@ -892,6 +985,8 @@ impl MeetingTask {
                     // The joiner's connection exists before its welcome is sent.
                     let result = result.map(|a| self.attached(a, &me));
                     let stored = self.drain().await;
+                    // Its resume token moves with the meeting before it has it.
+                    let stored = stored && self.keep_handover(true).await;
                     let _ = reply.send(if stored { result } else { Err(Self::not_stored()) });
                 }
                 Cmd::Resume {
@@ -904,6 +999,7 @@ impl MeetingTask {
                         .session
                         .resume(participant, &token, last_seq)
                         .map(|a| self.attached(a, &me));
+                    urgent = true;
                     let _ = reply.send(result);
                 }
                 Cmd::Control { by, action, reply } => {
@@ -966,6 +1062,10 @@ impl MeetingTask {
             }
         } else if let Some(h) = &self.hold {
             let uuid = &self.session.meeting().conf_uuid;
+            // Over here (emptied or ended): nothing to take over.
+            if let Err(e) = self.hub.store.clear_handover(uuid, &h.cluster.node_id, h.epoch).await {
+                tracing::warn!(error = %e, "forgetting a meeting's handover");
+            }
             if let Err(e) = self.hub.store.release_lease(uuid, &h.cluster.node_id, h.epoch).await {
                 tracing::warn!(error = %e, "releasing a meeting's lease");
             }

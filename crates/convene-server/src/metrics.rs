@@ -28,13 +28,18 @@ const BUCKETS: &[f64] = &[
 
 /// The process's recorder, installed once (the facade has one global
 /// recorder; several servers in one test process share it).
-pub fn install() -> Option<PrometheusHandle> {
+/// `node`: a cluster node's name, put on every series as the `node` label
+/// (the recorder is the process's: one node per process).
+pub fn install(node: Option<&str>) -> Option<PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new()
+            let mut builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
-                .ok()?
-                .build_recorder();
+                .ok()?;
+            if let Some(n) = node {
+                builder = builder.add_global_label("node", n);
+            }
+            let recorder = builder.build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
             describe();

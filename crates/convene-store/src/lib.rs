@@ -409,6 +409,13 @@ pub trait Store: Send + Sync + 'static {
     /// Gives the lease up (if still held with `epoch`); its epoch stays.
     async fn release_lease(&self, conf_uuid: &ConfUuid, node_id: &str, epoch: i64) -> Result<()>;
     async fn lease_of(&self, conf_uuid: &ConfUuid) -> Result<Option<Lease>>;
+    /// Keeps a live meeting's handover (JSON) if `node_id` still holds its
+    /// lease with `epoch`: false when it does not (fenced out).
+    async fn save_handover(&self, conf_uuid: &ConfUuid, node_id: &str, epoch: i64, doc: &str) -> Result<bool>;
+    /// The handover the meeting's last holder kept, with its epoch.
+    async fn handover_of(&self, conf_uuid: &ConfUuid) -> Result<Option<(i64, String)>>;
+    /// Forgets it (the meeting's session ended on its holder).
+    async fn clear_handover(&self, conf_uuid: &ConfUuid, node_id: &str, epoch: i64) -> Result<()>;
     /// Remembers an App ID login's nonce until `until` (Unix seconds):
     /// false when it was seen already and is still remembered.
     async fn first_nonce_use(&self, app_id: &str, nonce: &str, until: i64, now: i64) -> Result<bool>;

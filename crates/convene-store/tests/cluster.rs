@@ -40,6 +40,20 @@ async fn cluster_story(store: Arc<dyn Store>) {
     store.release_lease(&m, "b", 2).await.unwrap();
     let a2 = store.claim_lease(&m, "a", "http://a", NOW + 9002, LEASE).await.unwrap();
     assert_eq!((a2.node_id.as_str(), a2.epoch), ("a", 3));
+    // The handover: written by the holder only, under its epoch.
+    assert!(store.save_handover(&m, "a", 3, "{\"v\":1}").await.unwrap());
+    assert!(
+        !store.save_handover(&m, "b", 2, "{\"v\":2}").await.unwrap(),
+        "fenced out"
+    );
+    assert_eq!(store.handover_of(&m).await.unwrap(), Some((3, "{\"v\":1}".into())));
+    store.clear_handover(&m, "b", 2).await.unwrap();
+    assert!(
+        store.handover_of(&m).await.unwrap().is_some(),
+        "only the holder clears it"
+    );
+    store.clear_handover(&m, "a", 3).await.unwrap();
+    assert_eq!(store.handover_of(&m).await.unwrap(), None);
     // Racing takers of a free meeting: one wins, all agree on it.
     let free = ConfUuid("meeting-2".into());
     let tries = (0..8).map(|n| {

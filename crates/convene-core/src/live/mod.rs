@@ -108,7 +108,7 @@ pub struct JoinRequest {
     pub answering_call: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Participant {
     info: Attendee,
     /// The role a waiting participant gets when admitted.
@@ -435,6 +435,19 @@ pub struct Live {
     to_ring: Vec<convene_proto::AttendeeBaseInfo>,
 }
 
+/// What of a live meeting's state moves with it to another node (issue
+/// 22), besides what storage keeps of the meeting (`LiveSettings`): who is
+/// in it, and its chat. Screens shared and media do not move (their
+/// connections went with the node); nor do calls ringing.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LiveHandover {
+    participants: Vec<(u64, Participant)>,
+    next_id: u64,
+    chat_log: Vec<convene_proto::live::ChatMessage>,
+    chats: u64,
+    recorded: bool,
+}
+
 /// The most screens shared at once when the hosts allow several sharers.
 pub const MAX_SHARERS: usize = 4;
 
@@ -507,6 +520,32 @@ impl Live {
 
     pub fn meeting(&self) -> &Meeting {
         &self.meeting
+    }
+
+    /// What moves with the meeting to another node ([`LiveHandover`]).
+    pub fn handover(&self) -> LiveHandover {
+        LiveHandover {
+            participants: self.participants.iter().map(|(p, x)| (p.0, x.clone())).collect(),
+            next_id: self.next_id,
+            chat_log: self.chat_log.iter().cloned().collect(),
+            chats: self.chats,
+            recorded: self.recorded,
+        }
+    }
+
+    /// Takes a handover from the node that ran the meeting before: its
+    /// participants are back as disconnected at `now` (each keeps its place
+    /// for [`RECONNECT_GRACE`] seconds to resume), with the chat.
+    pub fn restore(&mut self, h: LiveHandover, now: i64) {
+        for (p, mut x) in h.participants {
+            x.disconnected_at = Some(now);
+            x.info.online = false;
+            self.participants.insert(ParticipantId(p), x);
+        }
+        self.next_id = self.next_id.max(h.next_id);
+        self.chat_log = h.chat_log.into_iter().collect();
+        self.chats = h.chats;
+        self.recorded |= h.recorded;
     }
 
     /// The invitees the last `Invite` named, to ring (once).

@@ -27,3 +27,11 @@ CREATE TABLE control_tokens (
     expires_at INTEGER NOT NULL
 );
 CREATE INDEX control_tokens_expires ON control_tokens(expires_at);
+-- A live meeting's handover: what the node running it keeps for the next
+-- one to take it over (JSON, convene_core::session::Handover), written
+-- only while that node's lease holds with this epoch.
+CREATE TABLE meeting_handovers (
+    conf_uuid TEXT PRIMARY KEY,
+    epoch INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);

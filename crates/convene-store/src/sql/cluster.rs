@@ -110,6 +110,47 @@ macro_rules! cluster_queries {
                 r.as_ref().map(lease_of).transpose()
             }
 
+            pub async fn save_handover(pool: &$pool, conf_uuid: &str, node_id: &str, epoch: i64, doc: &str) -> Result<bool> {
+                // Written only under the lease it was taken with (the fence).
+                let done = sqlx::query(
+                    "INSERT INTO meeting_handovers (conf_uuid, epoch, doc) \
+                     SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM meeting_leases \
+                       WHERE conf_uuid = $1 AND node_id = $4 AND epoch = $2) \
+                     ON CONFLICT (conf_uuid) DO UPDATE SET epoch = excluded.epoch, doc = excluded.doc",
+                )
+                .bind(conf_uuid)
+                .bind(epoch)
+                .bind(doc)
+                .bind(node_id)
+                .execute(pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub async fn handover_of(pool: &$pool, conf_uuid: &str) -> Result<Option<(i64, String)>> {
+                let r = sqlx::query("SELECT epoch, doc FROM meeting_handovers WHERE conf_uuid = $1")
+                    .bind(conf_uuid)
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(match r {
+                    Some(r) => Some((r.try_get("epoch")?, r.try_get("doc")?)),
+                    None => None,
+                })
+            }
+
+            pub async fn clear_handover(pool: &$pool, conf_uuid: &str, node_id: &str, epoch: i64) -> Result<()> {
+                sqlx::query(
+                    "DELETE FROM meeting_handovers WHERE conf_uuid = $1 AND EXISTS (SELECT 1 FROM meeting_leases \
+                       WHERE conf_uuid = $1 AND node_id = $2 AND epoch = $3)",
+                )
+                .bind(conf_uuid)
+                .bind(node_id)
+                .bind(epoch)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
             pub async fn first_nonce_use(pool: &$pool, app_id: &str, nonce: &str, until: i64, now: i64) -> Result<bool> {
                 // New, or remembered past its time: this use is the first.
                 let done = sqlx::query(

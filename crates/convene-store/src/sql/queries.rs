@@ -1057,6 +1057,15 @@ macro_rules! impl_store {
             async fn put_control_token(&self, key: &str, conf_uuid: &ConfUuid, expires: i64, now: i64) -> Result<()> {
                 crate::sql::cluster::$cl::put_control_token(&self.pool, key, conf_uuid.as_str(), expires, now).await
             }
+            async fn save_handover(&self, conf_uuid: &ConfUuid, node_id: &str, epoch: i64, doc: &str) -> Result<bool> {
+                crate::sql::cluster::$cl::save_handover(&self.pool, conf_uuid.as_str(), node_id, epoch, doc).await
+            }
+            async fn handover_of(&self, conf_uuid: &ConfUuid) -> Result<Option<(i64, String)>> {
+                crate::sql::cluster::$cl::handover_of(&self.pool, conf_uuid.as_str()).await
+            }
+            async fn clear_handover(&self, conf_uuid: &ConfUuid, node_id: &str, epoch: i64) -> Result<()> {
+                crate::sql::cluster::$cl::clear_handover(&self.pool, conf_uuid.as_str(), node_id, epoch).await
+            }
             async fn take_control_token(&self, key: &str, now: i64) -> Result<Option<ConfUuid>> {
                 Ok(crate::sql::cluster::$cl::take_control_token(&self.pool, key, now)
                     .await?

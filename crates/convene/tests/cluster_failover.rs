@@ -1,0 +1,333 @@
+//! Issue 22: three `convene serve` processes on one PostgreSQL database
+//! (`CONVENE_TEST_PG`), behind a round-robin TCP balancer (as nginx or
+//! HAProxy would be). The node running a meeting is killed (`kill -9`):
+//! a survivor takes it over once its lease ran out, every participant
+//! resumes through the balancer with its token, event numbers go on, and a
+//! new joiner gets in. Then the new holder is paused (SIGSTOP) past its
+//! lease: another node takes the meeting, and once the paused one wakes
+//! (SIGCONT) it no longer acts on it.
+
+#![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use convene_sdk::*;
+use tokio::io::AsyncBufReadExt;
+
+const SECRET: &str = "the cluster secret of the failover test";
+const LEASE_MS: u64 = 3000;
+const PASSWORD: &str = "correct horse battery";
+
+struct Node {
+    child: tokio::process::Child,
+    addr: std::net::SocketAddr,
+    id: String,
+}
+
+async fn spawn_node(db: &str, dir: &std::path::Path, id: &str) -> Node {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_convene"))
+        .args(["serve", "--no-tls", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(["--database-url", db, "--cluster-secret", SECRET, "--node-id", id])
+        .args(["--lease-ms", &LEASE_MS.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("a node exited before listening");
+        if let Some(u) = line.strip_prefix("convene listening on ") {
+            break u.to_owned();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Node {
+        child,
+        addr: url.trim_start_matches("http://").parse().unwrap(),
+        id: id.to_owned(),
+    }
+}
+
+/// A round-robin TCP balancer over `backends`, skipping those that refuse.
+async fn balancer(backends: Arc<Mutex<Vec<std::net::SocketAddr>>>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut next = 0usize;
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else {
+                return;
+            };
+            let list = backends.lock().unwrap().clone();
+            next += 1;
+            let start = next;
+            tokio::spawn(async move {
+                for i in 0..list.len() {
+                    let b = list[(start + i) % list.len()];
+                    if let Ok(Ok(mut up)) =
+                        tokio::time::timeout(Duration::from_millis(500), tokio::net::TcpStream::connect(b)).await
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut up).await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+fn signal(child: &tokio::process::Child, sig: &str) {
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill")
+        .args([sig, &pid])
+        .status()
+        .unwrap()
+        .success());
+}
+
+async fn holder(pg: &sqlx::PgPool, uuid: &str) -> (String, i64) {
+    use sqlx::Row;
+    let r = sqlx::query("SELECT node_id, epoch FROM meeting_leases WHERE conf_uuid = $1")
+        .bind(uuid)
+        .fetch_one(pg)
+        .await
+        .unwrap();
+    (r.get("node_id"), r.get("epoch"))
+}
+
+/// What a session saw, kept up to date in the background: its latest
+/// event number, and whether the meeting is locked as it was last told.
+#[derive(Default)]
+struct Seen {
+    seq: u64,
+    locked: bool,
+}
+
+fn follow(s: Arc<ConfSession>) -> Arc<Mutex<Seen>> {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let kept = seen.clone();
+    tokio::spawn(async move {
+        while let Some((seq, e)) = s.next_event().await {
+            let mut k = kept.lock().unwrap();
+            k.seq = k.seq.max(seq);
+            match e {
+                Event::OnMeetingInfoChanged { is_locked, .. } => k.locked = is_locked,
+                Event::OnConfInfoNotify { info } => k.locked = info.is_locked,
+                _ => {}
+            }
+        }
+    });
+    seen
+}
+
+/// Until every session's control request goes through again (resumed).
+async fn all_resumed(sessions: &[Arc<ConfSession>], within: Duration) -> Duration {
+    let started = Instant::now();
+    for (i, s) in sessions.iter().enumerate() {
+        loop {
+            match s.raise_hand(true).await {
+                Ok(()) => break,
+                Err(e) => assert!(started.elapsed() < within, "participant {i} never resumed: {e:?}"),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
+    use sqlx::Connection;
+    let Ok(admin_url) = std::env::var("CONVENE_TEST_PG") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the cluster tests: set CONVENE_TEST_PG"
+        );
+        eprintln!("skipped: no CONVENE_TEST_PG");
+        return;
+    };
+    let name = format!("convene_failover_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
+        .execute(&mut admin)
+        .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let db = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let added = tokio::process::Command::new(env!("CARGO_BIN_EXE_convene"))
+        .args([
+            "account",
+            "add",
+            "--account",
+            "olga",
+            "--name",
+            "Olga Host",
+            "--password",
+            PASSWORD,
+        ])
+        .args(["--database-url", &db, "--data-dir"])
+        .arg(dirs[0].path())
+        .output()
+        .await
+        .unwrap();
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let mut nodes = Vec::new();
+    for (i, d) in dirs.iter().enumerate() {
+        nodes.push(spawn_node(&db, d.path(), &format!("n{i}")).await);
+    }
+    let backends = Arc::new(Mutex::new(nodes.iter().map(|n| n.addr).collect::<Vec<_>>()));
+    let lb = balancer(backends.clone()).await;
+    let pg = sqlx::PgPool::connect(&db).await.unwrap();
+
+    // A meeting with participants through the balancer (over every node).
+    let owner = ConveneClient::new(&lb).unwrap();
+    owner
+        .login_by_account_async(LoginByAccountInfo {
+            account: "olga".into(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+    let m = owner
+        .create_conf_async(CreateConfInfo::new("Failover", MediaType::Audio, true))
+        .await
+        .unwrap();
+    let uuid = owner.conf_detail_async(&m.conf_id).await.unwrap().conf_uuid;
+    let mut sessions = vec![Arc::new(
+        owner
+            .join_conf_by_id_async(JoinConfByIdInfo {
+                conf_id: m.conf_id.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap(),
+    )];
+    for i in 0..5 {
+        let s = ConveneClient::new(&lb)
+            .unwrap()
+            .join_conf_by_id_async(JoinConfByIdInfo {
+                conf_id: m.conf_id.clone(),
+                password: m.guest_pwd.clone(),
+                nick_name: format!("Guest {i}"),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        sessions.push(Arc::new(s));
+    }
+    let seen: Vec<Arc<Mutex<Seen>>> = sessions.iter().map(|s| follow(s.clone())).collect();
+    sessions[0].lock_conf(false).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before: Vec<u64> = seen.iter().map(|l| l.lock().unwrap().seq).collect();
+    let (first, epoch1) = holder(&pg, &uuid).await;
+
+    // kill -9 of the holder; the balancer stops sending to it.
+    let dead = nodes.iter().position(|n| n.id == first).unwrap();
+    let killed = Instant::now();
+    nodes[dead].child.start_kill().unwrap();
+    nodes[dead].child.wait().await.unwrap();
+    backends.lock().unwrap().retain(|a| *a != nodes[dead].addr);
+    let took = all_resumed(&sessions, Duration::from_secs(25)).await;
+    let since_kill = killed.elapsed();
+    let (second, epoch2) = holder(&pg, &uuid).await;
+    assert_ne!(second, first);
+    assert!(epoch2 > epoch1);
+    println!(
+        "kill -9 of {first}: every participant resumed on {second} {:.1} s after the kill (lease {:.1} s)",
+        since_kill.as_secs_f64(),
+        LEASE_MS as f64 / 1000.0
+    );
+    assert!(
+        took < Duration::from_millis(LEASE_MS) + Duration::from_secs(6),
+        "{took:?}"
+    );
+    // Event numbers go on; everyone is back in one meeting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for (i, l) in seen.iter().enumerate() {
+        let now = l.lock().unwrap().seq;
+        assert!(now > before[i], "participant {i}: events stopped at {}", before[i]);
+    }
+    let end = Instant::now() + Duration::from_secs(10);
+    while sessions[0].attendees().iter().filter(|a| a.online).count() < 6 {
+        assert!(Instant::now() < end, "the host sees {:?}", sessions[0].attendees());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A new joiner gets in through any node.
+    let late = ConveneClient::new(&lb)
+        .unwrap()
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: m.conf_id.clone(),
+            password: m.guest_pwd.clone(),
+            nick_name: "Late".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    drop(late);
+
+    // Paused past its lease: another node takes the meeting (a REST lock
+    // through a survivor finds no live holder), and the paused one, woken,
+    // stops instead of acting.
+    let paused = nodes.iter().position(|n| n.id == second).unwrap();
+    signal(&nodes[paused].child, "-STOP");
+    backends.lock().unwrap().retain(|a| *a != nodes[paused].addr);
+    tokio::time::sleep(Duration::from_millis(LEASE_MS + 500)).await;
+    let third = nodes.iter().position(|n| n.id != first && n.id != second).unwrap();
+    let t = reqwest::Client::new()
+        .get(format!("http://{}/v1/mmc/control/conferences/token", nodes[third].addr))
+        .query(&[("conferenceID", m.conf_id.as_str())])
+        .header("X-Password", m.host_pwd.as_str())
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let token = t["data"]["token"].as_str().unwrap().to_owned();
+    let res = reqwest::Client::new()
+        .put(format!("http://{}/v1/mmc/control/conferences/lock", nodes[third].addr))
+        .query(&[("conferenceID", m.conf_id.as_str())])
+        .header("X-Conference-Authorization", token.as_str())
+        .json(&serde_json::json!({"isLock": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
+    let (now_holder, epoch3) = holder(&pg, &uuid).await;
+    assert_eq!(now_holder, nodes[third].id);
+    assert!(epoch3 > epoch2);
+    signal(&nodes[paused].child, "-CONT");
+    // Woken, the old holder finds its lease gone: its participants come
+    // back through the balancer to the new one, locked meeting and all.
+    all_resumed(&sessions, Duration::from_secs(25)).await;
+    let end = Instant::now() + Duration::from_secs(10);
+    while !seen.iter().all(|l| l.lock().unwrap().locked) {
+        assert!(
+            Instant::now() < end,
+            "not every participant learnt of the lock made on the new holder"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (still, epoch_after) = holder(&pg, &uuid).await;
+    assert_eq!(
+        (still, epoch_after),
+        (nodes[third].id.clone(), epoch3),
+        "the woken node took nothing back"
+    );
+    let live: Option<String> = sqlx::query_scalar("SELECT live FROM meetings WHERE conf_uuid = $1")
+        .bind(&uuid)
+        .fetch_one(&pg)
+        .await
+        .unwrap();
+    assert!(live.unwrap_or_default().contains("\"locked\":true"), "the lock stays");
+}
