@@ -30,6 +30,14 @@ pub struct JoinBenchArgs {
     /// Control calls per second across all meetings while measuring.
     #[arg(long, default_value_t = 100)]
     pub control_rate: u64,
+    /// Start this many nodes of one cluster on `--database-url` (a fresh
+    /// PostgreSQL database) and spread each meeting's participants over
+    /// them (participant k through node k mod N).
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
+    /// The PostgreSQL database the nodes share (with `--nodes` > 1).
+    #[arg(long)]
+    pub database_url: Option<String>,
 }
 
 /// Bytes of messages all these sessions have received.
@@ -52,11 +60,45 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
         bail!("--meetings 1..=1000, --per-meeting 2..=2000, at most 20000 in all, --rate > 0, --rounds <= 1000");
     }
     let total = args.meetings * args.per_meeting;
-    let (url, account, password, child) = target(&args.target, None).await?;
-    let pid = child.as_ref().and_then(|c| c.proc.id());
+    if !(1..=5).contains(&args.nodes) {
+        bail!("--nodes 1..=5");
+    }
+    let (url, account, password, child, others) = if args.nodes > 1 {
+        let Some(db) = args.database_url.as_deref().filter(|d| d.starts_with("postgres")) else {
+            bail!("--nodes needs --database-url postgres://... (a fresh database the nodes share)");
+        };
+        if args.target.url.is_some() {
+            bail!("--nodes starts its own nodes: no --url");
+        }
+        let secret = format!("bench-{}", rand::random::<u128>());
+        let flags = |n: usize| -> Vec<String> {
+            ["--cluster-secret", secret.as_str(), "--node-id", &format!("bench-n{n}")]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        };
+        let (u, a, p, c) = start_server_with(Some(db), args.target.no_metrics, false, true, &flags(0)).await?;
+        let mut others = Vec::new();
+        for n in 1..args.nodes {
+            let (u2, _, _, c2) = start_server_with(Some(db), args.target.no_metrics, false, false, &flags(n)).await?;
+            others.push((u2, c2));
+        }
+        (u, a, p, Some(c), others)
+    } else {
+        let (u, a, p, c) = target(&args.target, None).await?;
+        (u, a, p, c, Vec::new())
+    };
+    let mut pids: Vec<u32> = child.as_ref().and_then(|c| c.proc.id()).into_iter().collect();
+    pids.extend(others.iter().filter_map(|(_, c)| c.proc.id()));
+    let urls: Vec<String> = std::iter::once(url.clone())
+        .chain(others.iter().map(|(u, _)| u.clone()))
+        .collect();
     println!(
-        "bench join: {} meetings x {} participants = {total}, {} joins/s, against {url}",
-        args.meetings, args.per_meeting, args.rate
+        "bench join: {} meetings x {} participants = {total}, {} joins/s, against {}",
+        args.meetings,
+        args.per_meeting,
+        args.rate,
+        urls.join(", ")
     );
     let host = ConveneClient::new(&url)?;
     host.login_by_account_async(LoginByAccountInfo { account, password })
@@ -68,15 +110,16 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
         c.concurrent_participants = Some(args.per_meeting as i64);
         confs.push(host.create_conf_async(c).await?);
     }
-    let rss_before = pid.and_then(rss_kib);
+    let rss_before: Vec<Option<u64>> = pids.iter().map(|p| rss_kib(*p)).collect();
     // What the participants had received when every meeting had 150 of
     // them (the byte target), if the meetings grow that far.
     let mut received_at_150 = None;
 
     // Join at the set rate: hosts first in each meeting, then guests.
     let mut sessions: Vec<Vec<ConfSession>> = (0..args.meetings).map(|_| Vec::new()).collect();
-    // Joins go over each participant's own WebSocket; one client makes them all.
-    let joiner = ConveneClient::new(&url)?;
+    // Joins go over each participant's own WebSocket; one client per node
+    // makes them all (participant k through node k mod N).
+    let joiners: Vec<ConveneClient> = urls.iter().map(|u| ConveneClient::new(u)).collect::<Result<_, _>>()?;
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / args.rate));
     let started = Instant::now();
     let mut join_hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
@@ -85,7 +128,7 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
         for (i, conf) in confs.iter().enumerate() {
             tick.tick().await;
             let info = join_info(conf, slot, format!("p{slot}"));
-            let client = joiner.clone();
+            let client = joiners[slot % joiners.len()].clone();
             pending.push((
                 i,
                 tokio::spawn(async move {
@@ -106,19 +149,41 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
         }
     }
     let join_secs = started.elapsed().as_secs_f64();
-    let rss_after = pid.and_then(rss_kib);
+    let rss_after: Vec<Option<u64>> = pids.iter().map(|p| rss_kib(*p)).collect();
     println!(
         "joined {total} in {join_secs:.1} s ({:.0}/s); join latency ms p50 {:.2} p99 {:.2}",
         total as f64 / join_secs,
         join_hist.value_at_quantile(0.5) as f64 / 1000.0,
         join_hist.value_at_quantile(0.99) as f64 / 1000.0
     );
-    if let (Some(b), Some(a)) = (rss_before, rss_after) {
+    for (n, (b, a)) in rss_before.iter().zip(&rss_after).enumerate() {
+        if let (Some(b), Some(a)) = (b, a) {
+            // Participants that connected through this node (each node
+            // holds their sockets, forwarded or not).
+            let here = (0..args.per_meeting).filter(|k| k % pids.len() == n).count() * args.meetings;
+            println!(
+                "server{} memory: {} KiB before, {} KiB after = {:.1} KiB per participant connected through it",
+                if pids.len() > 1 {
+                    format!(" node {n}")
+                } else {
+                    String::new()
+                },
+                b,
+                a,
+                (a.saturating_sub(*b)) as f64 / here.max(1) as f64
+            );
+        }
+    }
+    if pids.len() > 1 {
+        let grown: u64 = rss_before
+            .iter()
+            .zip(&rss_after)
+            .filter_map(|(b, a)| Some(a.as_ref()?.saturating_sub(*b.as_ref()?)))
+            .sum();
         println!(
-            "server memory: {} KiB before, {} KiB after = {:.1} KiB per connected participant",
-            b,
-            a,
-            (a.saturating_sub(b)) as f64 / total as f64
+            "all {} nodes: {:.1} KiB per participant (its socket on the node it came through, its place on the meeting's node)",
+            pids.len(),
+            grown as f64 / total as f64
         );
     }
     // Bytes of messages the server sent while they joined (what the
@@ -204,6 +269,9 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
         hist.max() as f64 / 1000.0
     );
     if let Some(mut c) = child {
+        let _ = c.proc.kill().await;
+    }
+    for (_, mut c) in others {
         let _ = c.proc.kill().await;
     }
     Ok(())

@@ -59,6 +59,19 @@ pub(crate) async fn start_server(
     no_metrics: bool,
     admin: bool,
 ) -> anyhow::Result<(String, String, String, Child)> {
+    start_server_with(db, no_metrics, admin, true, &[]).await
+}
+
+/// [`start_server`] with more `convene serve` flags (a cluster node's);
+/// without `dev`, no dev account (another node of the database made it):
+/// the login answered is empty.
+pub(crate) async fn start_server_with(
+    db: Option<&str>,
+    no_metrics: bool,
+    admin: bool,
+    dev: bool,
+    extra: &[String],
+) -> anyhow::Result<(String, String, String, Child)> {
     let dir = tempfile::tempdir()?;
     let exe = std::env::current_exe()?;
     let admin_login = if admin {
@@ -90,7 +103,7 @@ pub(crate) async fn start_server(
         None
     };
     let mut cmd = tokio::process::Command::new(exe);
-    cmd.args(["serve", "--dev", "--no-tls", "--listen", "127.0.0.1:0", "--data-dir"])
+    cmd.args(["serve", "--no-tls", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true);
@@ -99,6 +112,10 @@ pub(crate) async fn start_server(
     }
     if no_metrics {
         cmd.arg("--no-metrics");
+    }
+    cmd.args(extra);
+    if dev {
+        cmd.arg("--dev");
     }
     let mut proc = cmd.spawn().context("starting convene serve")?;
     let stdout = proc.stdout.take().context("server stdout")?;
@@ -117,6 +134,7 @@ pub(crate) async fn start_server(
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let (account, password) = match admin_login {
         Some(login) => login,
+        None if !dev => (String::new(), String::new()),
         None => {
             let (account, password, _, _) =
                 convene_server::admin::read_dev_login(dir.path()).context("reading the dev credentials")?;

@@ -103,6 +103,24 @@ impl Cluster {
     /// Where a live meeting runs: here (its lease taken or renewed), or on
     /// the node holding it.
     pub async fn route(&self, store: &dyn Store, uuid: &ConfUuid) -> Result<Route, StoreError> {
+        // Most requests find a running lease: read it, write nothing (a
+        // lease of ours is renewed by the meeting's task).
+        if let Some(lease) = store.lease_of(uuid).await? {
+            // Margin: a lease about to run out is taken (or renewed) below.
+            if lease.expires_at > now_ms() + self.lease_ms / 3 {
+                return Ok(if lease.node_id == self.node_id {
+                    Route::Local(lease.epoch)
+                } else {
+                    Route::Remote(lease.node_url)
+                });
+            }
+        }
+        self.take(store, uuid).await
+    }
+
+    /// Takes a meeting's lease if free or run out (or renews ours) for a
+    /// full `lease_ms` from now: here, or the node holding it.
+    pub async fn take(&self, store: &dyn Store, uuid: &ConfUuid) -> Result<Route, StoreError> {
         let lease = store
             .claim_lease(uuid, &self.node_id, &self.url, now_ms(), self.lease_ms)
             .await?;
@@ -203,8 +221,12 @@ impl Cluster {
             h.insert(SECRET_HEADER, s);
             h.insert(CLIENT_HEADER, c);
         }
+        // Small buffers, as the server's own sockets: a forwarded
+        // participant costs its door little (the defaults are 128 KiB).
         let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
-            .max_message_size(Some(crate::ws::MAX_MESSAGE));
+            .max_message_size(Some(crate::ws::MAX_MESSAGE))
+            .read_buffer_size(4 * 1024)
+            .write_buffer_size(0);
         // A paused node accepts connections but never answers: bounded.
         let connect = tokio_tungstenite::connect_async_with_config(req, Some(config), true);
         let upstream = match tokio::time::timeout(std::time::Duration::from_secs(3), connect).await {

@@ -269,7 +269,8 @@ impl LiveHub {
         }
         let hold = match &self.cluster {
             None => None,
-            Some(c) => match c.route(self.store.as_ref(), &m.conf_uuid).await {
+            // The lease taken or renewed now: the hold runs from here.
+            Some(c) => match c.take(self.store.as_ref(), &m.conf_uuid).await {
                 Ok(crate::cluster::Route::Local(epoch)) => Some(Hold {
                     cluster: c.clone(),
                     epoch,
