@@ -5,6 +5,7 @@
 pub mod clip;
 pub mod compose;
 pub mod create;
+pub mod failover;
 pub mod janus;
 pub mod join;
 pub mod media;
@@ -15,6 +16,7 @@ pub mod webhook;
 
 pub use compose::{compose, ComposeBenchArgs};
 pub use create::{create, CreateBenchArgs};
+pub use failover::{failover, FailoverBenchArgs};
 pub use join::{join, JoinBenchArgs};
 pub use media::{media, MediaBenchArgs};
 pub use page::{page, PageBenchArgs};

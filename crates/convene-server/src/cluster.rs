@@ -40,7 +40,14 @@ pub struct ClusterConfig {
     pub url: Option<String>,
     pub secret: Secret,
     pub lease_ms: i64,
+    /// Database connections kept open ([`DEFAULT_WARM_CONNECTIONS`]).
+    pub warm_connections: u32,
 }
+
+/// A cluster node keeps this many database connections open: joins and
+/// forwards read the database on their way, and opening a connection costs
+/// PostgreSQL ~100 ms (a process and a password check).
+pub const DEFAULT_WARM_CONNECTIONS: u32 = 16;
 
 /// This node's part in the cluster.
 pub struct Cluster {
@@ -124,6 +131,7 @@ impl Cluster {
         let lease = store
             .claim_lease(uuid, &self.node_id, &self.url, now_ms(), self.lease_ms)
             .await?;
+
         Ok(if lease.node_id == self.node_id {
             Route::Local(lease.epoch)
         } else {

@@ -437,6 +437,7 @@ impl Config {
                     url: url.map(|u| u.trim_end_matches('/').to_owned()),
                     secret: Secret(secret),
                     lease_ms,
+                    warm_connections: crate::cluster::DEFAULT_WARM_CONNECTIONS,
                 })
             }
         };

@@ -401,6 +401,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let lock = lock_database(&config.database_url.0)?;
     let options = convene_store::StoreOptions {
         sqlite_wal_reserve: config.sqlite_wal_reserve,
+        // A cluster node's joins and forwards read the database on their
+        // way: its pool is kept warm (a new connection costs ~100 ms).
+        pg_warm_connections: config.cluster.as_ref().map_or(0, |c| c.warm_connections),
     };
     let store = convene_store::open_with(&config.database_url.0, &options)
         .await

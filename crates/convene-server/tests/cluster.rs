@@ -60,6 +60,8 @@ async fn three_nodes() -> Option<Nodes> {
                     url: None,
                     secret: Secret("a cluster secret for the tests".into()),
                     lease_ms: 3000,
+                    // Six nodes at once in this binary: few connections each.
+                    warm_connections: 2,
                 });
             })
             .await,

@@ -480,6 +480,11 @@ pub struct StoreOptions {
     /// blocks instead of growing the file (see `SqliteStore::open_with`).
     /// 0: none. PostgreSQL ignores it.
     pub sqlite_wal_reserve: u64,
+    /// PostgreSQL: connections kept open even when idle (0: opened on
+    /// demand, as one node needs). Opening one costs PostgreSQL a process
+    /// and a password check (~100-150 ms here), which a cluster node's
+    /// join or forward waiting on it would pay. SQLite ignores it.
+    pub pg_warm_connections: u32,
 }
 
 /// Opens the store a URL names: `sqlite:PATH` (created if missing) or
@@ -495,7 +500,9 @@ pub async fn open_with(url: &str, options: &StoreOptions) -> Result<std::sync::A
             SqliteStore::open_with(url, options.sqlite_wal_reserve).await?,
         ))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(std::sync::Arc::new(PgStore::open(url).await?))
+        Ok(std::sync::Arc::new(
+            PgStore::open_with(url, options.pg_warm_connections).await?,
+        ))
     } else {
         Err(StoreError::BadUrl(url.to_owned()))
     }

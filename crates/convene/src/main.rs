@@ -118,6 +118,9 @@ enum BenchCmd {
     /// A recording's composition (ffmpeg) on generated tracks: speed as a
     /// multiple of real time.
     Compose(bench::ComposeBenchArgs),
+    /// Nodes of one cluster behind a balancer; the node running the most
+    /// meetings is killed: time until its participants resumed elsewhere.
+    Failover(bench::FailoverBenchArgs),
     /// One Chromium page in a meeting of synthetic video peers: frames it
     /// decodes per second per tile, and the browser's CPU.
     Page(bench::PageBenchArgs),
@@ -215,6 +218,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCmd::Join(args)) => bench::join(args).await,
         Command::Bench(BenchCmd::Media(args)) => bench::media(args).await,
         Command::Bench(BenchCmd::Page(args)) => bench::page(args).await,
+        Command::Bench(BenchCmd::Failover(args)) => bench::failover(args).await,
         Command::Bench(BenchCmd::Webhook(args)) => bench::webhook(args).await,
     }
 }

@@ -10,7 +10,16 @@ pub struct PgStore {
 
 impl PgStore {
     pub async fn open(url: &str) -> Result<PgStore> {
-        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        Self::open_with(url, 0).await
+    }
+
+    /// With `warm` connections kept open (see `StoreOptions::pg_warm_connections`).
+    pub async fn open_with(url: &str, warm: u32) -> Result<PgStore> {
+        let mut options = PgPoolOptions::new().max_connections(16);
+        if warm > 0 {
+            options = options.min_connections(warm.min(16)).idle_timeout(None);
+        }
+        let pool = options.connect(url).await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         pg::fold_old_subjects(&pool).await?;
         Ok(PgStore { pool })
