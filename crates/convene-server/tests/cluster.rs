@@ -3,7 +3,8 @@
 //! a cap of 2 holds under racing joiners spread over the nodes, joiners on
 //! different nodes see each other and each other's media, REST control
 //! through any node reaches everyone, and a control token from one node
-//! works on another (and its event socket through a third).
+//! works on another (and its event socket through a third), for the
+//! product's official Python client too.
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
 
@@ -237,5 +238,55 @@ async fn joiners_on_different_nodes_meet_and_rest_control_through_any_node_reach
     assert_eq!(e.code, SdkErr::CMS_CONF_LOCKED, "{e:?}");
     for p in peers {
         p.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_official_python_clients_control_token_from_one_node_works_on_another() {
+    let Some(Nodes { nodes }) = three_nodes().await else {
+        return;
+    };
+    let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
+    nodes[0].add_account("py-host", "Python Host").await;
+    let owner = nodes[0].client("py-host").await;
+    let m = owner
+        .create_conf_async(CreateConfInfo::new("Python across nodes", MediaType::Audio, true))
+        .await
+        .unwrap();
+    let host = owner
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: m.conf_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let gus = guest(&nodes[1], &m, "Gus on one").await.unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/cluster_token_client.py");
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .args([
+            &nodes[1].https_url(),
+            &nodes[2].https_url(),
+            "py-host",
+            common::PASSWORD,
+            &m.conf_id,
+            &m.host_pwd,
+            "Python Host",
+            "Gus on one",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("ALL OK"),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for s in [&host, &gus] {
+        until_event(s, "the lock", |e| {
+            matches!(e, Event::OnMeetingInfoChanged { is_locked: true, .. }).then_some(())
+        })
+        .await;
     }
 }
