@@ -73,15 +73,26 @@ pub async fn token(
     let found = crate::api::meeting_param(&state, Some(conf_id.clone())).await?;
     let given = headers.get("X-Password").and_then(|v| v.to_str().ok()).unwrap_or("");
     let now = state.now();
-    {
+    let shared = state.live.shared_gate(&conf_id, &caller, now).await;
+    let refused = {
         let mut guard = state.live.guard();
-        let gate = guard.gate(&conf_id, &caller, now);
-        if let Err(r) = rules::check_host_password(found.as_ref(), given, gate, user_id) {
-            if rules::counts_as_failure(&r) {
-                guard.failed(&conf_id, &caller, now);
+        let gate = crate::live::stricter(guard.gate(&conf_id, &caller, now), shared);
+        match rules::check_host_password(found.as_ref(), given, gate, user_id) {
+            Err(r) => {
+                let counts = rules::counts_as_failure(&r);
+                if counts {
+                    guard.failed(&conf_id, &caller, now);
+                }
+                Some((r, counts))
             }
-            return Err(ApiError::from(r));
+            Ok(()) => None,
         }
+    };
+    if let Some((r, counts)) = refused {
+        if counts {
+            state.live.shared_failed(&conf_id, &caller, now).await;
+        }
+        return Err(ApiError::from(r));
     }
     if found.as_ref().is_some_and(|m| m.state_at(now) == ConfState::Scheduled) {
         return Err(ApiError::bad_request(

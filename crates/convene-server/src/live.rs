@@ -139,6 +139,25 @@ struct Hold {
     until: std::time::Instant,
 }
 
+/// The shared password guard's keys (beside the login lockouts' in the
+/// same table): per meeting ID and caller, per caller, per meeting ID.
+fn shared_keys(conf: &str, caller: &str) -> [String; 3] {
+    [
+        format!("guard:pair:{conf}\n{caller}"),
+        format!("guard:caller:{caller}"),
+        format!("guard:meeting:{conf}"),
+    ]
+}
+
+/// The stricter of two gates.
+pub fn stricter(a: Gate, b: Gate) -> Gate {
+    match (a, b) {
+        (Gate::CallerLocked, _) | (_, Gate::CallerLocked) => Gate::CallerLocked,
+        (Gate::MeetingClosed, _) | (_, Gate::MeetingClosed) => Gate::MeetingClosed,
+        _ => Gate::Open,
+    }
+}
+
 /// The refusal of a request for a meeting another node runs (it moved
 /// there since the request was routed): the client tries again.
 fn moved() -> Refusal {
@@ -200,6 +219,46 @@ impl LiveHub {
             })
     }
 
+    /// On a cluster node, the password guard's runs kept in the database
+    /// (every node's guesses count together): the gate they set for
+    /// `caller` at meeting ID `conf` (alone: open; the node's own guard
+    /// decides). Guesses racing through several nodes at once may each
+    /// pass before the others are counted: a few over the ceiling at most.
+    pub async fn shared_gate(&self, conf: &str, caller: &str, now: i64) -> Gate {
+        if self.cluster.is_none() {
+            return Gate::Open;
+        }
+        let [pair, by_caller, meeting] = shared_keys(conf, caller);
+        let locked = |k: String| async move {
+            self.store
+                .login_failures(&k)
+                .await
+                .map(|f| f.is_locked(now))
+                .unwrap_or(false)
+        };
+        if locked(pair).await || locked(by_caller).await {
+            Gate::CallerLocked
+        } else if locked(meeting).await {
+            Gate::MeetingClosed
+        } else {
+            Gate::Open
+        }
+    }
+
+    /// Counts a wrong password in the shared runs (cluster nodes only).
+    pub async fn shared_failed(&self, conf: &str, caller: &str, now: i64) {
+        if self.cluster.is_none() {
+            return;
+        }
+        let [pair, by_caller, meeting] = shared_keys(conf, caller);
+        use convene_core::guard::{CALLER_RULE, MEETING_RULE, PAIR_RULE};
+        for (k, rule) in [(pair, PAIR_RULE), (by_caller, CALLER_RULE), (meeting, MEETING_RULE)] {
+            if let Err(e) = self.store.add_login_failure(&k, now, &rule).await {
+                tracing::error!(error = %e, "counting a wrong password");
+            }
+        }
+    }
+
     /// Locks the password guard (a poisoned lock only means a panic elsewhere).
     pub fn guard(&self) -> std::sync::MutexGuard<'_, PasswordGuard> {
         self.guard.lock().unwrap_or_else(|e| e.into_inner())
@@ -211,17 +270,23 @@ impl LiveHub {
     async fn admit(&self, conf_id: &str, req: &mut JoinRequest) -> Result<Meeting, Refusal> {
         let found = self.lookup(conf_id).await?;
         let now = self.clock.now();
+        let shared = self.shared_gate(conf_id, &req.client_key, now).await;
+        let mut wrong = false;
         let role = {
             let mut guard = self.guard();
-            req.password_gate = guard.gate(conf_id, &req.client_key, now);
+            req.password_gate = stricter(guard.gate(conf_id, &req.client_key, now), shared);
             let role = rules::check_credential(found.as_ref(), req);
             if let Err(r) = &role {
                 if rules::counts_as_failure(r) {
                     guard.failed(conf_id, &req.client_key, now);
+                    wrong = true;
                 }
             }
             role
         };
+        if wrong {
+            self.shared_failed(conf_id, &req.client_key, now).await;
+        }
         let role = role?;
         match found {
             Some(m) if m.state_at(now) == ConfState::Running => Ok(m),

@@ -290,3 +290,38 @@ async fn the_official_python_clients_control_token_from_one_node_works_on_anothe
         .await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn wrong_host_passwords_count_across_nodes() {
+    // Five wrong host passwords from one caller, spread over the three
+    // nodes (the meeting runs nowhere: each node checks itself), lock that
+    // caller out of the meeting on every node, the right password too.
+    let Some(Nodes { nodes }) = three_nodes().await else {
+        return;
+    };
+    nodes[0].add_account("olga", "Olga Host").await;
+    let owner = nodes[0].client("olga").await;
+    let m = owner
+        .create_conf_async(CreateConfInfo::new("Guarded", MediaType::Audio, true))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let token = |n: usize, pwd: &str| {
+        http.get(format!("{}/v1/mmc/control/conferences/token", nodes[n].url()))
+            .query(&[("conferenceID", m.conf_id.as_str())])
+            .header("X-Password", pwd.to_owned())
+            .send()
+    };
+    for i in 0..5 {
+        let r = token(i % 3, "000000").await.unwrap();
+        assert_eq!(r.status().as_u16(), 401, "wrong password {i}");
+    }
+    let r = token(2, &m.host_pwd).await.unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        403,
+        "the right password after five wrong ones through three nodes"
+    );
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error_code"], "MMC.111081009", "{body}");
+}
