@@ -689,3 +689,20 @@ fn a_session_moves_to_another_node_and_its_participants_resume_there() {
     assert_eq!(next.live().roster().len(), 1);
     assert!(!next.is_stopped());
 }
+
+#[test]
+fn a_recording_goes_on_in_a_new_segment_on_the_next_node() {
+    let Two { mut s, guest, .. } = host_and_guest(|i| {
+        i.allow_record = Some(true);
+        i.is_auto_record = Some(true);
+    });
+    s.tick(T0 + 2);
+    outputs(&mut s);
+    let last = 0;
+    let h = s.handover();
+    // The node died while capturing; the next one captures anew once the
+    // meeting goes on there (its recording state is a stored live setting).
+    let mut next = MeetingSession::restore(s.meeting().clone(), 1000, h, T0 + 8);
+    next.resume(guest.participant, &guest.resume_token, last).unwrap();
+    assert_eq!(captures(&outputs(&mut next)), vec![Capture::Start { at: T0 + 8 }]);
+}
