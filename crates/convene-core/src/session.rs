@@ -251,6 +251,9 @@ pub struct MeetingSession {
     /// present participant has been so far.
     speaking: Option<(ParticipantId, i64)>,
     spoke: BTreeMap<ParticipantId, i64>,
+    /// Taken over from another node: who had media there (told on resume
+    /// that it closed, so that they open it again here).
+    media_lost: std::collections::BTreeSet<ParticipantId>,
     /// The time of the latest input.
     now: i64,
 }
@@ -280,6 +283,9 @@ pub struct Handover {
     seq: u64,
     spoke: Vec<(u64, i64)>,
     auto_invited: bool,
+    /// Who had a media connection (to the node before: it is gone).
+    #[serde(default)]
+    media: Vec<u64>,
 }
 
 impl Handover {
@@ -319,6 +325,7 @@ impl MeetingSession {
             capturing: false,
             speaking: None,
             spoke: BTreeMap::new(),
+            media_lost: Default::default(),
             now: 0,
         }
     }
@@ -344,6 +351,7 @@ impl MeetingSession {
             seq: self.seq,
             spoke: self.spoke.iter().map(|(p, ms)| (p.0, *ms)).collect(),
             auto_invited: self.auto_invited,
+            media: self.media.keys().map(|p| p.0).collect(),
         }
     }
 
@@ -367,6 +375,7 @@ impl MeetingSession {
         s.seq = h.seq + HANDOVER_SEQ_GAP;
         s.spoke = h.spoke.into_iter().map(|(p, ms)| (ParticipantId(p), ms)).collect();
         s.auto_invited = h.auto_invited;
+        s.media_lost = h.media.into_iter().map(ParticipantId).collect();
         s.served = true;
         // The records know them as attending already.
         s.attending = s
@@ -917,6 +926,14 @@ impl MeetingSession {
         self.deliver(events);
         if let Some(sdp) = self.offers.get(&p).cloned() {
             self.send_to(p, &ServerMsg::MediaOffer { sdp });
+        }
+        if self.media_lost.remove(&p) {
+            self.send_to(
+                p,
+                &ServerMsg::MediaClosed {
+                    reason: "the meeting moved to another node: open media again".into(),
+                },
+            );
         }
         Ok(Attach {
             participant: p,

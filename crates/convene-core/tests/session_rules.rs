@@ -647,6 +647,8 @@ fn hosts_allow_several_sharers_up_to_four_and_take_it_back() {
 #[test]
 fn a_session_moves_to_another_node_and_its_participants_resume_there() {
     let Two { mut s, host, guest } = host_and_guest(|_| {});
+    let step = s.media_offer(guest.participant, guest.conn).unwrap();
+    s.media_opened(guest.participant, step);
     s.control(
         host.participant,
         Action::Chat {
@@ -675,7 +677,12 @@ fn a_session_moves_to_another_node_and_its_participants_resume_there() {
     // numbered past the old node's events.
     assert!(next.resume(guest.participant, "nope", last).is_err());
     let back = next.resume(guest.participant, &guest.resume_token, last).unwrap();
-    let got = sent_to(&outputs(&mut next), back.conn);
+    let out = outputs(&mut next);
+    let got = sent_to(&out, back.conn);
+    // Its media connection was to the node before: it is told to open it again.
+    assert!(out.iter().any(
+        |o| matches!(o, Output::Send { conns, msg } if conns.contains(&back.conn) && msg.contains("\"mediaClosed\""))
+    ));
     assert!(got
         .iter()
         .all(|(n, _)| *n > last + convene_core::session::HANDOVER_SEQ_GAP - 1));
