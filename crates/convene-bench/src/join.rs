@@ -157,17 +157,20 @@ pub async fn join(args: JoinBenchArgs) -> anyhow::Result<()> {
         join_hist.value_at_quantile(0.99) as f64 / 1000.0
     );
     for (n, (b, a)) in rss_before.iter().zip(&rss_after).enumerate() {
-        if let (Some(b), Some(a)) = (b, a) {
+        let (Some(b), Some(a)) = (b, a) else { continue };
+        if pids.len() == 1 {
+            println!(
+                "server memory: {} KiB before, {} KiB after = {:.1} KiB per connected participant",
+                b,
+                a,
+                (a.saturating_sub(*b)) as f64 / total as f64
+            );
+        } else {
             // Participants that connected through this node (each node
             // holds their sockets, forwarded or not).
             let here = (0..args.per_meeting).filter(|k| k % pids.len() == n).count() * args.meetings;
             println!(
-                "server{} memory: {} KiB before, {} KiB after = {:.1} KiB per participant connected through it",
-                if pids.len() > 1 {
-                    format!(" node {n}")
-                } else {
-                    String::new()
-                },
+                "server node {n} memory: {} KiB before, {} KiB after = {:.1} KiB per participant connected through it",
                 b,
                 a,
                 (a.saturating_sub(*b)) as f64 / here.max(1) as f64
