@@ -33,8 +33,9 @@ pub struct FailoverBenchArgs {
 }
 
 /// A round-robin TCP balancer on loopback over `backends` (those that
-/// refuse a connection are skipped).
-async fn balancer(backends: Arc<Mutex<Vec<std::net::SocketAddr>>>) -> anyhow::Result<String> {
+/// refuse a connection are skipped): what nginx or HAProxy would be in
+/// front of a cluster (also the failover test's).
+pub async fn balancer(backends: Arc<Mutex<Vec<std::net::SocketAddr>>>) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move {

@@ -809,6 +809,9 @@ impl MeetingTask {
             }
             Err(e) => {
                 tracing::error!(error = %e, "renewing a meeting's lease");
+                // A little wait before the next try (the renewal timer
+                // fires at once until the hold lapses).
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 std::time::Instant::now() < h.until
             }
         }

@@ -137,14 +137,9 @@ async fn chat_to_everyone_privately_late_and_off() {
     );
 }
 
-/// The events `s` receives until one `pick` takes.
+/// The first event `pick` takes (the SDK's `wait_for`, failing on time-out).
 async fn until_event<T>(s: &ConfSession, pick: impl Fn(&Event) -> Option<T>) -> T {
-    while let Ok(Some((_, e))) = tokio::time::timeout(WAIT, s.next_event()).await {
-        if let Some(t) = pick(&e) {
-            return t;
-        }
-    }
-    panic!("the event never arrived");
+    s.wait_for(WAIT, pick).await.expect("the event never arrived")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -85,14 +85,11 @@ async fn guest(node: &TestServer, m: &CreateConfResult, name: &str) -> Result<Co
         .await
 }
 
-/// The events `s` receives until `pick` takes one.
+/// The first event `pick` takes (the SDK's `wait_for`, failing on time-out).
 async fn until_event<T>(s: &ConfSession, what: &str, pick: impl Fn(&Event) -> Option<T>) -> T {
-    while let Ok(Some((_, e))) = tokio::time::timeout(WAIT, s.next_event()).await {
-        if let Some(t) = pick(&e) {
-            return t;
-        }
-    }
-    panic!("{what} never arrived");
+    s.wait_for(WAIT, pick)
+        .await
+        .unwrap_or_else(|| panic!("{what} never arrived"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -54,35 +54,6 @@ async fn spawn_node(db: &str, dir: &std::path::Path, id: &str) -> Node {
     }
 }
 
-/// A round-robin TCP balancer over `backends`, skipping those that refuse.
-async fn balancer(backends: Arc<Mutex<Vec<std::net::SocketAddr>>>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let mut next = 0usize;
-        loop {
-            let Ok((mut client, _)) = listener.accept().await else {
-                return;
-            };
-            let list = backends.lock().unwrap().clone();
-            next += 1;
-            let start = next;
-            tokio::spawn(async move {
-                for i in 0..list.len() {
-                    let b = list[(start + i) % list.len()];
-                    if let Ok(Ok(mut up)) =
-                        tokio::time::timeout(Duration::from_millis(500), tokio::net::TcpStream::connect(b)).await
-                    {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut up).await;
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    url
-}
-
 fn signal(child: &tokio::process::Child, sig: &str) {
     let pid = child.id().unwrap().to_string();
     assert!(std::process::Command::new("kill")
@@ -186,7 +157,7 @@ async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
         nodes.push(spawn_node(&db, d.path(), &format!("n{i}")).await);
     }
     let backends = Arc::new(Mutex::new(nodes.iter().map(|n| n.addr).collect::<Vec<_>>()));
-    let lb = balancer(backends.clone()).await;
+    let lb = convene_bench::failover::balancer(backends.clone()).await.unwrap();
     let pg = sqlx::PgPool::connect(&db).await.unwrap();
 
     // A meeting with participants through the balancer (over every node).
