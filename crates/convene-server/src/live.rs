@@ -713,7 +713,7 @@ impl MeetingTask {
         while let Some(output) = self.session.poll_output() {
             match output {
                 Output::Persist(p) => {
-                    if !self.fenced().await || !self.persist(&p).await {
+                    if !self.persist(&p).await {
                         stored = false;
                         self.session.persist_failed();
                     }
@@ -865,32 +865,32 @@ impl MeetingTask {
         self.hold.as_ref().is_some_and(|h| std::time::Instant::now() >= h.until)
     }
 
-    /// Stores a change, trying again a few times.
-    async fn persist(&self, p: &Persist) -> bool {
+    /// Stores a change, trying again a few times. On a cluster node, in
+    /// one transaction with its lease's renewal: a node that lost the
+    /// meeting writes nothing (the fence), and answers false.
+    async fn persist(&mut self, p: &Persist) -> bool {
         let uuid = self.session.meeting().conf_uuid.clone();
         for attempt in 1..=PERSIST_ATTEMPTS {
-            let result = match p {
-                Persist::Ended => self.hub.store.end_meeting(&uuid).await.map(|_| ()),
-                Persist::Changed {
-                    end,
-                    settings,
-                    invitees,
-                } => {
-                    let mut r = Ok(());
-                    if let Some(end) = end {
-                        r = self.hub.store.set_meeting_end(&uuid, *end).await;
+            let started = std::time::Instant::now();
+            let fence = self.hold.as_ref().map(|h| convene_store::Fence {
+                node_id: h.cluster.node_id.clone(),
+                epoch: h.epoch,
+                until_ms: crate::cluster::now_ms() + h.cluster.lease_ms,
+            });
+            match self.hub.store.store_live_change(&uuid, fence.as_ref(), p).await {
+                Ok(true) => {
+                    if let Some(h) = &mut self.hold {
+                        h.until = started + std::time::Duration::from_millis(h.cluster.lease_ms as u64);
                     }
-                    if let (Ok(()), Some(s)) = (&r, settings) {
-                        r = self.hub.store.set_live_settings(&uuid, s).await;
-                    }
-                    if let (Ok(()), Some(list)) = (&r, invitees) {
-                        r = self.hub.store.set_invitees(&uuid, list).await;
-                    }
-                    r
+                    return true;
                 }
-            };
-            match result {
-                Ok(()) => return true,
+                Ok(false) => {
+                    tracing::warn!(meeting = %uuid.as_str(), "another node took the meeting: this one stops");
+                    if let Some(h) = &mut self.hold {
+                        h.until = started;
+                    }
+                    return false;
+                }
                 Err(e) => {
                     tracing::error!(error = %e, attempt, "storing a live meeting's change");
                     if attempt < PERSIST_ATTEMPTS {

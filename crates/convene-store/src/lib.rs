@@ -202,6 +202,17 @@ pub enum ListKind {
     Held,
 }
 
+/// The lease a live meeting's change is written under: the write renews it
+/// to `until_ms` in the same transaction, and does not happen when another
+/// node took the meeting (the epoch moved on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    pub node_id: String,
+    pub epoch: i64,
+    /// Unix milliseconds.
+    pub until_ms: i64,
+}
+
 /// Which node runs a live meeting's session (see `meeting_leases`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
@@ -297,8 +308,6 @@ pub trait Store: Send + Sync + 'static {
     async fn update_app(&self, app_id: &str, change: &AppChange, now: i64) -> Result<()>;
     /// Deletes an App ID; its users' sessions end (the accounts stay, for history).
     async fn delete_app(&self, app_id: &str) -> Result<()>;
-    /// Replaces a running meeting's invited attendees (kept in its document).
-    async fn set_invitees(&self, conf_uuid: &ConfUuid, attendees: &[convene_proto::AttendeeBaseInfo]) -> Result<()>;
     /// Makes an account an administrator of its enterprise, or not.
     async fn set_admin(&self, user: &UserId, admin: bool) -> Result<()>;
     /// A page of an enterprise's accounts by account name, `search`
@@ -369,8 +378,6 @@ pub trait Store: Send + Sync + 'static {
     /// Marks a meeting ended (by its host, the REST stop call or its end
     /// time), freeing its ID and room; false when it was not running.
     async fn end_meeting(&self, conf_uuid: &ConfUuid) -> Result<bool>;
-    /// Moves a running meeting's end time (an extension).
-    async fn set_meeting_end(&self, conf_uuid: &ConfUuid, end: i64) -> Result<()>;
     /// Keeps what the hosts changed during a running meeting (see
     /// `convene_core::LiveSettings`); read back with the meeting.
     /// A recording segment begins (capturing): its ID.
@@ -409,6 +416,15 @@ pub trait Store: Send + Sync + 'static {
     /// Gives the lease up (if still held with `epoch`); its epoch stays.
     async fn release_lease(&self, conf_uuid: &ConfUuid, node_id: &str, epoch: i64) -> Result<()>;
     async fn lease_of(&self, conf_uuid: &ConfUuid) -> Result<Option<Lease>>;
+    /// Stores a live meeting's change (its session's `Persist`) in one
+    /// transaction; with `fence`, together with the renewal of its lease:
+    /// false, and nothing written, when another node holds the meeting.
+    async fn store_live_change(
+        &self,
+        conf_uuid: &ConfUuid,
+        fence: Option<&Fence>,
+        change: &convene_core::session::Persist,
+    ) -> Result<bool>;
     /// Keeps a live meeting's handover (JSON) if `node_id` still holds its
     /// lease with `epoch`: false when it does not (fenced out).
     async fn save_handover(&self, conf_uuid: &ConfUuid, node_id: &str, epoch: i64, doc: &str) -> Result<bool>;
@@ -444,7 +460,6 @@ pub trait Store: Send + Sync + 'static {
     async fn put_download(&self, key: &str, segment: i64, file: &str, expires_at: i64) -> Result<()>;
     /// Uses a download link up: the segment and file it was for, if valid.
     async fn take_download(&self, key: &str, now: i64) -> Result<Option<(i64, String)>>;
-    async fn set_live_settings(&self, conf_uuid: &ConfUuid, live: &convene_core::LiveSettings) -> Result<()>;
 }
 
 /// A meeting [`Store::create_meeting_staged`] settled, and its way to disk.

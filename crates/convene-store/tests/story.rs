@@ -181,9 +181,70 @@ async fn story(store: Arc<dyn Store>) {
         multi_share: false,
         record: convene_proto::live::RecordState::Paused,
     };
-    store.set_live_settings(&m.conf_uuid, &live).await.unwrap();
+    let settings = |s: convene_core::LiveSettings| convene_core::session::Persist::Changed {
+        end: None,
+        settings: Some(s),
+        invitees: None,
+    };
+    assert!(store
+        .store_live_change(&m.conf_uuid, None, &settings(live))
+        .await
+        .unwrap());
     let with_live = store.meeting_by_uuid(&m.conf_uuid).await.unwrap().unwrap();
     assert_eq!(with_live.live, Some(live));
+    // On a cluster, a live change is written under the meeting's lease, and
+    // renews it in the same transaction: a node whose epoch moved on writes
+    // nothing.
+    let now_ms = T0 * 1000;
+    store
+        .claim_lease(&m.conf_uuid, "a", "http://a", now_ms, 5000)
+        .await
+        .unwrap();
+    let fence = |node: &str, epoch: i64, until_ms: i64| convene_store::Fence {
+        node_id: node.into(),
+        epoch,
+        until_ms,
+    };
+    let unlocked = convene_core::LiveSettings { locked: false, ..live };
+    // Run out but not taken: still a's; the write renews it.
+    assert!(store
+        .store_live_change(&m.conf_uuid, Some(&fence("a", 1, now_ms + 20_000)), &settings(live))
+        .await
+        .unwrap());
+    let seen = store
+        .claim_lease(&m.conf_uuid, "b", "http://b", now_ms + 10_000, 5000)
+        .await
+        .unwrap();
+    assert_eq!((seen.node_id.as_str(), seen.epoch), ("a", 1), "renewed by the write");
+    let b = store
+        .claim_lease(&m.conf_uuid, "b", "http://b", now_ms + 20_001, 5000)
+        .await
+        .unwrap();
+    assert_eq!((b.node_id.as_str(), b.epoch), ("b", 2));
+    for stale in [
+        settings(unlocked),
+        convene_core::session::Persist::Changed {
+            end: Some(m.end + 600),
+            settings: None,
+            invitees: Some(Vec::new()),
+        },
+        convene_core::session::Persist::Ended,
+    ] {
+        assert!(
+            !store
+                .store_live_change(&m.conf_uuid, Some(&fence("a", 1, now_ms + 30_000)), &stale)
+                .await
+                .unwrap(),
+            "fenced out"
+        );
+    }
+    let unchanged = store.meeting_by_uuid(&m.conf_uuid).await.unwrap().unwrap();
+    assert_eq!(unchanged, with_live, "nothing written by the node that lost it");
+    assert_eq!(
+        store.lease_of(&m.conf_uuid).await.unwrap().unwrap().expires_at,
+        now_ms + 25_001
+    );
+    store.release_lease(&m.conf_uuid, "b", 2).await.unwrap();
     assert_eq!(
         with_live,
         convene_core::Meeting {

@@ -201,6 +201,79 @@ macro_rules! cluster_queries {
                 Ok(())
             }
 
+            pub async fn store_live_change(
+                pool: &$pool,
+                conf_uuid: &str,
+                fence: Option<&crate::Fence>,
+                change: &convene_core::session::Persist,
+            ) -> Result<bool> {
+                use convene_core::session::Persist;
+                // One transaction: the lease's renewal first (its row stays
+                // locked until the commit, so no node takes the meeting in
+                // between), then the change; nothing when the epoch moved on.
+                let mut tx = BeginWrite::begin_write(pool).await?;
+                if let Some(f) = fence {
+                    let renewed = sqlx::query(
+                        "UPDATE meeting_leases SET expires_at = $1 \
+                         WHERE conf_uuid = $2 AND node_id = $3 AND epoch = $4",
+                    )
+                    .bind(f.until_ms)
+                    .bind(conf_uuid)
+                    .bind(&f.node_id)
+                    .bind(f.epoch)
+                    .execute(&mut *tx)
+                    .await?;
+                    if renewed.rows_affected() != 1 {
+                        tx.rollback().await?;
+                        return Ok(false);
+                    }
+                }
+                match change {
+                    Persist::Ended => {
+                        sqlx::query(END_MEETING_SQL)
+                        .bind(conf_uuid)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    Persist::Changed { end, settings, invitees } => {
+                        if let Some(end) = end {
+                            sqlx::query("UPDATE meetings SET end_ts = $1 WHERE conf_uuid = $2 AND state = 'created'")
+                                .bind(*end)
+                                .bind(conf_uuid)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        if let Some(live) = settings {
+                            sqlx::query("UPDATE meetings SET live = $1 WHERE conf_uuid = $2 AND state = 'created'")
+                                .bind(crate::doc::encode_live(live)?)
+                                .bind(conf_uuid)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        if let Some(list) = invitees {
+                            let doc: Option<String> = sqlx::query("SELECT doc FROM meetings WHERE conf_uuid = $1")
+                                .bind(conf_uuid)
+                                .fetch_optional(&mut *tx)
+                                .await?
+                                .map(|r| r.try_get("doc"))
+                                .transpose()?;
+                            if let Some(doc) = doc {
+                                let mut m = crate::doc::decode_meeting(&doc)?;
+                                m.info.attendees = list.clone();
+                                m.info.num_of_attendee = list.len() as i64;
+                                sqlx::query("UPDATE meetings SET doc = $1 WHERE conf_uuid = $2")
+                                    .bind(encode_meeting(&m)?)
+                                    .bind(conf_uuid)
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
             pub async fn take_control_token(pool: &$pool, key: &str, now: i64) -> Result<Option<String>> {
                 let r = sqlx::query("DELETE FROM control_tokens WHERE token_key = $1 RETURNING conf_uuid, expires_at")
                     .bind(key)

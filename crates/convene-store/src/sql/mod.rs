@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use convene_core::auth::{FailureRule, LoginFailures, FAILURE_MEMORY_SECONDS};
 use convene_core::create::RoomRequest;
 use convene_core::ids::{nine_digit_id, random_hex};
-use convene_core::{ConfId, ConfState, ConfUuid, EnterpriseId, LiveSettings, Meeting, NewMeeting, RoomId, UserId};
+use convene_core::{ConfId, ConfState, ConfUuid, EnterpriseId, Meeting, NewMeeting, RoomId, UserId};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
@@ -102,6 +102,11 @@ impl BeginWrite for PgPool {
         self.begin().await
     }
 }
+
+/// Ends a meeting still running (frees its ID and room).
+pub(super) const END_MEETING_SQL: &str =
+    "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL \
+     WHERE conf_uuid = $1 AND state = 'created'";
 
 /// Rounds of compare-and-set a login failure gets against concurrent ones.
 pub(super) const LOGIN_FAILURE_ATTEMPTS: usize = 32;

@@ -270,28 +270,6 @@ macro_rules! store_queries {
                 Ok(())
             }
 
-            pub async fn set_invitees(pool: &$pool, conf_uuid: &str, attendees: &[convene_proto::AttendeeBaseInfo]) -> Result<()> {
-                let mut tx = BeginWrite::begin_write(pool).await?;
-                let doc: Option<String> = sqlx::query("SELECT doc FROM meetings WHERE conf_uuid = $1")
-                    .bind(conf_uuid)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|r| r.try_get("doc"))
-                    .transpose()?;
-                let Some(doc) = doc else {
-                    return Ok(());
-                };
-                let mut m = crate::doc::decode_meeting(&doc)?;
-                m.info.attendees = attendees.to_vec();
-                m.info.num_of_attendee = attendees.len() as i64;
-                sqlx::query("UPDATE meetings SET doc = $1 WHERE conf_uuid = $2")
-                    .bind(encode_meeting(&m)?)
-                    .bind(conf_uuid)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
-            }
 
             pub async fn set_admin(pool: &$pool, user: &str, admin: bool) -> Result<()> {
                 sqlx::query("UPDATE users SET admin = $1 WHERE id = $2")
@@ -797,34 +775,14 @@ macro_rules! store_queries {
             }
 
             pub async fn end_meeting(pool: &$pool, conf_uuid: &str) -> Result<bool> {
-                let done = sqlx::query(
-                    "UPDATE meetings SET state = 'ended', active_conf_id = NULL, active_room_id = NULL \
-                     WHERE conf_uuid = $1 AND state = 'created'",
-                )
+                let done = sqlx::query(END_MEETING_SQL)
                 .bind(conf_uuid)
                 .execute(pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
 
-            pub async fn set_meeting_end(pool: &$pool, conf_uuid: &str, end: i64) -> Result<()> {
-                sqlx::query("UPDATE meetings SET end_ts = $1 WHERE conf_uuid = $2 AND state = 'created'")
-                    .bind(end)
-                    .bind(conf_uuid)
-                    .execute(pool)
-                    .await?;
-                Ok(())
-            }
 
-            pub async fn set_live_settings(pool: &$pool, conf_uuid: &str, live: &LiveSettings) -> Result<()> {
-                let json = crate::doc::encode_live(live)?;
-                sqlx::query("UPDATE meetings SET live = $1 WHERE conf_uuid = $2 AND state = 'created'")
-                    .bind(json)
-                    .bind(conf_uuid)
-                    .execute(pool)
-                    .await?;
-                Ok(())
-            }
 
             pub async fn activate_meeting(pool: &$pool, conf_uuid: &str, now: i64) -> Result<Option<Meeting>> {
                 // A meeting that overran in the room still holds its key.
@@ -1045,6 +1003,14 @@ macro_rules! impl_store {
             ) -> Result<bool> {
                 crate::sql::cluster::$cl::renew_lease(&self.pool, conf_uuid.as_str(), node_id, epoch, until_ms).await
             }
+            async fn store_live_change(
+                &self,
+                conf_uuid: &ConfUuid,
+                fence: Option<&crate::Fence>,
+                change: &convene_core::session::Persist,
+            ) -> Result<bool> {
+                crate::sql::cluster::$cl::store_live_change(&self.pool, conf_uuid.as_str(), fence, change).await
+            }
             async fn release_lease(&self, conf_uuid: &ConfUuid, node_id: &str, epoch: i64) -> Result<()> {
                 crate::sql::cluster::$cl::release_lease(&self.pool, conf_uuid.as_str(), node_id, epoch).await
             }
@@ -1158,9 +1124,6 @@ macro_rules! impl_store {
             async fn end_meeting(&self, conf_uuid: &ConfUuid) -> Result<bool> {
                 $q::end_meeting(&self.pool, conf_uuid.as_str()).await
             }
-            async fn set_meeting_end(&self, conf_uuid: &ConfUuid, end: i64) -> Result<()> {
-                $q::set_meeting_end(&self.pool, conf_uuid.as_str(), end).await
-            }
             async fn activate_meeting(&self, conf_uuid: &ConfUuid, now: i64) -> Result<Option<Meeting>> {
                 $q::activate_meeting(&self.pool, conf_uuid.as_str(), now).await
             }
@@ -1198,13 +1161,6 @@ macro_rules! impl_store {
             }
             async fn delete_app(&self, app_id: &str) -> Result<()> {
                 $q::delete_app(&self.pool, app_id).await
-            }
-            async fn set_invitees(
-                &self,
-                conf_uuid: &ConfUuid,
-                attendees: &[convene_proto::AttendeeBaseInfo],
-            ) -> Result<()> {
-                $q::set_invitees(&self.pool, conf_uuid.as_str(), attendees).await
             }
             async fn set_admin(&self, user: &UserId, admin: bool) -> Result<()> {
                 $q::set_admin(&self.pool, user.as_str(), admin).await
@@ -1349,9 +1305,6 @@ macro_rules! impl_store {
             }
             async fn take_download(&self, key: &str, now: i64) -> Result<Option<(i64, String)>> {
                 $rec::take_download(&self.pool, key, now).await
-            }
-            async fn set_live_settings(&self, conf_uuid: &ConfUuid, live: &LiveSettings) -> Result<()> {
-                $q::set_live_settings(&self.pool, conf_uuid.as_str(), live).await
             }
         }
     };
