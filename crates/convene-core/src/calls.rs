@@ -17,8 +17,9 @@ pub const RING_SECONDS: i64 = 60;
 /// People one invitation may name.
 pub const MAX_INVITEES: usize = 100;
 
-/// One ringing invitation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One ringing invitation (told to the other nodes of a cluster as JSON).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Call {
     pub id: String,
     pub conf_id: String,
@@ -38,7 +39,12 @@ pub struct Call {
 impl Call {
     /// Whether `a` is the account this call rings.
     pub fn is_for(&self, a: &Account) -> bool {
-        self.user_uuid.as_deref() == Some(a.user_id.as_str()) || self.account.as_deref() == Some(a.account.as_str())
+        self.rings(a.user_id.as_str(), &a.account)
+    }
+
+    /// Whether it rings the account with this user ID or login account.
+    pub fn rings(&self, user_id: &str, account: &str) -> bool {
+        self.user_uuid.as_deref() == Some(user_id) || self.account.as_deref() == Some(account)
     }
 }
 

@@ -80,7 +80,7 @@ async fn own_app(state: &AppState, user: &convene_store::User, app_id: &str) -> 
 /// Its users' cached sessions are forgotten on this node (their stored
 /// sessions end in the store's transaction).
 fn forget_app_users(state: &AppState, app_id: &str) {
-    state.sessions.forget_where(|u| u.app_id.as_deref() == Some(app_id));
+    state.forget_app(app_id);
 }
 
 /// Adds an App ID: `{app_name, description}`; the ID and key are made here.

@@ -153,8 +153,8 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// `delete_token` (`DELETE /v1/usg/acs/token`): logs out: the token stops
-/// working at once (on this node; other nodes' caches until they expire,
-/// see docs/DECISIONS.md).
+/// working at once (on this node; other nodes of a cluster forget it when
+/// they hear of it, see `bus.rs`).
 #[utoipa::path(delete, path = "/v1/usg/acs/token", tag = "auth",
     params(("X-Access-Token" = String, Header)),
     responses((status = 200, description = "logged out"), (status = 401, body = convene_proto::RestError)))]
@@ -169,7 +169,7 @@ pub async fn logout(
         .unwrap_or_default();
     let key = token_key(token);
     state.store.delete_session(&key).await?;
-    state.sessions.forget(&key);
+    state.forget_session(&key);
     Ok(axum::Json(serde_json::json!({})))
 }
 

@@ -38,7 +38,7 @@ struct Listener {
 
 impl Listener {
     fn rings_for(&self, c: &Call) -> bool {
-        c.user_uuid.as_deref() == Some(self.user_id.as_str()) || c.account.as_deref() == Some(self.account.as_str())
+        c.rings(&self.user_id, &self.account)
     }
 }
 
@@ -76,10 +76,13 @@ impl Calls {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A meeting rings `call`.
-    pub fn ring(&self, conf_uuid: &ConfUuid, call: Call) {
+    /// A meeting rings `call` (`now`: Unix seconds).
+    pub fn ring(&self, conf_uuid: &ConfUuid, call: Call, now: i64) {
         let msg = incoming(&call);
         let mut inner = self.lock();
+        // Calls past their time whose end never came (their meeting's node
+        // died) are forgotten.
+        inner.ringing.retain(|_, (c, _)| c.until > now);
         // A listener that cannot take it is too far behind: dropped.
         inner
             .listeners
@@ -101,9 +104,10 @@ impl Calls {
     }
 
     /// A client listens for `user`'s calls: those ringing now come first.
-    fn listen(&self, user: &convene_store::User) -> (u64, mpsc::Receiver<Arc<str>>) {
+    fn listen(&self, user: &convene_store::User, now: i64) -> (u64, mpsc::Receiver<Arc<str>>) {
         let (tx, rx) = mpsc::channel(LISTENER_QUEUE);
         let mut inner = self.lock();
+        inner.ringing.retain(|_, (c, _)| c.until > now);
         inner.next += 1;
         let l = Listener {
             id: inner.next,
@@ -123,6 +127,14 @@ impl Calls {
 
     fn unlisten(&self, id: u64) {
         self.lock().listeners.retain(|l| l.id != id);
+    }
+
+    /// Whether `call_id` rings for `user`.
+    pub fn rings(&self, call_id: &str, user: &convene_store::User) -> bool {
+        self.lock()
+            .ringing
+            .get(call_id)
+            .is_some_and(|(c, _)| c.rings(user.id.as_str(), &user.account))
     }
 
     /// The meeting a ringing call belongs to.
@@ -189,7 +201,7 @@ async fn channel(state: AppState, mut socket: WebSocket) {
         Err(e) => return refuse(&mut socket, e.code, &e.msg).await,
     };
     let calls = &state.live.calls;
-    let (id, mut rx) = calls.listen(&user);
+    let (id, mut rx) = calls.listen(&user, state.now());
     if send(&mut socket, &CallServerMsg::Listening).await {
         loop {
             tokio::select! {

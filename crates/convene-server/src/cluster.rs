@@ -56,6 +56,8 @@ pub struct Cluster {
     secret: String,
     pub lease_ms: i64,
     http: reqwest::Client,
+    /// News for the other nodes.
+    pub bus: crate::bus::Bus,
 }
 
 /// Where a meeting's requests go.
@@ -68,13 +70,14 @@ pub enum Route {
 }
 
 impl Cluster {
-    pub fn new(c: &ClusterConfig, bound: SocketAddr) -> anyhow::Result<Cluster> {
+    pub fn new(c: &ClusterConfig, bound: SocketAddr, store: std::sync::Arc<dyn Store>) -> anyhow::Result<Cluster> {
         let node_id = if c.node_id.is_empty() {
             format!("node-{}", convene_core::ids::random_hex(&mut rand::thread_rng(), 4))
         } else {
             c.node_id.clone()
         };
         Ok(Cluster {
+            bus: crate::bus::Bus::start(store, &node_id),
             node_id,
             url: c.url.clone().unwrap_or_else(|| format!("http://{bound}")),
             secret: c.secret.0.clone(),

@@ -251,7 +251,7 @@ pub async fn update_user(
         .store
         .update_user(&u.id, &u.name, u.email.as_deref(), u.phone.as_deref())
         .await?;
-    state.sessions.forget_user(&u.id);
+    state.forget_user(&u.id);
     Ok(Json(shown(&u)))
 }
 
@@ -285,7 +285,7 @@ pub async fn delete_users(
     }
     for u in users {
         state.store.delete_user(&u.id, state.now()).await?;
-        state.sessions.forget_user(&u.id);
+        state.forget_user(&u.id);
     }
     Ok(Json(serde_json::json!({})))
 }
@@ -322,6 +322,6 @@ pub async fn reset_password(
     .map_err(|_| ApiError::internal())?
     .map_err(|_| ApiError::internal())?;
     state.store.set_password(&u.id, &hash).await?;
-    state.sessions.forget_user(&u.id);
+    state.forget_user(&u.id);
     Ok(Json(PasswordReset { new_password }))
 }

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod api;
 pub mod apps;
 pub mod auth;
+pub mod bus;
 pub mod calendar;
 pub mod calls;
 pub mod clock;
@@ -82,6 +83,35 @@ pub struct Shared {
 }
 
 impl AppState {
+    /// Ends a session's cached copies here, and on the other nodes.
+    pub fn forget_session(&self, key: &str) {
+        self.sessions.forget(key);
+        self.tell(bus::News::ForgetSession { key: key.to_owned() });
+    }
+
+    /// Ends an account's cached sessions here, and on the other nodes.
+    pub fn forget_user(&self, user: &convene_core::UserId) {
+        self.sessions.forget_user(user);
+        self.tell(bus::News::ForgetUser {
+            user_id: user.as_str().to_owned(),
+        });
+    }
+
+    /// Ends the cached sessions of an App ID's users here, and on the
+    /// other nodes.
+    pub fn forget_app(&self, app_id: &str) {
+        self.sessions.forget_where(|u| u.app_id.as_deref() == Some(app_id));
+        self.tell(bus::News::ForgetApp {
+            app_id: app_id.to_owned(),
+        });
+    }
+
+    fn tell(&self, news: bus::News) {
+        if let Some(c) = &self.live.cluster {
+            c.bus.tell(news);
+        }
+    }
+
     /// The server clock, Unix seconds.
     pub fn now(&self) -> i64 {
         self.clock.now()
@@ -433,7 +463,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let clock = Arc::new(clock::Clock::default());
     let cluster = match &config.cluster {
         Some(c) => {
-            let node = cluster::Cluster::new(c, http_addr)?;
+            let node = cluster::Cluster::new(c, http_addr, store.clone())?;
             tracing::info!(node = %node.node_id, url = %node.url, "cluster node");
             Some(Arc::new(node))
         }
@@ -475,6 +505,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         metrics: metrics_on.then(|| metrics::install(node_name.as_deref())).flatten(),
         metrics_public,
     }));
+    if let Some(c) = &state.live.cluster {
+        // What the other nodes tell this one (their calls ringing, sessions
+        // ended), heard from before this node serves.
+        if let Some(heard) = store.subscribe().await.context("listening to the other nodes")? {
+            tokio::spawn(bus::listen(state.clone(), c.node_id.clone(), heard));
+        }
+    }
     let app = router(state);
     let (shutdown, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(async move {

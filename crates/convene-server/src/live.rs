@@ -15,13 +15,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use convene_core::calls::Call;
 use convene_core::guard::{Gate, PasswordGuard};
 use convene_core::live::{self as rules, Action, Actor, JoinRequest, Refusal};
 use convene_core::session::{
     Attach, Capture, ConnId, MediaCmd, MediaRights, MediaStep, MeetingSession, Output, Persist, Record,
 };
 use convene_core::{ConfId, ConfState, ConfUuid, Meeting};
-use convene_proto::live::ParticipantId;
+use convene_proto::live::{CallState, ParticipantId};
 use convene_proto::{ConfRole, SdkErr};
 use convene_sfu::{MediaRoomId, PeerId, Policy, SfuError, SfuEvent};
 use convene_store::Store;
@@ -547,11 +548,22 @@ impl LiveHub {
     /// `user` turns down a call ringing for them (on this node).
     pub async fn decline(self: &Arc<Self>, call_id: &str, user: &convene_store::User) -> Result<(), Refusal> {
         let gone = || Refusal::new(SdkErr::CMS_CONF_DATA_NOT_FOUND, "no such call ringing for you");
-        let tx = self
-            .calls
-            .meeting_of(call_id)
-            .and_then(|m| self.running_task(&m))
-            .ok_or_else(gone)?;
+        let m = self.calls.meeting_of(call_id).ok_or_else(gone)?;
+        let Some(tx) = self.running_task(&m) else {
+            // Rung by another node: its meeting's node hears the decline.
+            return match &self.cluster {
+                Some(c) if self.calls.rings(call_id, user) => {
+                    c.bus.tell(crate::bus::News::Decline {
+                        conf_uuid: m.0,
+                        call_id: call_id.to_owned(),
+                        user_id: user.id.as_str().to_owned(),
+                        account: user.account.clone(),
+                    });
+                    Ok(())
+                }
+                _ => Err(gone()),
+            };
+        };
         let (reply, rx) = oneshot::channel();
         let cmd = Cmd::Decline {
             call_id: call_id.to_owned(),
@@ -561,6 +573,46 @@ impl LiveHub {
         };
         tx.send(cmd).await.map_err(|_| gone())?;
         rx.await.unwrap_or_else(|_| Err(gone()))
+    }
+
+    /// A decline another node heard, for a meeting this one may run.
+    pub async fn decline_here(&self, conf_uuid: &ConfUuid, call_id: String, user_id: String, account: String) {
+        let Some(tx) = self.running_task(conf_uuid) else { return };
+        let (reply, rx) = oneshot::channel();
+        let cmd = Cmd::Decline {
+            call_id,
+            user_id,
+            account,
+            reply,
+        };
+        if tx.send(cmd).await.is_ok() {
+            if let Ok(Err(r)) = rx.await {
+                tracing::debug!(reason = %r.reason, "a decline from another node refused");
+            }
+        }
+    }
+
+    /// The meeting rings `call` (on every node of a cluster: the invitee
+    /// may listen on any).
+    fn ring(&self, conf_uuid: &ConfUuid, call: Call) {
+        if let Some(c) = &self.cluster {
+            c.bus.tell(crate::bus::News::Ring {
+                conf_uuid: conf_uuid.0.clone(),
+                call: call.clone(),
+            });
+        }
+        self.calls.ring(conf_uuid, call, self.clock.now());
+    }
+
+    /// The meeting stopped ringing `call`.
+    fn ring_end(&self, call: &Call, reason: CallState) {
+        if let Some(c) = &self.cluster {
+            c.bus.tell(crate::bus::News::RingEnd {
+                call: call.clone(),
+                reason,
+            });
+        }
+        self.calls.end(call, reason);
     }
 
     /// A control request of the REST control API, with the host's rights.
@@ -771,9 +823,9 @@ impl MeetingTask {
                     });
                 }
                 Output::Ring(call) => {
-                    self.hub.calls.ring(&self.session.meeting().conf_uuid, call);
+                    self.hub.ring(&self.session.meeting().conf_uuid, call);
                 }
-                Output::RingEnd { call, reason } => self.hub.calls.end(&call, reason),
+                Output::RingEnd { call, reason } => self.hub.ring_end(&call, reason),
                 Output::CallResult { name, number, state } => {
                     self.watchers
                         .invite_result(self.session.meeting(), &name, &number, state);

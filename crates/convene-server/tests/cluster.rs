@@ -85,6 +85,28 @@ async fn guest(node: &TestServer, m: &CreateConfResult, name: &str) -> Result<Co
         .await
 }
 
+/// A new account's audio meeting, created and joined by it through `node`.
+async fn hosted(
+    node: &TestServer,
+    (account, name): (&str, &str),
+    subject: &str,
+) -> (ConveneClient, CreateConfResult, ConfSession) {
+    node.add_account(account, name).await;
+    let owner = node.client(account).await;
+    let m = owner
+        .create_conf_async(CreateConfInfo::new(subject, MediaType::Audio, true))
+        .await
+        .unwrap();
+    let host = owner
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: m.conf_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    (owner, m, host)
+}
+
 /// The first event `pick` takes (the SDK's `wait_for`, failing on time-out).
 async fn until_event<T>(s: &ConfSession, what: &str, pick: impl Fn(&Event) -> Option<T>) -> T {
     s.wait_for(WAIT, pick)
@@ -244,19 +266,7 @@ async fn the_official_python_clients_control_token_from_one_node_works_on_anothe
         return;
     };
     let python = tokio::task::spawn_blocking(common::python_venv).await.unwrap();
-    nodes[0].add_account("py-host", "Python Host").await;
-    let owner = nodes[0].client("py-host").await;
-    let m = owner
-        .create_conf_async(CreateConfInfo::new("Python across nodes", MediaType::Audio, true))
-        .await
-        .unwrap();
-    let host = owner
-        .join_conf_by_id_async(JoinConfByIdInfo {
-            conf_id: m.conf_id.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let (_owner, m, host) = hosted(&nodes[0], ("py-host", "Python Host"), "Python across nodes").await;
     let gus = guest(&nodes[1], &m, "Gus on one").await.unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/cluster_token_client.py");
     let out = tokio::process::Command::new(python)
@@ -321,4 +331,76 @@ async fn wrong_host_passwords_count_across_nodes() {
     );
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error_code"], "MMC.111081009", "{body}");
+}
+
+async fn next_call(l: &mut CallListener) -> CallEvent {
+    next_call_result(l).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn calls_ring_and_logouts_reach_every_node() {
+    // What is not one meeting's travels between the nodes (PostgreSQL
+    // NOTIFY): an invitee listening on another node than the meeting's
+    // hears its call, at once when it starts listening late, and declines
+    // it from there; a logout through one node ends the session on all.
+    let Some(Nodes { nodes }) = three_nodes().await else {
+        return;
+    };
+    nodes[0].add_account("carl", "Carl Callee").await;
+    let (_owner, m, host) = hosted(&nodes[0], ("olga", "Olga Host"), "Ringing across").await;
+    let carl_on_two = nodes[2].client("carl").await;
+    let mut on_two = carl_on_two.listen_calls_async().await.unwrap();
+    let invitee = AttendeeBaseInfo {
+        nick_name: "Carl Callee".into(),
+        account_id: Some("carl".into()),
+        ..Default::default()
+    };
+    host.add_attendee(vec![invitee]).await.unwrap();
+    let CallEvent::Incoming(call) = next_call(&mut on_two).await else {
+        panic!("node 2's listener was not rung");
+    };
+    assert_eq!(call.conf_id, m.conf_id);
+    // Listening later on a third node: the call rings there at once.
+    let carl_on_one = nodes[1].client("carl").await;
+    let mut on_one = carl_on_one.listen_calls_async().await.unwrap();
+    assert_eq!(next_call(&mut on_one).await, CallEvent::Incoming(call.clone()));
+    // A call that is not ringing is refused on any node.
+    on_two.decline("no-such-call").await.unwrap();
+    assert!(next_call_result(&mut on_two).await.is_err());
+    // Declined on node 2: the meeting on node 0 stops ringing, and every
+    // listening client and the host hear it.
+    on_two.decline(&call.call_id).await.unwrap();
+    let ended = CallEvent::Ended {
+        call_id: call.call_id.clone(),
+        reason: CallState::Declined,
+    };
+    assert_eq!(next_call(&mut on_two).await, ended);
+    assert_eq!(next_call(&mut on_one).await, ended);
+    until_event(&host, "the host hearing the decline", |e| match e {
+        Event::OnCallStateChanged { state, .. } if *state == CallState::Declined => Some(()),
+        _ => None,
+    })
+    .await;
+
+    // Logged out through node 0: node 1, which had the session cached,
+    // stops taking the token.
+    let token = carl_on_one.access_token().unwrap();
+    let on_node_one = ConveneClient::with_token(&nodes[1].url(), &token).unwrap();
+    on_node_one.list_confs_async(0, 10).await.unwrap();
+    let r = reqwest::Client::new()
+        .delete(format!("{}/v1/usg/acs/token", nodes[0].url()))
+        .header("X-Access-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let end = Instant::now() + WAIT;
+    while on_node_one.list_confs_async(0, 10).await.is_ok() {
+        assert!(Instant::now() < end, "node 1 still takes a token logged out on node 0");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn next_call_result(l: &mut CallListener) -> Result<CallEvent, SdkError> {
+    tokio::time::timeout(WAIT, l.next()).await.expect("a call event")
 }

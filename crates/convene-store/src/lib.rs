@@ -213,6 +213,16 @@ pub struct Fence {
     pub until_ms: i64,
 }
 
+/// What a node hears from the others ([`Store::subscribe`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// A message another node (or this one) published.
+    Message(String),
+    /// Some messages were lost (the connection dropped, or the subscriber
+    /// fell behind): what it keeps from them should be forgotten.
+    Missed,
+}
+
 /// Which node runs a live meeting's session (see `meeting_leases`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
@@ -425,6 +435,12 @@ pub trait Store: Send + Sync + 'static {
         fence: Option<&Fence>,
         change: &convene_core::session::Persist,
     ) -> Result<bool>;
+    /// Tells every node of a cluster (PostgreSQL `NOTIFY`; at most 8000
+    /// bytes). Nothing on SQLite: one node, nobody to tell.
+    async fn publish(&self, payload: &str) -> Result<()>;
+    /// What the nodes publish, this one's included, as it comes (PostgreSQL
+    /// `LISTEN` on a connection of its own); `None` on SQLite.
+    async fn subscribe(&self) -> Result<Option<tokio::sync::mpsc::Receiver<Heard>>>;
     /// Keeps a live meeting's handover (JSON) if `node_id` still holds its
     /// lease with `epoch`: false when it does not (fenced out).
     async fn save_handover(&self, conf_uuid: &ConfUuid, node_id: &str, epoch: i64, doc: &str) -> Result<bool>;

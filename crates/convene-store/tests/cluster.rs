@@ -106,7 +106,32 @@ async fn futures_join<T: Send + 'static>(tasks: impl Iterator<Item = tokio::task
 async fn cluster_state_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("t.db").display());
-    cluster_story(convene_store::open(&url).await.unwrap()).await;
+    let store = convene_store::open(&url).await.unwrap();
+    cluster_story(store.clone()).await;
+    // One node: nobody to tell.
+    assert!(store.subscribe().await.unwrap().is_none());
+    store.publish("nobody hears this").await.unwrap();
+}
+
+/// The nodes' messages (PostgreSQL NOTIFY/LISTEN): every subscriber, on
+/// whichever store, hears every message, in the order published.
+async fn messages_between_nodes(url: &str) {
+    let a = convene_store::open(url).await.unwrap();
+    let b = convene_store::open(url).await.unwrap();
+    let mut heard_a = a.subscribe().await.unwrap().unwrap();
+    let mut heard_b = b.subscribe().await.unwrap().unwrap();
+    for n in 0..20 {
+        a.publish(&format!("m{n}")).await.unwrap();
+    }
+    for heard in [&mut heard_a, &mut heard_b] {
+        for n in 0..20 {
+            let got = tokio::time::timeout(std::time::Duration::from_secs(5), heard.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(got, convene_store::Heard::Message(format!("m{n}")));
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,4 +140,5 @@ async fn cluster_state_on_postgres() {
         return;
     };
     cluster_story(convene_store::open(&url).await.unwrap()).await;
+    messages_between_nodes(&url).await;
 }

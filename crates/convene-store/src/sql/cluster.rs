@@ -1,5 +1,6 @@
 //! Several nodes on one database (issue 22): meeting leases with epochs,
-//! App ID nonces and control tokens, shared by every node.
+//! App ID nonces and control tokens, shared by every node, and the nodes'
+//! messages to each other (PostgreSQL `NOTIFY`/`LISTEN`).
 
 use crate::Lease;
 
@@ -298,3 +299,71 @@ macro_rules! cluster_queries {
 
 cluster_queries!(lite_cluster, SqlitePool, None::<&str>);
 cluster_queries!(pg_cluster, PgPool, Some("SET LOCAL synchronous_commit TO OFF"));
+
+/// The PostgreSQL channel the nodes of a cluster tell each other on.
+const CHANNEL: &str = "convene_cluster";
+/// Messages held for a subscriber that has not taken them yet; past this,
+/// the subscription is told it missed some.
+const SUBSCRIBER_QUEUE: usize = 4096;
+
+/// The nodes' messages: `NOTIFY` on PostgreSQL; nothing on SQLite (one node).
+pub(crate) trait Notifier {
+    async fn publish(&self, payload: &str) -> crate::Result<()>;
+    async fn subscribe(&self) -> crate::Result<Option<tokio::sync::mpsc::Receiver<crate::Heard>>>;
+}
+
+impl Notifier for sqlx::SqlitePool {
+    async fn publish(&self, _payload: &str) -> crate::Result<()> {
+        Ok(())
+    }
+    async fn subscribe(&self) -> crate::Result<Option<tokio::sync::mpsc::Receiver<crate::Heard>>> {
+        Ok(None)
+    }
+}
+
+impl Notifier for sqlx::PgPool {
+    async fn publish(&self, payload: &str) -> crate::Result<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(payload)
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+
+    async fn subscribe(&self) -> crate::Result<Option<tokio::sync::mpsc::Receiver<crate::Heard>>> {
+        use crate::Heard;
+        let mut listener = sqlx::postgres::PgListener::connect_with(self).await?;
+        listener.listen(CHANNEL).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(SUBSCRIBER_QUEUE);
+        tokio::spawn(async move {
+            // Whether the subscriber missed messages it has not been told of.
+            let mut missed = false;
+            loop {
+                let heard = match listener.try_recv().await {
+                    Ok(Some(n)) => Heard::Message(n.payload().to_owned()),
+                    // The connection dropped (and was opened again):
+                    // whatever was sent meanwhile is lost.
+                    Ok(None) => Heard::Missed,
+                    Err(e) => {
+                        tracing::error!(error = %e, "listening to the other nodes");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        Heard::Missed
+                    }
+                };
+                if tx.is_closed() {
+                    return;
+                }
+                let heard = if std::mem::take(&mut missed) {
+                    Heard::Missed
+                } else {
+                    heard
+                };
+                if let Err(tokio::sync::mpsc::error::TrySendError::Full(_)) = tx.try_send(heard) {
+                    missed = true;
+                }
+            }
+        });
+        Ok(Some(rx))
+    }
+}

@@ -1011,6 +1011,12 @@ macro_rules! impl_store {
             ) -> Result<bool> {
                 crate::sql::cluster::$cl::store_live_change(&self.pool, conf_uuid.as_str(), fence, change).await
             }
+            async fn publish(&self, payload: &str) -> Result<()> {
+                crate::sql::cluster::Notifier::publish(&self.pool, payload).await
+            }
+            async fn subscribe(&self) -> Result<Option<tokio::sync::mpsc::Receiver<crate::Heard>>> {
+                crate::sql::cluster::Notifier::subscribe(&self.pool).await
+            }
             async fn release_lease(&self, conf_uuid: &ConfUuid, node_id: &str, epoch: i64) -> Result<()> {
                 crate::sql::cluster::$cl::release_lease(&self.pool, conf_uuid.as_str(), node_id, epoch).await
             }
