@@ -2,8 +2,9 @@
 //! (`CONVENE_TEST_PG`), behind a round-robin TCP balancer (as nginx or
 //! HAProxy would be). The node running a meeting is killed (`kill -9`):
 //! a survivor takes it over once its lease ran out, every participant
-//! resumes through the balancer with its token, event numbers go on, and a
-//! new joiner gets in. Then the new holder is paused (SIGSTOP) past its
+//! resumes through the balancer with its token, event numbers go on, media
+//! reconnect (told `mediaClosed`, each opens its media again on the new
+//! node's SFU and hears the others there), and a new joiner gets in. Then the new holder is paused (SIGSTOP) past its
 //! lease: another node takes the meeting, and once the paused one wakes
 //! (SIGCONT) it no longer acts on it.
 
@@ -12,7 +13,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use convene_bench::media_peer::MediaPeer;
 use convene_sdk::*;
+use str0m::media::MediaKind;
 use tokio::io::AsyncBufReadExt;
 
 const SECRET: &str = "the cluster secret of the failover test";
@@ -113,6 +116,34 @@ async fn all_resumed(sessions: &[Arc<ConfSession>], within: Duration) -> Duratio
     started.elapsed()
 }
 
+/// Audio from each of `sessions`, over real UDP to the meeting's node.
+async fn talk(sessions: &[Arc<ConfSession>], epoch: Instant) -> Vec<MediaPeer> {
+    let mut peers = Vec::new();
+    for s in sessions {
+        let local = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+        peers.push(MediaPeer::start(s.clone(), local, true, false, epoch).await.unwrap());
+    }
+    peers
+}
+
+/// Until each peer hears every other one.
+async fn hear_each_other(peers: &[MediaPeer], sessions: &[Arc<ConfSession>], what: &str) {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ok = peers.iter().zip(sessions).all(|(p, me)| {
+            sessions
+                .iter()
+                .filter(|o| o.participant_id() != me.participant_id())
+                .all(|o| p.with(|c| c.frames_from(o.participant_id().0, MediaKind::Audio)) > 0)
+        });
+        if ok {
+            return;
+        }
+        assert!(Instant::now() < end, "{what}: not everyone hears everyone");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
     use sqlx::Connection;
@@ -178,6 +209,7 @@ async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
         owner
             .join_conf_by_id_async(JoinConfByIdInfo {
                 conf_id: m.conf_id.clone(),
+                is_mic_on: true,
                 ..Default::default()
             })
             .await
@@ -190,6 +222,7 @@ async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
                 conf_id: m.conf_id.clone(),
                 password: m.guest_pwd.clone(),
                 nick_name: format!("Guest {i}"),
+                is_mic_on: true,
                 ..Default::default()
             })
             .await
@@ -197,6 +230,11 @@ async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
         sessions.push(Arc::new(s));
     }
     let seen: Vec<Arc<Mutex<Seen>>> = sessions.iter().map(|s| follow(s.clone())).collect();
+    // Three of them talk (on the holder's SFU) and hear each other.
+    let epoch = Instant::now();
+    let talkers = sessions[..3].to_vec();
+    let peers = talk(&talkers, epoch).await;
+    hear_each_other(&peers, &talkers, "before the kill").await;
     sessions[0].lock_conf(false).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before: Vec<u64> = seen.iter().map(|l| l.lock().unwrap().seq).collect();
@@ -222,6 +260,26 @@ async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
         took < Duration::from_millis(LEASE_MS) + Duration::from_secs(6),
         "{took:?}"
     );
+    // Media reconnect: the new holder tells those who had media that it
+    // closed; each opens it again (through its resumed session, to the new
+    // node's SFU) and hears the others there.
+    let end = Instant::now() + Duration::from_secs(10);
+    while !peers.iter().all(|p| p.closed_reason().is_some()) {
+        assert!(Instant::now() < end, "not every talker was told its media closed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for p in peers {
+        p.stop().await;
+    }
+    let peers = talk(&talkers, epoch).await;
+    hear_each_other(&peers, &talkers, "after the takeover").await;
+    println!(
+        "media flowing again through {second}'s SFU {:.1} s after the kill",
+        killed.elapsed().as_secs_f64()
+    );
+    for p in peers {
+        p.stop().await;
+    }
     // Event numbers go on; everyone is back in one meeting.
     tokio::time::sleep(Duration::from_millis(500)).await;
     for (i, l) in seen.iter().enumerate() {
