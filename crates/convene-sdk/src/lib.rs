@@ -32,7 +32,7 @@ use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
 pub use calls::{CallEvent, CallListener, CallState, IncomingCall};
-pub use convene_proto::live::{Attendee, ChatMessage, Event, LiveInfo, ParticipantId};
+pub use convene_proto::live::{Attendee, ChatMessage, Event, LiveInfo, ParticipantId, RecordOp, RecordState};
 pub use convene_proto::rest::{
     AuthResult, ConferenceInfo, RestScheduleConfDto, SearchMeetingsResponse, ShowMeetingDetailResponse,
 };

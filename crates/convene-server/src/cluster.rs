@@ -60,6 +60,24 @@ pub struct Cluster {
     pub bus: crate::bus::Bus,
 }
 
+/// The name a node without `--node-id` keeps in its data folder (`node-id`),
+/// made at its first start: the same after a restart, so that it still
+/// composes the recording parts it captured before.
+fn kept_node_id(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    use anyhow::Context;
+    let path = data_dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    let id = format!("node-{}", convene_core::ids::random_hex(&mut rand::thread_rng(), 4));
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::write(&path, format!("{id}\n")).with_context(|| format!("writing {}", path.display()))?;
+    Ok(id)
+}
+
 /// Where a meeting's requests go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -70,9 +88,14 @@ pub enum Route {
 }
 
 impl Cluster {
-    pub fn new(c: &ClusterConfig, bound: SocketAddr, store: std::sync::Arc<dyn Store>) -> anyhow::Result<Cluster> {
+    pub fn new(
+        c: &ClusterConfig,
+        bound: SocketAddr,
+        store: std::sync::Arc<dyn Store>,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<Cluster> {
         let node_id = if c.node_id.is_empty() {
-            format!("node-{}", convene_core::ids::random_hex(&mut rand::thread_rng(), 4))
+            kept_node_id(data_dir)?
         } else {
             c.node_id.clone()
         };

@@ -142,7 +142,8 @@ pub struct ServeArgs {
     /// HTTP listener, on an internal network). Default: the bound address.
     #[arg(long, env = "CONVENE_CLUSTER_URL")]
     pub cluster_url: Option<String>,
-    /// This node's name in the cluster (default: made at each start).
+    /// This node's name in the cluster, unique to it (default: made at its
+    /// first start and kept in the data folder's `node-id`).
     #[arg(long, env = "CONVENE_NODE_ID")]
     pub node_id: Option<String>,
     /// How long a node's hold on a live meeting lasts without renewal,

@@ -463,7 +463,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let clock = Arc::new(clock::Clock::default());
     let cluster = match &config.cluster {
         Some(c) => {
-            let node = cluster::Cluster::new(c, http_addr, store.clone())?;
+            let node = cluster::Cluster::new(c, http_addr, store.clone(), &config.data_dir)?;
             tracing::info!(node = %node.node_id, url = %node.url, "cluster node");
             Some(Arc::new(node))
         }
@@ -478,6 +478,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         config.record_retention_days,
         config.record_compose_threads,
         record::archive::Archive::open(config.record_store.as_ref())?,
+        cluster.as_ref().map_or_else(String::new, |c| c.node_id.clone()),
     );
     recordings.spawn();
     let notices = notify::Deliverer::spawn(&config.notify, store.clone(), clock.clone(), public_url.to_string())?;

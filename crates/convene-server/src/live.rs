@@ -354,6 +354,21 @@ impl LiveHub {
             Some(h) => self.handover_for(m, h.epoch).await,
             None => None,
         };
+        if hold.is_some() {
+            // Held here now: what another node was still capturing of it
+            // stopped with that node's hold (it may yet close the part with
+            // what it captured, if it was only paused).
+            let now = self.clock.now();
+            match self
+                .store
+                .interrupt_segments(&m.conf_uuid, &self.recordings.node_id, now)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(meeting = %m.conf_uuid.as_str(), segments = n, "recording parts interrupted"),
+                Err(e) => tracing::error!(error = %e, "marking recording parts interrupted"),
+            }
+        }
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(tx) = tasks.get(&m.conf_uuid).filter(|tx| !tx.is_closed()) {
             return Ok(tx.clone());
@@ -1169,6 +1184,16 @@ impl MeetingTask {
         let lost = self.hold_lapsed();
         if !lost {
             self.drain().await;
+        }
+        // A capture still open (the meeting moved to another node while
+        // recording) is closed with what it has: the part is kept, and
+        // composed here.
+        if let Some(id) = self.segment.take() {
+            let (done, rx) = oneshot::channel();
+            let _ = self.worker.send(WorkerCmd::CaptureStop { room: self.room, done });
+            self.hub
+                .recordings
+                .end(id, self.hub.clock.now(), rx, self.names.clone());
         }
         let _ = self.worker.send(WorkerCmd::RemoveRoom { room: self.room });
         // Closing `rx` makes later sends fail, so the hub starts a new task.

@@ -29,7 +29,7 @@ use convene_core::{ConfId, ConfUuid, EnterpriseId, Meeting, NewMeeting, RoomId, 
 
 pub use sql::{
     AttendanceRow, ChatRow, Composed, ControlRow, Delivery, EventDelivery, EventItem, EventStatus, NoticeStatus,
-    OutboxItem, PgStore, RecordQuery, Segment, SqliteStore,
+    OutboxItem, PgStore, RecordQuery, Segment, SqliteStore, INTERRUPTED,
 };
 
 /// A storage failure, or a refusal only storage can make.
@@ -391,7 +391,7 @@ pub trait Store: Send + Sync + 'static {
     /// Keeps what the hosts changed during a running meeting (see
     /// `convene_core::LiveSettings`); read back with the meeting.
     /// A recording segment begins (capturing): its ID.
-    async fn start_segment(&self, conf_uuid: &ConfUuid, at: i64) -> Result<i64>;
+    async fn start_segment(&self, conf_uuid: &ConfUuid, at: i64, node_id: &str) -> Result<i64>;
     /// Its capture stopped with these tracks: queued for composing (or
     /// failed when nothing was captured).
     async fn stop_segment(
@@ -403,7 +403,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     /// The oldest segment waiting for a composer (or whose composer's
     /// lease ran out), held until `now + lease`.
-    async fn claim_segment(&self, now: i64, lease: i64) -> Result<Option<Segment>>;
+    async fn claim_segment(&self, now: i64, lease: i64, node_id: &str) -> Result<Option<Segment>>;
     /// How its composition went (`Ready` pushes `record.finish`).
     async fn finish_segment(&self, id: i64, outcome: &Composed) -> Result<()>;
     async fn segments_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<Segment>>;
@@ -466,10 +466,13 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets a meeting's recording: its segments (for their files to be
     /// deleted) and their download links.
     async fn delete_segments(&self, conf_uuid: &ConfUuid) -> Result<Vec<Segment>>;
-    /// After a restart of the only node using the database: compositions
-    /// left claimed are queued again; captures left open are failed.
-    /// Nothing on a database other nodes use (their leases run out).
-    async fn release_segment_claims(&self, now: i64) -> Result<()>;
+    /// After a restart of node `node_id`: compositions it left claimed are
+    /// queued again; captures it left open are failed. A node alone (`""`)
+    /// does this only on a database no other node uses.
+    async fn release_segment_claims(&self, now: i64, node_id: &str) -> Result<()>;
+    /// Node `node_id` took a meeting over: the segments other nodes were
+    /// still capturing are failed as interrupted (how many).
+    async fn interrupt_segments(&self, conf_uuid: &ConfUuid, node_id: &str, now: i64) -> Result<u64>;
     /// Meetings with a finished segment that stopped before `before`.
     async fn expired_recordings(&self, before: i64) -> Result<Vec<ConfUuid>>;
     /// A single-use download link (`key`: its token's hash).

@@ -81,11 +81,11 @@ async fn recordings_story(store: Arc<dyn Store>, owns: bool) {
     let before = store.events_of(&m.conf_uuid).await.unwrap().len();
 
     // Captured, then stopped: queued; an empty capture fails at once.
-    let s1 = store.start_segment(&m.conf_uuid, T0 + 10).await.unwrap();
-    let s2 = store.start_segment(&m.conf_uuid, T0 + 30).await.unwrap();
+    let s1 = store.start_segment(&m.conf_uuid, T0 + 10, "").await.unwrap();
+    let s2 = store.start_segment(&m.conf_uuid, T0 + 30, "").await.unwrap();
     assert!(s2 > s1);
     assert!(
-        store.claim_segment(T0 + 11, 600).await.unwrap().is_none(),
+        store.claim_segment(T0 + 11, 600, "").await.unwrap().is_none(),
         "nothing is queued while capturing"
     );
     store.stop_segment(s1, T0 + 20, &[track(1), track(2)], 3).await.unwrap();
@@ -107,21 +107,21 @@ async fn recordings_story(store: Arc<dyn Store>, owns: bool) {
     assert!(store.segments_of_many(&[]).await.unwrap().is_empty());
 
     // One claim at a time; a lease that ran out frees it; a retry queues again.
-    let c = store.claim_segment(T0 + 40, 600).await.unwrap().unwrap();
+    let c = store.claim_segment(T0 + 40, 600, "").await.unwrap().unwrap();
     assert_eq!((c.id, c.attempts, c.state), (s1, 1, SegmentState::Composing));
-    assert!(store.claim_segment(T0 + 41, 600).await.unwrap().is_none());
-    let c = store.claim_segment(T0 + 700, 600).await.unwrap().unwrap();
+    assert!(store.claim_segment(T0 + 41, 600, "").await.unwrap().is_none());
+    let c = store.claim_segment(T0 + 700, 600, "").await.unwrap().unwrap();
     assert_eq!(c.attempts, 2);
     store
         .finish_segment(s1, &Composed::Retry("ffmpeg crashed".into()))
         .await
         .unwrap();
-    let c = store.claim_segment(T0 + 701, 600).await.unwrap().unwrap();
+    let c = store.claim_segment(T0 + 701, 600, "").await.unwrap().unwrap();
     assert_eq!(c.attempts, 3);
     // A restart of the only node gives its claims back (a database other
     // nodes share waits for the lease).
-    store.release_segment_claims(T0 + 702).await.unwrap();
-    let again = store.claim_segment(T0 + 703, 600).await.unwrap();
+    store.release_segment_claims(T0 + 702, "").await.unwrap();
+    let again = store.claim_segment(T0 + 703, 600, "").await.unwrap();
     assert_eq!(again.is_some(), owns);
     let hd = OutputFile {
         file_type: "Hd".into(),
@@ -171,7 +171,7 @@ async fn recordings_story(store: Arc<dyn Store>, owns: bool) {
     let (n, list) = store.recorded_meetings(&q(Some(&olga))).await.unwrap();
     assert_eq!((n, list[0].conf_uuid.clone()), (1, m.conf_uuid.clone()));
     assert_eq!(store.recorded_meetings(&q(Some(&pete))).await.unwrap().0, 0);
-    let s3 = store.start_segment(&other.conf_uuid, T0 + 5).await.unwrap();
+    let s3 = store.start_segment(&other.conf_uuid, T0 + 5, "").await.unwrap();
     store.stop_segment(s3, T0 + 6, &[track(1)], 0).await.unwrap();
     assert_eq!(store.recorded_meetings(&q(None)).await.unwrap().0, 2);
     let mut searched = q(None);
@@ -190,6 +190,37 @@ async fn recordings_story(store: Arc<dyn Store>, owns: bool) {
     assert!(store.segments_of(&m.conf_uuid).await.unwrap().is_empty());
     assert_eq!(store.take_download("key-3", T0 + 60).await.unwrap(), None);
     assert_eq!(store.recorded_meetings(&q(Some(&olga))).await.unwrap().0, 0);
+
+    // Several nodes: a segment is composed only by the node that captured
+    // it (its tracks are on that node's disk).
+    let o = &other.conf_uuid;
+    let a1 = store.start_segment(o, T0 + 100, "a").await.unwrap();
+    store.stop_segment(a1, T0 + 110, &[track(1)], 0).await.unwrap();
+    assert!(
+        store.claim_segment(T0 + 111, 600, "b").await.unwrap().is_none(),
+        "not b's"
+    );
+    assert_eq!(store.claim_segment(T0 + 111, 600, "a").await.unwrap().unwrap().id, a1);
+    store.finish_segment(a1, &Composed::Failed("x".into())).await.unwrap();
+    // A takeover by b interrupts what a was capturing (not what b was).
+    let a2 = store.start_segment(o, T0 + 120, "a").await.unwrap();
+    assert_eq!(store.interrupt_segments(o, "a", T0 + 125).await.unwrap(), 0, "its own");
+    assert_eq!(store.interrupt_segments(o, "b", T0 + 125).await.unwrap(), 1);
+    let seg = store.segment(a2).await.unwrap().unwrap();
+    assert_eq!(
+        (seg.state, seg.stopped_at, seg.error.as_deref()),
+        (SegmentState::Failed, Some(T0 + 125), Some(convene_store::INTERRUPTED))
+    );
+    // a was only paused: woken, it closes the part with what it captured.
+    store.stop_segment(a2, T0 + 130, &[track(1)], 0).await.unwrap();
+    let seg = store.segment(a2).await.unwrap().unwrap();
+    assert_eq!((seg.state, seg.stopped_at), (SegmentState::Queued, Some(T0 + 130)));
+    // A restart of a named node fails its own open captures only.
+    let b1 = store.start_segment(o, T0 + 140, "b").await.unwrap();
+    store.release_segment_claims(T0 + 150, "a").await.unwrap();
+    assert_eq!(store.segment(b1).await.unwrap().unwrap().state, SegmentState::Capturing);
+    store.release_segment_claims(T0 + 150, "b").await.unwrap();
+    assert_eq!(store.segment(b1).await.unwrap().unwrap().state, SegmentState::Failed);
 }
 
 #[tokio::test]

@@ -200,10 +200,9 @@ async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
         })
         .await
         .unwrap();
-    let m = owner
-        .create_conf_async(CreateConfInfo::new("Failover", MediaType::Audio, true))
-        .await
-        .unwrap();
+    let mut info = CreateConfInfo::new("Failover", MediaType::Audio, true);
+    info.allow_record = Some(true);
+    let m = owner.create_conf_async(info).await.unwrap();
     let uuid = owner.conf_detail_async(&m.conf_id).await.unwrap().conf_uuid;
     let mut sessions = vec![Arc::new(
         owner
@@ -235,6 +234,8 @@ async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
     let talkers = sessions[..3].to_vec();
     let peers = talk(&talkers, epoch).await;
     hear_each_other(&peers, &talkers, "before the kill").await;
+    // The host records it (on the holder).
+    sessions[0].operate_cloud_record(RecordOp::Start).await.unwrap();
     sessions[0].lock_conf(false).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before: Vec<u64> = seen.iter().map(|l| l.lock().unwrap().seq).collect();
@@ -280,6 +281,16 @@ async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
     for p in peers {
         p.stop().await;
     }
+    // The recording goes on in a new part on the new holder; the dead
+    // node's part is marked interrupted.
+    let parts = segments(&pg, &uuid).await;
+    assert_eq!(
+        parts,
+        vec![
+            (first.clone(), 4, Some(convene_store::INTERRUPTED.to_owned())),
+            (second.clone(), 0, None)
+        ]
+    );
     // Event numbers go on; everyone is back in one meeting.
     tokio::time::sleep(Duration::from_millis(500)).await;
     for (i, l) in seen.iter().enumerate() {
@@ -359,4 +370,28 @@ async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
         .await
         .unwrap();
     assert!(live.unwrap_or_default().contains("\"locked\":true"), "the lock stays");
+    // The paused node's recording part: interrupted by the third node's
+    // takeover, then closed by the woken node with what it captured (not
+    // left interrupted); the third node records on.
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let parts = segments(&pg, &uuid).await;
+        assert_eq!(parts.len(), 3, "{parts:?}");
+        assert_eq!((parts[2].0.as_str(), parts[2].1), (nodes[third].id.as_str(), 0));
+        let woken = &parts[1];
+        if woken.1 != 0 && woken.2.as_deref() != Some(convene_store::INTERRUPTED) {
+            break;
+        }
+        assert!(Instant::now() < end, "the woken node never closed its part: {parts:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A meeting's recording parts: the node capturing each, its state and error.
+async fn segments(pg: &sqlx::PgPool, uuid: &str) -> Vec<(String, i64, Option<String>)> {
+    sqlx::query_as("SELECT node_id, state, error FROM record_segments WHERE conf_uuid = $1 ORDER BY id")
+        .bind(uuid)
+        .fetch_all(pg)
+        .await
+        .unwrap()
 }

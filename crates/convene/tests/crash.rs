@@ -392,7 +392,7 @@ async fn kill_9_during_composition_resumes_it_after_the_restart() {
     let uuid = convene_core::ConfUuid("0123456789abcdef0123456789abcdef".into());
     let seg = {
         let store = convene_store::open(&db).await.unwrap();
-        let id = store.start_segment(&uuid, 1_800_000_000).await.unwrap();
+        let id = store.start_segment(&uuid, 1_800_000_000, "").await.unwrap();
         let seg_dir = dir.path().join("recordings").join(uuid.as_str()).join(id.to_string());
         std::fs::create_dir_all(&seg_dir).unwrap();
         for (file, args) in [

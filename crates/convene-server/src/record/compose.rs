@@ -191,7 +191,7 @@ pub async fn run(rec: Arc<Recordings>) {
             rec.sweep().await;
         }
         let now = rec.clock.now();
-        match rec.store.claim_segment(now, COMPOSE_LEASE_SECONDS).await {
+        match rec.store.claim_segment(now, COMPOSE_LEASE_SECONDS, &rec.node_id).await {
             Ok(Some(seg)) => {
                 let outcome = compose(&rec, &seg).await;
                 match rec.store.finish_segment(seg.id, &outcome).await {

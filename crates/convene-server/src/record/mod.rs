@@ -37,6 +37,9 @@ pub struct Recordings {
     pub compose_threads: u32,
     /// Where composed recordings are kept (the data folder, or an object store).
     pub archive: archive::Archive,
+    /// This node's name in a cluster ("" alone): it captures, and so
+    /// composes, the segments stored under it.
+    pub node_id: String,
 }
 
 impl Recordings {
@@ -48,6 +51,7 @@ impl Recordings {
         retention_days: i64,
         compose_threads: u32,
         archive: archive::Archive,
+        node_id: String,
     ) -> Arc<Recordings> {
         Arc::new(Recordings {
             root,
@@ -58,6 +62,7 @@ impl Recordings {
             retention_days,
             compose_threads,
             archive,
+            node_id,
         })
     }
 
@@ -87,7 +92,7 @@ impl Recordings {
     pub fn spawn(self: &Arc<Self>) {
         let rec = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = rec.store.release_segment_claims(rec.clock.now()).await {
+            if let Err(e) = rec.store.release_segment_claims(rec.clock.now(), &rec.node_id).await {
                 tracing::error!(error = %e, "releasing recordings left by an earlier run");
             }
             compose::run(rec).await;
@@ -104,7 +109,7 @@ impl Recordings {
 
     /// A segment's capture begins: stored, and its folder named.
     pub async fn begin(&self, conf_uuid: &ConfUuid, at: i64) -> convene_store::Result<(i64, PathBuf)> {
-        let id = self.store.start_segment(conf_uuid, at).await?;
+        let id = self.store.start_segment(conf_uuid, at, &self.node_id).await?;
         Ok((id, self.segment_dir(conf_uuid.as_str(), id)))
     }
 

@@ -130,7 +130,7 @@ use events::*;
 use outbox::*;
 use queries::*;
 use recordings::*;
-pub use recordings::{Composed, RecordQuery, Segment};
+pub use recordings::{Composed, RecordQuery, Segment, INTERRUPTED};
 use records::*;
 
 pub use events::{EventDelivery, EventItem, EventStatus};

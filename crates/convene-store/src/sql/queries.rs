@@ -1260,8 +1260,8 @@ macro_rules! impl_store {
             async fn notices_of(&self, conf_uuid: &ConfUuid) -> Result<Vec<NoticeStatus>> {
                 $o::notices_of(&self.pool, conf_uuid.as_str()).await
             }
-            async fn start_segment(&self, conf_uuid: &ConfUuid, at: i64) -> Result<i64> {
-                $rec::start_segment(&self.pool, conf_uuid.as_str(), at).await
+            async fn start_segment(&self, conf_uuid: &ConfUuid, at: i64, node_id: &str) -> Result<i64> {
+                $rec::start_segment(&self.pool, conf_uuid.as_str(), at, node_id).await
             }
             async fn stop_segment(
                 &self,
@@ -1272,8 +1272,8 @@ macro_rules! impl_store {
             ) -> Result<()> {
                 $rec::stop_segment(&self.pool, id, at, tracks, dropped).await
             }
-            async fn claim_segment(&self, now: i64, lease: i64) -> Result<Option<Segment>> {
-                $rec::claim_segment(&self.pool, now, lease).await
+            async fn claim_segment(&self, now: i64, lease: i64, node_id: &str) -> Result<Option<Segment>> {
+                $rec::claim_segment(&self.pool, now, lease, node_id).await
             }
             async fn finish_segment(&self, id: i64, outcome: &Composed) -> Result<()> {
                 $rec::finish_segment(&self.pool, id, outcome).await
@@ -1293,11 +1293,15 @@ macro_rules! impl_store {
             async fn delete_segments(&self, conf_uuid: &ConfUuid) -> Result<Vec<Segment>> {
                 $rec::delete_segments(&self.pool, conf_uuid.as_str()).await
             }
-            async fn release_segment_claims(&self, now: i64) -> Result<()> {
-                if self.owns_database() {
-                    $rec::release_segment_claims(&self.pool, now).await?;
+            async fn release_segment_claims(&self, now: i64, node_id: &str) -> Result<()> {
+                // A named node releases only its own; nodes alone share ''.
+                if !node_id.is_empty() || self.owns_database() {
+                    $rec::release_segment_claims(&self.pool, now, node_id).await?;
                 }
                 Ok(())
+            }
+            async fn interrupt_segments(&self, conf_uuid: &ConfUuid, node_id: &str, now: i64) -> Result<u64> {
+                $rec::interrupt_segments(&self.pool, conf_uuid.as_str(), node_id, now).await
             }
             async fn expired_recordings(&self, before: i64) -> Result<Vec<ConfUuid>> {
                 Ok($rec::expired_segments(&self.pool, before)

@@ -46,6 +46,10 @@ pub struct RecordQuery {
     pub limit: i64,
 }
 
+/// The error of a segment whose node stopped capturing it because another
+/// node took its meeting over (that node may still close it).
+pub const INTERRUPTED: &str = "the node capturing this part stopped answering: another node took the meeting over";
+
 pub(super) const SEGMENT_COLS: &str =
     "id, conf_uuid, started_at, stopped_at, state, attempts, error, tracks, files, dropped";
 
@@ -87,12 +91,14 @@ macro_rules! recordings_queries {
                 serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
             }
 
-            pub async fn start_segment(pool: &$pool, conf_uuid: &str, at: i64) -> Result<i64> {
+            pub async fn start_segment(pool: &$pool, conf_uuid: &str, at: i64, node_id: &str) -> Result<i64> {
                 let r = sqlx::query(
-                    "INSERT INTO record_segments (conf_uuid, started_at, state) VALUES ($1, $2, 0) RETURNING id",
+                    "INSERT INTO record_segments (conf_uuid, started_at, state, node_id) VALUES ($1, $2, 0, $3) \
+                     RETURNING id",
                 )
                 .bind(conf_uuid)
                 .bind(at)
+                .bind(node_id)
                 .fetch_one(pool)
                 .await?;
                 Ok(r.try_get("id")?)
@@ -114,9 +120,12 @@ macro_rules! recordings_queries {
                 } else {
                     (SegmentState::Queued, None)
                 };
+                // Capturing, or marked interrupted by the node that took
+                // the meeting over while this one was paused: closed with
+                // what it captured.
                 sqlx::query(
                     "UPDATE record_segments SET stopped_at = $1, tracks = $2, dropped = $3, state = $4, error = $5 \
-                     WHERE id = $6 AND state = 0",
+                     WHERE id = $6 AND (state = 0 OR (state = 4 AND error = $7))",
                 )
                 .bind(at)
                 .bind(json(&tracks)?)
@@ -124,20 +133,23 @@ macro_rules! recordings_queries {
                 .bind(state.number())
                 .bind(error)
                 .bind(id)
+                .bind(INTERRUPTED)
                 .execute(pool)
                 .await?;
                 Ok(())
             }
 
-            pub async fn claim_segment(pool: &$pool, now: i64, lease: i64) -> Result<Option<Segment>> {
+            pub async fn claim_segment(pool: &$pool, now: i64, lease: i64, node_id: &str) -> Result<Option<Segment>> {
+                // A node composes what it captured (the tracks are on its disk).
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE record_segments SET state = 2, claimed_until = $1, attempts = attempts + 1 \
-                     WHERE id = (SELECT id FROM record_segments WHERE state = 1 \
-                       OR (state = 2 AND claimed_until < $2) ORDER BY id LIMIT 1) \
+                     WHERE id = (SELECT id FROM record_segments WHERE node_id = $3 AND (state = 1 \
+                       OR (state = 2 AND claimed_until < $2)) ORDER BY id LIMIT 1) \
                      AND (state = 1 OR (state = 2 AND claimed_until < $2)) RETURNING {SEGMENT_COLS}"
                 )))
                 .bind(now + lease)
                 .bind(now)
+                .bind(node_id)
                 .fetch_optional(pool)
                 .await?;
                 row.as_ref().map(decode_segment).transpose()
@@ -272,21 +284,43 @@ macro_rules! recordings_queries {
                 Ok(segments)
             }
 
-            /// After a restart of the only node: compositions it was doing
-            /// are queued again, and captures it was doing cannot be
-            /// closed (their files were never finished).
-            pub async fn release_segment_claims(pool: &$pool, now: i64) -> Result<()> {
-                sqlx::query("UPDATE record_segments SET state = 1, claimed_until = NULL WHERE state = 2")
-                    .execute(pool)
-                    .await?;
+            /// After a restart of a node: compositions it was doing are
+            /// queued again, and captures it was doing cannot be closed
+            /// (their files were never finished).
+            pub async fn release_segment_claims(pool: &$pool, now: i64, node_id: &str) -> Result<()> {
+                sqlx::query(
+                    "UPDATE record_segments SET state = 1, claimed_until = NULL WHERE state = 2 AND node_id = $1",
+                )
+                .bind(node_id)
+                .execute(pool)
+                .await?;
                 sqlx::query(
                     "UPDATE record_segments SET state = 4, stopped_at = $1, \
-                     error = 'the server stopped while this part was being captured' WHERE state = 0",
+                     error = 'the server stopped while this part was being captured' \
+                     WHERE node_id = $2 AND (state = 0 OR (state = 4 AND error = $3))",
                 )
                 .bind(now)
+                .bind(node_id)
+                .bind(INTERRUPTED)
                 .execute(pool)
                 .await?;
                 Ok(())
+            }
+
+            /// A node took the meeting over: what other nodes were still
+            /// capturing of it is marked interrupted.
+            pub async fn interrupt_segments(pool: &$pool, conf_uuid: &str, node_id: &str, now: i64) -> Result<u64> {
+                let done = sqlx::query(
+                    "UPDATE record_segments SET state = 4, stopped_at = $1, error = $2 \
+                     WHERE conf_uuid = $3 AND state = 0 AND node_id <> $4",
+                )
+                .bind(now)
+                .bind(INTERRUPTED)
+                .bind(conf_uuid)
+                .bind(node_id)
+                .execute(pool)
+                .await?;
+                Ok(done.rows_affected())
             }
 
             pub async fn expired_segments(pool: &$pool, before: i64) -> Result<Vec<String>> {
