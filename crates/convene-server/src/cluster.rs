@@ -383,11 +383,36 @@ pub async fn middleware(
         return next.run(req).await;
     }
     if let Some(conf_id) = meeting_of(&req) {
-        if let Some(url) = cluster.holder(state.store.as_ref(), &conf_id, state.now()).await {
+        let store = state.store.as_ref();
+        let holder = if is_password_check(&req) {
+            // A host password is checked by the node holding the meeting,
+            // which takes it if free (as a join does): one node's guard
+            // counts every guess at the meeting at once, so racing guesses
+            // through several nodes cannot pass its ceilings together.
+            // (A database that fails here fails the handler too, which
+            // answers in the product's error format.)
+            match cluster.route_conf(store, &conf_id, state.now()).await {
+                Ok(Route::Remote(url)) => Some(url),
+                Ok(Route::Local(_)) => None,
+                Err(e) => {
+                    tracing::error!(error = %e, "finding a meeting's node");
+                    None
+                }
+            }
+        } else {
+            cluster.holder(store, &conf_id, state.now()).await
+        };
+        if let Some(url) = holder {
             return cluster.forward_http(&url, req, peer.ip()).await;
         }
     }
     next.run(req).await
+}
+
+/// Whether a REST call checks a meeting's password: asking for a control
+/// token (`GET /v1/mmc/control/conferences/token` with `X-Password`).
+fn is_password_check(req: &Request<Body>) -> bool {
+    req.method() == axum::http::Method::GET && req.uri().path() == "/v1/mmc/control/conferences/token"
 }
 
 /// The meeting ID a REST call acts on a live meeting with: the control

@@ -223,8 +223,12 @@ impl LiveHub {
     /// On a cluster node, the password guard's runs kept in the database
     /// (every node's guesses count together): the gate they set for
     /// `caller` at meeting ID `conf` (alone: open; the node's own guard
-    /// decides). Guesses racing through several nodes at once may each
-    /// pass before the others are counted: a few over the ceiling at most.
+    /// decides). Every check of one meeting's password runs on the node
+    /// holding it (the cluster middleware and router send it there), whose
+    /// own guard counts at once; these runs carry the counts across a
+    /// takeover and, per caller, across meetings held by other nodes
+    /// (counted after each check: a burst at many meetings at once may
+    /// pass a few over that ceiling).
     pub async fn shared_gate(&self, conf: &str, caller: &str, now: i64) -> Gate {
         if self.cluster.is_none() {
             return Gate::Open;

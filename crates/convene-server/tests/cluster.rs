@@ -404,3 +404,40 @@ async fn calls_ring_and_logouts_reach_every_node() {
 async fn next_call_result(l: &mut CallListener) -> Result<CallEvent, SdkError> {
     tokio::time::timeout(WAIT, l.next()).await.expect("a call event")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_host_password_guesses_through_three_nodes_meet_one_ceiling() {
+    // Fifteen wrong host passwords from one caller at once, spread over the
+    // three nodes: the node holding the meeting (taken by the first guess,
+    // as a join would) checks them all, so exactly five are checked and the
+    // rest refused unchecked, as on one node.
+    let Some(Nodes { nodes }) = three_nodes().await else {
+        return;
+    };
+    nodes[0].add_account("olga", "Olga Host").await;
+    let m = nodes[0]
+        .client("olga")
+        .await
+        .create_conf_async(CreateConfInfo::new("Raced", MediaType::Audio, true))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let guesses = (0..15).map(|i| {
+        let req = http
+            .get(format!("{}/v1/mmc/control/conferences/token", nodes[i % 3].url()))
+            .query(&[("conferenceID", m.conf_id.as_str())])
+            .header("X-Password", format!("{:06}", 100_000 + i));
+        tokio::spawn(async move { req.send().await.unwrap().status().as_u16() })
+    });
+    let mut statuses = Vec::new();
+    for g in guesses.collect::<Vec<_>>() {
+        statuses.push(g.await.unwrap());
+    }
+    statuses.sort_unstable();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(
+        (checked, statuses.len() - checked),
+        (5, 10),
+        "checked (401) and refused unchecked (403): {statuses:?}"
+    );
+}
