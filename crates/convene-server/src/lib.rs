@@ -471,12 +471,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let media = Arc::new(media::MediaNode::start(config.media.clone())?);
     let recordings = record::Recordings::new(
-        config.data_dir.join("recordings"),
+        &config,
         store.clone(),
         clock.clone(),
-        config.ffmpeg.clone(),
-        config.record_retention_days,
-        config.record_compose_threads,
         record::archive::Archive::open(config.record_store.as_ref())?,
         cluster.as_ref().map_or_else(String::new, |c| c.node_id.clone()),
     );

@@ -43,24 +43,22 @@ pub struct Recordings {
 }
 
 impl Recordings {
+    /// The node's recordings as `config` sets them (in its data folder).
     pub fn new(
-        root: PathBuf,
+        config: &crate::config::Config,
         store: Arc<dyn Store>,
         clock: Arc<Clock>,
-        ffmpeg: PathBuf,
-        retention_days: i64,
-        compose_threads: u32,
         archive: archive::Archive,
         node_id: String,
     ) -> Arc<Recordings> {
         Arc::new(Recordings {
-            root,
+            root: config.data_dir.join("recordings"),
             store,
             clock,
             wake: Notify::new(),
-            ffmpeg,
-            retention_days,
-            compose_threads,
+            ffmpeg: config.ffmpeg.clone(),
+            retention_days: config.record_retention_days,
+            compose_threads: config.record_compose_threads,
             archive,
             node_id,
         })
