@@ -6,7 +6,8 @@
 //! reconnect (told `mediaClosed`, each opens its media again on the new
 //! node's SFU and hears the others there), and a new joiner gets in. Then the new holder is paused (SIGSTOP) past its
 //! lease: another node takes the meeting, and once the paused one wakes
-//! (SIGCONT) it no longer acts on it.
+//! (SIGCONT) it no longer acts on it. Last, an ended meeting whose holder is
+//! killed at once stays ended.
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
 
@@ -347,6 +348,8 @@ async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
     assert_eq!(now_holder, nodes[third].id);
     assert!(epoch3 > epoch2);
     signal(&nodes[paused].child, "-CONT");
+    // Awake and healthy: back behind the balancer.
+    backends.lock().unwrap().push(nodes[paused].addr);
     // Woken, the old holder finds its lease gone: its participants come
     // back through the balancer to the new one, locked meeting and all.
     all_resumed(&sessions, Duration::from_secs(25)).await;
@@ -385,6 +388,33 @@ async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
         assert!(Instant::now() < end, "the woken node never closed its part: {parts:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+
+    // Ended, then its holder killed at once: it stays ended (nobody takes
+    // it over, a join through the survivors is refused).
+    sessions[0].end_conf().await.unwrap();
+    nodes[third].child.start_kill().unwrap();
+    nodes[third].child.wait().await.unwrap();
+    backends.lock().unwrap().retain(|a| *a != nodes[third].addr);
+    tokio::time::sleep(Duration::from_millis(LEASE_MS + 500)).await;
+    let late = ConveneClient::new(&lb)
+        .unwrap()
+        .join_conf_by_id_async(JoinConfByIdInfo {
+            conf_id: m.conf_id.clone(),
+            password: m.guest_pwd.clone(),
+            nick_name: "Too late".into(),
+            ..Default::default()
+        })
+        .await
+        .err()
+        .expect("a join into an ended meeting");
+    assert_eq!(late.code, SdkErr::CMS_CONF_IS_CLOSED, "{late:?}");
+    let state: String = sqlx::query_scalar("SELECT state FROM meetings WHERE conf_uuid = $1")
+        .bind(&uuid)
+        .fetch_one(&pg)
+        .await
+        .unwrap();
+    assert_eq!(state, "ended");
+    assert_eq!(holder(&pg, &uuid).await.1, epoch3, "nobody took an ended meeting over");
 }
 
 /// A meeting's recording parts: the node capturing each, its state and error.
