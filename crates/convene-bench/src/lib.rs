@@ -20,5 +20,5 @@ pub use failover::{failover, FailoverBenchArgs};
 pub use join::{join, JoinBenchArgs};
 pub use media::{media, MediaBenchArgs};
 pub use page::{page, PageBenchArgs};
-pub use target::TargetArgs;
+pub use target::{serve, TargetArgs};
 pub use webhook::{webhook, WebhookBenchArgs};

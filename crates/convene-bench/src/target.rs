@@ -102,22 +102,44 @@ pub(crate) async fn start_server_with(
     } else {
         None
     };
-    let mut cmd = tokio::process::Command::new(exe);
-    cmd.args(["serve", "--no-tls", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true);
+    let mut args: Vec<std::ffi::OsString> = vec!["--data-dir".into(), dir.path().into()];
     if let Some(db) = db {
-        cmd.args(["--database-url", db]);
+        args.extend(["--database-url".into(), db.into()]);
     }
     if no_metrics {
-        cmd.arg("--no-metrics");
+        args.push("--no-metrics".into());
     }
-    cmd.args(extra);
+    args.extend(extra.iter().map(Into::into));
     if dev {
-        cmd.arg("--dev");
+        args.push("--dev".into());
     }
-    let mut proc = cmd.spawn().context("starting convene serve")?;
+    let (proc, url) = serve(&exe, &args).await?;
+    let (account, password) = match admin_login {
+        Some(login) => login,
+        None if !dev => (String::new(), String::new()),
+        None => {
+            let (account, password, _, _) =
+                convene_server::admin::read_dev_login(dir.path()).context("reading the dev credentials")?;
+            (account, password)
+        }
+    };
+    Ok((url, account, password, Child { proc, _dir: dir }))
+}
+
+/// Starts `exe serve --no-tls --listen 127.0.0.1:0` with `args`, and
+/// answers the process (killed when dropped) and its URL once it listens.
+/// Its output is drained so it never blocks on a full pipe.
+pub async fn serve(
+    exe: &std::path::Path,
+    args: &[std::ffi::OsString],
+) -> anyhow::Result<(tokio::process::Child, String)> {
+    let mut proc = tokio::process::Command::new(exe)
+        .args(["serve", "--no-tls", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting convene serve")?;
     let stdout = proc.stdout.take().context("server stdout")?;
     let mut lines = tokio::io::BufReader::new(stdout).lines();
     let url = tokio::time::timeout(Duration::from_secs(60), async {
@@ -130,18 +152,8 @@ pub(crate) async fn start_server_with(
     })
     .await
     .context("waiting for the server")??;
-    // Keep draining the server's output so it never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let (account, password) = match admin_login {
-        Some(login) => login,
-        None if !dev => (String::new(), String::new()),
-        None => {
-            let (account, password, _, _) =
-                convene_server::admin::read_dev_login(dir.path()).context("reading the dev credentials")?;
-            (account, password)
-        }
-    };
-    Ok((url, account, password, Child { proc, _dir: dir }))
+    Ok((proc, url))
 }
 
 pub(crate) fn rss_kib(pid: u32) -> Option<u64> {

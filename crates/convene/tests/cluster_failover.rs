@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 use convene_bench::media_peer::MediaPeer;
 use convene_sdk::*;
 use str0m::media::MediaKind;
-use tokio::io::AsyncBufReadExt;
 
 const SECRET: &str = "the cluster secret of the failover test";
 const LEASE_MS: u64 = 3000;
@@ -30,27 +29,21 @@ struct Node {
 }
 
 async fn spawn_node(db: &str, dir: &std::path::Path, id: &str) -> Node {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_convene"))
-        .args(["serve", "--no-tls", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .args(["--database-url", db, "--cluster-secret", SECRET, "--node-id", id])
-        .args(["--lease-ms", &LEASE_MS.to_string()])
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
+    let args: Vec<std::ffi::OsString> = vec![
+        "--data-dir".into(),
+        dir.into(),
+        "--database-url".into(),
+        db.into(),
+        "--cluster-secret".into(),
+        SECRET.into(),
+        "--node-id".into(),
+        id.into(),
+        "--lease-ms".into(),
+        LEASE_MS.to_string().into(),
+    ];
+    let (child, url) = convene_bench::serve(env!("CARGO_BIN_EXE_convene").as_ref(), &args)
+        .await
         .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("a node exited before listening");
-        if let Some(u) = line.strip_prefix("convene listening on ") {
-            break u.to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Node {
         child,
         addr: url.trim_start_matches("http://").parse().unwrap(),

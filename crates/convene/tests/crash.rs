@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use convene_sdk::*;
-use tokio::io::AsyncBufReadExt;
 
 const CLIENTS: usize = 64;
 /// Acknowledged creates to wait for before the kill.
@@ -23,27 +22,11 @@ async fn spawn_server(dir: &std::path::Path) -> (tokio::process::Child, String) 
 }
 
 async fn spawn_server_with(dir: &std::path::Path, args: &[&str]) -> (tokio::process::Child, String) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_convene"))
-        .args(["serve", "--dev", "--no-tls", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("server exited before listening");
-        if let Some(u) = line.strip_prefix("convene listening on ") {
-            break u.to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
+    let mut all: Vec<std::ffi::OsString> = vec!["--dev".into(), "--data-dir".into(), dir.into()];
+    all.extend(args.iter().map(Into::into));
+    convene_bench::serve(env!("CARGO_BIN_EXE_convene").as_ref(), &all)
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -336,6 +336,7 @@ impl Notifier for sqlx::PgPool {
         let mut listener = sqlx::postgres::PgListener::connect_with(self).await?;
         listener.listen(CHANNEL).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(SUBSCRIBER_QUEUE);
+        let pool = self.clone();
         tokio::spawn(async move {
             // Whether the subscriber missed messages it has not been told of.
             let mut missed = false;
@@ -345,6 +346,8 @@ impl Notifier for sqlx::PgPool {
                     // The connection dropped (and was opened again):
                     // whatever was sent meanwhile is lost.
                     Ok(None) => Heard::Missed,
+                    // The store closed (the node stops): so does this.
+                    Err(_) if pool.is_closed() => return,
                     Err(e) => {
                         tracing::error!(error = %e, "listening to the other nodes");
                         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
