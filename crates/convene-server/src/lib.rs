@@ -434,6 +434,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         // A cluster node's joins and forwards read the database on their
         // way: its pool is kept warm (a new connection costs ~100 ms).
         pg_warm_connections: config.cluster.as_ref().map_or(0, |c| c.warm_connections),
+        // A node paused mid-transaction frees its rows within a lease.
+        pg_idle_transaction_ms: config.cluster.as_ref().map_or(0, |c| c.lease_ms.max(1) as u64),
     };
     let store = convene_store::open_with(&config.database_url.0, &options)
         .await

@@ -716,7 +716,10 @@ struct MeetingTask {
 }
 
 /// A cluster node writes a meeting's handover at most this often (and at
-/// once after a join or resume, so a new resume token is never lost).
+/// once after a join, so a new resume token is never lost, after a control
+/// request before its answer, so a takeover does not undo an acknowledged
+/// change, and right after a resume or a leave). What only this batching
+/// may lose: speaking times and media state of the last moments.
 const HANDOVER_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl MeetingTask {
@@ -1146,10 +1149,17 @@ impl MeetingTask {
                     let started = std::time::Instant::now();
                     let result = self.control(by, action, now);
                     let stored = self.drain().await;
+                    // What it changed moves with the meeting before it is
+                    // answered: a takeover does not undo an acknowledged
+                    // change (everyone was told of it just now).
+                    let stored = stored && self.keep_handover(true).await;
                     metrics::histogram!("convene_control_seconds").record(started.elapsed().as_secs_f64());
                     let _ = reply.send(if stored { result } else { Err(Self::not_stored()) });
                 }
-                Cmd::Leave { participant, conn } => self.session.leave(participant, conn, now),
+                Cmd::Leave { participant, conn } => {
+                    self.session.leave(participant, conn, now);
+                    urgent = true;
+                }
                 Cmd::Disconnect { participant, conn } => {
                     self.conns.remove(&conn);
                     self.session.disconnect(participant, conn, now);

@@ -519,6 +519,13 @@ pub struct StoreOptions {
     /// and a password check (~100-150 ms here), which a cluster node's
     /// join or forward waiting on it would pay. SQLite ignores it.
     pub pg_warm_connections: u32,
+    /// PostgreSQL: a transaction of this store left idle (waiting on this
+    /// process) longer than this is ended by the server, its locks freed
+    /// (`idle_in_transaction_session_timeout`; 0: never). A cluster node sets
+    /// its lease: a node paused or cut off in the middle of a transaction
+    /// must not hold rows the node taking its meetings over needs. SQLite
+    /// ignores it.
+    pub pg_idle_transaction_ms: u64,
 }
 
 /// Opens the store a URL names: `sqlite:PATH` (created if missing) or
@@ -535,7 +542,7 @@ pub async fn open_with(url: &str, options: &StoreOptions) -> Result<std::sync::A
         ))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(std::sync::Arc::new(
-            PgStore::open_with(url, options.pg_warm_connections).await?,
+            PgStore::open_with(url, options.pg_warm_connections, options.pg_idle_transaction_ms).await?,
         ))
     } else {
         Err(StoreError::BadUrl(url.to_owned()))

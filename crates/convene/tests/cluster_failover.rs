@@ -140,6 +140,14 @@ async fn hear_each_other(peers: &[MediaPeer], sessions: &[Arc<ConfSession>], wha
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
+    // A hang (a node waiting on rows a paused one holds, say) fails the
+    // test instead of stalling CI.
+    tokio::time::timeout(Duration::from_secs(180), failover_scenario())
+        .await
+        .expect("the failover scenario hung");
+}
+
+async fn failover_scenario() {
     use sqlx::Connection;
     let Ok(admin_url) = std::env::var("CONVENE_TEST_PG") else {
         assert!(
@@ -234,6 +242,12 @@ async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before: Vec<u64> = seen.iter().map(|l| l.lock().unwrap().seq).collect();
     let (first, epoch1) = holder(&pg, &uuid).await;
+    // A change acknowledged just before the kill moves with the meeting.
+    let renamed = sessions[2].participant_id();
+    sessions[0]
+        .rename_attendee(renamed, "Renamed just before")
+        .await
+        .unwrap();
 
     // kill -9 of the holder; the balancer stops sending to it.
     let dead = nodes.iter().position(|n| n.id == first).unwrap();
@@ -296,6 +310,16 @@ async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
         assert!(Instant::now() < end, "the host sees {:?}", sessions[0].attendees());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let name_now = sessions[0]
+        .attendees()
+        .into_iter()
+        .find(|a| a.participant_id == renamed)
+        .map(|a| a.nick_name);
+    assert_eq!(
+        name_now.as_deref(),
+        Some("Renamed just before"),
+        "the new holder's view"
+    );
     // A new joiner gets in through any node.
     let late = ConveneClient::new(&lb)
         .unwrap()

@@ -10,16 +10,22 @@ pub struct PgStore {
 
 impl PgStore {
     pub async fn open(url: &str) -> Result<PgStore> {
-        Self::open_with(url, 0).await
+        Self::open_with(url, 0, 0).await
     }
 
-    /// With `warm` connections kept open (see `StoreOptions::pg_warm_connections`).
-    pub async fn open_with(url: &str, warm: u32) -> Result<PgStore> {
+    /// With `warm` connections kept open (see `StoreOptions::pg_warm_connections`)
+    /// and transactions left idle past `idle_transaction_ms` ended by the
+    /// server (0: never; see `StoreOptions::pg_idle_transaction_ms`).
+    pub async fn open_with(url: &str, warm: u32, idle_transaction_ms: u64) -> Result<PgStore> {
         let mut options = PgPoolOptions::new().max_connections(16);
         if warm > 0 {
             options = options.min_connections(warm.min(16)).idle_timeout(None);
         }
-        let pool = options.connect(url).await?;
+        let mut connect = sqlx::postgres::PgConnectOptions::from_str(url)?;
+        if idle_transaction_ms > 0 {
+            connect = connect.options([("idle_in_transaction_session_timeout", idle_transaction_ms)]);
+        }
+        let pool = options.connect_with(connect).await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         pg::fold_old_subjects(&pool).await?;
         Ok(PgStore { pool })
