@@ -6,16 +6,17 @@ import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { script } from './pages.mjs';
 
 const [base, account, password, uuid, artifacts] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 const args = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
-const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'convene-')), {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args, viewport: { width: 1100, height: 800 },
-});
-const errors = [];
-try {
+await script(async ({ contexts, errors }) => {
+  const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'convene-')), {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args, viewport: { width: 1100, height: 800 },
+  });
+  contexts.push(ctx);
   const page = await ctx.newPage();
   page.setDefaultTimeout(15000);
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -40,11 +41,4 @@ try {
   // A wrong UUID: said in words.
   await page.goto(`${base}/minutes/not-a-meeting`);
   await page.waitForSelector('#minutes-view [role=alert]');
-  if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
-  console.log('ALL OK');
-} catch (e) {
-  console.log(`FAILED: ${e.stack || e}`);
-  process.exitCode = 1;
-} finally {
-  await ctx.close();
-}
+});

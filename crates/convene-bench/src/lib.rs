@@ -2,6 +2,7 @@
 //! synthetic media peers they (and the server's media tests) use. Kept out
 //! of the server library, which neither needs nor links them.
 
+pub mod browser;
 pub mod clip;
 pub mod compose;
 pub mod create;

@@ -712,14 +712,16 @@ struct MeetingTask {
     /// The event number the last handover was kept at, and since when
     /// a newer one waits to be written.
     saved_seq: u64,
+    /// A change the handover carries that makes no event (who has media).
+    unsaved_media: bool,
     unsaved_since: Option<std::time::Instant>,
 }
 
 /// A cluster node writes a meeting's handover at most this often (and at
 /// once after a join, so a new resume token is never lost, after a control
 /// request before its answer, so a takeover does not undo an acknowledged
-/// change, and right after a resume or a leave). What only this batching
-/// may lose: speaking times and media state of the last moments.
+/// change, and right after a resume, a leave or a media request). What
+/// only this batching may lose: speaking times of the last moments.
 const HANDOVER_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl MeetingTask {
@@ -738,6 +740,7 @@ impl MeetingTask {
             names: HashMap::new(),
             hold: None,
             saved_seq: 0,
+            unsaved_media: false,
             unsaved_since: None,
         };
         (task, media_rx)
@@ -897,7 +900,7 @@ impl MeetingTask {
     async fn keep_handover(&mut self, now: bool) -> bool {
         let Some(h) = &mut self.hold else { return true };
         let seq = self.session.seq();
-        if seq == self.saved_seq {
+        if seq == self.saved_seq && !self.unsaved_media {
             self.unsaved_since = None;
             return true;
         }
@@ -918,6 +921,7 @@ impl MeetingTask {
         {
             Ok(true) => {
                 self.saved_seq = seq;
+                self.unsaved_media = false;
                 self.unsaved_since = None;
                 true
             }
@@ -1192,6 +1196,10 @@ impl MeetingTask {
                 } => {
                     let result = self.on_media_req(participant, conn, req).await;
                     let _ = reply.send(result);
+                    // Who has media moves with the meeting (the next node
+                    // tells them to open it again), at once.
+                    self.unsaved_media = true;
+                    urgent = true;
                 }
             }
         }

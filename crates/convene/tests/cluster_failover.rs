@@ -7,7 +7,8 @@
 //! node's SFU and hears the others there), and a new joiner gets in. Then the new holder is paused (SIGSTOP) past its
 //! lease: another node takes the meeting, and once the paused one wakes
 //! (SIGCONT) it no longer acts on it. Last, an ended meeting whose holder is
-//! killed at once stays ended.
+//! killed at once stays ended. And two browsers (the web client) in a video
+//! meeting follow it to a survivor when its node is killed.
 
 #![allow(clippy::unwrap_used)] // Tests may panic on what cannot happen.
 
@@ -138,16 +139,19 @@ async fn hear_each_other(peers: &[MediaPeer], sessions: &[Arc<ConfSession>], wha
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
-    // A hang (a node waiting on rows a paused one holds, say) fails the
-    // test instead of stalling CI.
-    tokio::time::timeout(Duration::from_secs(180), failover_scenario())
-        .await
-        .expect("the failover scenario hung");
+/// Three nodes of one cluster on a fresh database (with the account
+/// "olga"), behind a round-robin balancer; `None` without `CONVENE_TEST_PG`.
+struct Cluster {
+    nodes: Vec<Node>,
+    /// The balancer's nodes (a test takes a dead one out).
+    backends: Arc<Mutex<Vec<std::net::SocketAddr>>>,
+    /// The balancer's URL.
+    lb: String,
+    pg: sqlx::PgPool,
+    _dirs: Vec<tempfile::TempDir>,
 }
 
-async fn failover_scenario() {
+async fn cluster(prefix: &str) -> Option<Cluster> {
     use sqlx::Connection;
     let Ok(admin_url) = std::env::var("CONVENE_TEST_PG") else {
         assert!(
@@ -155,9 +159,9 @@ async fn failover_scenario() {
             "CI runs the cluster tests: set CONVENE_TEST_PG"
         );
         eprintln!("skipped: no CONVENE_TEST_PG");
-        return;
+        return None;
     };
-    let name = format!("convene_failover_{}", std::process::id());
+    let name = format!("convene_{prefix}_{}", std::process::id());
     let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
     let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
         .execute(&mut admin)
@@ -192,9 +196,29 @@ async fn failover_scenario() {
     let backends = Arc::new(Mutex::new(nodes.iter().map(|n| n.addr).collect::<Vec<_>>()));
     let lb = convene_bench::failover::balancer(backends.clone()).await.unwrap();
     let pg = sqlx::PgPool::connect(&db).await.unwrap();
+    Some(Cluster {
+        nodes,
+        backends,
+        lb,
+        pg,
+        _dirs: dirs,
+    })
+}
 
-    // A meeting with participants through the balancer (over every node).
-    let owner = ConveneClient::new(&lb).unwrap();
+/// Runs a scenario alone (one cluster of three processes at a time in this
+/// binary) and within 3 minutes: a hang (a node waiting on rows a paused
+/// one holds, say) fails the test instead of stalling CI.
+async fn alone(what: &str, scenario: impl std::future::Future<Output = ()>) {
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one = ONE_AT_A_TIME.lock().await;
+    if tokio::time::timeout(Duration::from_secs(180), scenario).await.is_err() {
+        panic!("{what} hung");
+    }
+}
+
+/// The meeting's owner, logged in through the balancer.
+async fn olga(lb: &str) -> ConveneClient {
+    let owner = ConveneClient::new(lb).unwrap();
     owner
         .login_by_account_async(LoginByAccountInfo {
             account: "olga".into(),
@@ -202,6 +226,29 @@ async fn failover_scenario() {
         })
         .await
         .unwrap();
+    owner
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_or_paused_holder_hands_the_meeting_to_a_survivor() {
+    alone("the failover scenario", failover_scenario()).await;
+}
+
+async fn failover_scenario() {
+    let Some(Cluster {
+        nodes,
+        backends,
+        lb,
+        pg,
+        _dirs,
+    }) = cluster("failover").await
+    else {
+        return;
+    };
+    let mut nodes = nodes;
+
+    // A meeting with participants through the balancer (over every node).
+    let owner = olga(&lb).await;
     let mut info = CreateConfInfo::new("Failover", MediaType::Audio, true);
     info.allow_record = Some(true);
     let m = owner.create_conf_async(info).await.unwrap();
@@ -441,4 +488,83 @@ async fn segments(pg: &sqlx::PgPool, uuid: &str) -> Vec<(String, i64, Option<Str
         .fetch_all(pg)
         .await
         .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn browsers_follow_their_meeting_to_a_survivor() {
+    // The web client, not only the SDK: two Chromium pages in a video
+    // meeting through the balancer; the node running it is killed; both
+    // stay in the meeting and see each other again through the survivor
+    // that took it (web/tests/failover_meeting.mjs).
+    alone("the browser failover scenario", browser_scenario()).await;
+}
+
+async fn browser_scenario() {
+    use tokio::io::AsyncBufReadExt;
+    let Some(Cluster {
+        mut nodes,
+        backends,
+        lb,
+        pg,
+        _dirs,
+    }) = cluster("browser_failover").await
+    else {
+        return;
+    };
+    tokio::task::spawn_blocking(convene_bench::browser::ensure_playwright)
+        .await
+        .unwrap()
+        .unwrap();
+    let owner = olga(&lb).await;
+    let m = owner
+        .create_conf_async(CreateConfInfo::new("Browsers failover", MediaType::Video, true))
+        .await
+        .unwrap();
+    let uuid = owner.conf_detail_async(&m.conf_id).await.unwrap().conf_uuid;
+    // The link as the balancer serves it (each node names itself in it).
+    let path = &m.guest_join_uri[m.guest_join_uri.find("/j/").unwrap()..];
+    let link = format!("{lb}{path}");
+    let artifacts = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../browser-artifacts/failover");
+    let signal = tempfile::tempdir().unwrap();
+    let killed_file = signal.path().join("killed");
+    let mut script = tokio::process::Command::new("node")
+        .arg(convene_bench::browser::web_tests().join("failover_meeting.mjs"))
+        .arg(&link)
+        .arg(&artifacts)
+        .arg(&killed_file)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(script.stdout.take().unwrap()).lines();
+    let mut said = Vec::new();
+    loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("the page script ended before media flowed:\n{}", said.join("\n")));
+        said.push(line.clone());
+        if line == "MEDIA FLOWING" {
+            break;
+        }
+    }
+    let (first, _) = holder(&pg, &uuid).await;
+    let dead = nodes.iter().position(|n| n.id == first).unwrap();
+    nodes[dead].child.start_kill().unwrap();
+    nodes[dead].child.wait().await.unwrap();
+    backends.lock().unwrap().retain(|a| *a != nodes[dead].addr);
+    std::fs::write(&killed_file, b"").unwrap();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        println!("{line}");
+        said.push(line);
+    }
+    let status = script.wait().await.unwrap();
+    assert!(
+        status.success() && said.iter().any(|l| l == "ALL OK"),
+        "the page script said:\n{}",
+        said.join("\n")
+    );
+    let (second, _) = holder(&pg, &uuid).await;
+    assert_ne!(second, first, "a survivor runs the meeting");
 }

@@ -126,27 +126,10 @@ mod python;
 pub use python::{python_venv, S3Server, SmtpServer};
 
 /// The browser tests' folder (`web/tests`).
-pub fn web_tests() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web/tests")
-}
+#[allow(unused_imports)]
+pub use convene_bench::browser::web_tests;
 
-/// playwright-core and axe-core in `web/tests` (installed with npm once;
-/// playwright drives Debian's Chromium and never downloads a browser).
-/// Checks Chromium is there.
+/// playwright-core and axe-core in `web/tests`, and Chromium.
 pub fn playwright() {
-    assert!(
-        std::path::Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(),
-        "the browser tests need Chromium: apt-get install chromium (as .ci/run does)"
-    );
-    let dir = web_tests();
-    let have = |m: &str| dir.join("node_modules").join(m).join("package.json").exists();
-    if have("playwright-core") && have("axe-core") {
-        return;
-    }
-    let ok = std::process::Command::new("npm")
-        .args(["install", "--silent", "--no-audit", "--no-fund"])
-        .current_dir(&dir)
-        .status()
-        .expect("npm on PATH (Node.js is needed for the browser tests)");
-    assert!(ok.success(), "npm install in {} failed", dir.display());
+    convene_bench::browser::ensure_playwright().unwrap();
 }
