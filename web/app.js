@@ -846,6 +846,13 @@ sdk.onMediaClosed = () => {
   // Still admitted (the connection failed): open it again.
   setTimeout(maybeStartMedia, 1000);
 };
+// The media connection failed without the meeting saying so (its node
+// died before it could hand that over): closed here and opened again.
+sdk.onMediaStateChanged = ({ state }) => {
+  if (state !== 'failed' || !sdk.hasMedia) return;
+  sdk.stopMedia();
+  sdk.onMediaClosed();
+};
 sdk.onActiveSpeakerChanged = ({ participantId }) => {
   speaker = participantId;
   for (const [pid, t] of tiles) t.classList.toggle('speaking', pid === speaker);
