@@ -721,6 +721,11 @@ impl MeetingSession {
         }
     }
 
+    /// Whether the participant has a media connection open.
+    pub fn has_media(&self, p: ParticipantId) -> bool {
+        self.media.contains_key(&p)
+    }
+
     /// What a participant's media may do now; `None`: no media at all (not
     /// present, or in the waiting room).
     pub fn media_rights(&self, p: ParticipantId) -> Option<MediaRights> {

@@ -1194,12 +1194,17 @@ impl MeetingTask {
                     req,
                     reply,
                 } => {
+                    let had = self.session.has_media(participant);
                     let result = self.on_media_req(participant, conn, req).await;
                     let _ = reply.send(result);
                     // Who has media moves with the meeting (the next node
-                    // tells them to open it again), at once.
-                    self.unsaved_media = true;
-                    urgent = true;
+                    // tells them to open it again), at once when it changed
+                    // (not at every renegotiation: a join makes one for
+                    // everyone).
+                    if self.session.has_media(participant) != had {
+                        self.unsaved_media = true;
+                        urgent = true;
+                    }
                 }
             }
         }
