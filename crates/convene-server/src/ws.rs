@@ -49,9 +49,9 @@ pub async fn handler(
 }
 
 /// The meeting ID of a join or resume.
-fn conf_id_of(first: &str) -> Option<String> {
-    match serde_json::from_str::<ClientMsg>(first).ok()? {
-        ClientMsg::Join(j) => Some(j.conf_id),
+fn conf_id_of(first: &ClientMsg) -> Option<&str> {
+    match first {
+        ClientMsg::Join(j) => Some(&j.conf_id),
         ClientMsg::Resume { conf_id, .. } => Some(conf_id),
         _ => None,
     }
@@ -72,6 +72,19 @@ async fn send_text(socket: &mut WebSocket, text: String) -> bool {
     )
 }
 
+/// Answers a refused join or resume, and closes the socket.
+async fn refuse(socket: &mut WebSocket, r: Refusal) {
+    send(
+        socket,
+        &ServerMsg::Error {
+            ret: r.code,
+            reason: r.reason,
+        },
+    )
+    .await;
+    let _ = socket.send(Message::Close(None)).await;
+}
+
 fn bad(reason: &str) -> Refusal {
     Refusal {
         code: SdkErr::CMS_PARAMETER_VERIFIED_FAIL,
@@ -79,8 +92,8 @@ fn bad(reason: &str) -> Refusal {
     }
 }
 
-async fn hello(state: &AppState, peer: SocketAddr, first: &str) -> Result<(Attached, bool), Refusal> {
-    match serde_json::from_str::<ClientMsg>(first).map_err(|e| bad(&format!("unreadable message: {e}")))? {
+async fn hello(state: &AppState, peer: SocketAddr, first: ClientMsg) -> Result<(Attached, bool), Refusal> {
+    match first {
         ClientMsg::Join(j) => {
             let account = match j.access_token.as_deref().filter(|t| !t.is_empty()) {
                 None => None,
@@ -168,13 +181,15 @@ async fn media(a: &Attached, req: MediaReq) -> Result<Option<String>, Refusal> {
 
 async fn session(state: AppState, peer: SocketAddr, mut socket: WebSocket, forwarded: bool) {
     let first = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
-        Ok(Some(Ok(Message::Text(t)))) => Ok(t.to_string()),
+        Ok(Some(Ok(Message::Text(t)))) => serde_json::from_str::<ClientMsg>(&t)
+            .map(|m| (t.to_string(), m))
+            .map_err(|e| bad(&format!("unreadable message: {e}"))),
         _ => Err(bad("the first message must be a join or resume")),
     };
     // Several nodes: the meeting runs on one; this node may be only the door.
-    if let (Some(cluster), Ok(text)) = (state.live.cluster.clone(), &first) {
-        if let Some(conf_id) = conf_id_of(text) {
-            match cluster.route_conf(state.store.as_ref(), &conf_id, state.now()).await {
+    if let (Some(cluster), Ok((text, msg))) = (state.live.cluster.clone(), &first) {
+        if let Some(conf_id) = conf_id_of(msg) {
+            match cluster.route_conf(state.store.as_ref(), conf_id, state.now()).await {
                 Ok(crate::cluster::Route::Remote(url)) if !forwarded => {
                     cluster
                         .forward_ws(&url, "/v1/convene/ws", socket, Some(text.clone()), peer.ip())
@@ -183,40 +198,20 @@ async fn session(state: AppState, peer: SocketAddr, mut socket: WebSocket, forwa
                 }
                 Ok(crate::cluster::Route::Remote(_)) => {
                     let r = Refusal::new(SdkErr::SDK_COMMON_FAIL, "the meeting moved to another node: try again");
-                    send(
-                        &mut socket,
-                        &ServerMsg::Error {
-                            ret: r.code,
-                            reason: r.reason,
-                        },
-                    )
-                    .await;
-                    let _ = socket.send(Message::Close(None)).await;
-                    return;
+                    return refuse(&mut socket, r).await;
                 }
                 Ok(crate::cluster::Route::Local(_)) => {}
                 Err(e) => tracing::error!(error = %e, "routing a meeting socket"),
             }
         }
     }
-    let hello = match &first {
-        Ok(text) => hello(&state, peer, text).await,
-        Err(r) => Err(r.clone()),
+    let hello = match first {
+        Ok((_, msg)) => hello(&state, peer, msg).await,
+        Err(r) => Err(r),
     };
     let (mut a, resumed) = match hello {
         Ok(x) => x,
-        Err(r) => {
-            send(
-                &mut socket,
-                &ServerMsg::Error {
-                    ret: r.code,
-                    reason: r.reason,
-                },
-            )
-            .await;
-            let _ = socket.send(Message::Close(None)).await;
-            return;
-        }
+        Err(r) => return refuse(&mut socket, r).await,
     };
     let ice_servers = state.live.media.ice_servers(state.now(), &a.participant.0.to_string());
     let welcome = if resumed {

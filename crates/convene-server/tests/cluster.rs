@@ -30,8 +30,7 @@ struct Nodes {
 /// Three nodes of one cluster on a fresh database; `None` without
 /// `CONVENE_TEST_PG` (`.ci/run` sets it).
 async fn three_nodes() -> Option<Nodes> {
-    use sqlx::Connection;
-    let Ok(admin_url) = std::env::var("CONVENE_TEST_PG") else {
+    let Some(url) = fresh_postgres("cluster").await else {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI runs the cluster tests: set CONVENE_TEST_PG"
@@ -39,17 +38,6 @@ async fn three_nodes() -> Option<Nodes> {
         eprintln!("skipped: no CONVENE_TEST_PG");
         return None;
     };
-    let name = format!(
-        "convene_cluster_{}",
-        convene_core::ids::random_hex(&mut rand::thread_rng(), 6)
-    );
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    let url = format!("{base}/{name}");
     let mut nodes = Vec::new();
     for n in 0..3 {
         let url = url.clone();
@@ -225,22 +213,13 @@ async fn joiners_on_different_nodes_meet_and_rest_control_through_any_node_reach
     // The product's event socket, with the socket token node 1 issued,
     // opened through node 0: it follows the meeting where it runs.
     {
-        use futures::{SinkExt, StreamExt};
+        use futures::StreamExt;
         let t = nodes[1].control_token(&m.conf_id, &m.host_pwd).await;
         let url = format!(
-            "{}/cms/open/websocket/confctl/increment/conn?confID={}&tmpToken={}",
-            nodes[0].url().replacen("http", "ws", 1),
-            m.conf_id,
-            t["data"]["tmpWsToken"].as_str().unwrap()
+            "{}/cms/open/websocket/confctl/increment/conn",
+            nodes[0].url().replacen("http", "ws", 1)
         );
-        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        let data = serde_json::json!({"subscribeType": ["ConfDynamicInfoNotify"], "confToken": t["data"]["token"]});
-        let subscribe = serde_json::json!({"sequence": "1", "action": "Subscribe", "data": data.to_string()});
-        ws.send(tokio_tungstenite::tungstenite::Message::Text(
-            subscribe.to_string().into(),
-        ))
-        .await
-        .unwrap();
+        let mut ws = event_socket(&url, &m.conf_id, &t, &["ConfDynamicInfoNotify"]).await;
         let mut seen = String::new();
         let end = Instant::now() + WAIT;
         while !seen.contains("\\\"lock\\\":1") && !seen.contains("\"lock\":1") {

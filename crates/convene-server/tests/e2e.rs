@@ -183,11 +183,11 @@ async fn sdk_logs_in_both_ways_and_creates_meetings() {
 
 #[tokio::test]
 async fn sdk_story_on_postgres() {
-    let Ok(url) = std::env::var("CONVENE_TEST_PG") else {
+    let Some(url) = common::fresh_postgres("e2e").await else {
         eprintln!("CONVENE_TEST_PG is not set: the PostgreSQL run is left to CI");
         return;
     };
-    let server = TestServer::start_pg(&url).await;
+    let server = TestServer::start_pg(url).await;
     both_logins_and_create(&server).await;
 }
 

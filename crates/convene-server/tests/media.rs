@@ -26,26 +26,16 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
 }
 
 /// The product's per-meeting event socket, subscribed to `SpeakerChangeNotify`.
-async fn follow_speakers(
-    server: &TestServer,
-    m: &CreateConfResult,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    use futures::{SinkExt, StreamExt};
+async fn follow_speakers(server: &TestServer, m: &CreateConfResult) -> EventSocket {
+    use futures::StreamExt;
     let t: serde_json::Value = server.control_token(&m.conf_id, &m.host_pwd).await;
-    let url = format!(
-        "{}?confID={}&tmpToken={}",
+    let mut ws = event_socket(
         t["data"]["wsURL"].as_str().unwrap(),
-        m.conf_id,
-        t["data"]["tmpWsToken"].as_str().unwrap()
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let data = serde_json::json!({"subscribeType": ["SpeakerChangeNotify"], "confToken": t["data"]["token"]});
-    let subscribe = serde_json::json!({"sequence": "1", "action": "Subscribe", "data": data.to_string()});
-    ws.send(tokio_tungstenite::tungstenite::Message::Text(
-        subscribe.to_string().into(),
-    ))
-    .await
-    .unwrap();
+        &m.conf_id,
+        &t,
+        &["SpeakerChangeNotify"],
+    )
+    .await;
     let ok = ws.next().await.unwrap().unwrap();
     assert!(ok.to_text().unwrap().contains("\"returnCode\":0"), "{ok}");
     ws

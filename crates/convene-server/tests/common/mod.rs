@@ -26,21 +26,10 @@ impl TestServer {
         TestServer { running, dir }
     }
 
-    /// On a fresh database of the PostgreSQL server `CONVENE_TEST_PG` names.
-    pub async fn start_pg(admin_url: &str) -> TestServer {
-        use sqlx::Connection;
-        let name = format!(
-            "convene_e2e_{}",
-            convene_core::ids::random_hex(&mut rand::thread_rng(), 6)
-        );
-        let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let (base, _) = admin_url.rsplit_once('/').unwrap();
+    /// On a fresh database (see [`fresh_postgres`]).
+    pub async fn start_pg(url: String) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let running = convene_server::start(Config::for_tests(dir.path(), Some(format!("{base}/{name}"))))
+        let running = convene_server::start(Config::for_tests(dir.path(), Some(url)))
             .await
             .unwrap();
         TestServer { running, dir }
@@ -103,6 +92,48 @@ impl TestServer {
         .unwrap();
         c
     }
+}
+
+/// A new, empty database on the PostgreSQL server `CONVENE_TEST_PG` names
+/// (`prefix` and a random tail), as a URL; `None` without that variable.
+pub async fn fresh_postgres(prefix: &str) -> Option<String> {
+    use sqlx::Connection;
+    let admin_url = std::env::var("CONVENE_TEST_PG").ok()?;
+    let name = format!(
+        "convene_{prefix}_{}",
+        convene_core::ids::random_hex(&mut rand::thread_rng(), 6)
+    );
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    Some(format!("{base}/{name}"))
+}
+
+/// The product's event socket, as a test reads it.
+pub type EventSocket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens the product's event socket at `ws_url` (its
+/// `.../confctl/increment/conn`) for meeting `conf_id` with `t`, a control
+/// token's answer (`data.token`, `data.tmpWsToken`), and subscribes to
+/// `types`.
+pub async fn event_socket(ws_url: &str, conf_id: &str, t: &serde_json::Value, types: &[&str]) -> EventSocket {
+    use futures::SinkExt;
+    let url = format!(
+        "{ws_url}?confID={conf_id}&tmpToken={}",
+        t["data"]["tmpWsToken"].as_str().unwrap()
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let data = serde_json::json!({"subscribeType": types, "confToken": t["data"]["token"]});
+    let subscribe = serde_json::json!({"sequence": "1", "action": "Subscribe", "data": data.to_string()});
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        subscribe.to_string().into(),
+    ))
+    .await
+    .unwrap();
+    ws
 }
 
 pub fn now() -> i64 {

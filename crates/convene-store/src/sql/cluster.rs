@@ -18,10 +18,17 @@ where
     })
 }
 
+/// Extends a lease to `$1` if `$3` still holds it with epoch `$4` (the
+/// epoch changes only on a takeover: matching it means nobody took the
+/// meeting, even if the lease ran out).
+const RENEW_LEASE_SQL: &str = "UPDATE meeting_leases SET expires_at = $1 \
+     WHERE conf_uuid = $2 AND node_id = $3 AND epoch = $4";
+
 macro_rules! cluster_queries {
     ($module:ident, $pool:ty, $async_commit:expr) => {
         pub(crate) mod $module {
             use super::lease_of;
+            use super::RENEW_LEASE_SQL;
             use crate::sql::*;
             use crate::Lease;
 
@@ -57,13 +64,10 @@ macro_rules! cluster_queries {
                 if let Some(r) = taken {
                     return lease_of(&r);
                 }
-                let r = sqlx::query(
-                    "SELECT node_id, node_url, epoch, expires_at FROM meeting_leases WHERE conf_uuid = $1",
-                )
-                .bind(conf_uuid)
-                .fetch_one(pool)
-                .await?;
-                lease_of(&r)
+                // Not taken: the row exists (the insert met it).
+                lease_of_meeting(pool, conf_uuid)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt(format!("the lease of {conf_uuid} vanished")))
             }
 
             pub async fn renew_lease(
@@ -73,12 +77,7 @@ macro_rules! cluster_queries {
                 epoch: i64,
                 until_ms: i64,
             ) -> Result<bool> {
-                // The epoch only changes on a takeover: matching it means
-                // nobody took the meeting, even if the lease ran out.
-                let done = sqlx::query(
-                    "UPDATE meeting_leases SET expires_at = $1 \
-                     WHERE conf_uuid = $2 AND node_id = $3 AND epoch = $4",
-                )
+                let done = sqlx::query(RENEW_LEASE_SQL)
                 .bind(until_ms)
                 .bind(conf_uuid)
                 .bind(node_id)
@@ -214,10 +213,7 @@ macro_rules! cluster_queries {
                 // between), then the change; nothing when the epoch moved on.
                 let mut tx = BeginWrite::begin_write(pool).await?;
                 if let Some(f) = fence {
-                    let renewed = sqlx::query(
-                        "UPDATE meeting_leases SET expires_at = $1 \
-                         WHERE conf_uuid = $2 AND node_id = $3 AND epoch = $4",
-                    )
+                    let renewed = sqlx::query(RENEW_LEASE_SQL)
                     .bind(f.until_ms)
                     .bind(conf_uuid)
                     .bind(&f.node_id)
